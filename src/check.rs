@@ -1,0 +1,144 @@
+//! `payremind check`: the pipeline's first stages run on an export without deciding anything,
+//! and a report of what was found: the mapping in use, every status and what it means, the rows
+//! that cannot be read, how fresh the export is, and whether every template renders.
+
+use std::fmt::Write as _;
+
+use crate::cli::CheckArgs;
+use crate::clock;
+use crate::config::Settings;
+use crate::error::Error;
+use crate::ingest::{self, Source};
+use crate::order::hours;
+use crate::render::Templates;
+
+/// Checks config, templates and export; 0 when ready to run, 2 when something must be fixed.
+///
+/// # Errors
+/// A config, template or export problem that stops even the check.
+pub fn check(args: &CheckArgs) -> Result<u8, Error> {
+    let now = clock::evaluation_instant(args.now.as_deref())?;
+    let settings = Settings::from_args(args.config.as_deref(), false)?;
+    let templates = Templates::load(&settings)?;
+    let names: Vec<&str> = templates.names().collect();
+    templates.check(&settings, names.iter().copied())?;
+    let source = Source::new(&args.orders);
+    let ingested = ingest::read(&source, &settings)?;
+
+    let mut out = String::new();
+    let mut problems = 0;
+    let w = &mut out;
+    match &settings.path {
+        Some(path) => writeln!(w, "config: {}", path.display()),
+        None => writeln!(
+            w,
+            "config: none found, using built-in defaults (run `payremind init` to write one)"
+        ),
+    }
+    .ok();
+    if !settings.timezone_set {
+        writeln!(
+            w,
+            "warning: no [source].timezone: times without an offset are read as UTC"
+        )
+        .ok();
+    }
+    writeln!(
+        w,
+        "export: {} ({}, {} rows)",
+        source.display().display(),
+        ingested.encoding,
+        ingested.rows
+    )
+    .ok();
+
+    writeln!(w, "columns:").ok();
+    for (field, header, column) in &ingested.mapped {
+        match column {
+            Some(c) => writeln!(w, "  {:<18} <- {header:?} (column {c})", field.key()),
+            None => writeln!(w, "  {:<18} (no {header:?} column: not used)", field.key()),
+        }
+        .ok();
+    }
+
+    writeln!(w, "statuses:").ok();
+    if ingested.statuses.is_empty() {
+        writeln!(w, "  (none)").ok();
+    }
+    for (label, count) in &ingested.statuses {
+        match settings.status_class(label) {
+            Some(class) => writeln!(w, "  {label:<30} {count:>7}  {}", serde_plain(&class)),
+            None => {
+                problems += 1;
+                writeln!(
+                    w,
+                    "  {label:<30} {count:>7}  NOT MAPPED: add {label:?} to [statuses] unpaid, paid or closed; these orders are skipped until then"
+                )
+            }
+        }
+        .ok();
+    }
+
+    let multi_row = ingested
+        .orders
+        .iter()
+        .filter(|o| o.products.len() > 1)
+        .count();
+    writeln!(
+        w,
+        "orders: {} ({multi_row} with several rows); invalid rows: {}",
+        ingested.orders.len(),
+        ingested.invalid.len()
+    )
+    .ok();
+    for row in &ingested.invalid {
+        writeln!(
+            w,
+            "  {}:{}{}: {}{}",
+            source.display().display(),
+            row.line,
+            row.column.map(|c| format!(":{c}")).unwrap_or_default(),
+            if row.value.is_empty() {
+                String::new()
+            } else {
+                format!("{:?}: ", row.value)
+            },
+            row.error
+        )
+        .ok();
+    }
+    for warning in &ingested.warnings {
+        writeln!(w, "warning: {warning}").ok();
+    }
+    if let Some(newest) = ingested.orders.iter().map(|o| o.created_at).max() {
+        writeln!(
+            w,
+            "newest order: {} ({} h before now: an old export means old decisions)",
+            newest.format("%Y-%m-%d %H:%M %Z"),
+            hours(now.signed_duration_since(newest))
+        )
+        .ok();
+    }
+    writeln!(
+        w,
+        "templates: {} render ({})",
+        names.len(),
+        names.join(", ")
+    )
+    .ok();
+    if problems == 0 {
+        writeln!(w, "ok: ready for `payremind run`").ok();
+    } else {
+        writeln!(w, "problems: {problems}; fix them before sending").ok();
+    }
+    crate::print_stdout(&out)?;
+    Ok(if problems == 0 { 0 } else { 2 })
+}
+
+fn serde_plain(class: &crate::order::StatusClass) -> &'static str {
+    match class {
+        crate::order::StatusClass::Unpaid => "unpaid",
+        crate::order::StatusClass::Paid => "paid",
+        crate::order::StatusClass::Closed => "closed",
+    }
+}

@@ -1,0 +1,136 @@
+//! The command line as a seller meets it: flags, their `PAYREMIND_*` environment twins, and the
+//! `--help` text (the doc comments below). Only parsing lives here; meaning is given to the
+//! flags by [`crate::config::Settings`] and the stages.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const EXAMPLES: &str = "\
+Examples:
+  payremind init                                   write payremind.toml and templates/ here
+  payremind check --orders orders.csv              is the export readable, are statuses mapped?
+  payremind run --orders orders.csv                preview today's reminders (nothing is sent)
+  payremind run --orders orders.csv --format json  the same, as JSON Lines for scripts
+
+Exit status: 0 all good, 1 some reminders were not sent, 2 a problem with the command line,
+the config or the export (the message says what to fix).";
+
+/// payremind reminds buyers about unpaid orders, politely and never twice.
+///
+/// Every morning, export your shop's orders as CSV and run payremind on the file. It finds the
+/// unpaid orders worth a reminder, leaves alone the ones where a reminder would hurt (paid
+/// the same day, a newer order, a reseller channel, too early, too late), and picks the right
+/// message for each buyer.
+#[derive(Debug, Parser)]
+#[command(name = "payremind", version, after_help = EXAMPLES)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Decide who gets a reminder today and show each message (a dry run: nothing is sent).
+    #[command(after_help = "\
+Example:
+  payremind run --orders orders.csv --config payremind.toml
+
+Reminders are printed to standard output; the summary (how many orders were read, who was
+skipped and why, rows that could not be read) goes to standard error.")]
+    Run(RunArgs),
+
+    /// Check the config, the message templates and an export before a real run.
+    #[command(after_help = "\
+Example:
+  payremind check --orders orders.csv
+
+Shows the columns found, every order status in the file and what it means to payremind, rows
+that cannot be read (with their line numbers) and the newest order in the file. Exits with 2
+when something must be fixed first.")]
+    Check(CheckArgs),
+
+    /// Write a starter payremind.toml and the message templates into a folder.
+    #[command(after_help = "\
+Example:
+  payremind init myshop
+
+Then edit myshop/payremind.toml (shop name, time zone, columns) and the texts in
+myshop/templates/. Existing files are never overwritten unless you pass --force.")]
+    Init(InitArgs),
+}
+
+/// Flags of `payremind run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The order export to read (CSV); `-` reads it from standard input.
+    #[arg(long, short = 'o', value_name = "FILE", env = "PAYREMIND_ORDERS")]
+    pub orders: PathBuf,
+
+    /// The config file [default: ./payremind.toml].
+    #[arg(long, short = 'c', value_name = "FILE", env = "PAYREMIND_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// Decide as if it were this moment, like 2026-11-23T09:00:00+08:00 (for what-if checks).
+    #[arg(long, value_name = "TIME", env = "PAYREMIND_NOW")]
+    pub now: Option<String>,
+
+    /// How to print: `text` for reading, `json` (JSON Lines) for scripts.
+    #[arg(long, value_enum, default_value_t = Format::Text, env = "PAYREMIND_FORMAT")]
+    pub format: Format,
+
+    /// At most this many reminders, the first ones in the export; the rest are skipped as
+    /// `over_limit`.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u64>,
+}
+
+/// Flags of `payremind check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The order export to check (CSV); `-` reads it from standard input.
+    #[arg(long, short = 'o', value_name = "FILE", env = "PAYREMIND_ORDERS")]
+    pub orders: PathBuf,
+
+    /// The config file [default: ./payremind.toml, else built-in defaults].
+    #[arg(long, short = 'c', value_name = "FILE", env = "PAYREMIND_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// Judge the newest order's age as if it were this moment.
+    #[arg(long, value_name = "TIME", env = "PAYREMIND_NOW")]
+    pub now: Option<String>,
+}
+
+/// Flags of `payremind init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The folder to write into [default: the current folder].
+    #[arg(value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+
+    /// Overwrite files that already exist.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Output formats of `run`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Readable blocks, summary on standard error.
+    Text,
+    /// JSON Lines: one object per order, then a summary object.
+    Json,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

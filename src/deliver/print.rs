@@ -1,0 +1,70 @@
+//! The dry-run preview: every reminder as a readable block on stdout, the summary on stderr.
+
+use std::io::{self, Write};
+
+use super::Outbox;
+use crate::report::{Decision, Entry, Summary};
+
+/// Prints reminders for a person to review.
+pub struct Text<W: Write, E: Write> {
+    out: W,
+    err: E,
+    sender: String,
+    printed: u64,
+}
+
+impl<W: Write, E: Write> Text<W, E> {
+    /// Reminders go to `out`, the summary to `err`; `sender` is shown as `From:`.
+    pub fn new(out: W, err: E, sender: &str) -> Self {
+        Text {
+            out,
+            err,
+            sender: sender.to_owned(),
+            printed: 0,
+        }
+    }
+}
+
+impl<W: Write, E: Write> Outbox for Text<W, E> {
+    fn order(&mut self, entry: &Entry) -> io::Result<()> {
+        if entry.decision != Decision::Remind {
+            return Ok(());
+        }
+        self.printed += 1;
+        let out = &mut self.out;
+        if self.printed > 1 {
+            writeln!(out)?;
+        }
+        writeln!(
+            out,
+            "=== Reminder {}: order {} · {} · {} buyer · {} h old",
+            self.printed,
+            entry.order_id,
+            entry.template.as_deref().unwrap_or_default(),
+            entry.buyer_type.map(|t| t.as_str()).unwrap_or_default(),
+            entry.age_hours.unwrap_or_default()
+        )?;
+        if !self.sender.is_empty() {
+            writeln!(out, "From: {}", self.sender)?;
+        }
+        let to = entry.to.as_deref().unwrap_or_default();
+        if entry.buyer_name.is_empty() {
+            writeln!(out, "To: {to}")?;
+        } else {
+            writeln!(out, "To: {} <{to}>", entry.buyer_name)?;
+        }
+        writeln!(
+            out,
+            "Subject: {}",
+            entry.subject.as_deref().unwrap_or_default()
+        )?;
+        writeln!(out)?;
+        write!(out, "{}", entry.body.as_deref().unwrap_or_default())
+    }
+
+    fn finish(&mut self, summary: &Summary) -> io::Result<()> {
+        self.out.flush()?;
+        write!(self.err, "{summary}")?;
+        self.err.flush()
+    }
+}

@@ -1,0 +1,143 @@
+//! Everything that stops a run before it decides anything: the things a seller can fix, each
+//! saying where it is and what to do. A bad row is not here: it is reported and the run goes on.
+//!
+//! Every variant exits with code 2 (usage, config or input error); the report owns 0 and 1.
+
+use std::path::PathBuf;
+
+/// A fatal problem a seller can fix; `Display` is one line: where, what is wrong, what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file could not be opened or read.
+    #[error("{}: cannot read it: {source}; check the path and its permissions", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+
+    /// A file could not be written.
+    #[error("{}: cannot write it: {source}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+
+    /// `run` found no config file.
+    #[error(
+        "no config file: ./payremind.toml does not exist; run `payremind init` to write one, or pass --config FILE"
+    )]
+    NoConfig,
+
+    /// The config file is not valid TOML or does not fit the schema (typos included).
+    #[error("{}:{line}:{column}: {message}; see the config reference in README.md", path.display())]
+    ConfigSyntax {
+        /// The config file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What the TOML parser said.
+        message: String,
+    },
+
+    /// A setting parsed but its value cannot be used.
+    #[error("{}: {setting}: {message}", path.display())]
+    Setting {
+        /// The config file (or `<defaults>`).
+        path: PathBuf,
+        /// The key, as written in the file (`[select].min_age`).
+        setting: String,
+        /// What is wrong and what to write instead.
+        message: String,
+    },
+
+    /// The export lacks a column the mapping needs.
+    #[error(
+        "{}: no column {header:?} for {field} (headers found: {found}); map it in [columns] {field} = \"<header>\"",
+        path.display()
+    )]
+    MissingColumn {
+        /// The export.
+        path: PathBuf,
+        /// Canonical field name.
+        field: &'static str,
+        /// The header the mapping looks for.
+        header: String,
+        /// The headers the file has, comma separated.
+        found: String,
+    },
+
+    /// The export is not a CSV file payremind can read.
+    #[error("{}: {message}", path.display())]
+    Export {
+        /// The export.
+        path: PathBuf,
+        /// What it is not, and what to do.
+        message: String,
+    },
+
+    /// A message template does not parse or does not render.
+    #[error(
+        "template {name}:{line}:{column}: {message}; fix the template (or delete it to use the built-in one)"
+    )]
+    Template {
+        /// Template name and where it came from.
+        name: String,
+        /// 1-based line in the template file.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What Tera said.
+        message: String,
+    },
+
+    /// `init` would overwrite a file.
+    #[error("{}: already exists; pass --force to overwrite it", path.display())]
+    Exists {
+        /// The file that exists.
+        path: PathBuf,
+    },
+
+    /// `--now` is not an RFC 3339 instant.
+    #[error("--now {value:?}: {message}; write it like 2026-11-23T09:00:00+08:00")]
+    Now {
+        /// What was given.
+        value: String,
+        /// Why it does not parse.
+        message: String,
+    },
+
+    /// Standard output could not be written (other than a closed pipe, which ends quietly).
+    #[error("cannot write the output: {0}")]
+    Output(#[source] std::io::Error),
+}
+
+impl Error {
+    /// The exit code for this error: always 2, usage, config or input error.
+    #[must_use]
+    pub fn exit_code(&self) -> u8 {
+        2
+    }
+}
+
+/// The whole cause chain of an error from a library (Tera, the CSV reader) on one line: the
+/// interesting part often hides in `source()`.
+#[must_use]
+pub fn chain(err: &dyn std::error::Error) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = cause.source();
+    }
+    out.replace('\n', " ")
+}

@@ -1,0 +1,225 @@
+//! Cell values as sellers' exports write them: Excel's protective wrappers, money with symbols
+//! and separators, timestamps with or without an offset. Each parser returns a one-line reason a
+//! seller can act on when the value cannot be read.
+
+use std::borrow::Cow;
+use std::str::FromStr;
+
+use chrono::{DateTime, LocalResult, NaiveDateTime, TimeZone};
+use chrono_tz::Tz;
+use rust_decimal::Decimal;
+
+use crate::order::StoreTime;
+
+/// The text inside Excel's protective wrappers: `="1930…"` (keeps long numbers as text) and a
+/// leading apostrophe (`'90503`), trimmed.
+#[must_use]
+pub fn unwrap_excel(raw: &str) -> &str {
+    let text = raw.trim();
+    if let Some(inner) = text.strip_prefix("=\"").and_then(|t| t.strip_suffix('"')) {
+        return inner.trim();
+    }
+    text.strip_prefix('\'').map_or(text, str::trim)
+}
+
+/// Whether an id looks like Excel already turned it into a number (`6.94178E+12`): the digits
+/// are gone and cannot be recovered.
+#[must_use]
+pub fn is_excel_mangled_number(text: &str) -> bool {
+    let upper = text.to_ascii_uppercase();
+    match upper.split_once("E+") {
+        Some((mantissa, exponent)) => {
+            !mantissa.is_empty()
+                && mantissa.chars().all(|c| c.is_ascii_digit() || c == '.')
+                && !exponent.is_empty()
+                && exponent.chars().all(|c| c.is_ascii_digit())
+        }
+        None => false,
+    }
+}
+
+/// Timestamp layouts with an explicit offset; the offset wins over the store zone.
+const WITH_OFFSET: &[&str] = &[
+    "%Y-%m-%d %H:%M:%S%.f %z",
+    "%Y-%m-%d %H:%M:%S%.f%z",
+    "%Y-%m-%dT%H:%M:%S%.f%z",
+    "%Y-%m-%d %H:%M %z",
+    "%Y-%m-%dT%H:%M%z",
+    "%Y/%m/%d %H:%M:%S %z",
+];
+
+/// Naive layouts, read in the store zone: ISO with space or `T`, with or without seconds, and
+/// Excel's re-save `2016/5/23 22:02`.
+const NAIVE: &[&str] = &[
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%Y-%m-%dT%H:%M:%S%.f",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+];
+
+/// Parses an export timestamp into the store's zone.
+///
+/// # Errors
+/// Not a date and time in a known layout, an impossible date (November 31, hour 25), or a local
+/// time that does not exist in the zone (skipped by a daylight-saving change).
+pub fn parse_time(text: &str, zone: Tz) -> Result<StoreTime, String> {
+    let text = text.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok(t.with_timezone(&zone));
+    }
+    for layout in WITH_OFFSET {
+        if let Ok(t) = DateTime::parse_from_str(text, layout) {
+            return Ok(t.with_timezone(&zone));
+        }
+    }
+    for layout in NAIVE {
+        if let Ok(naive) = NaiveDateTime::parse_from_str(text, layout) {
+            return match zone.from_local_datetime(&naive) {
+                LocalResult::Single(t) => Ok(t),
+                // The hour after a daylight-saving change happens twice: take the first.
+                LocalResult::Ambiguous(first, _) => Ok(first),
+                LocalResult::None => Err(format!(
+                    "does not exist in {zone} (the clocks skipped it); check the export's time zone"
+                )),
+            };
+        }
+    }
+    Err("is not a valid date and time; expected one like 2026-11-21 19:00:00 or 2026-11-21T19:00:00+08:00".into())
+}
+
+/// Parses a money amount exactly: `128.00`, `128.00元`, `¥1,280.50`, `$ 12`, `1.280,50 €`,
+/// `49,90` (decimal comma).
+///
+/// # Errors
+/// Anything that is not one number once symbols and separators are removed.
+pub fn parse_money(text: &str) -> Result<Decimal, String> {
+    let is_decoration = |c: char| {
+        c.is_whitespace()
+            || c.is_ascii_alphabetic()
+            || matches!(c, '元' | '¥' | '￥' | '$' | '€' | '£')
+    };
+    // Symbols and ISO codes around the number; spaces and apostrophes inside it group thousands.
+    let stripped: String = text
+        .trim_matches(is_decoration)
+        .trim_start_matches('+')
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '\'')
+        .collect();
+    let normalized = normalize_separators(&stripped);
+    Decimal::from_str(&normalized)
+        .map_err(|_| "is not an amount; expected a number like 128.00 or 49,90".to_owned())
+}
+
+/// Decides which of `.` and `,` is the decimal separator and removes the thousands one.
+fn normalize_separators(text: &str) -> Cow<'_, str> {
+    let last_dot = text.rfind('.');
+    let last_comma = text.rfind(',');
+    match (last_dot, last_comma) {
+        (Some(dot), Some(comma)) if comma > dot => {
+            Cow::Owned(text.replace('.', "").replace(',', "."))
+        }
+        (Some(_), Some(_)) => Cow::Owned(text.replace(',', "")),
+        (None, Some(comma)) => {
+            let decimals = text.len() - comma - 1;
+            if text.matches(',').count() == 1 && decimals != 3 {
+                Cow::Owned(text.replace(',', "."))
+            } else {
+                Cow::Owned(text.replace(',', ""))
+            }
+        }
+        (Some(_), None) if text.matches('.').count() > 1 => Cow::Owned(text.replace('.', "")),
+        _ => Cow::Borrowed(text),
+    }
+}
+
+/// Parses a count of earlier orders: a whole number, `3.0` accepted (spreadsheets write that).
+///
+/// # Errors
+/// Anything that is not a non-negative whole number.
+pub fn parse_count(text: &str) -> Result<u32, String> {
+    let text = text.trim();
+    let whole = text.strip_suffix(".0").unwrap_or(text);
+    whole
+        .parse::<u32>()
+        .map_err(|_| "is not a whole number of orders".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SHANGHAI: Tz = chrono_tz::Asia::Shanghai;
+
+    fn at(text: &str) -> String {
+        parse_time(text, SHANGHAI).map_or_else(|e| format!("error: {e}"), |t| t.to_rfc3339())
+    }
+
+    #[test]
+    fn timestamps_in_every_export_form() {
+        assert_eq!(at("2026-11-21 19:00:00"), "2026-11-21T19:00:00+08:00");
+        assert_eq!(at("2026-11-21T19:00:00"), "2026-11-21T19:00:00+08:00");
+        assert_eq!(at("2026-11-22 08:15"), "2026-11-22T08:15:00+08:00");
+        assert_eq!(at("2016/5/23 22:02"), "2016-05-23T22:02:00+08:00");
+        assert_eq!(at("2026-11-21T19:00:00+08:00"), "2026-11-21T19:00:00+08:00");
+        assert_eq!(at("2026-11-21T11:00:00Z"), "2026-11-21T19:00:00+08:00");
+        assert_eq!(at("2026-05-12 12:54:07 -0700"), "2026-05-13T03:54:07+08:00");
+        assert_eq!(
+            at("2026-05-12 12:54:07.250 -0700"),
+            "2026-05-13T03:54:07.250+08:00"
+        );
+    }
+
+    #[test]
+    fn impossible_dates_are_errors() {
+        for bad in [
+            "2026-11-31 10:00",
+            "2026-13-01 10:00",
+            "2026-11-21 25:00",
+            "yesterday",
+            "",
+        ] {
+            assert!(at(bad).starts_with("error"), "{bad} parsed");
+        }
+        let gap = parse_time("2026-03-08 02:30", chrono_tz::America::New_York).unwrap_err();
+        assert!(gap.contains("does not exist"), "{gap}");
+    }
+
+    #[test]
+    fn money_is_exact_whatever_the_decoration() {
+        let m = |t: &str| parse_money(t).map(|d| d.to_string());
+        assert_eq!(m("128.00").unwrap(), "128.00");
+        assert_eq!(m("128.00元").unwrap(), "128.00");
+        assert_eq!(m("¥1,280.50").unwrap(), "1280.50");
+        assert_eq!(m("$ 12").unwrap(), "12");
+        assert_eq!(m("49,90").unwrap(), "49.90");
+        assert_eq!(m("1.280,50 €").unwrap(), "1280.50");
+        assert_eq!(m("1,280").unwrap(), "1280");
+        assert_eq!(m("USD 19.99").unwrap(), "19.99");
+        assert!(m("free").is_err());
+        assert!(m("12.3.4,5,6").is_err());
+    }
+
+    #[test]
+    fn excel_wrappers_are_removed_and_mangled_ids_recognised() {
+        assert_eq!(
+            unwrap_excel("=\"4378120007170436307\""),
+            "4378120007170436307"
+        );
+        assert_eq!(unwrap_excel(" '13812340001"), "13812340001");
+        assert_eq!(unwrap_excel("#1001"), "#1001");
+        assert!(is_excel_mangled_number("6.94178E+12"));
+        assert!(is_excel_mangled_number("1.93068e+15"));
+        assert!(!is_excel_mangled_number("#E+1001"));
+        assert!(!is_excel_mangled_number("4378120007170436307"));
+    }
+
+    #[test]
+    fn counts() {
+        assert_eq!(parse_count("3"), Ok(3));
+        assert_eq!(parse_count("3.0"), Ok(3));
+        assert!(parse_count("-1").is_err());
+        assert!(parse_count("many").is_err());
+    }
+}

@@ -1,0 +1,276 @@
+//! The shared domain types every stage speaks: an [`Order`] as ingest builds it, its payment
+//! [`StatusClass`], the buyer's [`BuyerType`] and exact [`Money`].
+//!
+//! Times are always zoned ([`StoreTime`]): an export's naive timestamps are read in the store's
+//! zone, explicit offsets are converted to it, so "the same calendar day" means the store's day.
+
+use std::fmt;
+
+use chrono::{DateTime, NaiveDate, TimeDelta};
+use chrono_tz::Tz;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// An instant, shown in the store's time zone.
+pub type StoreTime = DateTime<Tz>;
+
+/// What an export's status label means for a reminder: the only three things payremind needs to
+/// know about the dozens of platform statuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusClass {
+    /// Placed, not paid: the only class that may be reminded.
+    Unpaid,
+    /// Paid, authorised or being processed: the buyer has done their part.
+    Paid,
+    /// Cancelled, voided, refunded or timed out: nothing left to pay.
+    Closed,
+}
+
+/// How well the shop knows the buyer, which decides the tone of a reminder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BuyerType {
+    /// No earlier paid order: help first, with the payment link.
+    New,
+    /// Exactly one earlier paid order: remind only with something to offer.
+    Returning,
+    /// Two or more earlier paid orders: show that the shop knows them.
+    Loyal,
+}
+
+impl BuyerType {
+    /// The type for a buyer with `prior_paid` earlier paid orders.
+    #[must_use]
+    pub fn from_prior_paid(prior_paid: u32) -> Self {
+        match prior_paid {
+            0 => Self::New,
+            1 => Self::Returning,
+            _ => Self::Loyal,
+        }
+    }
+
+    /// The name used in config rules, JSON and templates.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::New => "new",
+            Self::Returning => "returning",
+            Self::Loyal => "loyal",
+        }
+    }
+}
+
+impl fmt::Display for BuyerType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An exact amount with its currency: never a float, so `19.99` stays `19.99`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Money {
+    /// The amount as written in the export, scale preserved.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub amount: Decimal,
+    /// ISO code (`USD`, `CNY`), from the export's currency column or `[shop].currency`.
+    pub currency: String,
+}
+
+impl Money {
+    /// The amount after taking `percent` off, rounded to the currency's usual two decimals
+    /// (banker's rounding would surprise a buyer, so halves round up).
+    #[must_use]
+    pub fn discounted(&self, percent: Decimal) -> Money {
+        let factor = (Decimal::ONE_HUNDRED - percent) / Decimal::ONE_HUNDRED;
+        let dp = self.amount.scale().max(2);
+        let amount = (self.amount * factor)
+            .round_dp_with_strategy(dp, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+        Money {
+            amount,
+            currency: self.currency.clone(),
+        }
+    }
+}
+
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.currency.is_empty() {
+            write!(f, "{}", self.amount)
+        } else {
+            write!(f, "{} {}", self.amount, self.currency)
+        }
+    }
+}
+
+/// One order of the export, its rows merged: what every later stage decides on.
+#[derive(Debug, Clone)]
+pub struct Order {
+    /// Line of the order's first row in the export (1 = the header line).
+    pub line: u64,
+    /// The order number exactly as exported (kept as text: 19-digit ids do not fit a float).
+    pub id: String,
+    /// Who the buyer is for every per-buyer rule: the buyer id, else the lower-cased email,
+    /// else the order itself (a buyer nobody can recognise is nobody else).
+    pub buyer: String,
+    /// The buyer's name as the export spells it; may be empty.
+    pub buyer_name: String,
+    /// The contact column as exported (may be empty, masked or a phone number).
+    pub email: String,
+    /// Buyer country as exported; may be empty.
+    pub country: String,
+    /// The status label as exported.
+    pub status_label: String,
+    /// What the status means for a reminder.
+    pub status: StatusClass,
+    /// When the order was placed.
+    pub created_at: StoreTime,
+    /// When it was paid, if the export says.
+    pub paid_at: Option<StoreTime>,
+    /// The order total, if the export has one.
+    pub total: Option<Money>,
+    /// Sales channel / source as exported; may be empty.
+    pub channel: String,
+    /// Every product line of the order, in export order.
+    pub products: Vec<String>,
+    /// Paid orders the buyer had before this one, when the export carries that count.
+    pub prior_paid_orders: Option<u32>,
+    /// When the platform closes the order if it stays unpaid (flash sales).
+    pub close_at: Option<StoreTime>,
+}
+
+impl Order {
+    /// The store-calendar day the order was placed on.
+    #[must_use]
+    pub fn store_day(&self) -> NaiveDate {
+        self.created_at.date_naive()
+    }
+
+    /// How long the order has waited at `now`.
+    #[must_use]
+    pub fn age(&self, now: DateTime<chrono::Utc>) -> TimeDelta {
+        now.signed_duration_since(self.created_at)
+    }
+}
+
+/// Hours as a JSON-friendly number with two decimals (ages are not money: a float is fine).
+#[must_use]
+#[allow(clippy::cast_precision_loss)]
+pub fn hours(delta: TimeDelta) -> f64 {
+    (delta.num_seconds() as f64 / 36.0).round() / 100.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    #[test]
+    fn discount_is_exact_and_rounds_half_up() {
+        let m = Money {
+            amount: Decimal::from_str("128.00").unwrap(),
+            currency: "USD".into(),
+        };
+        assert_eq!(m.discounted(Decimal::from(3)).to_string(), "124.16 USD");
+        let m = Money {
+            amount: Decimal::from_str("0.50").unwrap(),
+            currency: "EUR".into(),
+        };
+        // 0.485 rounds away from zero.
+        assert_eq!(m.discounted(Decimal::from(3)).to_string(), "0.49 EUR");
+    }
+
+    #[test]
+    fn buyer_type_counts_earlier_paid_orders() {
+        assert_eq!(BuyerType::from_prior_paid(0), BuyerType::New);
+        assert_eq!(BuyerType::from_prior_paid(1), BuyerType::Returning);
+        assert_eq!(BuyerType::from_prior_paid(2), BuyerType::Loyal);
+        assert_eq!(BuyerType::from_prior_paid(40), BuyerType::Loyal);
+    }
+}
+
+/// The canonical fields payremind reads from an export; `[columns]` maps each to a header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Field {
+    /// The order number (required).
+    OrderId,
+    /// The buyer's account id; identity falls back to the email when empty.
+    BuyerId,
+    /// The name to greet.
+    BuyerName,
+    /// The e-mail address reminders go to.
+    Email,
+    /// The buyer's country.
+    Country,
+    /// The order status label (required).
+    Status,
+    /// When the order was placed (required).
+    CreatedAt,
+    /// When it was paid.
+    PaidAt,
+    /// The order total.
+    Total,
+    /// The total's currency.
+    Currency,
+    /// The sales channel or source (distribution orders are dropped by it).
+    Channel,
+    /// A product line.
+    Product,
+    /// How many paid orders the buyer had before.
+    PriorPaidOrders,
+    /// When the platform auto-closes the unpaid order.
+    CloseAt,
+}
+
+impl Field {
+    /// Every field, in the order `[columns]` documents them.
+    pub const ALL: [Field; 14] = [
+        Field::OrderId,
+        Field::BuyerId,
+        Field::BuyerName,
+        Field::Email,
+        Field::Country,
+        Field::Status,
+        Field::CreatedAt,
+        Field::PaidAt,
+        Field::Total,
+        Field::Currency,
+        Field::Channel,
+        Field::Product,
+        Field::PriorPaidOrders,
+        Field::CloseAt,
+    ];
+
+    /// The `[columns]` key, which is also the header a generic export uses.
+    #[must_use]
+    pub fn key(self) -> &'static str {
+        match self {
+            Field::OrderId => "order_id",
+            Field::BuyerId => "buyer_id",
+            Field::BuyerName => "buyer_name",
+            Field::Email => "email",
+            Field::Country => "country",
+            Field::Status => "status",
+            Field::CreatedAt => "created_at",
+            Field::PaidAt => "paid_at",
+            Field::Total => "total",
+            Field::Currency => "currency",
+            Field::Channel => "channel",
+            Field::Product => "product",
+            Field::PriorPaidOrders => "prior_paid_orders",
+            Field::CloseAt => "close_at",
+        }
+    }
+
+    /// Whether an export without this column cannot be used at all.
+    #[must_use]
+    pub fn required(self) -> bool {
+        matches!(self, Field::OrderId | Field::Status | Field::CreatedAt)
+    }
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.key())
+    }
+}

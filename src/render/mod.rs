@@ -1,0 +1,352 @@
+//! Fourth stage: the planned template becomes a message. Templates are Tera text files whose
+//! first line is `Subject: …`; the built-in English set is compiled in, and a seller's
+//! `[templates].dir` overrides any of them (or adds new ones for custom rules) by file name.
+//!
+//! Every template sees the same context ([`MessageContext`]): `shop`, `buyer`, `order`. Mistakes
+//! (syntax, a variable that does not exist) are found before anything is rendered for real, by
+//! rendering each template once against a complete sample ([`Templates::check`]).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, TimeDelta, Utc};
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::config::{Settings, Shop};
+use crate::error::Error;
+use crate::order::{BuyerType, Money, Order, StoreTime};
+use crate::plan::Action;
+
+/// The built-in templates, one per playbook step: name and source.
+pub const BUILT_IN: &[(&str, &str)] = &[
+    ("gentle", include_str!("../../templates/en/gentle.txt")),
+    (
+        "payment_help",
+        include_str!("../../templates/en/payment_help.txt"),
+    ),
+    ("popular", include_str!("../../templates/en/popular.txt")),
+    ("discount", include_str!("../../templates/en/discount.txt")),
+    (
+        "low_stock",
+        include_str!("../../templates/en/low_stock.txt"),
+    ),
+    (
+        "promo_ending",
+        include_str!("../../templates/en/promo_ending.txt"),
+    ),
+    (
+        "missed_inquiry",
+        include_str!("../../templates/en/missed_inquiry.txt"),
+    ),
+    (
+        "closing_soon",
+        include_str!("../../templates/en/closing_soon.txt"),
+    ),
+    (
+        "returning_perk",
+        include_str!("../../templates/en/returning_perk.txt"),
+    ),
+    ("loyal", include_str!("../../templates/en/loyal.txt")),
+];
+
+/// A rendered reminder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    /// The subject line.
+    pub subject: String,
+    /// The plain-text body, ending with one newline.
+    pub body: String,
+}
+
+/// The loaded template set.
+pub struct Templates {
+    tera: tera::Tera,
+    /// Template name -> where it came from (a file path, or `built-in`).
+    origins: BTreeMap<String, String>,
+}
+
+impl Templates {
+    /// Loads the built-in templates, then the seller's folder on top.
+    ///
+    /// # Errors
+    /// The folder cannot be read, or a template does not parse or lacks its `Subject:` line.
+    pub fn load(settings: &Settings) -> Result<Templates, Error> {
+        let mut sources: BTreeMap<String, (String, String)> = BUILT_IN
+            .iter()
+            .map(|(name, source)| {
+                (
+                    (*name).to_owned(),
+                    ((*source).to_owned(), format!("{name} (built-in)")),
+                )
+            })
+            .collect();
+        if let Some(dir) = &settings.templates_dir {
+            for (name, path) in template_files(dir)? {
+                let source = std::fs::read_to_string(&path).map_err(|source| Error::Read {
+                    path: path.clone(),
+                    source,
+                })?;
+                sources.insert(name, (source, path.display().to_string()));
+            }
+        }
+        let mut tera = tera::Tera::new();
+        // Plain text: nothing is HTML-escaped.
+        tera.autoescape_on(Vec::<&str>::new());
+        let mut origins = BTreeMap::new();
+        for (name, (source, origin)) in sources {
+            if !source.trim_start().starts_with("Subject:") {
+                return Err(Error::Template {
+                    name: origin,
+                    line: 1,
+                    column: 1,
+                    message: "the first line must be `Subject: …`".into(),
+                });
+            }
+            tera.add_raw_template(&name, &source)
+                .map_err(|e| template_error(&origin, &e))?;
+            origins.insert(name, origin);
+        }
+        Ok(Templates { tera, origins })
+    }
+
+    /// Whether a template of that name exists.
+    #[must_use]
+    pub fn contains(&self, name: &str) -> bool {
+        self.origins.contains_key(name)
+    }
+
+    /// Every template name, sorted.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.origins.keys().map(String::as_str)
+    }
+
+    /// Checks that every rule's template exists, then renders `names` against a complete sample
+    /// order, so a typo in a variable is found before any real message.
+    ///
+    /// # Errors
+    /// The first rule naming a missing template, or the first template that does not render.
+    pub fn check<'a>(
+        &self,
+        settings: &Settings,
+        names: impl IntoIterator<Item = &'a str>,
+    ) -> Result<(), Error> {
+        for (i, rule) in settings.rules.iter().enumerate() {
+            if let Action::Template(name) = &rule.action {
+                if !self.contains(name) {
+                    return Err(Error::Setting {
+                        path: settings
+                            .path
+                            .clone()
+                            .unwrap_or_else(|| PathBuf::from("<defaults>")),
+                        setting: format!("[[rules]] #{}", i + 1),
+                        message: format!(
+                            "template {name:?} does not exist; known templates: {}",
+                            self.names().collect::<Vec<_>>().join(", ")
+                        ),
+                    });
+                }
+            }
+        }
+        let sample = sample_context(&settings.shop);
+        for name in names {
+            self.render(name, &sample)?;
+        }
+        Ok(())
+    }
+
+    /// Renders template `name` for one order.
+    ///
+    /// # Errors
+    /// The template does not render (an unknown variable, a filter on the wrong type).
+    pub fn render(&self, name: &str, context: &MessageContext<'_>) -> Result<Message, Error> {
+        let origin = self.origins.get(name).map_or(name, String::as_str);
+        let context =
+            tera::Context::from_serialize(context).map_err(|e| template_error(origin, &e))?;
+        let text = self
+            .tera
+            .render(name, &context)
+            .map_err(|e| template_error(origin, &e))?;
+        let text = text.trim_start();
+        let (first, rest) = text.split_once('\n').unwrap_or((text, ""));
+        let subject = first.trim_start_matches("Subject:").trim();
+        Ok(Message {
+            subject: subject.split_whitespace().collect::<Vec<_>>().join(" "),
+            body: format!("{}\n", rest.trim_matches(|c| c == '\n' || c == '\r')),
+        })
+    }
+}
+
+fn template_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, Error> {
+    let read_error = |source| Error::Read {
+        path: dir.to_owned(),
+        source,
+    };
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(read_error)? {
+        let path = entry.map_err(read_error)?.path();
+        if path.extension().is_some_and(|e| e == "txt") {
+            if let Some(stem) = path.file_stem().and_then(|s| s.to_str()) {
+                files.push((stem.to_owned(), path.clone()));
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+fn template_error(origin: &str, e: &tera::Error) -> Error {
+    match e.kind() {
+        tera::ErrorKind::SyntaxError(report) | tera::ErrorKind::RenderingError(report) => {
+            Error::Template {
+                name: origin.to_owned(),
+                line: report.span().start_line,
+                column: report.span().start_col + 1,
+                message: report.message().replace('\n', " "),
+            }
+        }
+        _ => Error::Template {
+            name: origin.to_owned(),
+            line: 1,
+            column: 1,
+            message: crate::error::chain(e),
+        },
+    }
+}
+
+/// What a template can use: `shop.*`, `buyer.*`, `order.*`.
+#[derive(Debug, Serialize)]
+pub struct MessageContext<'a> {
+    /// `[shop]`: name, sender, payment_help_url, discount_percent, returning_perk, currency,
+    /// low_stock_products, plus `promo_ends` (text).
+    pub shop: ShopContext<'a>,
+    /// The buyer.
+    pub buyer: BuyerContext,
+    /// The order.
+    pub order: OrderContext,
+}
+
+/// `shop` in a template.
+#[derive(Debug, Serialize)]
+pub struct ShopContext<'a> {
+    /// The `[shop]` settings.
+    #[serde(flatten)]
+    pub shop: &'a Shop,
+    /// When the promotion ends, in store time; empty when none.
+    pub promo_ends: String,
+}
+
+/// `buyer` in a template.
+#[derive(Debug, Serialize)]
+pub struct BuyerContext {
+    /// Name as exported; may be empty.
+    pub name: String,
+    /// `new`, `returning` or `loyal`.
+    #[serde(rename = "type")]
+    pub kind: BuyerType,
+    /// The address the message goes to.
+    pub email: String,
+    /// Country as exported; may be empty.
+    pub country: String,
+}
+
+/// `order` in a template.
+#[derive(Debug, Serialize)]
+pub struct OrderContext {
+    /// Order number.
+    pub id: String,
+    /// `128.00 USD`; empty when the export has no total.
+    pub total: String,
+    /// The total less `[shop].discount_percent`; empty when no total.
+    pub discounted_total: String,
+    /// Product lines.
+    pub products: Vec<String>,
+    /// When it was placed, store time (`2026-11-21 19:00`).
+    pub created_at: String,
+    /// Hours since it was placed, whole.
+    pub age_hours: i64,
+    /// When it auto-closes, store time with zone; empty when it does not.
+    pub close_at: String,
+    /// Hours left until it closes, whole; 0 when it does not close.
+    pub hours_left: i64,
+}
+
+fn store_time(t: &StoreTime) -> String {
+    t.format("%Y-%m-%d %H:%M %Z").to_string()
+}
+
+impl<'a> MessageContext<'a> {
+    /// The context for `order`, sent to `email`, evaluated at `now`.
+    #[must_use]
+    pub fn new(
+        shop: &'a Shop,
+        order: &Order,
+        buyer_type: BuyerType,
+        email: String,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let money = |m: Option<&Money>| m.map(ToString::to_string).unwrap_or_default();
+        let left = order.close_at.map(|c| c.signed_duration_since(now));
+        MessageContext {
+            shop: ShopContext {
+                shop,
+                promo_ends: shop.promo_ends.as_ref().map(store_time).unwrap_or_default(),
+            },
+            buyer: BuyerContext {
+                name: order.buyer_name.clone(),
+                kind: buyer_type,
+                email,
+                country: order.country.clone(),
+            },
+            order: OrderContext {
+                id: order.id.clone(),
+                total: money(order.total.as_ref()),
+                discounted_total: money(
+                    order
+                        .total
+                        .as_ref()
+                        .map(|t| t.discounted(shop.discount_percent))
+                        .as_ref(),
+                ),
+                products: order.products.clone(),
+                created_at: order.created_at.format("%Y-%m-%d %H:%M").to_string(),
+                age_hours: order.age(now).num_hours(),
+                close_at: order.close_at.as_ref().map(store_time).unwrap_or_default(),
+                hours_left: left.map_or(0, |l| l.num_hours().max(0)),
+            },
+        }
+    }
+}
+
+/// A context with every value filled, for checking templates.
+fn sample_context(shop: &Shop) -> MessageContext<'_> {
+    let now = DateTime::<Utc>::from_timestamp(1_795_000_000, 0).unwrap_or_default();
+    let zone = chrono_tz::UTC;
+    let order = Order {
+        line: 2,
+        id: "1001".into(),
+        buyer: "sample".into(),
+        buyer_name: "Sample Buyer".into(),
+        email: "buyer@example.com".into(),
+        country: "US".into(),
+        status_label: "pending".into(),
+        status: crate::order::StatusClass::Unpaid,
+        created_at: (now - TimeDelta::hours(5)).with_timezone(&zone),
+        paid_at: None,
+        total: Some(Money {
+            amount: Decimal::new(12_800, 2),
+            currency: "USD".into(),
+        }),
+        channel: "web".into(),
+        products: vec!["Sample product".into()],
+        prior_paid_orders: None,
+        close_at: Some((now + TimeDelta::hours(2)).with_timezone(&zone)),
+    };
+    MessageContext::new(
+        shop,
+        &order,
+        BuyerType::New,
+        "buyer@example.com".into(),
+        now,
+    )
+}

@@ -1,0 +1,273 @@
+//! The run's record: one [`Entry`] per order (what was decided and why) and the [`Summary`] that
+//! tallies them. Both are `Serialize` for scripts (JSON Lines) and the summary is `Display` for
+//! people. The summary also decides the exit code of a run that got this far.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::ingest::InvalidRow;
+use crate::order::{BuyerType, Order};
+
+/// Whether an order gets a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    /// A reminder is (or, in a dry run, would be) sent.
+    Remind,
+    /// Left alone; `reason` says why.
+    Skip,
+}
+
+/// One order's outcome: a JSON Lines object of `"type":"order"`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Entry {
+    /// Always `order`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// Order number as exported.
+    pub order_id: String,
+    /// Buyer identity used by the per-buyer rules.
+    pub buyer_id: String,
+    /// Name as exported.
+    pub buyer_name: String,
+    /// Remind or skip.
+    pub decision: Decision,
+    /// Why it is skipped.
+    pub reason: Option<String>,
+    /// Template of the reminder.
+    pub template: Option<String>,
+    /// The buyer's type, once known.
+    pub buyer_type: Option<BuyerType>,
+    /// Hours since the order was placed.
+    pub age_hours: Option<f64>,
+    /// The bare address the reminder goes to.
+    pub to: Option<String>,
+    /// Subject of the reminder.
+    pub subject: Option<String>,
+    /// Body of the reminder.
+    pub body: Option<String>,
+    /// The order total with its currency.
+    pub total: Option<String>,
+    /// When the order was placed (RFC 3339, store zone).
+    pub created_at: Option<String>,
+    /// Line of the order's first row (or of the bad row).
+    pub line: u64,
+    /// Bad row: 1-based column of the bad cell.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<usize>,
+    /// Bad row: the bad value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// Bad row: what is wrong and what to do.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The reason reported for a row that could not be read.
+pub const INVALID_ROW: &str = "invalid_row";
+
+impl Entry {
+    /// An order decided on (remind or skip); message fields filled by the caller for reminders.
+    #[must_use]
+    pub fn for_order(order: &Order, now: chrono::DateTime<chrono::Utc>) -> Entry {
+        Entry {
+            kind: "order",
+            order_id: order.id.clone(),
+            buyer_id: order.buyer.clone(),
+            buyer_name: order.buyer_name.clone(),
+            decision: Decision::Skip,
+            reason: None,
+            template: None,
+            buyer_type: None,
+            age_hours: Some(crate::order::hours(order.age(now))),
+            to: None,
+            subject: None,
+            body: None,
+            total: order.total.as_ref().map(ToString::to_string),
+            created_at: Some(order.created_at.to_rfc3339()),
+            line: order.line,
+            column: None,
+            value: None,
+            error: None,
+        }
+    }
+
+    /// A row that could not be read.
+    #[must_use]
+    pub fn for_invalid(row: &InvalidRow) -> Entry {
+        Entry {
+            kind: "order",
+            order_id: row.order_id.clone(),
+            buyer_id: String::new(),
+            buyer_name: String::new(),
+            decision: Decision::Skip,
+            reason: Some(INVALID_ROW.into()),
+            template: None,
+            buyer_type: None,
+            age_hours: None,
+            to: None,
+            subject: None,
+            body: None,
+            total: None,
+            created_at: None,
+            line: row.line,
+            column: row.column,
+            value: Some(row.value.clone()),
+            error: Some(row.error.clone()),
+        }
+    }
+
+    /// Marks the entry skipped for `reason`.
+    #[must_use]
+    pub fn skipped(mut self, reason: &str) -> Entry {
+        self.decision = Decision::Skip;
+        self.reason = Some(reason.to_owned());
+        self
+    }
+}
+
+/// How many order ids per reason the text summary lists.
+const EXAMPLES_PER_REASON: usize = 8;
+
+/// The tally of a run: a JSON Lines object of `"type":"summary"`, or a few lines for people.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    /// Always `summary`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// The export read.
+    pub file: String,
+    /// Its encoding.
+    pub encoding: String,
+    /// The instant the run was evaluated at (RFC 3339).
+    pub now: String,
+    /// True: nothing was sent.
+    pub dry_run: bool,
+    /// Data rows read.
+    pub rows: u64,
+    /// Orders that could be read (multi-row orders count once).
+    pub orders: u64,
+    /// Rows that could not be read.
+    pub invalid_rows: u64,
+    /// Orders with a reminder.
+    pub reminders: u64,
+    /// Skipped orders by reason (`invalid_row` included): with `reminders`, one per entry.
+    pub skipped: BTreeMap<String, u64>,
+    /// Things to look at that did not stop any row.
+    pub warnings: Vec<String>,
+    /// Text mode only: some order ids per reason.
+    #[serde(skip)]
+    examples: BTreeMap<String, Vec<String>>,
+    /// Text mode only: the bad rows, one line each.
+    #[serde(skip)]
+    invalid: Vec<String>,
+}
+
+impl Summary {
+    /// An empty tally for the run over `file`.
+    #[must_use]
+    pub fn new(file: String, encoding: &str, now: String, dry_run: bool) -> Summary {
+        Summary {
+            kind: "summary",
+            file,
+            encoding: encoding.to_owned(),
+            now,
+            dry_run,
+            rows: 0,
+            orders: 0,
+            invalid_rows: 0,
+            reminders: 0,
+            skipped: BTreeMap::new(),
+            warnings: Vec::new(),
+            examples: BTreeMap::new(),
+            invalid: Vec::new(),
+        }
+    }
+
+    /// Counts one entry.
+    pub fn record(&mut self, entry: &Entry) {
+        if entry.decision == Decision::Remind {
+            self.reminders += 1;
+            return;
+        }
+        let reason = entry.reason.clone().unwrap_or_default();
+        *self.skipped.entry(reason.clone()).or_default() += 1;
+        if reason == INVALID_ROW {
+            self.invalid_rows += 1;
+            self.invalid.push(format!(
+                "{}:{}{}: {}{}",
+                self.file,
+                entry.line,
+                entry.column.map(|c| format!(":{c}")).unwrap_or_default(),
+                entry
+                    .value
+                    .as_deref()
+                    .filter(|v| !v.is_empty())
+                    .map(|v| format!("{v:?}: "))
+                    .unwrap_or_default(),
+                entry.error.as_deref().unwrap_or_default()
+            ));
+        } else {
+            let ids = self.examples.entry(reason).or_default();
+            if ids.len() < EXAMPLES_PER_REASON {
+                ids.push(entry.order_id.clone());
+            }
+        }
+    }
+
+    /// 0: every due reminder was handled (a dry run, or all sent).
+    #[must_use]
+    pub fn exit_code(&self) -> u8 {
+        0
+    }
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mode = if self.dry_run {
+            "to review (dry run: nothing was sent)"
+        } else {
+            "sent"
+        };
+        writeln!(
+            f,
+            "payremind: {}: {} rows, {} orders, {} reminders {mode}",
+            self.file, self.rows, self.orders, self.reminders
+        )?;
+        let skipped: u64 = self.skipped.values().sum();
+        if skipped > 0 {
+            let counts: Vec<String> = self
+                .skipped
+                .iter()
+                .map(|(r, n)| format!("{r} {n}"))
+                .collect();
+            writeln!(f, "skipped {skipped}: {}", counts.join(", "))?;
+            for (reason, ids) in &self.examples {
+                let total = self.skipped.get(reason).copied().unwrap_or_default();
+                let more = total.saturating_sub(ids.len() as u64);
+                let more = if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                };
+                writeln!(f, "  {reason}: {}{more}", ids.join(", "))?;
+            }
+        }
+        if !self.invalid.is_empty() {
+            writeln!(
+                f,
+                "invalid rows {} (skipped, the other rows went on):",
+                self.invalid.len()
+            )?;
+            for line in &self.invalid {
+                writeln!(f, "  {line}")?;
+            }
+        }
+        for warning in &self.warnings {
+            writeln!(f, "warning: {warning}")?;
+        }
+        Ok(())
+    }
+}
