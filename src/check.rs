@@ -79,11 +79,7 @@ pub fn check(args: &CheckArgs) -> Result<u8, Error> {
         .ok();
     }
 
-    let multi_row = ingested
-        .orders
-        .iter()
-        .filter(|o| o.products.len() > 1)
-        .count();
+    let multi_row = ingested.orders.iter().filter(|o| o.rows > 1).count();
     writeln!(
         w,
         "orders: {} ({multi_row} with several rows); invalid rows: {}",

@@ -133,6 +133,8 @@ pub struct Order {
     pub channel: String,
     /// Every product line of the order, in export order.
     pub products: Vec<String>,
+    /// How many rows of the export the order spans.
+    pub rows: u32,
     /// Paid orders the buyer had before this one, when the export carries that count.
     pub prior_paid_orders: Option<u32>,
     /// When the platform closes the order if it stays unpaid (flash sales).

@@ -41,7 +41,10 @@ impl<W: Write, E: Write> Outbox for Text<W, E> {
             self.printed,
             entry.order_id,
             entry.template.as_deref().unwrap_or_default(),
-            entry.buyer_type.map(|t| t.as_str()).unwrap_or_default(),
+            entry
+                .buyer_type
+                .map(crate::order::BuyerType::as_str)
+                .unwrap_or_default(),
             entry.age_hours.unwrap_or_default()
         )?;
         if !self.sender.is_empty() {

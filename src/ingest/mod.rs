@@ -331,7 +331,7 @@ fn parse_row(
         return Err(cells.invalid(
             Field::OrderId,
             "",
-            "is empty; every row needs its order number".into(),
+            "is empty; every row needs its order number",
         ));
     }
     for field in [Field::OrderId, Field::BuyerId] {
@@ -342,7 +342,7 @@ fn parse_row(
             return Err(cells.invalid(
                 field,
                 v,
-                "was turned into a number by Excel and its digits are lost; download the export again and do not open and save it in Excel".into(),
+                "was turned into a number by Excel and its digits are lost; download the export again and do not open and save it in Excel",
             ));
         }
     }
@@ -396,11 +396,11 @@ impl<'r> Cells<'r> {
         parse: impl Fn(&str) -> Result<T, String>,
     ) -> Result<Option<T>, Box<InvalidRow>> {
         self.text(field)
-            .map(|v| parse(v).map_err(|e| self.invalid(field, v, e)))
+            .map(|v| parse(v).map_err(|e| self.invalid(field, v, &e)))
             .transpose()
     }
 
-    fn invalid(&self, field: Field, value: &str, error: String) -> Box<InvalidRow> {
+    fn invalid(&self, field: Field, value: &str, error: &str) -> Box<InvalidRow> {
         let (column, header) = self
             .columns
             .header(field)
@@ -422,6 +422,7 @@ struct Grouper {
     by_id: HashMap<String, usize>,
     orders: Vec<Row>,
     products: Vec<Vec<String>>,
+    rows: Vec<u32>,
     poisoned: HashSet<String>,
 }
 
@@ -431,9 +432,11 @@ impl Grouper {
             self.by_id.insert(row.order_id.clone(), self.orders.len());
             self.products
                 .push(row.product.clone().into_iter().collect());
+            self.rows.push(1);
             self.orders.push(row);
             return;
         };
+        self.rows[i] += 1;
         if let Some(product) = row.product.clone() {
             self.products[i].push(product);
         }
@@ -519,7 +522,8 @@ impl Grouper {
         invalid: &mut Vec<InvalidRow>,
     ) -> Vec<Order> {
         let mut orders = Vec::with_capacity(self.orders.len());
-        for (row, products) in self.orders.into_iter().zip(self.products) {
+        let rows = self.orders.into_iter().zip(self.products).zip(self.rows);
+        for ((row, products), row_count) in rows {
             if self.poisoned.contains(&row.order_id) {
                 continue;
             }
@@ -567,6 +571,7 @@ impl Grouper {
                 total: row.total.map(|amount| Money { amount, currency }),
                 channel: row.channel.unwrap_or_default(),
                 products,
+                rows: row_count,
                 prior_paid_orders: row.prior_paid_orders,
                 close_at: row.close_at,
             });

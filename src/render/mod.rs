@@ -339,6 +339,7 @@ fn sample_context(shop: &Shop) -> MessageContext<'_> {
         }),
         channel: "web".into(),
         products: vec!["Sample product".into()],
+        rows: 1,
         prior_paid_orders: None,
         close_at: Some((now + TimeDelta::hours(2)).with_timezone(&zone)),
     };

@@ -1,0 +1,48 @@
+//! `payremind check`: what a seller sees before the first real run.
+
+use crate::support::{GENERIC_CONFIG, NOW, Test};
+
+const EXPORT: &str = "order_id,email,status,created_at,total\n\
+    C1,c1@example.com,pending,2026-11-22 10:00,10.00\n\
+    C1,c1@example.com,pending,2026-11-22 10:00,10.00\n\
+    C2,c2@example.com,paid,2026-11-23 08:15,10.00\n\
+    C3,c3@example.com,shipped,2026-11-22 10:00,10.00\n\
+    C4,c4@example.com,pending,2026-11-22 10:00,lots\n";
+
+#[test]
+fn check_reports_mapping_statuses_bad_rows_and_freshness() {
+    let outcome = Test::new()
+        .config(GENERIC_CONFIG)
+        .file("orders.csv", EXPORT)
+        .args(&["check", "--orders", "orders.csv", "--now", NOW])
+        .run();
+    outcome
+        .failure(2)
+        .stdout_has("config: payremind.toml")
+        .stdout_has("export: orders.csv (UTF-8, 5 rows)")
+        .stdout_has("  order_id           <- \"order_id\" (column 1)")
+        .stdout_has("  buyer_id           (no \"buyer_id\" column: not used)")
+        .stdout_has("  pending                              3  unpaid")
+        .stdout_has(
+            "  shipped                              1  NOT MAPPED: add \"shipped\" to [statuses]",
+        )
+        .stdout_has("orders: 2 (1 with several rows); invalid rows: 2")
+        .stdout_has("  orders.csv:5:3: \"shipped\": status \"shipped\" is not listed in [statuses]")
+        .stdout_has("  orders.csv:6:5: \"lots\": total is not an amount")
+        .stdout_has("newest order: 2026-11-23 08:15 CST (0.75 h before now")
+        .stdout_has("templates: 10 render")
+        .stdout_has("problems: 1; fix them before sending");
+}
+
+#[test]
+fn check_works_without_a_config_and_says_so() {
+    let export = "order_id,email,status,created_at\nC1,c1@example.com,pending,2026-11-22 10:00\n";
+    Test::new()
+        .file("orders.csv", export)
+        .args(&["check", "--orders", "orders.csv", "--now", NOW])
+        .run()
+        .success()
+        .stdout_has("config: none found, using built-in defaults")
+        .stdout_has("warning: no [source].timezone")
+        .stdout_has("ok: ready for `payremind run`");
+}

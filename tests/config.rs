@@ -1,0 +1,121 @@
+//! The config file: typos and bad values stop the run with one line that says where and what
+//! to do; custom rules change the ladder without a rebuild.
+
+use crate::support::{GENERIC_CONFIG, GENERIC_HEADER, NOW, Test};
+
+fn run_with(config: &str) -> crate::support::Outcome {
+    Test::new()
+        .config(config)
+        .orders(
+            GENERIC_HEADER,
+            &["X1,x,,x@example.com,pending,2026-11-22 10:00,10.00,web,Tea,"],
+        )
+        .args(&["run", "--orders", "orders.csv", "--now", NOW])
+        .run()
+}
+
+#[test]
+fn a_misspelt_key_is_an_error_naming_it() {
+    let outcome = run_with(&format!("{GENERIC_CONFIG}\n[select]\nmin_agee = \"3h\"\n"));
+    outcome
+        .failure(2)
+        .stderr_has("payremind.toml:12:1: unknown field `min_agee`");
+    assert_eq!(outcome.stderr.lines().count(), 1, "{}", outcome.stderr);
+    assert!(outcome.stdout.is_empty());
+}
+
+#[test]
+fn a_bad_value_names_the_setting() {
+    run_with(&GENERIC_CONFIG.replace("Asia/Shanghai", "Asia/Shangai"))
+        .failure(2)
+        .stderr_has("payremind.toml: [source].timezone: \"Asia/Shangai\" is not an IANA time zone");
+    run_with(&format!(
+        "{GENERIC_CONFIG}\n[select]\nmax_age = \"a week\"\n"
+    ))
+    .failure(2)
+    .stderr_has("[select].max_age: \"a week\" is not a duration");
+}
+
+#[test]
+fn run_needs_a_config_file() {
+    Test::new()
+        .orders(GENERIC_HEADER, &[])
+        .args(&["run", "--orders", "orders.csv"])
+        .run()
+        .failure(2)
+        .stderr_has("no config file: ./payremind.toml does not exist; run `payremind init`");
+    Test::new()
+        .orders(GENERIC_HEADER, &[])
+        .args(&["run", "--orders", "orders.csv", "--config", "shop.toml"])
+        .run()
+        .failure(2)
+        .stderr_has("shop.toml: cannot read it");
+}
+
+#[test]
+fn the_config_flag_and_its_environment_twin() {
+    let test = Test::new()
+        .file("shop/settings.toml", GENERIC_CONFIG)
+        .orders(
+            GENERIC_HEADER,
+            &["X1,x,,x@example.com,pending,2026-11-22 10:00,10.00,web,Tea,"],
+        );
+    test.args(&[
+        "run",
+        "--orders",
+        "orders.csv",
+        "--config",
+        "shop/settings.toml",
+        "--now",
+        NOW,
+    ])
+    .run()
+    .success()
+    .stdout_has("Subject: Order X1 is still reserved for you at Test Shop");
+}
+
+#[test]
+fn a_bad_now_is_a_usage_error() {
+    Test::new()
+        .config(GENERIC_CONFIG)
+        .orders(GENERIC_HEADER, &[])
+        .args(&["run", "--orders", "orders.csv", "--now", "tomorrow"])
+        .run()
+        .failure(2)
+        .stderr_has("--now \"tomorrow\"");
+}
+
+#[test]
+fn custom_rules_replace_the_ladder() {
+    let config = GENERIC_CONFIG.replace(
+        "currency = \"USD\"",
+        "currency = \"USD\"\nlow_stock_products = [\"Matcha tin\"]",
+    ) + "\n[[rules]]\nlow_stock = true\ntemplate = \"low_stock\"\n\n\
+         [[rules]]\nbuyer = [\"new\"]\nmin_age = \"1d\"\nskip = \"waiting_for_weekend\"\n\n\
+         [[rules]]\ntemplate = \"gentle\"\n";
+    let d = Test::new()
+        .config(&config)
+        .orders(
+            GENERIC_HEADER,
+            &[
+                "R1,r1,,r1@example.com,pending,2026-11-22 10:00,10.00,web,Matcha tin,",
+                "R2,r2,,r2@example.com,pending,2026-11-21 10:00,10.00,web,Tea,",
+                "R3,r3,,r3@example.com,pending,2026-11-23 05:00,10.00,web,Tea,",
+            ],
+        )
+        .decide();
+    assert_eq!(d.outcome("R1"), "low_stock");
+    assert_eq!(d.outcome("R2"), "skip:waiting_for_weekend");
+    assert_eq!(d.outcome("R3"), "gentle");
+}
+
+#[test]
+fn a_rule_naming_a_missing_template_is_an_error() {
+    run_with(&format!(
+        "{GENERIC_CONFIG}\n[[rules]]\ntemplate = \"gentel\"\n"
+    ))
+    .failure(2)
+    .stderr_has(
+        "[[rules]] #1: template \"gentel\" does not exist; known templates: closing_soon, discount",
+    );
+}

@@ -1,0 +1,147 @@
+//! What real files look like: BOMs, CRLF, quoted newlines, other encodings, Excel's wrappers,
+//! and files that are not order exports at all.
+
+use crate::support::{GENERIC_CONFIG, NOW, Test};
+
+#[test]
+fn bom_crlf_and_quoted_commas_and_newlines() {
+    let file = "\u{feff}order_id,email,status,created_at,product\r\n\
+                Q1,q1@example.com,pending,2026-11-22 10:00,\"Tea, \"\"green\"\"\r\nsecond line\"\r\n\
+                Q2,q2@example.com,paid,2026-11-22 10:00,Cup";
+    let d = Test::new()
+        .config(GENERIC_CONFIG)
+        .file("orders.csv", file)
+        .decide();
+    assert_eq!(d.outcome("Q1"), "popular");
+    assert_eq!(
+        d.outcome("Q2"),
+        "skip:paid",
+        "a last record without a newline counts"
+    );
+    let body = d.get("Q1")["body"].as_str().unwrap();
+    assert!(body.contains("Tea, \"green\""), "{body}");
+    assert_eq!(d.summary["encoding"], "UTF-8");
+}
+
+#[test]
+fn standard_input() {
+    let outcome = Test::new()
+        .config(GENERIC_CONFIG)
+        .stdin("order_id,email,status,created_at\nI1,i1@example.com,pending,2026-11-22 10:00\n")
+        .args(&["run", "--orders", "-", "--format", "json", "--now", NOW])
+        .run();
+    let d = crate::support::Decisions::parse(&outcome);
+    assert_eq!(d.outcome("I1"), "popular");
+    assert_eq!(d.summary["file"], "<stdin>");
+}
+
+#[test]
+fn gb18030_and_utf16_exports_decode() {
+    let config = format!(
+        "{GENERIC_CONFIG}\n[columns]\norder_id = \"订单编号\"\nbuyer_name = \"收货人姓名\"\nemail = \"买家邮箱\"\n\
+         status = \"订单状态\"\ncreated_at = \"订单创建时间\"\ntotal = \"总金额\"\n\
+         [statuses]\nunpaid = [\"等待买家付款\"]\npaid = [\"交易成功\"]\nclosed = [\"交易关闭\"]\n"
+    );
+    for fixture in ["gb18030.csv", "utf16le.csv"] {
+        let d = Test::new()
+            .config(&config)
+            .fixture(fixture)
+            .decide_file(fixture);
+        assert_eq!(d.outcome("4378120007170436307"), "popular", "{fixture}");
+        assert_eq!(d.outcome("4378120007170436308"), "skip:paid", "{fixture}");
+        let first = d.get("4378120007170436307");
+        assert_eq!(
+            first["buyer_name"], "𠀀王芳",
+            "{fixture}: four-byte GB18030 name"
+        );
+        assert_eq!(first["total"], "128.00 USD", "{fixture}");
+    }
+}
+
+#[test]
+fn headers_with_spaces_newlines_and_look_alike_letters_are_found() {
+    let config = format!(
+        "{GENERIC_CONFIG}\n[columns]\norder_id = \"Order Number\"\nemail = \"Customer Email\"\n\
+         status = \"Order Status\"\ncreated_at = \"Order Date\"\nproduct = \"Products\"\n"
+    );
+    // "Сustomer Email" starts with a Cyrillic С; "Order Date " has a trailing space;
+    // "Products" carries a second line, as AliExpress writes it.
+    let file = "Order Number,\u{0421}ustomer Email,Order Status,Order Date ,\"Products\n(double-click)\"\n\
+                H1,h1@example.com,pending,2026-11-22 10:00,Tea\n";
+    let d = Test::new()
+        .config(&config)
+        .file("orders.csv", file)
+        .decide();
+    assert_eq!(d.outcome("H1"), "popular");
+}
+
+#[test]
+fn excel_protection_wrappers_are_unwrapped() {
+    let file = "order_id,email,status,created_at,total\n\
+                =\"4378120007170436307\",w1@example.com,pending,2026-11-22 10:00,128.00元\n";
+    let d = Test::new()
+        .config(GENERIC_CONFIG)
+        .file("orders.csv", file)
+        .decide();
+    assert_eq!(d.outcome("4378120007170436307"), "popular");
+    assert_eq!(d.get("4378120007170436307")["total"], "128.00 USD");
+}
+
+#[test]
+fn a_missing_required_column_names_it_and_lists_the_headers() {
+    Test::new()
+        .config(GENERIC_CONFIG)
+        .file("orders.csv", "order_id,status,email\nX1,pending,x@example.com\n")
+        .args(&["run", "--orders", "orders.csv", "--now", NOW])
+        .run()
+        .failure(2)
+        .stderr_has("orders.csv: no column \"created_at\" for created_at (headers found: order_id, status, email); map it in [columns]");
+}
+
+#[test]
+fn an_explicitly_mapped_optional_column_must_exist() {
+    let config = format!("{GENERIC_CONFIG}\n[columns]\nemail = \"E-mail\"\n");
+    Test::new()
+        .config(&config)
+        .file("orders.csv", "order_id,status,created_at,email\n")
+        .args(&["run", "--orders", "orders.csv", "--now", NOW])
+        .run()
+        .failure(2)
+        .stderr_has("no column \"E-mail\" for email");
+}
+
+#[test]
+fn empty_and_header_only_exports_have_zero_orders() {
+    for contents in ["", "order_id,status,created_at\n"] {
+        let d = Test::new()
+            .config(GENERIC_CONFIG)
+            .file("orders.csv", contents)
+            .decide();
+        assert!(d.orders.is_empty());
+        assert_eq!(d.summary["orders"], 0);
+        assert_eq!(d.summary["reminders"], 0);
+    }
+}
+
+#[test]
+fn a_binary_file_is_refused_in_one_line() {
+    let outcome = Test::new()
+        .config(GENERIC_CONFIG)
+        .file("orders.csv", b"PK\x03\x04\x14\x00\x00\x00\x08\x00binary")
+        .args(&["run", "--orders", "orders.csv", "--now", NOW])
+        .run();
+    outcome
+        .failure(2)
+        .stderr_has("orders.csv: is a binary file, not a CSV order export");
+    assert_eq!(outcome.stderr.lines().count(), 1, "{}", outcome.stderr);
+}
+
+#[test]
+fn a_file_that_does_not_exist() {
+    Test::new()
+        .config(GENERIC_CONFIG)
+        .args(&["run", "--orders", "nope.csv", "--now", NOW])
+        .run()
+        .failure(2)
+        .stderr_has("nope.csv: cannot read it");
+}

@@ -1,0 +1,12 @@
+//! One integration-test binary: each module specifies one area by running the real `payremind`
+//! on real files in a scratch folder, with the clock pinned by `--now`.
+
+mod support;
+
+mod check;
+mod config;
+mod decisions;
+mod example;
+mod init;
+mod input;
+mod templates;
