@@ -267,8 +267,18 @@ pub struct OrderContext {
     pub age_hours: i64,
     /// When it auto-closes, store time with zone; empty when it does not.
     pub close_at: String,
-    /// Hours left until it closes, whole; 0 when it does not close.
-    pub hours_left: i64,
+    /// Time left until it closes, like `1 h 30 min`; empty when it does not close.
+    pub time_left: String,
+}
+
+/// `2 h 5 min`, `45 min`: how a buyer reads a deadline.
+fn time_left(left: TimeDelta) -> String {
+    let minutes = left.num_minutes().max(0);
+    match (minutes / 60, minutes % 60) {
+        (0, m) => format!("{m} min"),
+        (h, 0) => format!("{h} h"),
+        (h, m) => format!("{h} h {m} min"),
+    }
 }
 
 fn store_time(t: &StoreTime) -> String {
@@ -312,7 +322,7 @@ impl<'a> MessageContext<'a> {
                 created_at: order.created_at.format("%Y-%m-%d %H:%M").to_string(),
                 age_hours: order.age(now).num_hours(),
                 close_at: order.close_at.as_ref().map(store_time).unwrap_or_default(),
-                hours_left: left.map_or(0, |l| l.num_hours().max(0)),
+                time_left: left.map(time_left).unwrap_or_default(),
             },
         }
     }
@@ -350,4 +360,47 @@ fn sample_context(shop: &Shop) -> MessageContext<'_> {
         "buyer@example.com".into(),
         now,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Config, Settings};
+
+    fn settings() -> Settings {
+        let mut settings = Settings::resolve(Config::default(), None).unwrap();
+        settings.shop.name = "Lotus Leaf Tea".into();
+        settings.shop.payment_help_url = "https://lotusleaf.example/pay".into();
+        settings.shop.returning_perk = "free express shipping".into();
+        settings.shop.currency = "USD".into();
+        settings
+    }
+
+    #[test]
+    fn every_built_in_message_names_shop_order_buyer_and_amount() {
+        let settings = settings();
+        let templates = Templates::load(&settings).unwrap();
+        let context = sample_context(&settings.shop);
+        for (name, _) in BUILT_IN {
+            let message = templates.render(name, &context).unwrap();
+            let text = format!("Subject: {}\n\n{}", message.subject, message.body);
+            for needle in [
+                "Lotus Leaf Tea",
+                "1001",
+                "Hello Sample Buyer,",
+                "128.00 USD",
+            ] {
+                assert!(text.contains(needle), "{name} lacks {needle:?}:\n{text}");
+            }
+            insta::assert_snapshot!(*name, text);
+        }
+    }
+
+    #[test]
+    fn deadlines_read_like_a_person_writes_them() {
+        assert_eq!(time_left(TimeDelta::minutes(45)), "45 min");
+        assert_eq!(time_left(TimeDelta::minutes(120)), "2 h");
+        assert_eq!(time_left(TimeDelta::minutes(125)), "2 h 5 min");
+        assert_eq!(time_left(TimeDelta::minutes(-5)), "0 min");
+    }
 }
