@@ -66,8 +66,12 @@ pub fn check(args: &CheckArgs) -> Result<u8, Error> {
         writeln!(w, "  (none)").ok();
     }
     for (label, count) in &ingested.statuses {
-        match settings.status_class(label) {
-            Some(class) => writeln!(w, "  {label:<30} {count:>7}  {}", serde_plain(&class)),
+        let class = ingested
+            .mapping
+            .as_ref()
+            .and_then(|m| m.status_class(label));
+        match class {
+            Some(class) => writeln!(w, "  {label:<30} {count:>7}  {}", serde_plain(class)),
             None => {
                 problems += 1;
                 writeln!(
@@ -131,7 +135,7 @@ pub fn check(args: &CheckArgs) -> Result<u8, Error> {
     Ok(if problems == 0 { 0 } else { 2 })
 }
 
-fn serde_plain(class: &crate::order::StatusClass) -> &'static str {
+fn serde_plain(class: crate::order::StatusClass) -> &'static str {
     match class {
         crate::order::StatusClass::Unpaid => "unpaid",
         crate::order::StatusClass::Paid => "paid",

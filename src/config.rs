@@ -14,8 +14,11 @@ use chrono_tz::Tz;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
+use encoding_rs::Encoding;
+
 use crate::error::Error;
-use crate::order::{Field, StatusClass, StoreTime};
+use crate::ingest::layout::Layout;
+use crate::order::{Field, StoreTime};
 use crate::plan::{Rule, RuleConfig};
 
 /// The commented starter config that `payremind init` writes: every key, explained.
@@ -31,9 +34,9 @@ pub struct Config {
     /// `[source]`: how to read the export.
     #[serde(default)]
     pub source: SourceConfig,
-    /// `[columns]`: canonical field = header in the export.
+    /// `[columns]`: canonical field = header in the export (or a list of headers, joined).
     #[serde(default)]
-    pub columns: BTreeMap<String, String>,
+    pub columns: BTreeMap<String, ColumnSpec>,
     /// `[statuses]`: export labels for each status class.
     #[serde(default)]
     pub statuses: StatusesConfig,
@@ -76,10 +79,27 @@ pub struct ShopConfig {
 pub struct SourceConfig {
     /// IANA zone of the export's naive timestamps; also the store's calendar day.
     pub timezone: Option<String>,
+    /// `auto` (default), `generic`, `shopify`, `woocommerce`, `aliexpress` or `taobao`.
+    pub format: Option<String>,
+    /// `auto` (default: BOM, else valid UTF-8, else GB18030) or an encoding name (`gbk`).
+    pub encoding: Option<String>,
+    /// `auto` (default: comma, semicolon or tab, from the header line) or the character.
+    pub delimiter: Option<String>,
 }
 
-/// `[statuses]`: each list replaces the built-in list of its class.
-#[derive(Debug, Default, Deserialize)]
+/// A `[columns]` value: one header, or several whose values are joined with a space
+/// (`buyer_name = ["First Name", "Last Name"]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum ColumnSpec {
+    /// One header.
+    One(String),
+    /// Several headers, joined.
+    Joined(Vec<String>),
+}
+
+/// `[statuses]`: each list replaces the layout's list of its class.
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StatusesConfig {
     /// Labels of orders waiting for payment.
@@ -164,10 +184,16 @@ pub struct Settings {
     pub timezone: Tz,
     /// Whether `timezone` was set by the seller (false: UTC, only allowed for `check`).
     pub timezone_set: bool,
-    /// Header names per canonical field, as configured or by default.
-    pub columns: Vec<(Field, String, bool)>,
-    /// Status label (trimmed, lower-cased) to class.
-    pub statuses: HashMap<String, StatusClass>,
+    /// The layout named in `[source] format`; `None` = recognise it from the headers.
+    pub format: Option<Layout>,
+    /// The encoding named in `[source] encoding`; `None` = sniff it.
+    pub encoding: Option<&'static Encoding>,
+    /// The delimiter named in `[source] delimiter`; `None` = detect it.
+    pub delimiter: Option<u8>,
+    /// The seller's `[columns]`: header(s) per field, overriding the layout's.
+    pub columns: BTreeMap<Field, Vec<String>>,
+    /// The seller's `[statuses]`, each list replacing the layout's list of that class.
+    pub statuses: StatusesConfig,
     /// Selection thresholds.
     pub select: Select,
     /// The reminder ladder, first match wins.
@@ -211,11 +237,6 @@ pub struct Select {
     pub distribution_channels: HashSet<String>,
 }
 
-/// Built-in status labels: a generic export's lower-case words.
-const DEFAULT_UNPAID: &[&str] = &["unpaid", "pending"];
-const DEFAULT_PAID: &[&str] = &["paid"];
-const DEFAULT_CLOSED: &[&str] = &["closed", "cancelled", "canceled"];
-
 impl Settings {
     /// Resolves a parsed config; `path` is the config file (relative template folders are
     /// resolved against its folder), `None` for built-in defaults.
@@ -241,18 +262,44 @@ impl Settings {
                 })?,
                 true,
             ),
-            None if path.is_some() => {
-                return Err(bad(
-                    "[source].timezone",
-                    "is missing; set the zone your export's times are in, like \"Asia/Shanghai\" (payremind never guesses it)".into(),
-                ));
-            }
             None => (Tz::UTC, false),
         };
+        let format = match config.source.format.as_deref().map(str::trim) {
+            None | Some("auto") => None,
+            Some(name) => Some(Layout::from_name(name).ok_or_else(|| {
+                let names: Vec<&str> = Layout::ALL.iter().map(|l| l.name()).collect();
+                bad(
+                    "[source].format",
+                    format!(
+                        "{name:?} is not a layout payremind knows; use \"auto\" or one of {}",
+                        names.join(", ")
+                    ),
+                )
+            })?),
+        };
+        let encoding = match config.source.encoding.as_deref().map(str::trim) {
+            None | Some("auto") => None,
+            Some(label) => Some(Encoding::for_label(label.as_bytes()).ok_or_else(|| {
+                bad("[source].encoding", format!("{label:?} is not an encoding name; use \"auto\", \"utf-8\", \"gb18030\", \"utf-16le\" or another WHATWG name"))
+            })?),
+        };
+        let delimiter = match config.source.delimiter.as_deref() {
+            None | Some("auto") => None,
+            Some("tab" | "\\t" | "\t") => Some(b'\t'),
+            Some(d) if d.len() == 1 && d != "\"" && d != "\n" => Some(d.as_bytes()[0]),
+            Some(d) => {
+                return Err(bad(
+                    "[source].delimiter",
+                    format!(
+                        "{d:?} is not one ASCII character; use \"auto\", \",\", \";\" or \"tab\""
+                    ),
+                ));
+            }
+        };
 
-        let shop = resolve_shop(config.shop, timezone, &bad, path.is_some())?;
+        let shop = resolve_shop(config.shop, timezone, &bad)?;
         let columns = resolve_columns(&config.columns, &bad)?;
-        let statuses = resolve_statuses(&config.statuses, &bad)?;
+        check_statuses(&config.statuses, &bad)?;
 
         let duration = |key: &str, value: Option<&str>, default: &str| {
             parse_duration(value.unwrap_or(default)).map_err(|m| bad(&format!("[select].{key}"), m))
@@ -303,8 +350,11 @@ impl Settings {
             shop,
             timezone,
             timezone_set,
+            format,
+            encoding,
+            delimiter,
             columns,
-            statuses,
+            statuses: config.statuses,
             select,
             rules,
             templates_dir,
@@ -330,19 +380,41 @@ impl Settings {
         }
     }
 
-    /// The header mapped to `field`, if any.
+    /// Settings a real run cannot do without and the file leaves unset, with what to write.
     #[must_use]
-    pub fn header(&self, field: Field) -> Option<&str> {
-        self.columns
-            .iter()
-            .find(|(f, _, _)| *f == field)
-            .map(|(_, h, _)| h.as_str())
+    pub fn missing(&self) -> Vec<(&'static str, &'static str)> {
+        let mut missing = Vec::new();
+        if self.shop.name.is_empty() {
+            missing.push((
+                "[shop].name",
+                "is missing; every message is signed with the shop's name",
+            ));
+        }
+        if !self.timezone_set {
+            missing.push((
+                "[source].timezone",
+                "is missing; set the zone your export's times are in, like \"Asia/Shanghai\" (payremind never guesses it)",
+            ));
+        }
+        missing
     }
 
-    /// The class of a status label as exported, if a class claims it.
-    #[must_use]
-    pub fn status_class(&self, label: &str) -> Option<StatusClass> {
-        self.statuses.get(&normalize_label(label)).copied()
+    /// Refuses a run with settings missing.
+    ///
+    /// # Errors
+    /// The first missing setting.
+    pub fn ready_to_run(&self) -> Result<(), Error> {
+        match self.missing().first() {
+            None => Ok(()),
+            Some((setting, message)) => Err(Error::Setting {
+                path: self
+                    .path
+                    .clone()
+                    .unwrap_or_else(|| PathBuf::from("<defaults>")),
+                setting: (*setting).to_owned(),
+                message: (*message).to_owned(),
+            }),
+        }
     }
 }
 
@@ -356,15 +428,8 @@ fn resolve_shop(
     shop: ShopConfig,
     timezone: Tz,
     bad: &dyn Fn(&str, String) -> Error,
-    from_file: bool,
 ) -> Result<Shop, Error> {
     let name = shop.name.unwrap_or_default().trim().to_owned();
-    if name.is_empty() && from_file {
-        return Err(bad(
-            "[shop].name",
-            "is missing; every message is signed with the shop's name".into(),
-        ));
-    }
     let discount_percent = shop.discount_percent.unwrap_or(Decimal::from(3));
     if discount_percent.is_sign_negative() || discount_percent >= Decimal::ONE_HUNDRED {
         return Err(bad(
@@ -397,11 +462,12 @@ fn resolve_shop(
 }
 
 fn resolve_columns(
-    columns: &BTreeMap<String, String>,
+    columns: &BTreeMap<String, ColumnSpec>,
     bad: &dyn Fn(&str, String) -> Error,
-) -> Result<Vec<(Field, String, bool)>, Error> {
-    for key in columns.keys() {
-        if !Field::ALL.iter().any(|f| f.key() == key) {
+) -> Result<BTreeMap<Field, Vec<String>>, Error> {
+    let mut resolved = BTreeMap::new();
+    for (key, spec) in columns {
+        let Some(field) = Field::ALL.iter().find(|f| f.key() == key) else {
             let known: Vec<&str> = Field::ALL.iter().map(|f| f.key()).collect();
             return Err(bad(
                 &format!("[columns].{key}"),
@@ -410,52 +476,37 @@ fn resolve_columns(
                     known.join(", ")
                 ),
             ));
+        };
+        let headers: Vec<String> = match spec {
+            ColumnSpec::One(h) => vec![h.trim().to_owned()],
+            ColumnSpec::Joined(hs) => hs.iter().map(|h| h.trim().to_owned()).collect(),
+        };
+        if headers.is_empty() || headers.iter().any(String::is_empty) {
+            return Err(bad(
+                &format!("[columns].{key}"),
+                "names an empty header; write the header exactly as the export's first row has it"
+                    .into(),
+            ));
         }
+        resolved.insert(*field, headers);
     }
-    Ok(Field::ALL
-        .iter()
-        .map(|&field| match columns.get(field.key()) {
-            Some(header) => (field, header.trim().to_owned(), true),
-            None => (field, field.key().to_owned(), false),
-        })
-        .collect())
+    Ok(resolved)
 }
 
-fn resolve_statuses(
+/// A label the seller lists under two classes is a contradiction.
+fn check_statuses(
     statuses: &StatusesConfig,
     bad: &dyn Fn(&str, String) -> Error,
-) -> Result<HashMap<String, StatusClass>, Error> {
-    let owned = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
-    let classes = [
-        (
-            StatusClass::Unpaid,
-            "unpaid",
-            statuses
-                .unpaid
-                .clone()
-                .unwrap_or_else(|| owned(DEFAULT_UNPAID)),
-        ),
-        (
-            StatusClass::Paid,
-            "paid",
-            statuses.paid.clone().unwrap_or_else(|| owned(DEFAULT_PAID)),
-        ),
-        (
-            StatusClass::Closed,
-            "closed",
-            statuses
-                .closed
-                .clone()
-                .unwrap_or_else(|| owned(DEFAULT_CLOSED)),
-        ),
-    ];
-    let mut map: HashMap<String, StatusClass> = HashMap::new();
+) -> Result<(), Error> {
     let mut claimed_by: HashMap<String, &str> = HashMap::new();
-    for (class, key, labels) in &classes {
-        for label in labels {
-            let norm = normalize_label(label);
-            if let Some(other) = claimed_by.insert(norm.clone(), key) {
-                if other != *key {
+    for (key, labels) in [
+        ("unpaid", &statuses.unpaid),
+        ("paid", &statuses.paid),
+        ("closed", &statuses.closed),
+    ] {
+        for label in labels.iter().flatten() {
+            if let Some(other) = claimed_by.insert(normalize_label(label), key) {
+                if other != key {
                     return Err(bad(
                         &format!("[statuses].{key}"),
                         format!(
@@ -464,10 +515,9 @@ fn resolve_statuses(
                     ));
                 }
             }
-            map.insert(norm, *class);
         }
     }
-    Ok(map)
+    Ok(())
 }
 
 /// Parses a duration like `2h`, `90min`, `7d` or `1d 12h`.
@@ -534,18 +584,42 @@ mod tests {
         let err =
             resolve("[shop]\nname = \"S\"\n[source]\ntimezone = \"Mars/Base\"\n").unwrap_err();
         assert!(err.to_string().contains("[source].timezone"), "{err}");
-        let err = resolve("[shop]\nname = \"S\"\n").unwrap_err();
+        let settings = resolve("[shop]\nname = \"S\"\n").unwrap();
+        let err = settings.ready_to_run().unwrap_err();
         assert!(err.to_string().contains("never guesses"), "{err}");
     }
 
     #[test]
-    fn statuses_match_case_insensitively() {
-        let settings = resolve(MINIMAL).unwrap();
-        assert_eq!(
-            settings.status_class(" Pending "),
-            Some(StatusClass::Unpaid)
-        );
-        assert_eq!(settings.status_class("PAID"), Some(StatusClass::Paid));
-        assert_eq!(settings.status_class("shipped"), None);
+    fn source_settings_are_validated() {
+        let settings = resolve(&MINIMAL.replace(
+            "[source]\n",
+            "[source]\nformat = \"Shopify\"\nencoding = \"gbk\"\ndelimiter = \";\"\n",
+        ))
+        .unwrap();
+        assert_eq!(settings.format, Some(Layout::Shopify));
+        assert_eq!(settings.encoding.map(Encoding::name), Some("GBK"));
+        assert_eq!(settings.delimiter, Some(b';'));
+        for (key, value) in [
+            ("format", "etsy"),
+            ("encoding", "klingon"),
+            ("delimiter", ";;"),
+        ] {
+            let text = MINIMAL.replace("[source]\n", &format!("[source]\n{key} = \"{value}\"\n"));
+            let err = resolve(&text).unwrap_err();
+            assert!(
+                err.to_string().contains(&format!("[source].{key}")),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn columns_take_one_header_or_several() {
+        let settings = resolve(&format!(
+            "{MINIMAL}[columns]\nbuyer_name = [\"First\", \"Last\"]\nemail = \" Mail \"\n"
+        ))
+        .unwrap();
+        assert_eq!(settings.columns[&Field::BuyerName], ["First", "Last"]);
+        assert_eq!(settings.columns[&Field::Email], ["Mail"]);
     }
 }

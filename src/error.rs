@@ -57,19 +57,14 @@ pub enum Error {
     },
 
     /// The export lacks a column the mapping needs.
-    #[error(
-        "{}: no column {header:?} for {field} (headers found: {found}); map it in [columns] {field} = \"<header>\"",
-        path.display()
-    )]
+    #[error("{}: no column {message}", path.display())]
     MissingColumn {
         /// The export.
         path: PathBuf,
         /// Canonical field name.
         field: &'static str,
-        /// The header the mapping looks for.
-        header: String,
-        /// The headers the file has, comma separated.
-        found: String,
+        /// The header looked for, the layout in use, the nearest headers and what to do.
+        message: String,
     },
 
     /// The export is not a CSV file payremind can read.

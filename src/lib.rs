@@ -28,6 +28,7 @@ pub mod render;
 pub mod report;
 pub mod select;
 
+use std::collections::HashSet;
 use std::io::{self, Write};
 
 use chrono::{DateTime, Utc};
@@ -65,6 +66,7 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
 fn run_reminders(args: &RunArgs) -> Result<u8, Error> {
     let now = clock::evaluation_instant(args.now.as_deref())?;
     let settings = Settings::from_args(args.config.as_deref(), true)?;
+    settings.ready_to_run()?;
     let templates = Templates::load(&settings)?;
     templates.check(&settings, used_templates(&settings))?;
     let source = Source::new(&args.orders);
@@ -126,7 +128,13 @@ pub fn decide(
     now: DateTime<Utc>,
     limit: Option<u64>,
 ) -> Result<Vec<Entry>, Error> {
-    let verdicts = select::select(&ingested.orders, settings, now);
+    let unreadable: HashSet<&str> = ingested
+        .invalid
+        .iter()
+        .map(|row| row.buyer.as_str())
+        .filter(|buyer| !buyer.is_empty())
+        .collect();
+    let verdicts = select::select(&ingested.orders, &unreadable, settings, now);
     let promo_ends_in = settings
         .shop
         .promo_ends

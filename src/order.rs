@@ -155,11 +155,12 @@ impl Order {
     }
 }
 
-/// Hours as a JSON-friendly number with two decimals (ages are not money: a float is fine).
+/// Hours as a JSON-friendly number, cut (not rounded) to two decimals so 1 h 59 min 59 s never
+/// shows as 2.0 beside `too_recent` (ages are not money: a float is fine).
 #[must_use]
 #[allow(clippy::cast_precision_loss)]
 pub fn hours(delta: TimeDelta) -> f64 {
-    (delta.num_seconds() as f64 / 36.0).round() / 100.0
+    (delta.num_seconds() as f64 / 36.0).floor() / 100.0
 }
 
 #[cfg(test)]

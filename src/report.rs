@@ -100,7 +100,7 @@ impl Entry {
         Entry {
             kind: "order",
             order_id: row.order_id.clone(),
-            buyer_id: String::new(),
+            buyer_id: row.buyer.clone(),
             buyer_name: String::new(),
             decision: Decision::Skip,
             reason: Some(INVALID_ROW.into()),

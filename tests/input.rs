@@ -95,7 +95,7 @@ fn a_missing_required_column_names_it_and_lists_the_headers() {
         .args(&["run", "--orders", "orders.csv", "--now", NOW])
         .run()
         .failure(2)
-        .stderr_has("orders.csv: no column \"created_at\" for created_at (headers found: order_id, status, email); map it in [columns]");
+        .stderr_has("orders.csv: no column \"created_at\" for created_at (layout generic, recognised from the headers); map it in [columns] created_at = \"<header>\" (headers found: order_id, status, email)");
 }
 
 #[test]
@@ -144,4 +144,129 @@ fn a_file_that_does_not_exist() {
         .run()
         .failure(2)
         .stderr_has("nope.csv: cannot read it");
+}
+
+#[test]
+fn a_download_cut_inside_a_quoted_field_loses_only_the_cut_row() {
+    let file = "order_id,email,status,created_at,product\n\
+                T1,t1@example.com,pending,2026-11-22 10:00,Tea\n\
+                T2,t2@example.com,pending,2026-11-22 10:00,\"Tea, unterminated\nT3,t3@example.com";
+    let d = Test::new()
+        .config(GENERIC_CONFIG)
+        .file("orders.csv", file)
+        .decide();
+    assert_eq!(d.outcome("T1"), "popular");
+    let t2 = d.get("T2");
+    assert_eq!(t2["reason"], "invalid_row");
+    assert_eq!(t2["line"], 3);
+    assert!(t2["error"].as_str().unwrap().contains("cut off"), "{t2}");
+    assert_eq!(d.summary["reminders"], 1);
+}
+
+#[test]
+fn a_row_wider_than_the_header_is_not_guessed_at() {
+    let file = "order_id,email,status,created_at,total\n\
+                W1,w1@example.com,pending,2026-11-22 10:00,49,90\n\
+                W2,w2@example.com,pending,2026-11-22 10:00,\"49,90\"\n";
+    let d = Test::new()
+        .config(GENERIC_CONFIG)
+        .file("orders.csv", file)
+        .decide();
+    let w1 = d.get("W1");
+    assert_eq!(w1["reason"], "invalid_row");
+    assert_eq!(w1["column"], 6);
+    assert!(
+        w1["error"]
+            .as_str()
+            .unwrap()
+            .contains("a value containing the delimiter is not quoted")
+    );
+    assert_eq!(
+        d.get("W2")["total"],
+        "49.90 USD",
+        "a quoted decimal comma is fine"
+    );
+}
+
+#[test]
+fn a_western_excel_export_in_windows_1252() {
+    let text = "order_id,buyer_name,email,status,created_at\nX1,Jürgen Müller,j@example.de,pending,2026-11-22 10:00\n";
+    let (bytes, _, _) = encoding_rs::WINDOWS_1252.encode(text);
+    let d = Test::new()
+        .config(GENERIC_CONFIG)
+        .file("orders.csv", &bytes)
+        .decide();
+    assert_eq!(d.get("X1")["buyer_name"], "Jürgen Müller");
+    assert_eq!(d.summary["encoding"], "windows-1252");
+}
+
+#[test]
+fn bytes_that_do_not_fit_the_encoding_make_the_row_invalid() {
+    // Valid UTF-8 for the first 64 KiB, then a GBK name: the row is reported, not mangled.
+    let mut bytes = b"order_id,buyer_name,email,status,created_at\n".to_vec();
+    for i in 0..1500 {
+        bytes.extend_from_slice(
+            format!("F{i},Fay,f{i}@example.com,paid,2026-11-22 10:00\n").as_bytes(),
+        );
+    }
+    bytes.extend_from_slice(b"G1,");
+    bytes.extend_from_slice(&encoding_rs::GBK.encode("王芳").0);
+    bytes.extend_from_slice(b",g1@example.com,pending,2026-11-22 10:00\n");
+    let d = Test::new()
+        .config(GENERIC_CONFIG)
+        .file("orders.csv", bytes)
+        .decide();
+    let g1 = d
+        .orders
+        .iter()
+        .find(|o| o["line"] == 1502)
+        .expect("the GBK row is reported");
+    assert_eq!(g1["reason"], "invalid_row");
+    assert!(
+        g1["error"]
+            .as_str()
+            .unwrap()
+            .contains("set [source].encoding"),
+        "{g1}"
+    );
+}
+
+#[test]
+fn semicolons_and_tabs_are_recognised() {
+    for (delimiter, name) in [(";", "semicolon"), ("\t", "tab")] {
+        let file = "order_id;email;status;created_at;total\nS1;s1@example.com;pending;2026-11-22 10:00;49,90\n"
+            .replace(';', delimiter);
+        let d = Test::new()
+            .config(GENERIC_CONFIG)
+            .file("orders.csv", file)
+            .decide();
+        assert_eq!(d.outcome("S1"), "popular", "{name}");
+        assert_eq!(d.get("S1")["total"], "49.90 USD", "{name}");
+    }
+}
+
+#[test]
+fn an_export_of_only_a_bom_or_blank_lines_has_zero_orders() {
+    for contents in ["\u{feff}", "\n\n", "\u{feff}\r\n"] {
+        let d = Test::new()
+            .config(GENERIC_CONFIG)
+            .file("orders.csv", contents)
+            .decide();
+        assert!(d.orders.is_empty());
+        assert_eq!(d.summary["orders"], 0);
+    }
+}
+
+#[test]
+fn a_five_megabyte_field_is_fine() {
+    let note = "x".repeat(5 * 1024 * 1024);
+    let file = format!(
+        "order_id,email,status,created_at,product\nB1,b1@example.com,pending,2026-11-22 10:00,\"{note}\"\nB2,b2@example.com,pending,2026-11-22 10:00,Tea\n"
+    );
+    let d = Test::new()
+        .config(GENERIC_CONFIG)
+        .file("orders.csv", file)
+        .decide();
+    assert_eq!(d.outcome("B1"), "popular");
+    assert_eq!(d.outcome("B2"), "popular");
 }

@@ -27,12 +27,15 @@ fn a_seller_template_overrides_the_built_in_one() {
 
 #[test]
 fn a_syntax_error_names_the_file_and_line() {
-    with_template("popular", "Subject: hi\n\n{% if order.id %}\nno end\n")
-        .args(&["run", "--orders", "orders.csv", "--now", NOW])
-        .run()
-        .failure(2)
-        .stderr_has("template mine/popular.txt:")
-        .stderr_has("fix the template");
+    with_template(
+        "popular",
+        "Subject: hi\n\n{% if order.id %}\nno end\n{% endfor %}\n",
+    )
+    .args(&["run", "--orders", "orders.csv", "--now", NOW])
+    .run()
+    .failure(2)
+    .stderr_has("template mine/popular.txt:5:")
+    .stderr_has("fix the template");
 }
 
 #[test]
@@ -56,4 +59,16 @@ fn a_template_needs_its_subject_line() {
         .run()
         .failure(2)
         .stderr_has("template mine/popular.txt:1:1: the first line must be `Subject: …`");
+}
+
+#[test]
+fn a_typo_in_a_branch_only_loyal_buyers_reach_is_found_too() {
+    with_template(
+        "loyal",
+        "Subject: hi {{ order.id }}\n\n{% if buyer.type == \"loyal\" %}Dear {{ buyer.nmae }}{% endif %}\n",
+    )
+    .args(&["check", "--orders", "orders.csv", "--now", NOW])
+    .run()
+    .failure(2)
+    .stderr_has("template mine/loyal.txt:3:");
 }

@@ -4,7 +4,7 @@
 
 use std::io::{self, Cursor, Read};
 
-use encoding_rs::{Encoding, GB18030, UTF_8};
+use encoding_rs::{Encoding, GB18030, GBK, UTF_8};
 use encoding_rs_io::DecodeReaderBytesBuilder;
 
 /// How much of the file the sniffer looks at.
@@ -22,15 +22,16 @@ pub struct Decoded {
     pub binary: bool,
 }
 
-/// Sniffs the encoding of `input` and returns it decoded to UTF-8.
+/// Decodes `input` to UTF-8: from `named` when the seller set `[source].encoding`, else from
+/// the encoding sniffed in the first block. A BOM always wins.
 ///
 /// # Errors
 /// Reading the first block fails.
-pub fn decode(mut input: Box<dyn Read>) -> io::Result<Decoded> {
+pub fn decode(mut input: Box<dyn Read>, named: Option<&'static Encoding>) -> io::Result<Decoded> {
     let mut head = Vec::with_capacity(8 * 1024);
     input.by_ref().take(SNIFF_BYTES).read_to_end(&mut head)?;
     let bom = Encoding::for_bom(&head).map(|(encoding, _)| encoding);
-    let encoding = bom.unwrap_or_else(|| sniff(&head));
+    let encoding = bom.or(named).unwrap_or_else(|| sniff(&head));
     let binary = bom.is_none() && head.contains(&0);
     let empty = head.is_empty();
     let reader = DecodeReaderBytesBuilder::new()
@@ -47,13 +48,21 @@ pub fn decode(mut input: Box<dyn Read>) -> io::Result<Decoded> {
     })
 }
 
-/// Without a BOM: valid UTF-8 (a sequence cut by the block end is fine) is UTF-8, anything
-/// else is GB18030, the superset of GBK that Chinese Windows writes as "ANSI".
+/// Without a BOM: valid UTF-8 (a sequence cut by the block end is fine) is UTF-8. Anything
+/// else is a legacy "ANSI" export, guessed by chardetng: GBK (read as GB18030, its superset,
+/// so rare names in four-byte sequences decode too) from Chinese Windows, windows-1252 from a
+/// Western Excel, and so on.
 fn sniff(head: &[u8]) -> &'static Encoding {
     match std::str::from_utf8(head) {
-        Ok(_) => UTF_8,
-        Err(e) if e.error_len().is_none() => UTF_8,
-        Err(_) => GB18030,
+        Ok(_) => return UTF_8,
+        Err(e) if e.error_len().is_none() => return UTF_8,
+        Err(_) => {}
+    }
+    let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
+    detector.feed(head, true);
+    match detector.guess(None, chardetng::Utf8Detection::Allow) {
+        e if e == GBK => GB18030,
+        e => e,
     }
 }
 
@@ -62,7 +71,7 @@ mod tests {
     use super::*;
 
     fn text(bytes: &[u8]) -> (String, &'static str) {
-        let mut decoded = decode(Box::new(Cursor::new(bytes.to_vec()))).unwrap();
+        let mut decoded = decode(Box::new(Cursor::new(bytes.to_vec())), None).unwrap();
         let mut out = String::new();
         decoded.reader.read_to_string(&mut out).unwrap();
         (out, decoded.encoding)
@@ -85,9 +94,30 @@ mod tests {
 
     #[test]
     fn gb18030_without_bom_including_four_byte_names() {
-        // 订单编号 in GBK, then 𠀀 (U+20000), which only GB18030's four-byte form can carry.
-        let (bytes, _, unmappable) = GB18030.encode("订单编号,𠀀\n");
+        // A Taobao header in GBK, then 𠀀 (U+20000), which only GB18030's four-byte form carries.
+        let sample = "订单编号,买家会员名,收货人姓名,订单状态\n1,小王,𠀀王芳,等待买家付款\n";
+        let (bytes, _, unmappable) = GB18030.encode(sample);
         assert!(!unmappable);
-        assert_eq!(text(&bytes), ("订单编号,𠀀\n".into(), "gb18030"));
+        assert_eq!(text(&bytes), (sample.into(), "gb18030"));
+    }
+
+    #[test]
+    fn western_excel_csv_is_windows_1252() {
+        let (bytes, _, _) =
+            encoding_rs::WINDOWS_1252.encode("name,city\nJürgen Müller,Köln\nRenée,Besançon\n");
+        assert_eq!(text(&bytes).1, "windows-1252");
+        assert!(text(&bytes).0.contains("Jürgen Müller"));
+    }
+
+    #[test]
+    fn a_named_encoding_is_used_unless_a_bom_says_otherwise() {
+        let (bytes, _, _) = GB18030.encode("订单,b\n");
+        let mut decoded = decode(Box::new(Cursor::new(bytes.to_vec())), Some(GBK)).unwrap();
+        let mut out = String::new();
+        decoded.reader.read_to_string(&mut out).unwrap();
+        assert_eq!((out.as_str(), decoded.encoding), ("订单,b\n", "GBK"));
+        let bom = b"\xEF\xBB\xBFa,b\n".to_vec();
+        let decoded = decode(Box::new(Cursor::new(bom)), Some(GBK)).unwrap();
+        assert_eq!(decoded.encoding, "UTF-8");
     }
 }

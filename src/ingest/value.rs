@@ -39,13 +39,14 @@ pub fn is_excel_mangled_number(text: &str) -> bool {
 }
 
 /// Timestamp layouts with an explicit offset; the offset wins over the store zone.
+/// (`%#z` also takes `Z` and `+08`.)
 const WITH_OFFSET: &[&str] = &[
-    "%Y-%m-%d %H:%M:%S%.f %z",
-    "%Y-%m-%d %H:%M:%S%.f%z",
-    "%Y-%m-%dT%H:%M:%S%.f%z",
-    "%Y-%m-%d %H:%M %z",
-    "%Y-%m-%dT%H:%M%z",
-    "%Y/%m/%d %H:%M:%S %z",
+    "%Y-%m-%d %H:%M:%S%.f %#z",
+    "%Y-%m-%d %H:%M:%S%.f%#z",
+    "%Y-%m-%dT%H:%M:%S%.f%#z",
+    "%Y-%m-%d %H:%M %#z",
+    "%Y-%m-%dT%H:%M%#z",
+    "%Y/%m/%d %H:%M:%S %#z",
 ];
 
 /// Naive layouts, read in the store zone: ISO with space or `T`, with or without seconds, and
@@ -164,6 +165,11 @@ mod tests {
         assert_eq!(at("2016/5/23 22:02"), "2016-05-23T22:02:00+08:00");
         assert_eq!(at("2026-11-21T19:00:00+08:00"), "2026-11-21T19:00:00+08:00");
         assert_eq!(at("2026-11-21T11:00:00Z"), "2026-11-21T19:00:00+08:00");
+        assert_eq!(at("2026-11-22T10:00Z"), "2026-11-22T18:00:00+08:00");
+        assert_eq!(
+            at("2026-11-21 19:00:00 +08:00"),
+            "2026-11-21T19:00:00+08:00"
+        );
         assert_eq!(at("2026-05-12 12:54:07 -0700"), "2026-05-13T03:54:07+08:00");
         assert_eq!(
             at("2026-05-12 12:54:07.250 -0700"),

@@ -121,8 +121,9 @@ impl Templates {
         self.origins.keys().map(String::as_str)
     }
 
-    /// Checks that every rule's template exists, then renders `names` against a complete sample
-    /// order, so a typo in a variable is found before any real message.
+    /// Checks that every rule's template exists, then renders `names` against sample orders of
+    /// every buyer type, with and without the optional values, so a typo in a variable is found
+    /// before any real message, whichever branch of the template it hides in.
     ///
     /// # Errors
     /// The first rule naming a missing template, or the first template that does not render.
@@ -148,9 +149,11 @@ impl Templates {
                 }
             }
         }
-        let sample = sample_context(&settings.shop);
+        let samples = samples(&settings.shop);
         for name in names {
-            self.render(name, &sample)?;
+            for sample in &samples {
+                self.render(name, sample)?;
+            }
         }
         Ok(())
     }
@@ -281,8 +284,10 @@ fn time_left(left: TimeDelta) -> String {
     }
 }
 
+/// A deadline a buyer abroad can read: the shop's local time with its UTC offset (zone
+/// abbreviations like CST mean different things in different countries).
 fn store_time(t: &StoreTime) -> String {
-    t.format("%Y-%m-%d %H:%M %Z").to_string()
+    t.format("%Y-%m-%d %H:%M (UTC%:z)").to_string()
 }
 
 impl<'a> MessageContext<'a> {
@@ -328,11 +333,12 @@ impl<'a> MessageContext<'a> {
     }
 }
 
-/// A context with every value filled, for checking templates.
-fn sample_context(shop: &Shop) -> MessageContext<'_> {
+/// Sample contexts that walk every branch a template is likely to have: each buyer type, with
+/// every optional value filled, and with every optional value empty.
+fn samples(shop: &Shop) -> Vec<MessageContext<'_>> {
     let now = DateTime::<Utc>::from_timestamp(1_795_000_000, 0).unwrap_or_default();
     let zone = chrono_tz::UTC;
-    let order = Order {
+    let full = Order {
         line: 2,
         id: "1001".into(),
         buyer: "sample".into(),
@@ -348,18 +354,35 @@ fn sample_context(shop: &Shop) -> MessageContext<'_> {
             currency: "USD".into(),
         }),
         channel: "web".into(),
-        products: vec!["Sample product".into()],
-        rows: 1,
+        products: vec!["Sample product".into(), "Second product".into()],
+        rows: 2,
         prior_paid_orders: None,
         close_at: Some((now + TimeDelta::hours(2)).with_timezone(&zone)),
     };
-    MessageContext::new(
-        shop,
-        &order,
-        BuyerType::New,
-        "buyer@example.com".into(),
-        now,
-    )
+    let bare = Order {
+        buyer_name: String::new(),
+        country: String::new(),
+        total: None,
+        products: Vec::new(),
+        close_at: None,
+        ..full.clone()
+    };
+    let mut contexts = Vec::new();
+    for buyer_type in [BuyerType::New, BuyerType::Returning, BuyerType::Loyal] {
+        for order in [&full, &bare] {
+            contexts.push(MessageContext::new(
+                shop,
+                order,
+                buyer_type,
+                order.email.clone(),
+                now,
+            ));
+        }
+    }
+    if let Some(first) = contexts.first_mut() {
+        first.shop.promo_ends = store_time(&(now + TimeDelta::days(2)).with_timezone(&zone));
+    }
+    contexts
 }
 
 #[cfg(test)]
@@ -380,9 +403,10 @@ mod tests {
     fn every_built_in_message_names_shop_order_buyer_and_amount() {
         let settings = settings();
         let templates = Templates::load(&settings).unwrap();
-        let context = sample_context(&settings.shop);
+        let samples = samples(&settings.shop);
+        let context = &samples[0];
         for (name, _) in BUILT_IN {
-            let message = templates.render(name, &context).unwrap();
+            let message = templates.render(name, context).unwrap();
             let text = format!("Subject: {}\n\n{}", message.subject, message.body);
             for needle in [
                 "Lotus Leaf Tea",

@@ -8,6 +8,7 @@
 //! | 3 | `closed` | the status means closed, or `close_at` has passed |
 //! | 4 | `distribution_channel` | the channel is in `[select].distribution_channels` |
 //! | 5 | `paid_same_day` | another order of the buyer, placed the same store day, is paid |
+//! | 5b | `buyer_has_invalid_row` | another row of the buyer could not be read: it may be a paid or a later order |
 //! | 6 | `superseded` | the buyer has a later order still in the running: only the latest is reminded |
 //! | 7 | `too_old` | older than `[select].max_age` |
 //! | 8 | `too_recent` | younger than `[select].min_age` (unless it closes within `closing_window`) |
@@ -36,6 +37,8 @@ pub enum SkipReason {
     DistributionChannel,
     /// The buyer paid another order the same day.
     PaidSameDay,
+    /// Another row of the buyer could not be read; it may be paid or later.
+    BuyerHasInvalidRow,
     /// A later order of the buyer is the one reminded.
     Superseded,
     /// Too old to be worth a reminder.
@@ -55,6 +58,7 @@ impl SkipReason {
             SkipReason::Closed => "closed",
             SkipReason::DistributionChannel => "distribution_channel",
             SkipReason::PaidSameDay => "paid_same_day",
+            SkipReason::BuyerHasInvalidRow => "buyer_has_invalid_row",
             SkipReason::Superseded => "superseded",
             SkipReason::TooOld => "too_old",
             SkipReason::TooRecent => "too_recent",
@@ -77,9 +81,15 @@ pub enum Verdict {
     },
 }
 
-/// Judges every order, in the same order as `orders`.
+/// Judges every order, in the same order as `orders`. `unreadable` holds the buyers of rows
+/// ingest could not read.
 #[must_use]
-pub fn select(orders: &[Order], settings: &Settings, now: DateTime<Utc>) -> Vec<Verdict> {
+pub fn select(
+    orders: &[Order],
+    unreadable: &HashSet<&str>,
+    settings: &Settings,
+    now: DateTime<Utc>,
+) -> Vec<Verdict> {
     let paid_days: HashSet<(&str, NaiveDate)> = orders
         .iter()
         .filter(|o| o.status == StatusClass::Paid)
@@ -93,6 +103,7 @@ pub fn select(orders: &[Order], settings: &Settings, now: DateTime<Utc>) -> Vec<
                 .or_else(|| closed(o, now))
                 .or_else(|| distribution_channel(o, settings))
                 .or_else(|| paid_same_day(o, &paid_days))
+                .or_else(|| buyer_has_invalid_row(o, unreadable))
         })
         .collect();
 
@@ -153,6 +164,12 @@ fn paid_same_day(order: &Order, paid_days: &HashSet<(&str, NaiveDate)>) -> Optio
     paid_days
         .contains(&(order.buyer.as_str(), order.store_day()))
         .then_some(SkipReason::PaidSameDay)
+}
+
+fn buyer_has_invalid_row(order: &Order, unreadable: &HashSet<&str>) -> Option<SkipReason> {
+    unreadable
+        .contains(order.buyer.as_str())
+        .then_some(SkipReason::BuyerHasInvalidRow)
 }
 
 /// Later = placed later; for the same minute, the row further down the export.

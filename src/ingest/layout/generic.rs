@@ -1,0 +1,31 @@
+//! The generic layout: headers named like payremind's fields (`order_id`, `status`, …), or
+//! whatever `[columns]` maps; status words in plain English.
+
+use super::Preset;
+use crate::order::Field;
+
+/// Each field's own name as its header.
+pub static PRESET: Preset = Preset {
+    name: "generic",
+    description: "generic CSV (headers mapped by [columns], or named like payremind's fields)",
+    signature: &[],
+    columns: &[
+        (Field::OrderId, &["order_id"]),
+        (Field::BuyerId, &["buyer_id"]),
+        (Field::BuyerName, &["buyer_name"]),
+        (Field::Email, &["email"]),
+        (Field::Country, &["country"]),
+        (Field::Status, &["status"]),
+        (Field::CreatedAt, &["created_at"]),
+        (Field::PaidAt, &["paid_at"]),
+        (Field::Total, &["total"]),
+        (Field::Currency, &["currency"]),
+        (Field::Channel, &["channel"]),
+        (Field::Product, &["product"]),
+        (Field::PriorPaidOrders, &["prior_paid_orders"]),
+        (Field::CloseAt, &["close_at"]),
+    ],
+    unpaid: &["unpaid", "pending"],
+    paid: &["paid"],
+    closed: &["closed", "cancelled", "canceled"],
+};

@@ -1,0 +1,30 @@
+//! Shopify admin "Export orders": one row per line item, the order's fields only on its first
+//! row; times in the store's zone with a numeric offset. There is no buyer id column: buyers are
+//! known by their e-mail.
+
+use super::Preset;
+use crate::order::Field;
+
+/// Shopify's current 79-column export (the 75-column one of 2021 maps the same way).
+pub static PRESET: Preset = Preset {
+    name: "shopify",
+    description: "Shopify admin order export",
+    signature: &["Name", "Financial Status", "Lineitem name"],
+    columns: &[
+        (Field::OrderId, &["Name"]),
+        (Field::Email, &["Email"]),
+        (Field::BuyerName, &["Billing Name"]),
+        (Field::Country, &["Billing Country"]),
+        (Field::Status, &["Financial Status"]),
+        (Field::CreatedAt, &["Created at"]),
+        (Field::PaidAt, &["Paid at"]),
+        (Field::Total, &["Total"]),
+        (Field::Currency, &["Currency"]),
+        (Field::Channel, &["Source"]),
+        (Field::Product, &["Lineitem name"]),
+    ],
+    unpaid: &["pending"],
+    // `authorized`: the card is validated, the buyer has paid as far as they know.
+    paid: &["paid", "authorized", "partially_paid", "partially_refunded"],
+    closed: &["voided", "refunded", "expired"],
+};

@@ -1,0 +1,45 @@
+//! WooCommerce through the Advanced Order Export plugin, default fields: one row per product
+//! with the order's fields repeated, `Y-m-d H:i` times in the site's zone, status as label or
+//! slug depending on the plugin's settings.
+
+use super::Preset;
+use crate::order::Field;
+
+/// The plugin's default field set.
+pub static PRESET: Preset = Preset {
+    name: "woocommerce",
+    description: "WooCommerce (Advanced Order Export, default fields)",
+    signature: &["Order Number", "Order Status", "Email (Billing)"],
+    columns: &[
+        (Field::OrderId, &["Order Number"]),
+        (Field::Status, &["Order Status"]),
+        (Field::CreatedAt, &["Order Date"]),
+        (Field::Email, &["Email (Billing)"]),
+        (
+            Field::BuyerName,
+            &["First Name (Billing)", "Last Name (Billing)"],
+        ),
+        (Field::Country, &["Country Code (Billing)"]),
+        (Field::Total, &["Order Total Amount"]),
+        (Field::Product, &["Name"]),
+    ],
+    unpaid: &[
+        "Pending payment",
+        "pending",
+        "wc-pending",
+        "On hold",
+        "on-hold",
+        "wc-on-hold",
+        "Failed",
+        "wc-failed",
+    ],
+    paid: &["Processing", "wc-processing", "Completed", "wc-completed"],
+    closed: &[
+        "Cancelled",
+        "wc-cancelled",
+        "Refunded",
+        "wc-refunded",
+        "Draft",
+        "checkout-draft",
+    ],
+};

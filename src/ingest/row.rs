@@ -1,0 +1,151 @@
+//! One CSV record to one typed [`Row`], or to an [`InvalidRow`] that says which cell is wrong
+//! and what to do about it. Continuation rows of multi-row orders leave order fields empty:
+//! empty is `None`, never an error.
+
+use chrono_tz::Tz;
+use rust_decimal::Decimal;
+
+use super::columns::Columns;
+use super::layout::Mapping;
+use super::{InvalidRow, value};
+use crate::order::{Field, StatusClass, StoreTime};
+
+/// One row's values, parsed; `None` = empty cell.
+#[derive(Debug)]
+pub struct Row {
+    pub line: u64,
+    pub order_id: String,
+    pub buyer_id: Option<String>,
+    pub buyer_name: Option<String>,
+    pub email: Option<String>,
+    pub country: Option<String>,
+    pub status_label: Option<String>,
+    pub status: Option<StatusClass>,
+    pub created_at: Option<StoreTime>,
+    pub paid_at: Option<StoreTime>,
+    pub total: Option<Decimal>,
+    pub currency: Option<String>,
+    pub channel: Option<String>,
+    pub product: Option<String>,
+    pub prior_paid_orders: Option<u32>,
+    pub close_at: Option<StoreTime>,
+}
+
+/// The buyer a row belongs to, as far as it can be read: the buyer id, else the lower-cased
+/// e-mail. Empty when neither is there.
+#[must_use]
+pub fn buyer_of(record: &csv::StringRecord, columns: &Columns) -> String {
+    columns
+        .get(record, Field::BuyerId)
+        .map(std::borrow::Cow::into_owned)
+        .or_else(|| columns.get(record, Field::Email).map(|e| e.to_lowercase()))
+        .unwrap_or_default()
+}
+
+/// Parses one record.
+///
+/// # Errors
+/// The first cell that cannot be read, with its column.
+pub fn parse(
+    record: &csv::StringRecord,
+    line: u64,
+    columns: &Columns,
+    mapping: &Mapping,
+    zone: Tz,
+) -> Result<Row, Box<InvalidRow>> {
+    let order_id = columns.order_id(record);
+    let cells = Cells {
+        record,
+        columns,
+        line,
+        order_id: &order_id,
+    };
+    if order_id.is_empty() {
+        return Err(cells.invalid(
+            Field::OrderId,
+            "",
+            "is empty; every row needs its order number",
+        ));
+    }
+    for field in [Field::OrderId, Field::BuyerId] {
+        if let Some(v) = cells
+            .text(field)
+            .filter(|v| value::is_excel_mangled_number(v))
+        {
+            return Err(cells.invalid(
+                field,
+                &v,
+                "was turned into a number by Excel and its digits are lost; download the export again and do not open and save it in Excel",
+            ));
+        }
+    }
+    let status = cells.parse(Field::Status, |label| {
+        mapping.status_class(label).ok_or_else(|| {
+            format!("{label:?} is not listed in [statuses]; add it to unpaid, paid or closed in the config")
+        })
+    })?;
+    let time = |v: &str| value::parse_time(v, zone);
+    let owned = |field| cells.text(field).map(|v| v.trim().to_owned());
+    Ok(Row {
+        line,
+        buyer_id: owned(Field::BuyerId),
+        buyer_name: cells.text(Field::BuyerName).map(|n| one_line(&n)),
+        email: owned(Field::Email),
+        country: owned(Field::Country),
+        status_label: owned(Field::Status),
+        status,
+        created_at: cells.parse(Field::CreatedAt, time)?,
+        paid_at: cells.parse(Field::PaidAt, time)?,
+        total: cells.parse(Field::Total, value::parse_money)?,
+        currency: cells.text(Field::Currency).map(|c| c.trim().to_uppercase()),
+        channel: owned(Field::Channel),
+        product: cells.text(Field::Product).map(|p| p.trim().to_owned()),
+        prior_paid_orders: cells.parse(Field::PriorPaidOrders, value::parse_count)?,
+        close_at: cells.parse(Field::CloseAt, time)?,
+        order_id,
+    })
+}
+
+/// A name as one line: line breaks and control characters become spaces, runs of spaces one.
+fn one_line(text: &str) -> String {
+    text.split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// One record's cells, with what a bad cell's report needs.
+struct Cells<'r> {
+    record: &'r csv::StringRecord,
+    columns: &'r Columns,
+    line: u64,
+    order_id: &'r str,
+}
+
+impl<'r> Cells<'r> {
+    fn text(&self, field: Field) -> Option<std::borrow::Cow<'r, str>> {
+        self.columns.get(self.record, field)
+    }
+
+    /// The parsed cell; `None` when empty or unmapped.
+    fn parse<T>(
+        &self,
+        field: Field,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> Result<Option<T>, Box<InvalidRow>> {
+        self.text(field)
+            .map(|v| parse(&v).map_err(|e| self.invalid(field, &v, &e)))
+            .transpose()
+    }
+
+    fn invalid(&self, field: Field, value: &str, error: &str) -> Box<InvalidRow> {
+        Box::new(InvalidRow {
+            line: self.line,
+            column: self.columns.header(field).map(|(c, _)| c),
+            order_id: self.order_id.to_owned(),
+            buyer: buyer_of(self.record, self.columns),
+            value: value.to_owned(),
+            error: format!("{field} {error}"),
+        })
+    }
+}
