@@ -32,26 +32,48 @@ pub fn check(args: &CheckArgs) -> Result<u8, Error> {
         Some(path) => writeln!(w, "config: {}", path.display()),
         None => writeln!(
             w,
-            "config: none found, using built-in defaults (run `payremind init` to write one)"
+            "config: none found, using built-in defaults (`payremind init --from {}` writes one)",
+            source.display().display()
         ),
     }
     .ok();
+    for (setting, message) in settings.missing() {
+        problems += 1;
+        writeln!(w, "problem: {setting} {message}").ok();
+    }
     if !settings.timezone_set {
         writeln!(
             w,
-            "warning: no [source].timezone: times without an offset are read as UTC"
+            "  (until then, times without an offset are read as UTC below)"
         )
         .ok();
     }
+    let delimiter = match ingested.delimiter {
+        b'\t' => "tab".to_owned(),
+        d => format!("{:?}", char::from(d)),
+    };
     writeln!(
         w,
-        "export: {} ({}, {} rows)",
+        "export: {} ({}, delimiter {delimiter}, {} rows)",
         source.display().display(),
         ingested.encoding,
         ingested.rows
     )
     .ok();
-
+    if let Some(mapping) = &ingested.mapping {
+        let how = if mapping.detected {
+            "recognised from the headers"
+        } else {
+            "set by [source].format"
+        };
+        writeln!(
+            w,
+            "layout: {} ({how}): {}",
+            mapping.layout,
+            mapping.layout.preset().description
+        )
+        .ok();
+    }
     writeln!(w, "columns:").ok();
     for (field, header, column) in &ingested.mapped {
         match column {

@@ -8,13 +8,13 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 const EXAMPLES: &str = "\
 Examples:
-  payremind init                                   write payremind.toml and templates/ here
+  payremind init --from orders.csv                 write payremind.toml and templates/ here
   payremind check --orders orders.csv              is the export readable, are statuses mapped?
   payremind run --orders orders.csv                preview today's reminders (nothing is sent)
   payremind run --orders orders.csv --format json  the same, as JSON Lines for scripts
 
-Exit status: 0 all good, 1 some reminders were not sent, 2 a problem with the command line,
-the config or the export (the message says what to fix).";
+Exit status: 0 all good; 1 some reminders that were due could not be sent (when sending);
+2 a problem with the command line, the config or the export (the message says what to fix).";
 
 /// payremind reminds buyers about unpaid orders, politely and never twice.
 ///
@@ -54,11 +54,12 @@ when something must be fixed first.")]
 
     /// Write a starter payremind.toml and the message templates into a folder.
     #[command(after_help = "\
-Example:
-  payremind init myshop
+Examples:
+  payremind init --from orders_export.csv    a config made for your export
+  payremind init myshop                      a general starter in myshop/
 
-Then edit myshop/payremind.toml (shop name, time zone, columns) and the texts in
-myshop/templates/. Existing files are never overwritten unless you pass --force.")]
+Then set your shop's name and time zone in payremind.toml, and adjust the texts in
+templates/ if you like. Existing files are never overwritten unless you pass --force.")]
     Init(InitArgs),
 }
 
@@ -106,9 +107,13 @@ pub struct CheckArgs {
 /// Flags of `payremind init`.
 #[derive(Debug, Args)]
 pub struct InitArgs {
-    /// The folder to write into [default: the current folder].
+    /// The folder to write into.
     #[arg(value_name = "DIR", default_value = ".")]
     pub dir: PathBuf,
+
+    /// Make the config for this export: its layout, columns and status words.
+    #[arg(long, value_name = "EXPORT")]
+    pub from: Option<PathBuf>,
 
     /// Overwrite files that already exist.
     #[arg(long)]

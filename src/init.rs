@@ -1,19 +1,30 @@
 //! `payremind init`: a starter config (every key commented) and the built-in templates, written
-//! where the seller will edit them. Nothing is overwritten without `--force`.
+//! where the seller will edit them. With `--from EXPORT`, the config is made for that export:
+//! its layout named, its columns mapped (guessed from the header names for a generic export),
+//! its status words listed. Nothing is overwritten without `--force`.
 
+use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use crate::cli::InitArgs;
-use crate::config::SAMPLE;
+use crate::config::{Config, SAMPLE, Settings};
 use crate::error::Error;
+use crate::ingest::columns::normalize_header;
+use crate::ingest::layout::{Layout, Mapping};
+use crate::ingest::{self, Source};
+use crate::order::Field;
 use crate::render::BUILT_IN;
 
 /// Writes `payremind.toml` and `templates/<step>.txt` into the folder.
 ///
 /// # Errors
-/// A file exists (without `--force`) or cannot be written.
+/// A file exists (without `--force`), cannot be written, or `--from` cannot be read.
 pub fn init(args: &InitArgs) -> Result<u8, Error> {
-    let mut files: Vec<(PathBuf, &str)> = vec![(args.dir.join("payremind.toml"), SAMPLE)];
+    let config = match &args.from {
+        Some(export) => starter_for(&Source::new(export))?,
+        None => SAMPLE.to_owned(),
+    };
+    let mut files: Vec<(PathBuf, &str)> = vec![(args.dir.join("payremind.toml"), &config)];
     let templates = args.dir.join("templates");
     files.extend(
         BUILT_IN
@@ -34,10 +45,188 @@ pub fn init(args: &InitArgs) -> Result<u8, Error> {
         std::fs::write(path, text).map_err(write_error(path))?;
     }
     eprintln!(
-        "payremind: wrote {} and {} templates in {}\nnext: set [shop].name and [source].timezone, map [columns] to your export's headers, then run `payremind check --orders <export.csv>`",
+        "payremind: wrote {} and {} templates in {}\nnext: set [shop].name and [source].timezone in it, then run `payremind check --orders <export.csv>`",
         files[0].0.display(),
         BUILT_IN.len(),
         templates.display()
     );
     Ok(0)
+}
+
+/// The sample config, made for the export at `source`.
+fn starter_for(source: &Source) -> Result<String, Error> {
+    let defaults = Settings::resolve(Config::default(), None)?;
+    let opened = ingest::open(source, &defaults)?;
+    let normalized: Vec<String> = opened.headers.iter().map(|h| normalize_header(h)).collect();
+    let layout = Layout::detect(&normalized);
+    let name = source.display().display().to_string();
+    let mut config = SAMPLE.replacen(
+        "format = \"auto\"",
+        &format!(
+            "format = \"{layout}\"   # {}, recognised in {name}",
+            layout.preset().description
+        ),
+        1,
+    );
+    if let Some(hint) = zone_hint(layout) {
+        config = config.replacen(
+            "# timezone = \"Asia/Shanghai\"",
+            &format!("# {hint}\n# timezone = \"Asia/Shanghai\""),
+            1,
+        );
+    }
+
+    let mut columns = String::new();
+    if layout == Layout::Generic {
+        let guessed = guess_columns(&normalized);
+        writeln!(
+            columns,
+            "# Guessed from the headers of {name}: check each one."
+        )
+        .ok();
+        for field in Field::ALL {
+            match guessed.iter().find(|(f, _)| *f == field) {
+                Some((_, header)) => writeln!(columns, "{} = {header:?}", field.key()),
+                None => writeln!(
+                    columns,
+                    "# {} = \"<header>\"   # no header looks like it",
+                    field.key()
+                ),
+            }
+            .ok();
+        }
+    }
+    let statuses = status_notes(source, layout, &normalized)?;
+    config = config.replacen(
+        "\n[statuses]\n",
+        &format!("{columns}\n[statuses]\n{statuses}"),
+        1,
+    );
+    Ok(config)
+}
+
+/// What a seller should know about the time zone of a layout's export.
+fn zone_hint(layout: Layout) -> Option<&'static str> {
+    match layout {
+        Layout::Taobao => Some("Taobao/Tmall exports are in Beijing time: \"Asia/Shanghai\"."),
+        Layout::Shopify => Some(
+            "Shopify times carry their offset; set your store's zone (Settings > General) for the calendar day.",
+        ),
+        Layout::AliExpress => Some(
+            "Check which zone your AliExpress back office shows times in (often US Pacific, \"America/Los_Angeles\").",
+        ),
+        Layout::WooCommerce => {
+            Some("WooCommerce writes the site's zone (Settings > General > Timezone).")
+        }
+        Layout::Generic => None,
+    }
+}
+
+/// Header name fragments that usually hold each field, best first.
+const SYNONYMS: &[(Field, &[&str])] = &[
+    (
+        Field::OrderId,
+        &[
+            "order id",
+            "order number",
+            "order no",
+            "order #",
+            "订单号",
+            "订单编号",
+            "order",
+        ],
+    ),
+    (
+        Field::BuyerId,
+        &[
+            "customer id",
+            "buyer id",
+            "user id",
+            "member id",
+            "买家会员名",
+        ],
+    ),
+    (Field::Email, &["email", "e-mail", "mail", "邮箱"]),
+    (Field::Status, &["status", "state", "状态"]),
+    (
+        Field::CreatedAt,
+        &[
+            "created",
+            "order date",
+            "placed",
+            "下单时间",
+            "创建时间",
+            "date",
+        ],
+    ),
+    (Field::PaidAt, &["paid", "payment date", "付款时间"]),
+    (Field::Total, &["total", "amount", "金额"]),
+    (Field::Currency, &["currency", "币种"]),
+    (Field::Channel, &["channel", "source", "店铺"]),
+    (
+        Field::Product,
+        &["product", "item", "title", "商品", "宝贝"],
+    ),
+    (
+        Field::PriorPaidOrders,
+        &["paid orders", "previous orders", "order count"],
+    ),
+    (Field::CloseAt, &["close", "expire", "deadline"]),
+    (Field::Country, &["country", "国家"]),
+    (
+        Field::BuyerName,
+        &["customer name", "buyer name", "customer", "name", "收货人"],
+    ),
+];
+
+/// A best guess at `[columns]` for a generic export: each field takes the first unused header
+/// that is, or else contains, one of its usual names.
+fn guess_columns(headers: &[String]) -> Vec<(Field, String)> {
+    let lower: Vec<String> = headers.iter().map(|h| h.to_lowercase()).collect();
+    let mut used = vec![false; headers.len()];
+    let mut guessed = Vec::new();
+    for (field, names) in SYNONYMS {
+        if let Some(i) = lower.iter().position(|h| h == field.key()) {
+            used[i] = true;
+            guessed.push((*field, headers[i].clone()));
+            continue;
+        }
+        let pick = names.iter().find_map(|name| {
+            (0..headers.len())
+                .find(|&i| !used[i] && lower[i] == *name)
+                .or_else(|| (0..headers.len()).find(|&i| !used[i] && lower[i].contains(name)))
+        });
+        if let Some(i) = pick {
+            used[i] = true;
+            guessed.push((*field, headers[i].clone()));
+        }
+    }
+    guessed
+}
+
+/// A comment listing the status words of the export and what the layout makes of them.
+fn status_notes(source: &Source, layout: Layout, headers: &[String]) -> Result<String, Error> {
+    let mut settings = Settings::resolve(Config::default(), None)?;
+    settings.format = Some(layout);
+    if layout == Layout::Generic {
+        settings.columns = guess_columns(headers)
+            .into_iter()
+            .map(|(f, h)| (f, vec![h]))
+            .collect();
+    }
+    let Ok(read) = ingest::read(source, &settings) else {
+        return Ok(String::new());
+    };
+    let mapping = Mapping::new(layout, false, &settings);
+    let mut notes = String::from("# Status words found in the export:\n");
+    for (label, count) in &read.statuses {
+        let class = match mapping.status_class(label) {
+            Some(crate::order::StatusClass::Unpaid) => "unpaid",
+            Some(crate::order::StatusClass::Paid) => "paid",
+            Some(crate::order::StatusClass::Closed) => "closed",
+            None => "NOT MAPPED: add it to one of the lists below",
+        };
+        writeln!(notes, "#   {label:?} ({count} rows): {class}").ok();
+    }
+    Ok(notes)
 }

@@ -50,6 +50,8 @@ pub struct Entry {
     pub body: Option<String>,
     /// The order total with its currency.
     pub total: Option<String>,
+    /// The order's product lines, every row of a multi-row order.
+    pub products: Vec<String>,
     /// When the order was placed (RFC 3339, store zone).
     pub created_at: Option<String>,
     /// Line of the order's first row (or of the bad row).
@@ -86,6 +88,7 @@ impl Entry {
             subject: None,
             body: None,
             total: order.total.as_ref().map(ToString::to_string),
+            products: order.products.clone(),
             created_at: Some(order.created_at.to_rfc3339()),
             line: order.line,
             column: None,
@@ -111,6 +114,7 @@ impl Entry {
             subject: None,
             body: None,
             total: None,
+            products: Vec::new(),
             created_at: None,
             line: row.line,
             column: row.column,

@@ -19,7 +19,8 @@ fn check_reports_mapping_statuses_bad_rows_and_freshness() {
     outcome
         .failure(2)
         .stdout_has("config: payremind.toml")
-        .stdout_has("export: orders.csv (UTF-8, 5 rows)")
+        .stdout_has("export: orders.csv (UTF-8, delimiter ',', 5 rows)")
+        .stdout_has("layout: generic (recognised from the headers)")
         .stdout_has("  order_id           <- \"order_id\" (column 1)")
         .stdout_has("  buyer_id           (no \"buyer_id\" column: not used)")
         .stdout_has("  pending                              3  unpaid")
@@ -35,14 +36,17 @@ fn check_reports_mapping_statuses_bad_rows_and_freshness() {
 }
 
 #[test]
-fn check_works_without_a_config_and_says_so() {
+fn check_reads_an_export_without_a_config_and_says_what_is_missing() {
     let export = "order_id,email,status,created_at\nC1,c1@example.com,pending,2026-11-22 10:00\n";
     Test::new()
         .file("orders.csv", export)
         .args(&["check", "--orders", "orders.csv", "--now", NOW])
         .run()
-        .success()
-        .stdout_has("config: none found, using built-in defaults")
-        .stdout_has("warning: no [source].timezone")
-        .stdout_has("ok: ready for `payremind run`");
+        .failure(2)
+        .stdout_has("config: none found, using built-in defaults (`payremind init --from orders.csv` writes one)")
+        .stdout_has("problem: [shop].name is missing")
+        .stdout_has("problem: [source].timezone is missing")
+        .stdout_has("  pending                              1  unpaid")
+        .stdout_has("orders: 1 (0 with several rows); invalid rows: 0")
+        .stdout_has("problems: 2; fix them before sending");
 }

@@ -13,6 +13,20 @@ fn init_writes_a_config_and_templates_that_check_and_run() {
         .stderr_has("wrote shop/payremind.toml and 10 templates in shop/templates");
     assert!(test.path("shop/templates/payment_help.txt").exists());
     let config = ["--config", "shop/payremind.toml", "--now", NOW];
+    // Untouched, the starter names what the seller must still set.
+    test.exec(&[&["check", "--orders", "shop/orders.csv"][..], &config].concat())
+        .failure(2)
+        .stdout_has("problem: [shop].name is missing")
+        .stdout_has("problem: [source].timezone is missing");
+    let written = std::fs::read_to_string(test.path("shop/payremind.toml")).unwrap();
+    let edited = written
+        .replacen("# name = \"My Shop\"", "name = \"My Shop\"", 1)
+        .replacen(
+            "# timezone = \"Asia/Shanghai\"",
+            "timezone = \"Asia/Shanghai\"",
+            1,
+        );
+    std::fs::write(test.path("shop/payremind.toml"), edited).unwrap();
     test.exec(&[&["check", "--orders", "shop/orders.csv"][..], &config].concat())
         .success()
         .stdout_has("ok: ready for `payremind run`");

@@ -9,4 +9,5 @@ mod decisions;
 mod example;
 mod init;
 mod input;
+mod layouts;
 mod templates;

@@ -121,12 +121,27 @@ pub struct Ingested {
 /// How much text is read ahead to find the header line.
 const HEADER_PEEK: usize = 64 * 1024;
 
-/// Reads and groups the export.
+/// An export opened for reading: decoded, its delimiter known, its header row read.
+pub struct Opened {
+    /// The name used in messages.
+    pub path: PathBuf,
+    /// The records after the header.
+    csv: csv::Reader<Watched<Box<dyn Read>>>,
+    /// The watch on the text the records come from.
+    watch: Rc<std::cell::RefCell<Watch>>,
+    /// The header row as written.
+    pub headers: Vec<String>,
+    /// The encoding the file was decoded from.
+    pub encoding: &'static str,
+    /// The delimiter in use.
+    pub delimiter: u8,
+}
+
+/// Opens the export and reads its header row.
 ///
 /// # Errors
-/// The file cannot be opened or read, is not a text CSV file, or lacks a required (or
-/// explicitly mapped) column.
-pub fn read(source: &Source, settings: &Settings) -> Result<Ingested, Error> {
+/// The file cannot be opened or read, or is binary.
+pub fn open(source: &Source, settings: &Settings) -> Result<Opened, Error> {
     let path = source.display();
     let io_error = |e| Error::Read {
         path: path.clone(),
@@ -152,34 +167,55 @@ pub fn read(source: &Source, settings: &Settings) -> Result<Ingested, Error> {
     let delimiter = settings
         .delimiter
         .unwrap_or_else(|| watch::guess_delimiter(&head));
-    let mut ingested = Ingested {
-        orders: Vec::new(),
-        invalid: Vec::new(),
-        rows: 0,
-        warnings: Vec::new(),
-        encoding: decoded.encoding,
-        delimiter,
-        mapping: None,
-        mapped: Vec::new(),
-        statuses: BTreeMap::new(),
-    };
-
     let watch = Watch::new(delimiter);
+    let text: Box<dyn Read> = Box::new(Cursor::new(head).chain(text));
     let mut csv = csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(true)
         .delimiter(delimiter)
         .buffer_capacity(256 * 1024)
-        .from_reader(Watched::new(
-            Cursor::new(head).chain(text),
-            Rc::clone(&watch),
-        ));
+        .from_reader(Watched::new(text, Rc::clone(&watch)));
     let headers: Vec<String> = csv
         .headers()
         .map_err(|e| csv_error(&path, &e))?
         .iter()
         .map(str::to_owned)
         .collect();
+    Ok(Opened {
+        path,
+        csv,
+        watch,
+        headers,
+        encoding: decoded.encoding,
+        delimiter,
+    })
+}
+
+/// Reads and groups the export.
+///
+/// # Errors
+/// The file cannot be opened or read, is not a text CSV file, or lacks a required (or
+/// explicitly mapped) column.
+pub fn read(source: &Source, settings: &Settings) -> Result<Ingested, Error> {
+    let Opened {
+        path,
+        mut csv,
+        watch,
+        headers,
+        encoding,
+        delimiter,
+    } = open(source, settings)?;
+    let mut ingested = Ingested {
+        orders: Vec::new(),
+        invalid: Vec::new(),
+        rows: 0,
+        warnings: Vec::new(),
+        encoding,
+        delimiter,
+        mapping: None,
+        mapped: Vec::new(),
+        statuses: BTreeMap::new(),
+    };
     if headers.iter().all(|h| normalize_header(h).is_empty()) {
         ingested
             .warnings

@@ -48,7 +48,8 @@ impl Watch {
     /// The 1-based line of the record that starts at byte `offset`. Offsets must be asked in
     /// increasing order (records are read in order).
     pub fn line_at(&mut self, offset: u64) -> u64 {
-        while self.newlines.front().is_some_and(|&nl| nl < offset) {
+        // `<=`: after a CRLF, csv puts the next record's start on the LF (csv issue #395).
+        while self.newlines.front().is_some_and(|&nl| nl <= offset) {
             self.newlines.pop_front();
             self.passed += 1;
         }

@@ -1,0 +1,318 @@
+//! The four marketplace exports, exactly as sellers download them (fixtures written by
+//! tests/fixtures/make_layouts.py): recognised without any [columns], every order decided.
+//!
+//! All runs are at the same instant, 2026-11-23T01:00:00Z: 17:00 the day before in Los Angeles,
+//! 02:00 in Berlin, 09:00 in Beijing.
+
+use std::collections::BTreeMap;
+
+use crate::support::{Decisions, Test};
+
+const NOW: &str = "2026-11-23T01:00:00Z";
+
+fn config(zone: &str, currency: &str, distribution: &str) -> String {
+    format!(
+        "[shop]\nname = \"Lotus Leaf\"\ncurrency = \"{currency}\"\n\n[source]\ntimezone = \"{zone}\"\n\n\
+         [select]\ndistribution_channels = [{distribution}]\n"
+    )
+}
+
+fn decide(fixture: &str, config: &str) -> Decisions {
+    let outcome = Test::new()
+        .config(config)
+        .fixture(fixture)
+        .args(&["run", "--orders", fixture, "--format", "json", "--now", NOW])
+        .run();
+    Decisions::parse(&outcome)
+}
+
+fn expect(d: &Decisions, expected: &[(&str, &str)]) {
+    let expected: BTreeMap<String, String> = expected
+        .iter()
+        .map(|(id, outcome)| ((*id).to_owned(), (*outcome).to_owned()))
+        .collect();
+    assert_eq!(d.all(), expected);
+}
+
+#[test]
+fn shopify_export() {
+    let d = decide(
+        "shopify_orders_export.csv",
+        &config("America/Los_Angeles", "USD", "\"302679293953\""),
+    );
+    expect(
+        &d,
+        &[
+            ("#1013", "skip:too_recent"),
+            // Three line-item rows, one decision; the earlier order of the same buyer, whose
+            // e-mail is written in another case, is superseded.
+            ("#1012", "popular"),
+            ("#1011", "skip:superseded"),
+            // A voided later order does not supersede the pending one.
+            ("#1010", "skip:closed"),
+            ("#1005", "popular"),
+            // Sam paid #1009 at 00:30 on the 22nd; #1003 is from 23:30 on the 21st, store time:
+            // another day (in UTC both are on the 22nd).
+            ("#1009", "skip:paid"),
+            ("#1003", "popular"),
+            ("#1008", "skip:paid"),
+            ("#1002", "skip:paid_same_day"),
+            // Two buyers who share a billing name are two buyers.
+            ("#1007", "popular"),
+            ("#1006", "payment_help"),
+            ("#1004", "skip:distribution_channel"),
+            ("#1001", "skip:paid"),
+            ("#1000", "skip:no_contact"),
+            ("#0999", "skip:closed"),
+        ],
+    );
+    let mia = d.get("#1012");
+    assert_eq!(mia["products"].as_array().unwrap().len(), 3);
+    assert_eq!(mia["total"], "54.00 USD");
+    assert_eq!(mia["buyer_name"], "Mia Chen");
+    assert_eq!(mia["buyer_id"], "mia.chen@example.com");
+    assert_eq!(d.summary["rows"], 17);
+    assert_eq!(d.summary["orders"], 15);
+    assert_eq!(d.summary["encoding"], "UTF-8");
+}
+
+#[test]
+fn woocommerce_export() {
+    let d = decide(
+        "woocommerce_orders.csv",
+        &config("Europe/Berlin", "NOK", ""),
+    );
+    expect(
+        &d,
+        &[
+            // Two product rows with the order fields repeated: one decision.
+            ("5001", "popular"),
+            ("5000", "skip:superseded"),
+            ("4999", "payment_help"),
+            // Jon paid 4998 at 00:30 on the 22nd, Berlin time; 4997 is from 23:45 on the 21st.
+            ("4998", "skip:paid"),
+            ("4997", "popular"),
+            ("4996", "skip:closed"),
+            ("4995", "popular"),
+            ("4994", "payment_help"),
+            ("4993", "payment_help"),
+            ("4992", "skip:paid"),
+            ("4991", "skip:no_offer_for_returning"),
+        ],
+    );
+    let ola = d.get("5001");
+    assert_eq!(ola["buyer_name"], "Ola Berg", "first and last name joined");
+    assert_eq!(ola["total"], "49.90 NOK");
+    assert_eq!(ola["products"].as_array().unwrap().len(), 2);
+    assert_eq!(ola["line"], 2);
+    assert_eq!(d.get("4999")["line"], 5, "CRLF file, real line numbers");
+}
+
+#[test]
+fn aliexpress_export() {
+    let d = decide(
+        "aliexpress_orders.csv",
+        &config("America/Los_Angeles", "USD", ""),
+    );
+    expect(
+        &d,
+        &[
+            // Two buyers with the same display name "John".
+            ("8123456789012345", "popular"),
+            ("8123456789012346", "payment_help"),
+            // Paid at 00:20 on the 22nd, the other placed at 23:40 on the 21st, store time.
+            ("8123456789012347", "skip:paid"),
+            ("8123456789012348", "popular"),
+            ("8123456789012349", "skip:closed"),
+            ("8123456789012350", "skip:paid"),
+            ("8123456789012351", "skip:paid_same_day"),
+            ("8.12346E+15", "skip:invalid_row"),
+            ("8123456789012353", "skip:no_contact"),
+            ("8123456789012354", "discount"),
+        ],
+    );
+    let mangled = d.get("8.12346E+15");
+    assert_eq!(
+        mangled["line"], 24,
+        "after a two-line header and three-line product cells"
+    );
+    assert!(
+        mangled["error"]
+            .as_str()
+            .unwrap()
+            .contains("do not open and save it in Excel")
+    );
+    assert_eq!(d.get("8123456789012345")["total"], "9.90 USD");
+    assert_eq!(d.summary["encoding"], "UTF-8");
+}
+
+#[test]
+fn taobao_export() {
+    let d = decide(
+        "taobao_ExportOrderList202611230900.csv",
+        &config("Asia/Shanghai", "CNY", "\"莲叶茶庄分销店\""),
+    );
+    expect(
+        &d,
+        &[
+            // Placed 07:30, another order paid 08:30 the same Beijing day (in UTC: two days).
+            ("4378120007170436301", "skip:paid_same_day"),
+            ("4378120007170436302", "skip:paid"),
+            ("4378120007170436303", "popular"),
+            // The Alipay account is a phone number, or masked: no e-mail to write to.
+            ("4378120007170436304", "skip:no_contact"),
+            ("4378120007170436305", "skip:no_contact"),
+            ("4378120007170436306", "skip:closed"),
+            ("4378120007170436307", "discount"),
+            ("4378120007170436308", "skip:distribution_channel"),
+            ("4378120007170436309", "skip:paid"),
+            ("4378120007170436310", "skip:paid"),
+            // Three earlier paid orders: loyal.
+            ("4378120007170436311", "loyal"),
+        ],
+    );
+    let fang = d.get("4378120007170436303");
+    assert_eq!(
+        fang["buyer_name"], "𠀀王芳",
+        "a name in GB18030's four-byte form"
+    );
+    assert_eq!(fang["total"], "256.00 CNY");
+    assert_eq!(
+        fang["created_at"], "2026-11-22T08:05:00+08:00",
+        "Excel's 2026/11/22 8:05"
+    );
+    assert_eq!(d.get("4378120007170436311")["buyer_type"], "loyal");
+    assert_eq!(d.summary["encoding"], "gb18030");
+}
+
+#[test]
+fn check_names_the_layout_encoding_and_delimiter() {
+    for (fixture, layout, encoding) in [
+        (
+            "shopify_orders_export.csv",
+            "layout: shopify (recognised from the headers)",
+            "UTF-8",
+        ),
+        (
+            "woocommerce_orders.csv",
+            "layout: woocommerce (recognised from the headers)",
+            "UTF-8",
+        ),
+        (
+            "aliexpress_orders.csv",
+            "layout: aliexpress (recognised from the headers)",
+            "UTF-8",
+        ),
+        (
+            "taobao_ExportOrderList202611230900.csv",
+            "layout: taobao (recognised from the headers)",
+            "gb18030",
+        ),
+    ] {
+        let outcome = Test::new()
+            .config(&config("Asia/Shanghai", "USD", ""))
+            .fixture(fixture)
+            .args(&["check", "--orders", fixture, "--now", NOW])
+            .run();
+        outcome
+            .stdout_has(layout)
+            .stdout_has(&format!("({encoding}, delimiter ',',"));
+    }
+}
+
+#[test]
+fn a_seller_override_changes_just_one_entry_of_a_preset() {
+    let config = format!(
+        "{}\n[columns]\nbuyer_name = \"Shipping Name\"\n\n[statuses]\npaid = [\"paid\", \"authorized\", \"pending\"]\n",
+        config("America/Los_Angeles", "USD", "")
+    );
+    let d = decide("shopify_orders_export.csv", &config);
+    assert_eq!(
+        d.outcome("#1012"),
+        "skip:paid",
+        "pending now counts as paid"
+    );
+    assert_eq!(d.get("#1012")["buyer_name"], "Mia Chen");
+    assert_eq!(
+        d.outcome("#1010"),
+        "skip:closed",
+        "the other classes keep the preset's words"
+    );
+}
+
+#[test]
+fn a_named_format_that_does_not_fit_says_which_column_is_missing() {
+    let config = config("Asia/Shanghai", "USD", "")
+        .replace("[source]\n", "[source]\nformat = \"woocommerce\"\n");
+    Test::new()
+        .config(&config)
+        .fixture("shopify_orders_export.csv")
+        .args(&["run", "--orders", "shopify_orders_export.csv", "--now", NOW])
+        .run()
+        .failure(2)
+        .stderr_has("shopify_orders_export.csv: no column \"Order Number\" for order_id (layout woocommerce, from [source].format)");
+}
+
+#[test]
+fn init_from_an_export_writes_a_config_for_its_layout() {
+    for (fixture, layout, zone) in [
+        (
+            "shopify_orders_export.csv",
+            "shopify",
+            "America/Los_Angeles",
+        ),
+        ("woocommerce_orders.csv", "woocommerce", "Europe/Berlin"),
+        ("aliexpress_orders.csv", "aliexpress", "America/Los_Angeles"),
+        (
+            "taobao_ExportOrderList202611230900.csv",
+            "taobao",
+            "Asia/Shanghai",
+        ),
+    ] {
+        let test = Test::new().fixture(fixture);
+        test.exec(&["init", "--from", fixture]).success();
+        let written = std::fs::read_to_string(test.path("payremind.toml")).unwrap();
+        assert!(
+            written.contains(&format!("format = \"{layout}\"")),
+            "{layout}:\n{written}"
+        );
+        // Untouched, it refuses to run: the shop's name and zone are the seller's to set.
+        test.exec(&["run", "--orders", fixture, "--now", NOW])
+            .failure(2)
+            .stderr_has("[shop].name: is missing");
+        let edited = written
+            .replacen("# name = \"My Shop\"", "name = \"Lotus Leaf\"", 1)
+            .replacen(
+                "# timezone = \"Asia/Shanghai\"",
+                &format!("timezone = \"{zone}\""),
+                1,
+            );
+        std::fs::write(test.path("payremind.toml"), edited).unwrap();
+        test.exec(&["check", "--orders", fixture, "--now", NOW])
+            .success()
+            .stdout_has("ok: ready");
+    }
+}
+
+#[test]
+fn init_from_a_generic_export_guesses_the_columns() {
+    let test = Test::new().file(
+        "orders.csv",
+        std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/orders.csv")).unwrap(),
+    );
+    test.exec(&["init", "--from", "orders.csv"]).success();
+    let written = std::fs::read_to_string(test.path("payremind.toml")).unwrap();
+    for line in [
+        "order_id = \"Order No\"",
+        "buyer_id = \"Customer ID\"",
+        "email = \"E-mail\"",
+        "status = \"Status\"",
+        "created_at = \"Order date\"",
+        "paid_at = \"Paid on\"",
+        "total = \"Total\"",
+        "product = \"Item\"",
+        "#   \"Awaiting payment\" (16 rows): NOT MAPPED",
+    ] {
+        assert!(written.contains(line), "{line} missing:\n{written}");
+    }
+}
