@@ -1,12 +1,15 @@
 //! One integration-test binary: each module specifies one area by running the real `payremind`
 //! on real files in a scratch folder, with the clock pinned by `--now`.
 
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 mod check;
 mod config;
 mod decisions;
 mod example;
+mod fuzz;
 mod init;
 mod input;
 mod layouts;

@@ -33,10 +33,11 @@ use crate::config::Settings;
 use crate::error::Error;
 use crate::order::{Field, Order};
 
-/// Where the export comes from: a file, or standard input for `-`.
+/// Where the export comes from: a file, standard input for `-`, or bytes already in memory.
 #[derive(Debug, Clone)]
 pub struct Source {
     path: PathBuf,
+    bytes: Option<std::sync::Arc<[u8]>>,
 }
 
 impl Source {
@@ -45,6 +46,16 @@ impl Source {
     pub fn new(path: &Path) -> Source {
         Source {
             path: path.to_owned(),
+            bytes: None,
+        }
+    }
+
+    /// An export held in memory (tests, fuzzing, embedding); `name` is shown in messages.
+    #[must_use]
+    pub fn from_bytes(name: &str, bytes: impl Into<std::sync::Arc<[u8]>>) -> Source {
+        Source {
+            path: PathBuf::from(name),
+            bytes: Some(bytes.into()),
         }
     }
 
@@ -59,10 +70,13 @@ impl Source {
     }
 
     fn is_stdin(&self) -> bool {
-        self.path.as_os_str() == "-"
+        self.bytes.is_none() && self.path.as_os_str() == "-"
     }
 
     fn open(&self) -> Result<Box<dyn Read>, Error> {
+        if let Some(bytes) = &self.bytes {
+            return Ok(Box::new(Cursor::new(std::sync::Arc::clone(bytes))));
+        }
         if self.is_stdin() {
             return Ok(Box::new(std::io::stdin()));
         }

@@ -1,0 +1,128 @@
+//! Property tests over the whole ingest-to-render path: arbitrary bytes and mutated real
+//! exports must never panic or hang; they either decide or fail with an error a seller can read.
+//!
+//! `PROPTEST_CASES=20000 cargo test --release fuzz` runs a longer campaign.
+
+use std::path::Path;
+
+use payremind::config::{Config, Settings};
+use payremind::ingest::{self, Source};
+use payremind::render::Templates;
+use proptest::prelude::*;
+
+const FIXTURES: &[&str] = &[
+    "shopify_orders_export.csv",
+    "woocommerce_orders.csv",
+    "aliexpress_orders.csv",
+    "taobao_ExportOrderList202611230900.csv",
+    "gb18030.csv",
+    "utf16le.csv",
+];
+
+fn settings() -> Settings {
+    let text =
+        "[shop]\nname = \"Fuzz\"\ncurrency = \"USD\"\n[source]\ntimezone = \"Asia/Shanghai\"\n";
+    let path = Path::new("fuzz.toml");
+    Settings::resolve(Config::parse(text, path).unwrap(), Some(path)).unwrap()
+}
+
+/// Runs the pipeline on `bytes`; panics are the failure, errors are fine.
+fn pipeline(bytes: Vec<u8>) {
+    let settings = settings();
+    let templates = Templates::load(&settings).unwrap();
+    let now = payremind::clock::parse_instant("2026-11-23T09:00:00+08:00").unwrap();
+    if let Ok(ingested) = ingest::read(&Source::from_bytes("fuzz.csv", bytes), &settings) {
+        let entries = payremind::decide(&ingested, &settings, &templates, now, None).unwrap();
+        assert_eq!(
+            entries.len(),
+            ingested.orders.len() + ingested.invalid.len()
+        );
+    }
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name),
+    )
+    .unwrap()
+}
+
+/// A mutation of a real export: bytes changed, CSV-significant bytes inserted, a cut.
+#[derive(Debug, Clone)]
+enum Mutation {
+    Set(usize, u8),
+    Insert(usize, u8),
+    Remove(usize),
+    Truncate(usize),
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    let special = prop_oneof![
+        Just(b'"'),
+        Just(b','),
+        Just(b';'),
+        Just(b'\n'),
+        Just(b'\r'),
+        Just(b'='),
+        Just(b'\''),
+        Just(0xFF),
+        Just(0xE4),
+        any::<u8>()
+    ];
+    prop_oneof![
+        (any::<usize>(), special.clone()).prop_map(|(i, b)| Mutation::Set(i, b)),
+        (any::<usize>(), special).prop_map(|(i, b)| Mutation::Insert(i, b)),
+        any::<usize>().prop_map(Mutation::Remove),
+        any::<usize>().prop_map(Mutation::Truncate),
+    ]
+}
+
+fn mutate(mut bytes: Vec<u8>, mutations: &[Mutation]) -> Vec<u8> {
+    for m in mutations {
+        if bytes.is_empty() {
+            break;
+        }
+        let at = |i: usize| i % bytes.len();
+        match *m {
+            Mutation::Set(i, b) => {
+                let i = at(i);
+                bytes[i] = b;
+            }
+            Mutation::Insert(i, b) => {
+                let i = at(i);
+                bytes.insert(i, b);
+            }
+            Mutation::Remove(i) => {
+                let i = at(i);
+                bytes.remove(i);
+            }
+            Mutation::Truncate(i) => {
+                let i = at(i);
+                bytes.truncate(i);
+            }
+        }
+    }
+    bytes
+}
+
+proptest! {
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
+        pipeline(bytes);
+    }
+
+    #[test]
+    fn csv_like_text_never_panics(text in "(order_id,status,created_at,email,total\n)?([a-z0-9 \",;\r\n'=@.:-]{0,40}\n){0,20}") {
+        pipeline(text.into_bytes());
+    }
+
+    #[test]
+    fn mutated_real_exports_never_panic(
+        which in 0..FIXTURES.len(),
+        mutations in proptest::collection::vec(mutation(), 1..8),
+    ) {
+        pipeline(mutate(fixture(FIXTURES[which]), &mutations));
+    }
+}
