@@ -35,11 +35,13 @@ pub struct Cli {
 pub enum Command {
     /// Decide who gets a reminder today and show each message (a dry run: nothing is sent).
     #[command(after_help = "\
-Example:
-  payremind run --orders orders.csv --config payremind.toml
+Examples:
+  payremind run --orders orders.csv                 preview: nothing is sent
+  payremind run --orders orders.csv --send          send, and remember what was sent
 
-Reminders are printed to standard output; the summary (how many orders were read, who was
-skipped and why, rows that could not be read) goes to standard error.")]
+Without --send, reminders are printed to standard output and the summary (how many orders were
+read, who was skipped and why, rows that could not be read) goes to standard error. With
+--send, one summary line goes to standard error, plus a line for each reminder not sent.")]
     Run(RunArgs),
 
     /// Check the config, the message templates and an export before a real run.
@@ -61,6 +63,14 @@ Examples:
 Then set your shop's name and time zone in payremind.toml, and adjust the texts in
 templates/ if you like. Existing files are never overwritten unless you pass --force.")]
     Init(InitArgs),
+
+    /// Show the reminders sent, when, and with what outcome (from the ledger).
+    #[command(after_help = "\
+Examples:
+  payremind history                          everything, oldest first
+  payremind history --order 1001             one order's reminders
+  payremind history --format csv > sent.csv  for a spreadsheet")]
+    History(HistoryArgs),
 }
 
 /// Flags of `payremind run`.
@@ -86,6 +96,51 @@ pub struct RunArgs {
     /// `over_limit`.
     #[arg(long, value_name = "N")]
     pub limit: Option<u64>,
+
+    /// Really send the reminders (by `[delivery]` and `[smtp]` in the config), and record them in
+    /// the ledger so no buyer is reminded twice. Without it, nothing leaves this computer.
+    #[arg(long)]
+    pub send: bool,
+
+    /// Also send the orders whose earlier attempt ended with an unknown outcome (check the
+    /// mail server's log first: they may have arrived).
+    #[arg(long, requires = "send")]
+    pub retry_unknown: bool,
+
+    /// If another run is sending, wait for it instead of stopping (exit 2).
+    #[arg(long, requires = "send")]
+    pub wait: bool,
+}
+
+/// Flags of `payremind history`.
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// The config file (its `[ledger]` path) \[default: ./payremind.toml\].
+    #[arg(long, short = 'c', value_name = "FILE", env = "PAYREMIND_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// Only this order.
+    #[arg(long, value_name = "ID")]
+    pub order: Option<String>,
+
+    /// Only this buyer (buyer id, or lower-cased e-mail).
+    #[arg(long, value_name = "ID")]
+    pub buyer: Option<String>,
+
+    /// `text` to read, `json` (JSON Lines) or `csv` for a spreadsheet.
+    #[arg(long, value_enum, default_value_t = HistoryFormat::Text)]
+    pub format: HistoryFormat,
+}
+
+/// Output formats of `history`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HistoryFormat {
+    /// A table for reading.
+    Text,
+    /// JSON Lines.
+    Json,
+    /// CSV with a header row.
+    Csv,
 }
 
 /// Flags of `payremind check`.

@@ -30,7 +30,10 @@ pub fn parse_instant(value: &str) -> Result<DateTime<Utc>, Error> {
         })
 }
 
+/// The real time, for what the ledger records as "when it was attempted" (beside the evaluated
+/// instant) and for the `Date:` of a message.
+#[must_use]
 #[allow(clippy::disallowed_methods)]
-fn wall_clock() -> DateTime<Utc> {
+pub fn wall_clock() -> DateTime<Utc> {
     Utc::now()
 }

@@ -48,6 +48,67 @@ pub struct Config {
     pub templates: TemplatesConfig,
     /// `[[rules]]`: the reminder ladder; absent = the built-in ladder.
     pub rules: Option<Vec<RuleConfig>>,
+    /// `[delivery]`: how `--send` hands messages over.
+    #[serde(default)]
+    pub delivery: DeliveryConfig,
+    /// `[smtp]`: the mail server.
+    #[serde(default)]
+    pub smtp: SmtpConfig,
+    /// `[ledger]`: where sent reminders are remembered.
+    #[serde(default)]
+    pub ledger: LedgerConfig,
+}
+
+/// `[delivery]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveryConfig {
+    /// `smtp` (default), `sendmail` or `outbox`.
+    pub via: Option<String>,
+    /// The sendmail program (default `/usr/sbin/sendmail`).
+    pub sendmail: Option<PathBuf>,
+    /// The folder `outbox` writes `.eml` files into (default `outbox`, beside the config).
+    pub outbox: Option<PathBuf>,
+}
+
+/// `[smtp]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConfig {
+    /// Server name or address.
+    pub host: Option<String>,
+    /// Port (default 587; 465 is usual for `tls`).
+    pub port: Option<u16>,
+    /// `starttls` (default), `tls` (implicit) or `none`.
+    pub security: Option<String>,
+    /// Login; absent = no AUTH.
+    pub username: Option<String>,
+    /// The environment variable holding the password (default `PAYREMIND_SMTP_PASSWORD`).
+    pub password_env: Option<String>,
+    /// Or a file holding the password.
+    pub password_file: Option<PathBuf>,
+    /// A certificate (PEM) to trust besides the usual ones (a self-signed relay).
+    pub ca_file: Option<PathBuf>,
+    /// How long to wait for the server (default 30s).
+    pub timeout: Option<String>,
+    /// Connections used in parallel (default 4).
+    pub max_connections: Option<usize>,
+    /// `20/s`, `600/min` or `none` (default `none`).
+    pub rate_limit: Option<String>,
+    /// Allow a password over an unencrypted connection (default false).
+    pub allow_insecure_auth: Option<bool>,
+    /// Tries per message for failures that may pass (default 3).
+    pub attempts: Option<u32>,
+    /// The wait before the first retry, doubled each time (default 2s).
+    pub retry_delay: Option<String>,
+}
+
+/// `[ledger]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LedgerConfig {
+    /// The SQLite file (default `payremind.db` beside the config file).
+    pub path: Option<PathBuf>,
 }
 
 /// `[shop]`.
@@ -71,6 +132,8 @@ pub struct ShopConfig {
     pub low_stock_products: Vec<String>,
     /// When the running promotion ends (rules can match on it).
     pub promo_ends: Option<String>,
+    /// `Reply-To:` of the messages, when replies should go elsewhere than `sender`.
+    pub reply_to: Option<String>,
 }
 
 /// `[source]`.
@@ -123,6 +186,10 @@ pub struct SelectConfig {
     /// Channels whose orders settle late and are never reminded.
     #[serde(default)]
     pub distribution_channels: Vec<String>,
+    /// Least time between two reminders to the same buyer (default 20h).
+    pub min_gap: Option<String>,
+    /// Most reminders per order (default 3).
+    pub max_reminders: Option<u32>,
 }
 
 /// `[templates]`.
@@ -200,6 +267,68 @@ pub struct Settings {
     pub rules: Vec<Rule>,
     /// The seller's template folder, resolved against the config file's folder.
     pub templates_dir: Option<PathBuf>,
+    /// How `--send` hands messages over.
+    pub delivery: Delivery,
+    /// The ledger file.
+    pub ledger_path: PathBuf,
+}
+
+/// How `--send` hands messages over.
+#[derive(Debug, Clone)]
+pub enum Delivery {
+    /// To an SMTP server.
+    Smtp(Smtp),
+    /// To the local MTA's sendmail program.
+    Sendmail(PathBuf),
+    /// As `.eml` files into a folder.
+    Outbox(PathBuf),
+}
+
+/// How the connection to the SMTP server is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Security {
+    /// Plain connection upgraded with STARTTLS (refused if the server cannot).
+    StartTls,
+    /// TLS from the first byte (usually port 465).
+    Tls,
+    /// No encryption (a relay on the same machine).
+    None,
+}
+
+/// Where the SMTP password comes from; the password itself is read only when sending.
+#[derive(Debug, Clone)]
+pub enum PasswordSource {
+    /// An environment variable.
+    Env(String),
+    /// A file (first line).
+    File(PathBuf),
+}
+
+/// `[smtp]`, resolved. Holds no secret: the password is read when sending.
+#[derive(Debug, Clone)]
+pub struct Smtp {
+    /// Server name or address (also the name its certificate must carry).
+    pub host: String,
+    /// Port.
+    pub port: u16,
+    /// Encryption.
+    pub security: Security,
+    /// Login, if AUTH is used.
+    pub username: Option<String>,
+    /// Where the password is.
+    pub password: PasswordSource,
+    /// An extra trusted certificate.
+    pub ca_file: Option<PathBuf>,
+    /// How long to wait for the server.
+    pub timeout: std::time::Duration,
+    /// Connections in parallel.
+    pub max_connections: usize,
+    /// Messages per second at most.
+    pub rate_limit: Option<f64>,
+    /// Tries per message for failures that may pass.
+    pub attempts: u32,
+    /// First wait before a retry.
+    pub retry_delay: std::time::Duration,
 }
 
 /// `[shop]`, resolved.
@@ -222,6 +351,8 @@ pub struct Shop {
     /// End of the running promotion.
     #[serde(skip)]
     pub promo_ends: Option<StoreTime>,
+    /// `Reply-To:` address, as written; empty = none.
+    pub reply_to: String,
 }
 
 /// `[select]`, resolved.
@@ -235,6 +366,10 @@ pub struct Select {
     pub closing_window: TimeDelta,
     /// Distribution channels, trimmed and lower-cased.
     pub distribution_channels: HashSet<String>,
+    /// Least time between two reminders to the same buyer.
+    pub min_gap: TimeDelta,
+    /// Most reminders per order.
+    pub max_reminders: u32,
 }
 
 impl Settings {
@@ -318,6 +453,8 @@ impl Settings {
                 .iter()
                 .map(|c| c.trim().to_lowercase())
                 .collect(),
+            min_gap: duration("min_gap", config.select.min_gap.as_deref(), "20h")?,
+            max_reminders: config.select.max_reminders.unwrap_or(3),
         };
         if select.min_age > select.max_age {
             return Err(bad(
@@ -345,7 +482,22 @@ impl Settings {
                 _ => dir,
             });
 
+        let base = path
+            .and_then(Path::parent)
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let beside = |p: PathBuf| if p.is_relative() { base.join(p) } else { p };
+        let delivery = resolve_delivery(&config.delivery, &config.smtp, &beside, &bad)?;
+        let ledger_path = beside(
+            config
+                .ledger
+                .path
+                .unwrap_or_else(|| PathBuf::from("payremind.db")),
+        );
+
         Ok(Settings {
+            delivery,
+            ledger_path,
             path: path.map(Path::to_path_buf),
             shop,
             timezone,
@@ -458,6 +610,7 @@ fn resolve_shop(
         currency,
         low_stock_products: shop.low_stock_products,
         promo_ends,
+        reply_to: shop.reply_to.unwrap_or_default().trim().to_owned(),
     })
 }
 
@@ -493,6 +646,138 @@ fn resolve_columns(
     Ok(resolved)
 }
 
+fn resolve_delivery(
+    delivery: &DeliveryConfig,
+    smtp: &SmtpConfig,
+    beside: &dyn Fn(PathBuf) -> PathBuf,
+    bad: &dyn Fn(&str, String) -> Error,
+) -> Result<Delivery, Error> {
+    match delivery.via.as_deref().map(str::trim).unwrap_or("smtp") {
+        "smtp" => resolve_smtp(smtp, beside, bad).map(Delivery::Smtp),
+        "sendmail" => Ok(Delivery::Sendmail(
+            delivery
+                .sendmail
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("/usr/sbin/sendmail")),
+        )),
+        "outbox" => Ok(Delivery::Outbox(beside(
+            delivery
+                .outbox
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("outbox")),
+        ))),
+        other => Err(bad(
+            "[delivery].via",
+            format!("{other:?} is not a way to send; use \"smtp\", \"sendmail\" or \"outbox\""),
+        )),
+    }
+}
+
+fn resolve_smtp(
+    smtp: &SmtpConfig,
+    beside: &dyn Fn(PathBuf) -> PathBuf,
+    bad: &dyn Fn(&str, String) -> Error,
+) -> Result<Smtp, Error> {
+    let security = match smtp
+        .security
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or("starttls")
+    {
+        "starttls" => Security::StartTls,
+        "tls" => Security::Tls,
+        "none" => Security::None,
+        other => {
+            return Err(bad(
+                "[smtp].security",
+                format!(
+                    "{other:?} is not one of \"starttls\", \"tls\" (implicit, usually port 465) or \"none\""
+                ),
+            ));
+        }
+    };
+    let username = smtp
+        .username
+        .as_deref()
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .map(str::to_owned);
+    if security == Security::None
+        && username.is_some()
+        && !smtp.allow_insecure_auth.unwrap_or(false)
+    {
+        return Err(bad(
+            "[smtp].security",
+            "is \"none\" but a username is set: the password would cross the network unencrypted. Use \"starttls\" or \"tls\", or set allow_insecure_auth = true for a relay on this machine".into(),
+        ));
+    }
+    let password = match (&smtp.password_file, &smtp.password_env) {
+        (Some(_), Some(_)) => {
+            return Err(bad(
+                "[smtp].password_file",
+                "and password_env are both set; keep one".into(),
+            ));
+        }
+        (Some(file), None) => PasswordSource::File(beside(file.clone())),
+        (None, env) => PasswordSource::Env(
+            env.clone()
+                .unwrap_or_else(|| "PAYREMIND_SMTP_PASSWORD".to_owned()),
+        ),
+    };
+    let duration = |key: &str, value: Option<&str>, default: &str| {
+        parse_duration(value.unwrap_or(default))
+            .map_err(|m| bad(&format!("[smtp].{key}"), m))
+            .and_then(|d| {
+                d.to_std()
+                    .map_err(|_| bad(&format!("[smtp].{key}"), "must not be negative".into()))
+            })
+    };
+    let rate_limit = match smtp.rate_limit.as_deref().map(str::trim) {
+        None | Some("none") => None,
+        Some(text) => Some(parse_rate(text).map_err(|m| bad("[smtp].rate_limit", m))?),
+    };
+    let max_connections = smtp.max_connections.unwrap_or(4);
+    if max_connections == 0 || max_connections > 64 {
+        return Err(bad(
+            "[smtp].max_connections",
+            format!("{max_connections} is not between 1 and 64"),
+        ));
+    }
+    Ok(Smtp {
+        host: smtp.host.clone().unwrap_or_default().trim().to_owned(),
+        port: smtp
+            .port
+            .unwrap_or(if security == Security::Tls { 465 } else { 587 }),
+        security,
+        username,
+        password,
+        ca_file: smtp.ca_file.clone().map(beside),
+        timeout: duration("timeout", smtp.timeout.as_deref(), "30s")?,
+        max_connections,
+        rate_limit,
+        attempts: smtp.attempts.unwrap_or(3).max(1),
+        retry_delay: duration("retry_delay", smtp.retry_delay.as_deref(), "2s")?,
+    })
+}
+
+/// Parses `20/s`, `600/min`, `3000/h` into messages per second.
+fn parse_rate(text: &str) -> Result<f64, String> {
+    let hint =
+        || format!("{text:?} is not a rate; write it like \"20/s\", \"600/min\" or \"none\"");
+    let (count, unit) = text.split_once('/').ok_or_else(hint)?;
+    let count: f64 = count.trim().parse().map_err(|_| hint())?;
+    let per = match unit.trim() {
+        "s" | "sec" | "second" => 1.0,
+        "m" | "min" | "minute" => 60.0,
+        "h" | "hour" => 3600.0,
+        _ => return Err(hint()),
+    };
+    if count <= 0.0 || !count.is_finite() {
+        return Err(hint());
+    }
+    Ok(count / per)
+}
+
 /// A label the seller lists under two classes is a contradiction.
 fn check_statuses(
     statuses: &StatusesConfig,
@@ -505,15 +790,15 @@ fn check_statuses(
         ("closed", &statuses.closed),
     ] {
         for label in labels.iter().flatten() {
-            if let Some(other) = claimed_by.insert(normalize_label(label), key) {
-                if other != key {
-                    return Err(bad(
-                        &format!("[statuses].{key}"),
-                        format!(
-                            "{label:?} is also listed under [statuses].{other}; a status can mean only one thing"
-                        ),
-                    ));
-                }
+            if let Some(other) = claimed_by.insert(normalize_label(label), key)
+                && other != key
+            {
+                return Err(bad(
+                    &format!("[statuses].{key}"),
+                    format!(
+                        "{label:?} is also listed under [statuses].{other}; a status can mean only one thing"
+                    ),
+                ));
             }
         }
     }

@@ -98,6 +98,32 @@ pub enum Error {
         path: PathBuf,
     },
 
+    /// The ledger cannot be opened, read or written.
+    #[error("{}: the ledger {message}; check the [ledger] path and its folder's permissions", path.display())]
+    Ledger {
+        /// The ledger file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+
+    /// Another sending run holds the ledger.
+    #[error(
+        "{}: another payremind run is sending right now (overlapping cron jobs?); nothing was sent by this one. Run again later, or pass --wait to wait for it",
+        path.display()
+    )]
+    Busy {
+        /// The ledger file.
+        path: PathBuf,
+    },
+
+    /// The SMTP password is missing or unreadable (its value is never shown).
+    #[error("{message}")]
+    Secret {
+        /// What is missing and where to put it.
+        message: String,
+    },
+
     /// `--now` is not an RFC 3339 instant.
     #[error("--now {value:?}: {message}; write it like 2026-11-23T09:00:00+08:00")]
     Now {

@@ -31,10 +31,10 @@ pub fn init(args: &InitArgs) -> Result<u8, Error> {
             .iter()
             .map(|(name, source)| (templates.join(format!("{name}.txt")), *source)),
     );
-    if !args.force {
-        if let Some((path, _)) = files.iter().find(|(path, _)| path.exists()) {
-            return Err(Error::Exists { path: path.clone() });
-        }
+    if !args.force
+        && let Some((path, _)) = files.iter().find(|(path, _)| path.exists())
+    {
+        return Err(Error::Exists { path: path.clone() });
     }
     let write_error = |path: &PathBuf| {
         let path = path.clone();

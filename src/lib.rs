@@ -9,8 +9,10 @@
 //!    reason (paid, closed, paid the same day, superseded, …).
 //! 4. [`plan`]: the reminder ladder (data, not code) picks a template for each remaining order.
 //! 5. [`render`]: Tera turns the template into a subject and a body.
-//! 6. [`deliver`]: an outbox prints the preview or JSON Lines.
-//! 7. [`report`]: the tally, and the exit code.
+//! 6. [`deliver`]: with `--send`, each reminder is handed to the mail server (or sendmail, or
+//!    an outbox folder); then the entries are printed as a preview or as JSON Lines.
+//! 7. [`ledger`]: what was sent, in SQLite, so nobody is reminded twice.
+//! 8. [`report`]: the tally, and the exit code.
 //!
 //! [`run`] wires the stages; `main` only maps its result to an exit code.
 
@@ -20,15 +22,16 @@ pub mod clock;
 pub mod config;
 pub mod deliver;
 pub mod error;
+pub mod history;
 pub mod ingest;
 pub mod init;
+pub mod ledger;
 pub mod order;
 pub mod plan;
 pub mod render;
 pub mod report;
 pub mod select;
 
-use std::collections::HashSet;
 use std::io::{self, Write};
 
 use chrono::{DateTime, Utc};
@@ -38,10 +41,11 @@ use crate::config::Settings;
 use crate::deliver::Outbox;
 use crate::error::Error;
 use crate::ingest::{Ingested, Source};
+use crate::ledger::{Ledger, Memory};
 use crate::plan::{Action, Facts};
 use crate::render::{MessageContext, Templates};
 use crate::report::{Decision, Entry, Summary};
-use crate::select::Verdict;
+use crate::select::{Known, Verdict};
 
 pub use crate::error::Error as PayremindError;
 
@@ -54,6 +58,7 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
         Command::Run(args) => run_reminders(&args),
         Command::Check(args) => check::check(&args),
         Command::Init(args) => init::init(&args),
+        Command::History(args) => history::history(&args),
     };
     match result {
         // A reader that went away (`payremind run … | head`) is not an error.
@@ -62,27 +67,67 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
     }
 }
 
-/// `payremind run`: decide every order and hand the entries to the outbox.
+/// `payremind run`: decide every order, send when asked, and hand the entries to the outbox.
 fn run_reminders(args: &RunArgs) -> Result<u8, Error> {
+    let started = std::time::Instant::now();
     let now = clock::evaluation_instant(args.now.as_deref())?;
     let settings = Settings::from_args(args.config.as_deref(), true)?;
     settings.ready_to_run()?;
+    let sender = if args.send {
+        Some(deliver::ready_to_send(&settings)?)
+    } else {
+        None
+    };
     let templates = Templates::load(&settings)?;
     templates.check(&settings, used_templates(&settings))?;
+    // A sending run holds the ledger for its whole length; a dry run only reads it.
+    let mut ledger = if args.send {
+        Some(Ledger::open_for_send(&settings.ledger_path, args.wait)?)
+    } else {
+        None
+    };
+    let memory = match &ledger {
+        Some(ledger) => ledger.memory()?,
+        None => match Ledger::open_read_only(&settings.ledger_path)? {
+            Some(ledger) => ledger.memory()?,
+            None => Memory::default(),
+        },
+    };
     let source = Source::new(&args.orders);
     let ingested = ingest::read(&source, &settings)?;
+    if let Some(ledger) = ledger.as_mut() {
+        ledger.remember_paid(&ingested.orders)?;
+    }
 
-    let entries = decide(&ingested, &settings, &templates, now, args.limit)?;
+    let options = Options {
+        limit: args.limit,
+        memory: &memory,
+        retry_unknown: args.retry_unknown,
+    };
+    let mut entries = decide(&ingested, &settings, &templates, now, &options)?;
 
     let mut summary = Summary::new(
         source.display().display().to_string(),
         ingested.encoding,
         now.to_rfc3339(),
-        true,
+        !args.send,
     );
     summary.rows = ingested.rows;
     summary.orders = ingested.orders.len() as u64;
     summary.warnings.clone_from(&ingested.warnings);
+
+    if let (Some(sender), Some(ledger)) = (sender, ledger) {
+        let jobs = deliver::jobs(&entries, &settings, &sender, now)?;
+        let results = deliver::send::send(jobs, &settings.delivery, ledger)?;
+        summary.interrupted = results.interrupted;
+        for (index, status, reply) in results.outcomes {
+            if let Some(entry) = entries.get_mut(index) {
+                entry.status = Some(status);
+                entry.server_reply = Some(reply);
+            }
+        }
+    }
+    summary.elapsed_seconds = started.elapsed().as_secs_f64();
 
     let stdout = io::stdout().lock();
     let out = io::BufWriter::with_capacity(64 * 1024, stdout);
@@ -91,6 +136,7 @@ fn run_reminders(args: &RunArgs) -> Result<u8, Error> {
             out,
             io::stderr().lock(),
             &settings.shop.sender,
+            args.send,
         )),
         Format::Json => Box::new(deliver::json::JsonLines::new(out)),
     };
@@ -117,7 +163,21 @@ fn used_templates(settings: &Settings) -> Vec<&str> {
 /// The reason given to reminders past `--limit`.
 pub const OVER_LIMIT: &str = "over_limit";
 
+/// How [`decide`] is asked.
+pub struct Options<'a> {
+    /// At most this many reminders.
+    pub limit: Option<u64>,
+    /// What earlier runs sent (empty without a ledger).
+    pub memory: &'a Memory,
+    /// Send again the orders whose earlier attempt ended ambiguously.
+    pub retry_unknown: bool,
+}
+
 /// Select, plan and render: one entry per order and per unreadable row, in file order.
+///
+/// The ledger's decisions come after the core ones: `outcome_unknown`, `bounced`, `gave_up`
+/// before the plan, `already_reminded` (this step, or a later one, was sent) and `buyer_cap`
+/// (a reminder to the buyer less than `min_gap` ago) after it.
 ///
 /// # Errors
 /// A template that fails to render for a real order.
@@ -126,15 +186,19 @@ pub fn decide(
     settings: &Settings,
     templates: &Templates,
     now: DateTime<Utc>,
-    limit: Option<u64>,
+    options: &Options<'_>,
 ) -> Result<Vec<Entry>, Error> {
-    let unreadable: HashSet<&str> = ingested
-        .invalid
-        .iter()
-        .map(|row| row.buyer.as_str())
-        .filter(|buyer| !buyer.is_empty())
-        .collect();
-    let verdicts = select::select(&ingested.orders, &unreadable, settings, now);
+    let memory = options.memory;
+    let known = Known {
+        unreadable: ingested
+            .invalid
+            .iter()
+            .map(|row| row.buyer.as_str())
+            .filter(|buyer| !buyer.is_empty())
+            .collect(),
+        remembered_paid: Some(&memory.paid),
+    };
+    let verdicts = select::select(&ingested.orders, &known, settings, now);
     let promo_ends_in = settings
         .shop
         .promo_ends
@@ -157,6 +221,23 @@ pub fn decide(
             buyer_type: Some(buyer_type),
             ..entry
         };
+        let to = select::email_address(&order.email)
+            .map(|a| a.to_string())
+            .unwrap_or_default();
+        let (sent, final_sent, highest) = memory.sent(&order.id);
+        let before_plan = if memory.outcome_unknown(&order.id) && !options.retry_unknown {
+            Some("outcome_unknown")
+        } else if memory.bounced(&to) {
+            Some("bounced")
+        } else if final_sent || sent >= settings.select.max_reminders as usize {
+            Some("gave_up")
+        } else {
+            None
+        };
+        if let Some(reason) = before_plan {
+            entries.push(entry.skipped(reason));
+            continue;
+        }
         let facts = Facts {
             buyer_type,
             age: order.age(now),
@@ -178,15 +259,28 @@ pub fn decide(
             }
             Action::Template(template) => template,
         };
-        if limit.is_some_and(|limit| reminders >= limit) {
+        let rank = plan::rank(&settings.rules, &template);
+        let retrying = options.retry_unknown && memory.outcome_unknown(&order.id);
+        if !retrying
+            && (memory.sent_step(&order.id, &template) || highest.is_some_and(|h| h > rank))
+        {
+            entries.push(entry.skipped("already_reminded"));
+            continue;
+        }
+        if memory
+            .last_sent_to(&order.buyer)
+            .is_some_and(|last| now.signed_duration_since(last) < settings.select.min_gap)
+        {
+            entries.push(entry.skipped("buyer_cap"));
+            continue;
+        }
+        if options.limit.is_some_and(|limit| reminders >= limit) {
             entries.push(entry.skipped(OVER_LIMIT));
             continue;
         }
-        let to = select::email_address(&order.email)
-            .map(|a| a.to_string())
-            .unwrap_or_default();
         let context = MessageContext::new(&settings.shop, order, buyer_type, to.clone(), now);
         let message = templates.render(&template, &context)?;
+        entry.html = templates.render_html(&template, &context)?;
         reminders += 1;
         entry.decision = Decision::Remind;
         entry.template = Some(template);

@@ -8,6 +8,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::ingest::InvalidRow;
+use crate::ledger::Status;
 use crate::order::{BuyerType, Order};
 
 /// Whether an order gets a message.
@@ -48,6 +49,16 @@ pub struct Entry {
     pub subject: Option<String>,
     /// Body of the reminder.
     pub body: Option<String>,
+    /// The HTML alternative, when the step has an HTML template.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
+    /// With `--send`: what became of it (`sent`, `failed`, `unknown`, `bounced`); absent when
+    /// it was not attempted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<crate::ledger::Status>,
+    /// With `--send`: the server's reply or the error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_reply: Option<String>,
     /// The order total with its currency.
     pub total: Option<String>,
     /// The order's product lines, every row of a multi-row order.
@@ -87,6 +98,9 @@ impl Entry {
             to: None,
             subject: None,
             body: None,
+            html: None,
+            status: None,
+            server_reply: None,
             total: order.total.as_ref().map(ToString::to_string),
             products: order.products.clone(),
             created_at: Some(order.created_at.to_rfc3339()),
@@ -113,6 +127,9 @@ impl Entry {
             to: None,
             subject: None,
             body: None,
+            html: None,
+            status: None,
+            server_reply: None,
             total: None,
             products: Vec::new(),
             created_at: None,
@@ -161,6 +178,23 @@ pub struct Summary {
     pub skipped: BTreeMap<String, u64>,
     /// Things to look at that did not stop any row.
     pub warnings: Vec<String>,
+    /// With `--send`: reminders the server accepted.
+    pub sent: u64,
+    /// With `--send`: reminders not accepted (retried on the next run).
+    pub failed: u64,
+    /// With `--send`: reminders whose outcome is unknown (maybe sent; not retried on their own).
+    pub unknown: u64,
+    /// With `--send`: reminders whose address was refused for good.
+    pub bounced: u64,
+    /// With `--send`: reminders not attempted because the run was interrupted.
+    pub not_attempted: u64,
+    /// The run was interrupted (SIGINT/SIGTERM).
+    pub interrupted: bool,
+    /// Seconds the run took.
+    pub elapsed_seconds: f64,
+    /// Text mode only: the reminders that were not sent, one line each.
+    #[serde(skip)]
+    problems: Vec<String>,
     /// Text mode only: some order ids per reason.
     #[serde(skip)]
     examples: BTreeMap<String, Vec<String>>,
@@ -185,6 +219,14 @@ impl Summary {
             reminders: 0,
             skipped: BTreeMap::new(),
             warnings: Vec::new(),
+            sent: 0,
+            failed: 0,
+            unknown: 0,
+            bounced: 0,
+            not_attempted: 0,
+            interrupted: false,
+            elapsed_seconds: 0.0,
+            problems: Vec::new(),
             examples: BTreeMap::new(),
             invalid: Vec::new(),
         }
@@ -194,6 +236,48 @@ impl Summary {
     pub fn record(&mut self, entry: &Entry) {
         if entry.decision == Decision::Remind {
             self.reminders += 1;
+            if self.dry_run {
+                return;
+            }
+            let reply = entry.server_reply.as_deref().unwrap_or_default();
+            let problem = match entry.status {
+                Some(Status::Sent) => {
+                    self.sent += 1;
+                    None
+                }
+                Some(Status::Failed) => {
+                    self.failed += 1;
+                    Some(format!(
+                        "failed: {reply}; it is tried again on the next run"
+                    ))
+                }
+                Some(Status::Bounced) => {
+                    self.bounced += 1;
+                    Some(format!(
+                        "refused for good: {reply}; this address is not written to again"
+                    ))
+                }
+                Some(Status::Unknown | Status::Intent) => {
+                    self.unknown += 1;
+                    Some(format!(
+                        "outcome unknown: {reply}; maybe sent, so it is not sent again on its own: check the mail server's log, then run with --retry-unknown to send it once more"
+                    ))
+                }
+                None => {
+                    self.not_attempted += 1;
+                    Some(
+                        "not attempted (the run was interrupted); it is sent on the next run"
+                            .into(),
+                    )
+                }
+            };
+            if let Some(problem) = problem {
+                self.problems.push(format!(
+                    "order {} to {}: {problem}",
+                    entry.order_id,
+                    entry.to.as_deref().unwrap_or_default()
+                ));
+            }
             return;
         }
         let reason = entry.reason.clone().unwrap_or_default();
@@ -221,26 +305,60 @@ impl Summary {
         }
     }
 
-    /// 0: every due reminder was handled (a dry run, or all sent).
+    /// 0: every due reminder was handled (a dry run, or all sent); 1: some reminder that was
+    /// due is not confirmed sent (failed, bounced, unknown, or not attempted).
     #[must_use]
     pub fn exit_code(&self) -> u8 {
-        0
+        if self.dry_run || self.sent == self.reminders {
+            0
+        } else {
+            1
+        }
     }
 }
 
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mode = if self.dry_run {
-            "to review (dry run: nothing was sent)"
-        } else {
-            "sent"
-        };
+        let skipped: u64 = self.skipped.values().sum();
+        if !self.dry_run {
+            // Under cron: one line, then only what needs attention.
+            let counts: Vec<String> = self
+                .skipped
+                .iter()
+                .map(|(r, n)| format!("{r} {n}"))
+                .collect();
+            writeln!(
+                f,
+                "payremind: {}: sent {}, failed {}, unknown {}, bounced {}{}, skipped {skipped} ({}), {:.1} s",
+                self.file,
+                self.sent,
+                self.failed,
+                self.unknown,
+                self.bounced,
+                if self.not_attempted > 0 {
+                    format!(", not attempted {} (interrupted)", self.not_attempted)
+                } else {
+                    String::new()
+                },
+                counts.join(", "),
+                self.elapsed_seconds
+            )?;
+            for line in &self.problems {
+                writeln!(f, "  {line}")?;
+            }
+            for line in &self.invalid {
+                writeln!(f, "  invalid row {line}")?;
+            }
+            for warning in &self.warnings {
+                writeln!(f, "warning: {warning}")?;
+            }
+            return Ok(());
+        }
         writeln!(
             f,
-            "payremind: {}: {} rows, {} orders, {} reminders {mode}",
+            "payremind: {}: {} rows, {} orders, {} reminders to review (dry run: nothing was sent)",
             self.file, self.rows, self.orders, self.reminders
         )?;
-        let skipped: u64 = self.skipped.values().sum();
         if skipped > 0 {
             let counts: Vec<String> = self
                 .skipped

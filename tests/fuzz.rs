@@ -32,7 +32,13 @@ fn pipeline(bytes: Vec<u8>) {
     let templates = Templates::load(&settings).unwrap();
     let now = payremind::clock::parse_instant("2026-11-23T09:00:00+08:00").unwrap();
     if let Ok(ingested) = ingest::read(&Source::from_bytes("fuzz.csv", bytes), &settings) {
-        let entries = payremind::decide(&ingested, &settings, &templates, now, None).unwrap();
+        let memory = payremind::ledger::Memory::default();
+        let options = payremind::Options {
+            limit: None,
+            memory: &memory,
+            retry_unknown: false,
+        };
+        let entries = payremind::decide(&ingested, &settings, &templates, now, &options).unwrap();
         assert_eq!(
             entries.len(),
             ingested.orders.len() + ingested.invalid.len()

@@ -13,4 +13,5 @@ mod fuzz;
 mod init;
 mod input;
 mod layouts;
+mod send;
 mod templates;

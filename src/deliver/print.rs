@@ -11,23 +11,26 @@ pub struct Text<W: Write, E: Write> {
     err: E,
     sender: String,
     printed: u64,
+    sending: bool,
 }
 
 impl<W: Write, E: Write> Text<W, E> {
-    /// Reminders go to `out`, the summary to `err`; `sender` is shown as `From:`.
-    pub fn new(out: W, err: E, sender: &str) -> Self {
+    /// Reminders go to `out`, the summary to `err`; `sender` is shown as `From:`. When
+    /// `sending`, the messages are not printed again: only the summary, for cron's mail.
+    pub fn new(out: W, err: E, sender: &str, sending: bool) -> Self {
         Text {
             out,
             err,
             sender: sender.to_owned(),
             printed: 0,
+            sending,
         }
     }
 }
 
 impl<W: Write, E: Write> Outbox for Text<W, E> {
     fn order(&mut self, entry: &Entry) -> io::Result<()> {
-        if entry.decision != Decision::Remind {
+        if entry.decision != Decision::Remind || self.sending {
             return Ok(());
         }
         self.printed += 1;

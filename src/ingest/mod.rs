@@ -5,8 +5,8 @@
 //! 3. [`layout`]: the header row names the layout (Shopify, WooCommerce, AliExpress, Taobao or
 //!    generic), whose preset maps fields to headers and status words to classes.
 //! 4. [`columns`]: headers to positions, by name, never by position.
-//! 5. [`row`]: each record's cells parsed ([`value`]).
-//! 6. [`group`]: rows merged per order number, so a multi-row order is one order.
+//! 5. `row`: each record's cells parsed ([`value`]).
+//! 6. `group`: rows merged per order number, so a multi-row order is one order.
 //!
 //! A row that cannot be read becomes an [`InvalidRow`] with its line and column; it keeps its
 //! order quiet (a half-read order is never reminded) and the rest of the file goes on.

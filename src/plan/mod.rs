@@ -12,7 +12,7 @@
 //! | returning buyer, no perk | skip `no_offer_for_returning` |
 //! | new buyer, 2 h to 12 h | `payment_help` |
 //! | new buyer, 12 h to 48 h | `popular` |
-//! | new buyer, from 48 h | `discount` (the final offer) |
+//! | new buyer, from 48 h | `discount` (the final offer: `final = true`) |
 
 use chrono::TimeDelta;
 use serde::Deserialize;
@@ -65,6 +65,8 @@ pub struct Rule {
     pub returning_perk: Option<bool>,
     /// What to do when it matches.
     pub action: Action,
+    /// The final offer: once sent, the order is given up.
+    pub final_step: bool,
 }
 
 /// A `[[rules]]` entry as written in the config.
@@ -89,6 +91,9 @@ pub struct RuleConfig {
     pub template: Option<String>,
     /// Or: the reason to send nothing.
     pub skip: Option<String>,
+    /// `final = true`: the last offer; after it is sent, the order is given up.
+    #[serde(rename = "final")]
+    pub final_step: Option<bool>,
 }
 
 impl Rule {
@@ -126,6 +131,7 @@ impl Rule {
             promo_ends_within: duration("promo_ends_within", config.promo_ends_within)?,
             returning_perk: config.returning_perk,
             action,
+            final_step: config.final_step.unwrap_or(false),
         })
     }
 
@@ -158,6 +164,7 @@ impl Rule {
             promo_ends_within: None,
             returning_perk: None,
             action,
+            final_step: false,
         }
     }
 }
@@ -205,9 +212,28 @@ pub fn default_rules() -> Vec<Rule> {
         },
         Rule {
             min_age: Some(TimeDelta::hours(48)),
+            final_step: true,
             ..for_buyer(BuyerType::New, template("discount"))
         },
     ]
+}
+
+/// A template's place in the ladder: the index of the first rule that sends it. A step is
+/// never sent after a later one.
+#[must_use]
+pub fn rank(rules: &[Rule], template: &str) -> usize {
+    rules
+        .iter()
+        .position(|r| r.action == Action::Template(template.to_owned()))
+        .unwrap_or(usize::MAX)
+}
+
+/// Whether sending `template` ends the ladder for the order.
+#[must_use]
+pub fn is_final(rules: &[Rule], template: &str) -> bool {
+    rules
+        .iter()
+        .any(|r| r.final_step && r.action == Action::Template(template.to_owned()))
 }
 
 /// The first matching rule's action, or a skip with [`NO_RULE`].
@@ -288,6 +314,7 @@ mod tests {
                 returning_perk: None,
                 template: Some("promo_ending".into()),
                 skip: None,
+                final_step: None,
             })
             .unwrap(),
             Rule {
@@ -317,6 +344,7 @@ mod tests {
             returning_perk: None,
             template: None,
             skip: None,
+            final_step: None,
         };
         assert!(Rule::from_config(empty.clone()).is_err());
         let bad_reason = RuleConfig {

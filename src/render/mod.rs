@@ -81,8 +81,16 @@ impl Templates {
                 )
             })
             .collect();
+        let mut html = BTreeMap::new();
         if let Some(dir) = &settings.templates_dir {
-            for (name, path) in template_files(dir)? {
+            for (name, path) in template_files(dir, "html")? {
+                let source = std::fs::read_to_string(&path).map_err(|source| Error::Read {
+                    path: path.clone(),
+                    source,
+                })?;
+                html.insert(name, (source, path.display().to_string()));
+            }
+            for (name, path) in template_files(dir, "txt")? {
                 let source = std::fs::read_to_string(&path).map_err(|source| Error::Read {
                     path: path.clone(),
                     source,
@@ -91,10 +99,19 @@ impl Templates {
             }
         }
         let mut tera = tera::Tera::new();
-        // Plain text: nothing is HTML-escaped.
-        tera.autoescape_on(Vec::<&str>::new());
+        // Plain text is never escaped; the HTML alternatives (named `<step>.html`) always are.
+        tera.autoescape_on(vec![".html"]);
         let mut origins = BTreeMap::new();
+        for (name, (source, origin)) in html {
+            let key = format!("{name}.html");
+            tera.add_raw_template(&key, &source)
+                .map_err(|e| template_error(&origin, &e))?;
+            origins.insert(key, origin);
+        }
         for (name, (source, origin)) in sources {
+            if name.ends_with(".html") {
+                continue;
+            }
             if !source.trim_start().starts_with("Subject:") {
                 return Err(Error::Template {
                     name: origin,
@@ -116,9 +133,30 @@ impl Templates {
         self.origins.contains_key(name)
     }
 
-    /// Every template name, sorted.
+    /// Every template name, sorted (HTML alternatives are `<name>.html`).
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.origins.keys().map(String::as_str)
+    }
+
+    /// The HTML alternative of template `name`, when the seller wrote one.
+    ///
+    /// # Errors
+    /// It does not render.
+    pub fn render_html(
+        &self,
+        name: &str,
+        context: &MessageContext<'_>,
+    ) -> Result<Option<String>, Error> {
+        let key = format!("{name}.html");
+        let Some(origin) = self.origins.get(&key) else {
+            return Ok(None);
+        };
+        let context =
+            tera::Context::from_serialize(context).map_err(|e| template_error(origin, &e))?;
+        self.tera
+            .render(&key, &context)
+            .map(Some)
+            .map_err(|e| template_error(origin, &e))
     }
 
     /// Checks that every rule's template exists, then renders `names` against sample orders of
@@ -133,26 +171,34 @@ impl Templates {
         names: impl IntoIterator<Item = &'a str>,
     ) -> Result<(), Error> {
         for (i, rule) in settings.rules.iter().enumerate() {
-            if let Action::Template(name) = &rule.action {
-                if !self.contains(name) {
-                    return Err(Error::Setting {
-                        path: settings
-                            .path
-                            .clone()
-                            .unwrap_or_else(|| PathBuf::from("<defaults>")),
-                        setting: format!("[[rules]] #{}", i + 1),
-                        message: format!(
-                            "template {name:?} does not exist; known templates: {}",
-                            self.names().collect::<Vec<_>>().join(", ")
-                        ),
-                    });
-                }
+            if let Action::Template(name) = &rule.action
+                && !self.contains(name)
+            {
+                return Err(Error::Setting {
+                    path: settings
+                        .path
+                        .clone()
+                        .unwrap_or_else(|| PathBuf::from("<defaults>")),
+                    setting: format!("[[rules]] #{}", i + 1),
+                    message: format!(
+                        "template {name:?} does not exist; known templates: {}",
+                        self.names().collect::<Vec<_>>().join(", ")
+                    ),
+                });
             }
         }
         let samples = samples(&settings.shop);
         for name in names {
             for sample in &samples {
-                self.render(name, sample)?;
+                match name.strip_suffix(".html") {
+                    Some(step) => {
+                        self.render_html(step, sample)?;
+                    }
+                    None => {
+                        self.render(name, sample)?;
+                        self.render_html(name, sample)?;
+                    }
+                }
             }
         }
         Ok(())
@@ -180,7 +226,7 @@ impl Templates {
     }
 }
 
-fn template_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, Error> {
+fn template_files(dir: &Path, extension: &str) -> Result<Vec<(String, PathBuf)>, Error> {
     let read_error = |source| Error::Read {
         path: dir.to_owned(),
         source,
@@ -188,10 +234,10 @@ fn template_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, Error> {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(read_error)? {
         let path = entry.map_err(read_error)?.path();
-        if path.extension().is_some_and(|e| e == "txt") {
-            if let Some(stem) = path.file_stem().and_then(|s| s.to_str()) {
-                files.push((stem.to_owned(), path.clone()));
-            }
+        if path.extension().is_some_and(|e| e == extension)
+            && let Some(stem) = path.file_stem().and_then(|s| s.to_str())
+        {
+            files.push((stem.to_owned(), path.clone()));
         }
     }
     files.sort();

@@ -23,6 +23,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::config::{Settings, normalize_label};
+use crate::ledger::RememberedPaid;
 use crate::order::{BuyerType, Order, StatusClass};
 
 /// Why select keeps an order quiet.
@@ -81,20 +82,26 @@ pub enum Verdict {
     },
 }
 
-/// Judges every order, in the same order as `orders`. `unreadable` holds the buyers of rows
-/// ingest could not read.
+/// What is known besides the export's orders.
+#[derive(Debug, Default)]
+pub struct Known<'a> {
+    /// Buyers of rows ingest could not read.
+    pub unreadable: HashSet<&'a str>,
+    /// Paid orders remembered from earlier exports, per buyer: (order id, placed at).
+    pub remembered_paid: Option<&'a RememberedPaid>,
+}
+
+/// Judges every order, in the same order as `orders`.
 #[must_use]
 pub fn select(
     orders: &[Order],
-    unreadable: &HashSet<&str>,
+    known: &Known<'_>,
     settings: &Settings,
     now: DateTime<Utc>,
 ) -> Vec<Verdict> {
-    let paid_days: HashSet<(&str, NaiveDate)> = orders
-        .iter()
-        .filter(|o| o.status == StatusClass::Paid)
-        .map(|o| (o.buyer.as_str(), o.store_day()))
-        .collect();
+    let history = PaidHistory::new(orders, known.remembered_paid, settings.timezone);
+    let paid_days = &history.days;
+    let unreadable = &known.unreadable;
 
     let early: Vec<Option<SkipReason>> = orders
         .iter()
@@ -102,7 +109,7 @@ pub fn select(
             paid(o)
                 .or_else(|| closed(o, now))
                 .or_else(|| distribution_channel(o, settings))
-                .or_else(|| paid_same_day(o, &paid_days))
+                .or_else(|| paid_same_day(o, paid_days))
                 .or_else(|| buyer_has_invalid_row(o, unreadable))
         })
         .collect();
@@ -122,7 +129,6 @@ pub fn select(
         }
     }
 
-    let history = PaidHistory::new(orders);
     orders
         .iter()
         .zip(early)
@@ -160,9 +166,9 @@ fn distribution_channel(order: &Order, settings: &Settings) -> Option<SkipReason
         .then_some(SkipReason::DistributionChannel)
 }
 
-fn paid_same_day(order: &Order, paid_days: &HashSet<(&str, NaiveDate)>) -> Option<SkipReason> {
+fn paid_same_day(order: &Order, paid_days: &HashSet<(String, NaiveDate)>) -> Option<SkipReason> {
     paid_days
-        .contains(&(order.buyer.as_str(), order.store_day()))
+        .contains(&(order.buyer.clone(), order.store_day()))
         .then_some(SkipReason::PaidSameDay)
 }
 
@@ -219,29 +225,45 @@ pub fn email_address(contact: &str) -> Option<lettre::Address> {
     lettre::Address::from_str(contact).ok()
 }
 
-/// Each buyer's paid orders in the export, by time, to count the ones before an order.
-struct PaidHistory<'a> {
-    paid: HashMap<&'a str, Vec<DateTime<chrono_tz::Tz>>>,
+/// Each buyer's paid orders, from the export and remembered from earlier ones, by time: to
+/// count the ones placed before an order, and to know the store days a buyer paid on.
+struct PaidHistory {
+    times: HashMap<String, Vec<DateTime<Utc>>>,
+    days: HashSet<(String, NaiveDate)>,
 }
 
-impl<'a> PaidHistory<'a> {
-    fn new(orders: &'a [Order]) -> Self {
-        let mut paid: HashMap<&str, Vec<_>> = HashMap::new();
+impl PaidHistory {
+    fn new(orders: &[Order], remembered: Option<&RememberedPaid>, zone: chrono_tz::Tz) -> Self {
+        let mut seen: HashSet<(&str, &str)> = HashSet::new();
+        let mut paid: Vec<(&str, DateTime<Utc>)> = Vec::new();
         for order in orders.iter().filter(|o| o.status == StatusClass::Paid) {
-            paid.entry(order.buyer.as_str())
-                .or_default()
-                .push(order.created_at);
+            if seen.insert((order.buyer.as_str(), order.id.as_str())) {
+                paid.push((order.buyer.as_str(), order.created_at.with_timezone(&Utc)));
+            }
         }
-        for times in paid.values_mut() {
-            times.sort_unstable();
+        for (buyer, list) in remembered.into_iter().flatten() {
+            for (order_id, at) in list {
+                if seen.insert((buyer.as_str(), order_id.as_str())) {
+                    paid.push((buyer.as_str(), *at));
+                }
+            }
         }
-        PaidHistory { paid }
+        let mut times: HashMap<String, Vec<DateTime<Utc>>> = HashMap::new();
+        let mut days = HashSet::new();
+        for (buyer, at) in paid {
+            days.insert((buyer.to_owned(), at.with_timezone(&zone).date_naive()));
+            times.entry(buyer.to_owned()).or_default().push(at);
+        }
+        for list in times.values_mut() {
+            list.sort_unstable();
+        }
+        PaidHistory { times, days }
     }
 
     /// From the export's own count when it has one, else the paid orders placed before.
     fn buyer_type(&self, order: &Order) -> BuyerType {
         let prior = order.prior_paid_orders.unwrap_or_else(|| {
-            self.paid.get(order.buyer.as_str()).map_or(0, |times| {
+            self.times.get(order.buyer.as_str()).map_or(0, |times| {
                 u32::try_from(times.partition_point(|t| *t < order.created_at)).unwrap_or(u32::MAX)
             })
         });

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod smtp;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -32,6 +34,7 @@ pub struct Test {
     dir: tempfile::TempDir,
     args: Vec<String>,
     stdin: Option<Vec<u8>>,
+    env: Vec<(String, String)>,
 }
 
 pub struct Outcome {
@@ -46,7 +49,33 @@ impl Test {
             dir: tempfile::tempdir().expect("tempdir"),
             args: Vec::new(),
             stdin: None,
+            env: Vec::new(),
         }
+    }
+
+    /// The scratch folder.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// An environment variable for every run (the environment is otherwise empty).
+    pub fn env(mut self, key: &str, value: &str) -> Test {
+        self.env.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Starts the binary with `args` in the background (for kills and overlapping runs).
+    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("payremind"));
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .current_dir(self.dir.path())
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        cmd.spawn().expect("start payremind")
     }
 
     pub fn path(&self, name: &str) -> PathBuf {
@@ -107,6 +136,7 @@ impl Test {
         let mut cmd = Command::cargo_bin("payremind").expect("binary");
         cmd.env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .current_dir(self.dir.path())
             .args(args);
         if let Some(stdin) = &self.stdin {

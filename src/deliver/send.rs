@@ -1,0 +1,267 @@
+//! `--send`: the decided reminders are handed over, each recorded in the ledger before (intent)
+//! and after (outcome). `max_connections` workers share the queue; `rate_limit` paces them;
+//! SIGINT or SIGTERM lets the messages in flight finish and be recorded, starts no new one, and
+//! ends the run.
+
+use std::collections::VecDeque;
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use super::mail::Mail;
+use super::smtp::{Connection, Delivered};
+use super::{Secret, files};
+use crate::config::{Delivery, PasswordSource, Smtp};
+use crate::error::Error;
+use crate::ledger::{Intent, Ledger, Status};
+
+/// One message to hand over.
+pub struct Job {
+    /// Index of its entry in the run's entries.
+    pub entry: usize,
+    /// What the ledger records first.
+    pub intent: Intent,
+    /// The message.
+    pub mail: Mail,
+}
+
+/// What became of every job.
+#[derive(Debug, Default)]
+pub struct Results {
+    /// Entry index, status, server reply or error.
+    pub outcomes: Vec<(usize, Status, String)>,
+    /// The run was interrupted; the jobs without an outcome were not attempted.
+    pub interrupted: bool,
+}
+
+/// Reads the SMTP password from where `[smtp]` says it is. Only called when sending.
+///
+/// # Errors
+/// A login is configured and the password is not there.
+pub fn password(smtp: &Smtp) -> Result<Option<Secret>, Error> {
+    if smtp.username.is_none() {
+        return Ok(None);
+    }
+    let setting = |message: String| Error::Secret { message };
+    match &smtp.password {
+        PasswordSource::Env(name) => match std::env::var(name) {
+            Ok(value) if !value.is_empty() => Ok(Some(Secret::new(value))),
+            _ => Err(setting(format!(
+                "the SMTP password is not set: export {name} (for cron, in an environment file the crontab line sources), or set [smtp].password_file"
+            ))),
+        },
+        PasswordSource::File(path) => match std::fs::read_to_string(path) {
+            Ok(text) if !text.trim().is_empty() => Ok(Some(Secret::new(
+                text.lines().next().unwrap_or_default().to_owned(),
+            ))),
+            Ok(_) => Err(setting(format!(
+                "[smtp].password_file {} is empty",
+                path.display()
+            ))),
+            Err(e) => Err(setting(format!(
+                "cannot read [smtp].password_file {}: {e}",
+                path.display()
+            ))),
+        },
+    }
+}
+
+/// A shared pace: at most `rate` messages per second across all workers.
+struct Pace {
+    gap: Option<Duration>,
+    next: Mutex<Instant>,
+}
+
+impl Pace {
+    fn new(rate: Option<f64>) -> Pace {
+        Pace {
+            gap: rate.map(|r| Duration::from_secs_f64(1.0 / r)),
+            next: Mutex::new(Instant::now()),
+        }
+    }
+
+    async fn wait(&self) {
+        let Some(gap) = self.gap else { return };
+        let slot = {
+            let mut next = self
+                .next
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let now = Instant::now();
+            let slot = (*next).max(now);
+            *next = slot + gap;
+            slot
+        };
+        tokio::time::sleep_until(slot.into()).await;
+    }
+}
+
+/// Hands every job over and records it.
+///
+/// # Errors
+/// The ledger cannot record an intent or an outcome (then nothing more is sent), or the
+/// password is missing.
+pub fn send(jobs: Vec<Job>, delivery: &Delivery, ledger: Ledger) -> Result<Results, Error> {
+    let password = match delivery {
+        Delivery::Smtp(smtp) => password(smtp)?.map(Arc::new),
+        _ => None,
+    };
+    let workers = match delivery {
+        Delivery::Smtp(smtp) => smtp.max_connections.min(jobs.len().max(1)),
+        _ => 1,
+    };
+    let progress = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(jobs.len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} sent  {elapsed} {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(Error::Output)?;
+    let queue = Arc::new(Mutex::new(jobs.into_iter().collect::<VecDeque<_>>()));
+    let ledger = Arc::new(Mutex::new(ledger));
+    let stop = Arc::new(AtomicBool::new(false));
+    let pace = Arc::new(Pace::new(match delivery {
+        Delivery::Smtp(smtp) => smtp.rate_limit,
+        _ => None,
+    }));
+    let results = runtime.block_on(async {
+        let signals = tokio::spawn(watch_signals(Arc::clone(&stop)));
+        let mut handles = Vec::new();
+        for _ in 0..workers {
+            let queue = Arc::clone(&queue);
+            let ledger = Arc::clone(&ledger);
+            let stop = Arc::clone(&stop);
+            let pace = Arc::clone(&pace);
+            let delivery = delivery.clone();
+            let password = password.clone();
+            let progress = progress.clone();
+            handles.push(tokio::spawn(async move {
+                worker(
+                    &queue,
+                    &ledger,
+                    &stop,
+                    &pace,
+                    &delivery,
+                    password,
+                    progress.as_ref(),
+                )
+                .await
+            }));
+        }
+        let mut results = Results::default();
+        let mut failure = None;
+        for handle in handles {
+            match handle.await {
+                Ok(Ok(outcomes)) => results.outcomes.extend(outcomes),
+                Ok(Err(e)) => failure = Some(e),
+                Err(e) => failure = Some(Error::Output(std::io::Error::other(e.to_string()))),
+            }
+        }
+        signals.abort();
+        results.interrupted = stop.load(Ordering::SeqCst);
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(results),
+        }
+    });
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    results
+}
+
+async fn watch_signals(stop: Arc<AtomicBool>) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    stop.store(true, Ordering::SeqCst);
+}
+
+type Outcomes = Vec<(usize, Status, String)>;
+
+async fn worker(
+    queue: &Mutex<VecDeque<Job>>,
+    ledger: &Mutex<Ledger>,
+    stop: &AtomicBool,
+    pace: &Pace,
+    delivery: &Delivery,
+    password: Option<Arc<Secret>>,
+    progress: Option<&indicatif::ProgressBar>,
+) -> Result<Outcomes, Error> {
+    let mut connection = match delivery {
+        Delivery::Smtp(smtp) => Some(Connection::new(Arc::new(smtp.clone()), password)),
+        _ => None,
+    };
+    let mut outcomes = Vec::new();
+    loop {
+        if stop.load(Ordering::SeqCst) {
+            break;
+        }
+        let job = queue
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .pop_front();
+        let Some(job) = job else { break };
+        pace.wait().await;
+        let id = {
+            let ledger = ledger
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            ledger.intent(&job.intent, crate::clock::wall_clock())?
+        };
+        let delivered = match (delivery, connection.as_mut()) {
+            (Delivery::Smtp(_), Some(conn)) => conn.deliver(&job.mail).await,
+            (Delivery::Outbox(dir), _) => files::outbox(dir, &job.mail),
+            (Delivery::Sendmail(program), _) => {
+                let program = program.clone();
+                let mail = job.mail.clone();
+                tokio::task::spawn_blocking(move || files::sendmail(&program, &mail))
+                    .await
+                    .unwrap_or_else(|e| Delivered::Unknown(e.to_string()))
+            }
+            (Delivery::Smtp(_), None) => Delivered::Failed("no connection".into()),
+        };
+        let (status, reply) = match delivered {
+            Delivered::Sent(r) => (Status::Sent, r),
+            Delivered::Failed(r) => (Status::Failed, r),
+            Delivered::Bounced(r) => (Status::Bounced, r),
+            Delivered::Unknown(r) => (Status::Unknown, r),
+        };
+        {
+            let ledger = ledger
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            ledger.outcome(id, status, &reply, crate::clock::wall_clock())?;
+        }
+        if let Some(bar) = progress {
+            bar.inc(1);
+        }
+        outcomes.push((job.entry, status, reply));
+    }
+    if let Some(conn) = connection.as_mut() {
+        conn.close().await;
+    }
+    Ok(outcomes)
+}

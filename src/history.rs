@@ -1,0 +1,65 @@
+//! `payremind history`: what the ledger says was sent, when, and with what outcome.
+
+use std::fmt::Write as _;
+
+use crate::cli::{HistoryArgs, HistoryFormat};
+use crate::config::Settings;
+use crate::error::Error;
+use crate::ledger::Ledger;
+
+/// Prints the ledger's attempts, optionally for one order or buyer.
+///
+/// # Errors
+/// The config or the ledger cannot be read.
+pub fn history(args: &HistoryArgs) -> Result<u8, Error> {
+    let settings = Settings::from_args(args.config.as_deref(), true)?;
+    let attempts = match Ledger::open_read_only(&settings.ledger_path)? {
+        Some(ledger) => ledger.attempts(args.order.as_deref(), args.buyer.as_deref())?,
+        None => Vec::new(),
+    };
+    let mut out = String::new();
+    match args.format {
+        HistoryFormat::Json => {
+            for attempt in &attempts {
+                let line = serde_json::to_string(attempt).map_err(|e| Error::Output(e.into()))?;
+                out.push_str(&line);
+                out.push('\n');
+            }
+        }
+        HistoryFormat::Csv => {
+            let mut writer = csv::Writer::from_writer(Vec::new());
+            for attempt in &attempts {
+                writer
+                    .serialize(attempt)
+                    .map_err(|e| Error::Output(std::io::Error::other(e.to_string())))?;
+            }
+            let bytes = writer
+                .into_inner()
+                .map_err(|e| Error::Output(std::io::Error::other(e.to_string())))?;
+            out = String::from_utf8_lossy(&bytes).into_owned();
+            if attempts.is_empty() {
+                out = "order_id,buyer_id,template,message_id,to,status,attempted_at,evaluated_at,server_reply\n".into();
+            }
+        }
+        HistoryFormat::Text => {
+            if attempts.is_empty() {
+                out.push_str("no reminders recorded yet\n");
+            }
+            for a in &attempts {
+                writeln!(
+                    out,
+                    "{}  order {}  {}  to {}  {}  {}",
+                    a.attempted_at,
+                    a.order_id,
+                    a.template,
+                    a.to,
+                    a.status.as_str(),
+                    a.server_reply
+                )
+                .ok();
+            }
+        }
+    }
+    crate::print_stdout(&out)?;
+    Ok(0)
+}

@@ -1,0 +1,589 @@
+//! Last stage, and the memory between runs: a SQLite file of every reminder attempted, so a
+//! second run, an overlapping cron job, a crash or a retry never reminds anyone twice.
+//!
+//! Every message goes through two writes: its **intent** (order, buyer, step, Message-ID,
+//! times) is committed before the message is handed to the server, its **outcome** (`sent`
+//! with the server's reply, `failed`, `bounced` or `unknown`) after. An intent left without an
+//! outcome (the process was killed mid-send) is `unknown` from then on: maybe sent, so never
+//! resent without `--retry-unknown`. The file is in WAL mode with `synchronous = NORMAL`: each
+//! commit survives a crash of payremind (kill -9) without a disk flush per message.
+//!
+//! The ledger also remembers the paid orders it has seen, so a buyer's type stays right when
+//! today's export holds only recent orders. The schema is versioned by `PRAGMA user_version`.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use serde::Serialize;
+
+use crate::error::Error;
+use crate::order::{Order, StatusClass};
+
+/// What became of one attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Recorded, not yet handed over (only while a run is sending).
+    Intent,
+    /// The server accepted it.
+    Sent,
+    /// Not accepted, for a reason that may pass (retried on the next run).
+    Failed,
+    /// Maybe sent: the connection broke after the message was handed over.
+    Unknown,
+    /// Refused for good (5xx for the recipient): that address is not written to again.
+    Bounced,
+}
+
+impl Status {
+    /// The name stored and shown.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Intent => "intent",
+            Status::Sent => "sent",
+            Status::Failed => "failed",
+            Status::Unknown => "unknown",
+            Status::Bounced => "bounced",
+        }
+    }
+
+    fn parse(text: &str) -> Status {
+        match text {
+            "sent" => Status::Sent,
+            "failed" => Status::Failed,
+            "bounced" => Status::Bounced,
+            "intent" => Status::Intent,
+            _ => Status::Unknown,
+        }
+    }
+}
+
+/// One message about to be handed over.
+#[derive(Debug, Clone)]
+pub struct Intent {
+    /// The order reminded.
+    pub order_id: String,
+    /// The buyer's identity.
+    pub buyer_id: String,
+    /// The template (ladder step).
+    pub template: String,
+    /// The step's place in the ladder (never step back down).
+    pub rank: usize,
+    /// Whether it is the final step (after it, give up).
+    pub final_step: bool,
+    /// Its Message-ID, the same on every retry of the same step.
+    pub message_id: String,
+    /// The bare address.
+    pub recipient: String,
+    /// The instant the run evaluated (`--now`).
+    pub evaluated_at: DateTime<Utc>,
+}
+
+/// One row of the ledger, as `payremind history` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Attempt {
+    /// The order reminded.
+    pub order_id: String,
+    /// The buyer's identity.
+    pub buyer_id: String,
+    /// The template (ladder step).
+    pub template: String,
+    /// The Message-ID.
+    pub message_id: String,
+    /// The bare address.
+    pub to: String,
+    /// What became of it.
+    pub status: Status,
+    /// When it was handed over (wall clock, RFC 3339).
+    pub attempted_at: String,
+    /// The instant the run evaluated (`--now`, RFC 3339).
+    pub evaluated_at: String,
+    /// The server's reply or the error.
+    pub server_reply: String,
+    #[serde(skip)]
+    rank: usize,
+    #[serde(skip)]
+    final_step: bool,
+}
+
+/// Paid orders remembered per buyer: (order id, placed at).
+pub type RememberedPaid = HashMap<String, Vec<(String, DateTime<Utc>)>>;
+
+/// What earlier runs did, in the shape the decisions need.
+#[derive(Debug, Default)]
+pub struct Memory {
+    /// Attempts per order, oldest first.
+    by_order: HashMap<String, Vec<Attempt>>,
+    /// Latest sent reminder per buyer (evaluated instant).
+    last_sent_to_buyer: HashMap<String, DateTime<Utc>>,
+    /// Addresses refused for good (lower-cased).
+    bounced: std::collections::HashSet<String>,
+    /// Paid orders seen in earlier exports, per buyer: (order id, placed at).
+    pub paid: RememberedPaid,
+}
+
+impl Memory {
+    /// The attempts made for an order.
+    #[must_use]
+    pub fn attempts(&self, order_id: &str) -> &[Attempt] {
+        self.by_order.get(order_id).map_or(&[], Vec::as_slice)
+    }
+
+    /// An earlier attempt for the order ended ambiguously.
+    #[must_use]
+    pub fn outcome_unknown(&self, order_id: &str) -> bool {
+        self.attempts(order_id)
+            .iter()
+            .any(|a| matches!(a.status, Status::Unknown | Status::Intent))
+    }
+
+    /// The address was refused for good before.
+    #[must_use]
+    pub fn bounced(&self, address: &str) -> bool {
+        self.bounced.contains(&address.trim().to_lowercase())
+    }
+
+    /// Reminders sent for the order, and whether the final step was one of them.
+    #[must_use]
+    pub fn sent(&self, order_id: &str) -> (usize, bool, Option<usize>) {
+        let sent: Vec<&Attempt> = self
+            .attempts(order_id)
+            .iter()
+            .filter(|a| a.status == Status::Sent)
+            .collect();
+        let final_sent = sent.iter().any(|a| a.final_step);
+        let highest = sent.iter().map(|a| a.rank).max();
+        (sent.len(), final_sent, highest)
+    }
+
+    /// Whether this template was sent for the order already.
+    #[must_use]
+    pub fn sent_step(&self, order_id: &str, template: &str) -> bool {
+        self.attempts(order_id)
+            .iter()
+            .any(|a| a.status == Status::Sent && a.template == template)
+    }
+
+    /// When the buyer was last sent a reminder.
+    #[must_use]
+    pub fn last_sent_to(&self, buyer: &str) -> Option<DateTime<Utc>> {
+        self.last_sent_to_buyer.get(buyer).copied()
+    }
+}
+
+/// The open ledger. A sending run holds its lock until it is dropped.
+pub struct Ledger {
+    conn: Connection,
+    path: PathBuf,
+    _lock: Option<File>,
+}
+
+const SCHEMA_VERSION: i32 = 1;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: attempts and remembered paid orders.
+    "CREATE TABLE attempts (
+         id INTEGER PRIMARY KEY,
+         order_id TEXT NOT NULL,
+         buyer_id TEXT NOT NULL,
+         template TEXT NOT NULL,
+         rank INTEGER NOT NULL,
+         final_step INTEGER NOT NULL,
+         message_id TEXT NOT NULL,
+         recipient TEXT NOT NULL,
+         status TEXT NOT NULL,
+         attempted_at TEXT NOT NULL,
+         evaluated_at TEXT NOT NULL,
+         finished_at TEXT,
+         server_reply TEXT NOT NULL DEFAULT ''
+     );
+     CREATE INDEX attempts_order ON attempts (order_id);
+     CREATE INDEX attempts_buyer ON attempts (buyer_id);
+     CREATE TABLE paid_orders (
+         buyer_id TEXT NOT NULL,
+         order_id TEXT NOT NULL,
+         created_at TEXT NOT NULL,
+         PRIMARY KEY (buyer_id, order_id)
+     ) WITHOUT ROWID;",
+];
+
+fn db_error(path: &Path, e: &rusqlite::Error) -> Error {
+    Error::Ledger {
+        path: path.to_owned(),
+        message: crate::error::chain(e),
+    }
+}
+
+impl Ledger {
+    /// Opens (creating if needed) the ledger for a sending run and takes its lock: one sending
+    /// run at a time. With `wait`, waits for the lock instead of refusing.
+    ///
+    /// # Errors
+    /// Another run holds the lock (without `wait`), or the file cannot be opened or migrated.
+    pub fn open_for_send(path: &Path, wait: bool) -> Result<Ledger, Error> {
+        let lock_path = lock_path(path);
+        let lock = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|source| Error::Write {
+                path: lock_path.clone(),
+                source,
+            })?;
+        if wait {
+            lock.lock().map_err(|source| Error::Write {
+                path: lock_path.clone(),
+                source,
+            })?;
+        } else if lock.try_lock().is_err() {
+            return Err(Error::Busy {
+                path: path.to_owned(),
+            });
+        }
+        let conn = Connection::open(path).map_err(|e| db_error(path, &e))?;
+        let mut ledger = Ledger {
+            conn,
+            path: path.to_owned(),
+            _lock: Some(lock),
+        };
+        ledger.prepare()?;
+        ledger.migrate()?;
+        // Intents a killed run left behind: maybe sent.
+        ledger
+            .conn
+            .execute(
+                "UPDATE attempts SET status = 'unknown',
+                     server_reply = 'the run stopped before the outcome was recorded (killed or crashed)'
+                 WHERE status = 'intent'",
+                [],
+            )
+            .map_err(|e| db_error(path, &e))?;
+        Ok(ledger)
+    }
+
+    /// Opens an existing ledger to read (dry runs, `history`); `None` when there is none yet.
+    ///
+    /// # Errors
+    /// The file exists but cannot be read.
+    pub fn open_read_only(path: &Path) -> Result<Option<Ledger>, Error> {
+        if !path.exists() {
+            return Ok(None);
+        }
+        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(|e| db_error(path, &e))?;
+        let version: i32 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(|e| db_error(path, &e))?;
+        if version > SCHEMA_VERSION {
+            return Err(Error::Ledger {
+                path: path.to_owned(),
+                message: format!(
+                    "was written by a newer payremind (schema {version}); update payremind"
+                ),
+            });
+        }
+        if version == 0 {
+            return Ok(None);
+        }
+        Ok(Some(Ledger {
+            conn,
+            path: path.to_owned(),
+            _lock: None,
+        }))
+    }
+
+    fn prepare(&mut self) -> Result<(), Error> {
+        self.conn
+            .execute_batch(
+                "PRAGMA journal_mode = WAL;
+                 PRAGMA synchronous = NORMAL;
+                 PRAGMA busy_timeout = 10000;",
+            )
+            .map_err(|e| db_error(&self.path, &e))
+    }
+
+    fn migrate(&mut self) -> Result<(), Error> {
+        let path = self.path.clone();
+        let tx = self.conn.transaction().map_err(|e| db_error(&path, &e))?;
+        let version: i32 = tx
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(|e| db_error(&path, &e))?;
+        if version > SCHEMA_VERSION {
+            return Err(Error::Ledger {
+                path,
+                message: format!(
+                    "was written by a newer payremind (schema {version}); update payremind"
+                ),
+            });
+        }
+        for (i, migration) in MIGRATIONS
+            .iter()
+            .enumerate()
+            .skip(usize::try_from(version).unwrap_or(0))
+        {
+            tx.execute_batch(migration)
+                .map_err(|e| db_error(&path, &e))?;
+            tx.pragma_update(
+                None,
+                "user_version",
+                i32::try_from(i + 1).unwrap_or(SCHEMA_VERSION),
+            )
+            .map_err(|e| db_error(&path, &e))?;
+        }
+        tx.commit().map_err(|e| db_error(&path, &e))
+    }
+
+    /// Everything earlier runs recorded, for the decisions.
+    ///
+    /// # Errors
+    /// The file cannot be read.
+    pub fn memory(&self) -> Result<Memory, Error> {
+        let mut memory = Memory::default();
+        for attempt in self.attempts(None, None)? {
+            if attempt.status == Status::Bounced {
+                memory.bounced.insert(attempt.to.to_lowercase());
+            }
+            if attempt.status == Status::Sent
+                && let Ok(at) = DateTime::parse_from_rfc3339(&attempt.evaluated_at)
+            {
+                let at = at.with_timezone(&Utc);
+                let last = memory
+                    .last_sent_to_buyer
+                    .entry(attempt.buyer_id.clone())
+                    .or_insert(at);
+                *last = (*last).max(at);
+            }
+            memory
+                .by_order
+                .entry(attempt.order_id.clone())
+                .or_default()
+                .push(attempt);
+        }
+        let mut stmt = self
+            .conn
+            .prepare("SELECT buyer_id, order_id, created_at FROM paid_orders")
+            .map_err(|e| db_error(&self.path, &e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })
+            .map_err(|e| db_error(&self.path, &e))?;
+        for row in rows {
+            let (buyer, order, created) = row.map_err(|e| db_error(&self.path, &e))?;
+            if let Ok(at) = DateTime::parse_from_rfc3339(&created) {
+                memory
+                    .paid
+                    .entry(buyer)
+                    .or_default()
+                    .push((order, at.with_timezone(&Utc)));
+            }
+        }
+        Ok(memory)
+    }
+
+    /// The attempts, oldest first, optionally for one order or one buyer.
+    ///
+    /// # Errors
+    /// The file cannot be read.
+    pub fn attempts(
+        &self,
+        order: Option<&str>,
+        buyer: Option<&str>,
+    ) -> Result<Vec<Attempt>, Error> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT order_id, buyer_id, template, message_id, recipient, status, attempted_at,
+                        evaluated_at, server_reply, rank, final_step
+                 FROM attempts
+                 WHERE (?1 IS NULL OR order_id = ?1) AND (?2 IS NULL OR buyer_id = ?2)
+                 ORDER BY id",
+            )
+            .map_err(|e| db_error(&self.path, &e))?;
+        let rows = stmt
+            .query_map(params![order, buyer], |r| {
+                Ok(Attempt {
+                    order_id: r.get(0)?,
+                    buyer_id: r.get(1)?,
+                    template: r.get(2)?,
+                    message_id: r.get(3)?,
+                    to: r.get(4)?,
+                    status: Status::parse(&r.get::<_, String>(5)?),
+                    attempted_at: r.get(6)?,
+                    evaluated_at: r.get(7)?,
+                    server_reply: r.get(8)?,
+                    rank: usize::try_from(r.get::<_, i64>(9)?).unwrap_or(0),
+                    final_step: r.get::<_, i64>(10)? != 0,
+                })
+            })
+            .map_err(|e| db_error(&self.path, &e))?;
+        rows.collect::<Result<_, _>>()
+            .map_err(|e| db_error(&self.path, &e))
+    }
+
+    /// Remembers the paid orders of this export (buyer history for later runs).
+    ///
+    /// # Errors
+    /// The write fails.
+    pub fn remember_paid(&mut self, orders: &[Order]) -> Result<(), Error> {
+        let path = self.path.clone();
+        let tx = self.conn.transaction().map_err(|e| db_error(&path, &e))?;
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO paid_orders (buyer_id, order_id, created_at) VALUES (?1, ?2, ?3)",
+                )
+                .map_err(|e| db_error(&path, &e))?;
+            for order in orders.iter().filter(|o| o.status == StatusClass::Paid) {
+                stmt.execute(params![
+                    order.buyer,
+                    order.id,
+                    order.created_at.to_rfc3339()
+                ])
+                .map_err(|e| db_error(&path, &e))?;
+            }
+        }
+        tx.commit().map_err(|e| db_error(&path, &e))
+    }
+
+    /// Commits the intent of one message; returns its row id for the outcome.
+    ///
+    /// # Errors
+    /// The write fails (then the message must not be sent).
+    pub fn intent(&self, intent: &Intent, attempted_at: DateTime<Utc>) -> Result<i64, Error> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO attempts (order_id, buyer_id, template, rank, final_step, message_id,
+                     recipient, status, attempted_at, evaluated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'intent', ?8, ?9)",
+            )
+            .and_then(|mut stmt| {
+                stmt.execute(params![
+                    intent.order_id,
+                    intent.buyer_id,
+                    intent.template,
+                    i64::try_from(intent.rank).unwrap_or(i64::MAX),
+                    intent.final_step,
+                    intent.message_id,
+                    intent.recipient,
+                    attempted_at.to_rfc3339(),
+                    intent.evaluated_at.to_rfc3339(),
+                ])
+            })
+            .map_err(|e| db_error(&self.path, &e))?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Commits the outcome of an attempt.
+    ///
+    /// # Errors
+    /// The write fails.
+    pub fn outcome(
+        &self,
+        id: i64,
+        status: Status,
+        reply: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        self.conn
+            .prepare_cached(
+                "UPDATE attempts SET status = ?2, server_reply = ?3, finished_at = ?4 WHERE id = ?1",
+            )
+            .and_then(|mut stmt| stmt.execute(params![id, status.as_str(), reply, at.to_rfc3339()]))
+            .map_err(|e| db_error(&self.path, &e))?;
+        Ok(())
+    }
+
+    /// The number of attempts recorded (tests, summaries).
+    ///
+    /// # Errors
+    /// The file cannot be read.
+    pub fn count(&self, status: Status) -> Result<u64, Error> {
+        self.conn
+            .query_row(
+                "SELECT COUNT(*) FROM attempts WHERE status = ?1",
+                params![status.as_str()],
+                |r| r.get::<_, i64>(0),
+            )
+            .optional()
+            .map(|n| n.map_or(0, |n| u64::try_from(n).unwrap_or(0)))
+            .map_err(|e| db_error(&self.path, &e))
+    }
+}
+
+/// The lock file beside the ledger.
+fn lock_path(path: &Path) -> PathBuf {
+    let mut name = path
+        .file_name()
+        .map(std::ffi::OsStr::to_os_string)
+        .unwrap_or_default();
+    name.push(".lock");
+    path.with_file_name(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn intent(order: &str, template: &str, rank: usize) -> Intent {
+        Intent {
+            order_id: order.into(),
+            buyer_id: "b".into(),
+            template: template.into(),
+            rank,
+            final_step: template == "discount",
+            message_id: format!("<{order}.{template}@shop.example>"),
+            recipient: "b@example.com".into(),
+            evaluated_at: DateTime::<Utc>::from_timestamp(1_795_000_000, 0).unwrap(),
+        }
+    }
+
+    #[test]
+    fn intents_and_outcomes_survive_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.db");
+        let now = DateTime::<Utc>::from_timestamp(1_795_000_000, 0).unwrap();
+        {
+            let ledger = Ledger::open_for_send(&path, false).unwrap();
+            let id = ledger.intent(&intent("1", "payment_help", 4), now).unwrap();
+            ledger.outcome(id, Status::Sent, "250 ok", now).unwrap();
+            ledger.intent(&intent("2", "popular", 5), now).unwrap();
+            // Dropped without an outcome for order 2, as a kill -9 would leave it.
+        }
+        let ledger = Ledger::open_for_send(&path, false).unwrap();
+        let memory = ledger.memory().unwrap();
+        assert_eq!(memory.sent("1"), (1, false, Some(4)));
+        assert!(memory.sent_step("1", "payment_help"));
+        assert!(
+            memory.outcome_unknown("2"),
+            "an intent without outcome is unknown"
+        );
+        assert_eq!(memory.last_sent_to("b"), Some(now));
+    }
+
+    #[test]
+    fn one_sending_run_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.db");
+        let first = Ledger::open_for_send(&path, false).unwrap();
+        assert!(matches!(
+            Ledger::open_for_send(&path, false),
+            Err(Error::Busy { .. })
+        ));
+        drop(first);
+        assert!(Ledger::open_for_send(&path, false).is_ok());
+        assert!(
+            Ledger::open_read_only(&path).unwrap().is_some(),
+            "reading needs no lock"
+        );
+    }
+}

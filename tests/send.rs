@@ -1,0 +1,600 @@
+//! `--send` against a real SMTP server (aiosmtpd, tests/smtp/server.py) on 127.0.0.1, with a
+//! real SQLite ledger: messages arrive intact, failures are classified and recorded, and no
+//! buyer is reminded twice, whatever happens to the run.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use crate::support::smtp::SmtpServer;
+use crate::support::{Decisions, GENERIC_CONFIG, GENERIC_HEADER, NOW, Test};
+
+fn smtp_config(server: &SmtpServer, extra: &str) -> String {
+    format!(
+        "{GENERIC_CONFIG}\n[smtp]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"none\"\ntimeout = \"5s\"\nretry_delay = \"10ms\"\n{extra}",
+        server.port
+    )
+}
+
+fn send(test: &Test, extra: &[&str]) -> crate::support::Outcome {
+    let mut args = vec!["run", "--orders", "orders.csv", "--now", NOW, "--send"];
+    args.extend_from_slice(extra);
+    test.exec(&args)
+}
+
+fn send_json(test: &Test, extra: &[&str]) -> (i32, Decisions) {
+    let mut args = vec![
+        "run",
+        "--orders",
+        "orders.csv",
+        "--now",
+        NOW,
+        "--send",
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    let outcome = test.exec(&args);
+    let status = outcome.status;
+    let decisions = Decisions::parse(&crate::support::Outcome {
+        status: 0,
+        ..outcome
+    });
+    (status, decisions)
+}
+
+fn row(id: &str, email: &str, created: &str) -> String {
+    format!("{id},{id}-buyer,Buyer {id},{email},pending,{created},10.00,web,Tea,")
+}
+
+#[test]
+fn a_send_delivers_well_formed_messages_and_a_second_run_sends_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = SmtpServer::start(dir.path(), false, false, None);
+    let test = Test::new().config(&smtp_config(&server, "")).orders(
+        GENERIC_HEADER,
+        &[
+            "T1,t1,Zoë Ünal,zoe@example.com,pending,2026-11-23 05:00,12.50,web,Jasmine tea,",
+            &row("T2", "t2@example.com", "2026-11-22 10:00"),
+            &row("T3", "t3@example.com", "2026-11-20 10:00"),
+            "T4,t4,Paid Buyer,t4@example.com,paid,2026-11-22 10:00,10.00,web,Tea,",
+        ],
+    );
+    let (status, d) = send_json(&test, &[]);
+    assert_eq!(status, 0);
+    assert_eq!(d.summary["sent"], 3);
+    assert_eq!(d.summary["dry_run"], false);
+    assert_eq!(d.get("T1")["status"], "sent");
+    assert!(
+        d.get("T1")["server_reply"]
+            .as_str()
+            .unwrap()
+            .starts_with("250 2.0.0 Ok: queued as")
+    );
+
+    let received = server.received();
+    assert_eq!(received.len(), 3);
+    let t1 = received
+        .iter()
+        .find(|m| m.rcpt_tos == ["zoe@example.com"])
+        .unwrap();
+    assert_eq!(t1.header("From"), "\"Test Shop\" <orders@shop.example>");
+    assert_eq!(t1.header("To"), "Zoë Ünal <zoe@example.com>");
+    assert_eq!(
+        t1.header("Subject"),
+        d.get("T1")["subject"].as_str().unwrap()
+    );
+    assert_eq!(
+        t1.header("Message-ID"),
+        "<payremind.T1.payment_help@shop.example>"
+    );
+    assert_eq!(t1.header("MIME-Version"), "1.0");
+    assert!(!t1.header("Date").is_empty());
+    assert_eq!(t1.parsed().ctype.mimetype, "text/plain");
+    assert_eq!(t1.parsed().ctype.charset, "utf-8");
+    assert_eq!(
+        t1.text().replace("\r\n", "\n").trim_end(),
+        d.get("T1")["body"].as_str().unwrap().trim_end()
+    );
+    assert!(t1.text().contains("Hello Zoë Ünal,"));
+    let headers = String::from_utf8_lossy(&t1.raw);
+    assert!(
+        headers.split("\r\n\r\n").next().unwrap().is_ascii(),
+        "headers are encoded"
+    );
+
+    // The same export again: everything was sent already.
+    let (status, d) = send_json(&test, &[]);
+    assert_eq!(status, 0);
+    assert_eq!(d.summary["sent"], 0);
+    assert_eq!(d.summary["skipped"]["already_reminded"], 2);
+    assert_eq!(d.summary["skipped"]["gave_up"], 1, "T3 had the final offer");
+    assert_eq!(server.received().len(), 3);
+
+    // The ledger, as a seller reads it.
+    let history = test.exec(&["history", "--format", "json"]);
+    history.success();
+    let lines: Vec<serde_json::Value> = history
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert!(lines.iter().all(|l| l["status"] == "sent"));
+    assert_eq!(lines[0]["evaluated_at"], "2026-11-23T01:00:00+00:00");
+    let csv = test.exec(&["history", "--order", "T2", "--format", "csv"]);
+    assert!(csv.stdout.starts_with(
+        "order_id,buyer_id,template,message_id,to,status,attempted_at,evaluated_at,server_reply\n"
+    ));
+    assert_eq!(csv.stdout.lines().count(), 2);
+}
+
+#[test]
+fn starttls_with_a_self_signed_certificate_and_auth_from_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = SmtpServer::start(dir.path(), true, false, Some("shop:s3cret-p4ss"));
+    let config = smtp_config(&server, "")
+        .replace("host = \"127.0.0.1\"", "host = \"localhost\"")
+        .replace(
+            "security = \"none\"",
+            &format!(
+                "security = \"starttls\"\nusername = \"shop\"\nca_file = \"{}\"",
+                server.tls_dir.join("ca.pem").display()
+            ),
+        );
+    let test = Test::new().config(&config).orders(
+        GENERIC_HEADER,
+        &[&row("S1", "s1@example.com", "2026-11-22 10:00")],
+    );
+
+    let missing = send(&test, &[]);
+    missing
+        .failure(2)
+        .stderr_has("the SMTP password is not set: export PAYREMIND_SMTP_PASSWORD");
+
+    let test = test.env("PAYREMIND_SMTP_PASSWORD", "wrong-password");
+    let refused = send(&test, &[]);
+    refused
+        .failure(1)
+        .stderr_has("the server refused the login for shop");
+    assert!(!refused.stderr.contains("wrong-password"));
+
+    let test = test.env("PAYREMIND_SMTP_PASSWORD", "s3cret-p4ss");
+    let sent = send(&test, &[]);
+    sent.success().stderr_has("sent 1, failed 0");
+    assert!(!sent.stderr.contains("s3cret") && !sent.stdout.contains("s3cret"));
+    let received = server.received();
+    assert_eq!(received.len(), 1);
+    assert!(received[0].authenticated);
+}
+
+#[test]
+fn a_certificate_that_is_not_trusted_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = SmtpServer::start(dir.path(), true, false, None);
+    let config = smtp_config(&server, "attempts = 1\n")
+        .replace("host = \"127.0.0.1\"", "host = \"localhost\"")
+        .replace("security = \"none\"", "security = \"starttls\"");
+    let test = Test::new().config(&config).orders(
+        GENERIC_HEADER,
+        &[&row("C1", "c1@example.com", "2026-11-22 10:00")],
+    );
+    send(&test, &[]).failure(1).stderr_has("failed 1");
+    assert!(server.received().is_empty());
+}
+
+#[test]
+fn implicit_tls() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = SmtpServer::start(dir.path(), true, true, None);
+    let config = smtp_config(&server, "")
+        .replace("host = \"127.0.0.1\"", "host = \"localhost\"")
+        .replace(
+            "security = \"none\"",
+            &format!(
+                "security = \"tls\"\nca_file = \"{}\"",
+                server.tls_dir.join("ca.pem").display()
+            ),
+        );
+    let test = Test::new().config(&config).orders(
+        GENERIC_HEADER,
+        &[&row("I1", "i1@example.com", "2026-11-22 10:00")],
+    );
+    send(&test, &[]).success().stderr_has("sent 1");
+    assert_eq!(server.received().len(), 1);
+}
+
+#[test]
+fn a_temporary_failure_is_retried_within_the_run_and_on_the_next_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = SmtpServer::start(dir.path(), false, false, None);
+    let test = Test::new()
+        .config(&smtp_config(&server, "attempts = 2\n"))
+        .orders(
+            GENERIC_HEADER,
+            &[
+                &row("R1", "tempfail-1.r1@example.com", "2026-11-22 10:00"),
+                &row("R2", "tempfail-3.r2@example.com", "2026-11-22 10:00"),
+            ],
+        );
+    let (status, d) = send_json(&test, &[]);
+    assert_eq!(status, 1, "R2 is not sent yet");
+    assert_eq!(d.get("R1")["status"], "sent", "the second try went through");
+    assert_eq!(d.get("R2")["status"], "failed");
+    assert!(
+        d.get("R2")["server_reply"]
+            .as_str()
+            .unwrap()
+            .contains("451")
+    );
+    // The next run tries R2 again (tries 3 and 4), and leaves R1 alone.
+    let (status, d) = send_json(&test, &[]);
+    assert_eq!(status, 0);
+    assert_eq!(d.get("R2")["status"], "sent");
+    assert_eq!(d.outcome("R1"), "skip:already_reminded");
+    assert_eq!(server.received().len(), 2);
+}
+
+#[test]
+fn a_permanent_refusal_bounces_and_is_not_retried() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = SmtpServer::start(dir.path(), false, false, None);
+    let test = Test::new().config(&smtp_config(&server, "")).orders(
+        GENERIC_HEADER,
+        &[
+            &row("B1", "reject.b1@example.com", "2026-11-22 10:00"),
+            &row("B2", "b2@example.com", "2026-11-22 10:00"),
+        ],
+    );
+    let outcome = send(&test, &[]);
+    outcome
+        .failure(1)
+        .stderr_has("sent 1, failed 0, unknown 0, bounced 1")
+        .stderr_has("order B1 to reject.b1@example.com: refused for good: permanent error (550)");
+    let (status, d) = send_json(&test, &[]);
+    assert_eq!(status, 0);
+    assert_eq!(d.outcome("B1"), "skip:bounced");
+    assert_eq!(server.received().len(), 1);
+}
+
+#[test]
+fn a_connection_lost_after_the_data_is_unknown_and_never_resent_on_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = SmtpServer::start(dir.path(), false, false, None);
+    let test = Test::new().config(&smtp_config(&server, "")).orders(
+        GENERIC_HEADER,
+        &[&row("U1", "drop-1.u1@example.com", "2026-11-22 10:00")],
+    );
+    let outcome = send(&test, &[]);
+    outcome
+        .failure(1)
+        .stderr_has("unknown 1")
+        .stderr_has("maybe sent, so it is not sent again on its own")
+        .stderr_has("--retry-unknown");
+    let (status, d) = send_json(&test, &[]);
+    assert_eq!(status, 0);
+    assert_eq!(d.outcome("U1"), "skip:outcome_unknown");
+    let (status, d) = send_json(&test, &["--retry-unknown"]);
+    assert_eq!(status, 0);
+    assert_eq!(d.get("U1")["status"], "sent");
+    let received = server.received();
+    assert_eq!(received.len(), 1);
+    assert_eq!(
+        received[0].header("Message-ID"),
+        "<payremind.U1.popular@shop.example>"
+    );
+}
+
+#[test]
+fn a_server_that_is_not_there_fails_and_the_next_run_sends() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let config = format!(
+        "{GENERIC_CONFIG}\n[smtp]\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"none\"\ntimeout = \"2s\"\nretry_delay = \"10ms\"\n"
+    );
+    let test = Test::new().config(&config).orders(
+        GENERIC_HEADER,
+        &[&row("N1", "n1@example.com", "2026-11-22 10:00")],
+    );
+    send(&test, &[])
+        .failure(1)
+        .stderr_has("failed 1")
+        .stderr_has("cannot connect to 127.0.0.1")
+        .stderr_has("it is tried again on the next run");
+    let server = SmtpServer::start(dir.path(), false, false, None);
+    std::fs::write(test.path("payremind.toml"), smtp_config(&server, "")).unwrap();
+    send(&test, &[]).success().stderr_has("sent 1");
+    assert_eq!(server.received().len(), 1);
+}
+
+/// Message-IDs the server accepted, with how often.
+fn accepted(server: &SmtpServer) -> HashMap<String, usize> {
+    let mut ids = HashMap::new();
+    for message in server.received() {
+        *ids.entry(message.header("Message-ID")).or_default() += 1;
+    }
+    ids
+}
+
+fn many(count: usize, slow_ms: u32) -> Vec<String> {
+    (0..count)
+        .map(|i| {
+            row(
+                &format!("K{i:03}"),
+                &format!("slow-{slow_ms}.k{i}@example.com"),
+                "2026-11-22 10:00",
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn kill_9_in_the_middle_then_a_rerun_delivers_every_message_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = SmtpServer::start(dir.path(), false, false, None);
+    let rows = many(500, 10);
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    let test = Test::new()
+        .config(&smtp_config(&server, "max_connections = 4\n"))
+        .orders(GENERIC_HEADER, &rows);
+    let mut run = test.spawn(&["run", "--orders", "orders.csv", "--now", NOW, "--send"]);
+    // Let it get well into the 500 messages (about 1.3 s in all), then kill -9.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while server.received().len() < 100 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    run.kill().unwrap();
+    run.wait().unwrap();
+    let before = accepted(&server).len();
+    assert!(
+        (100..500).contains(&before),
+        "killed after {before} messages"
+    );
+
+    let (_, d) = send_json(&test, &[]);
+    let ids = accepted(&server);
+    assert!(ids.values().all(|&n| n == 1), "a message arrived twice");
+    let unknown: Vec<&serde_json::Value> = d
+        .orders
+        .iter()
+        .filter(|o| o["reason"] == "outcome_unknown")
+        .collect();
+    assert!(
+        unknown.len() <= 4,
+        "{} in flight at the kill",
+        unknown.len()
+    );
+    let never_arrived = unknown
+        .iter()
+        .filter(|o| {
+            let id = format!(
+                "<payremind.{}.popular@shop.example>",
+                o["order_id"].as_str().unwrap()
+            );
+            !ids.contains_key(&id)
+        })
+        .count();
+    assert_eq!(
+        ids.len() + never_arrived,
+        500,
+        "every other message arrived once"
+    );
+}
+
+#[test]
+fn overlapping_runs_never_send_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = SmtpServer::start(dir.path(), false, false, None);
+    let rows = many(60, 25);
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    let test = Test::new()
+        .config(&smtp_config(&server, "max_connections = 1\n"))
+        .orders(GENERIC_HEADER, &rows);
+    let first = test.spawn(&["run", "--orders", "orders.csv", "--now", NOW, "--send"]);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while server.received().is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    send(&test, &[])
+        .failure(2)
+        .stderr_has("another payremind run is sending right now");
+    let waited = send(&test, &["--wait"]);
+    waited.success().stderr_has("sent 0");
+    let first = first.wait_with_output().unwrap();
+    assert_eq!(
+        first.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let ids = accepted(&server);
+    assert_eq!(ids.len(), 60);
+    assert!(ids.values().all(|&n| n == 1));
+}
+
+#[test]
+fn sigterm_stops_cleanly_and_the_rest_is_sent_next_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = SmtpServer::start(dir.path(), false, false, None);
+    let rows = many(80, 25);
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    let test = Test::new()
+        .config(&smtp_config(&server, "max_connections = 2\n"))
+        .orders(GENERIC_HEADER, &rows);
+    let run = test.spawn(&["run", "--orders", "orders.csv", "--now", NOW, "--send"]);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while server.received().len() < 10 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::process::Command::new("kill")
+        .args(["-TERM", &run.id().to_string()])
+        .status()
+        .unwrap();
+    let out = run.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("(interrupted)"), "{stderr}");
+    // Every message that was started was finished and recorded: nothing is unknown.
+    let (status, d) = send_json(&test, &[]);
+    assert_eq!(status, 0);
+    assert!(!d.orders.iter().any(|o| o["reason"] == "outcome_unknown"));
+    let ids = accepted(&server);
+    assert_eq!(ids.len(), 80);
+    assert!(ids.values().all(|&n| n == 1));
+}
+
+#[test]
+fn the_dry_run_reads_the_ledger_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = SmtpServer::start(dir.path(), false, false, None);
+    let test = Test::new().config(&smtp_config(&server, "")).orders(
+        GENERIC_HEADER,
+        &[&row("D1", "d1@example.com", "2026-11-22 10:00")],
+    );
+    let d = Decisions::parse(&test.exec(&[
+        "run",
+        "--orders",
+        "orders.csv",
+        "--now",
+        NOW,
+        "--format",
+        "json",
+    ]));
+    assert_eq!(d.outcome("D1"), "popular");
+    assert!(
+        !test.path("payremind.db").exists(),
+        "a dry run creates no ledger"
+    );
+    send(&test, &[]).success();
+    let before = std::fs::read(test.path("payremind.db")).unwrap();
+    let d = Decisions::parse(&test.exec(&[
+        "run",
+        "--orders",
+        "orders.csv",
+        "--now",
+        NOW,
+        "--format",
+        "json",
+    ]));
+    assert_eq!(
+        d.outcome("D1"),
+        "skip:already_reminded",
+        "the preview shows what would really go out"
+    );
+    assert_eq!(std::fs::read(test.path("payremind.db")).unwrap(), before);
+}
+
+#[test]
+fn the_ladder_never_steps_back_and_gives_up_after_the_final_offer() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = SmtpServer::start(dir.path(), false, false, None);
+    let test = Test::new().config(&smtp_config(&server, "")).orders(
+        GENERIC_HEADER,
+        &[&row("L1", "l1@example.com", "2026-11-21 10:00")],
+    );
+    // 47 h old: popular.
+    send(&test, &[]).success();
+    let at = |now: &str| {
+        let out = test.exec(&[
+            "run",
+            "--orders",
+            "orders.csv",
+            "--now",
+            now,
+            "--send",
+            "--format",
+            "json",
+        ]);
+        Decisions::parse(&crate::support::Outcome { status: 0, ..out })
+    };
+    // 20 h later the buyer may hear again: 67 h old, the final discount.
+    let d = at("2026-11-24T05:00:00+08:00");
+    assert_eq!(d.get("L1")["template"], "discount");
+    // Then the order is given up.
+    let d = at("2026-11-25T09:00:00+08:00");
+    assert_eq!(d.outcome("L1"), "skip:gave_up");
+    // And the same buyer's new order waits for the gap since the last reminder.
+    let received: Vec<String> = server
+        .received()
+        .iter()
+        .map(|m| m.header("Message-ID"))
+        .collect();
+    assert_eq!(
+        received,
+        [
+            "<payremind.L1.popular@shop.example>",
+            "<payremind.L1.discount@shop.example>"
+        ]
+    );
+}
+
+#[test]
+fn min_gap_between_two_reminders_to_one_buyer() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = SmtpServer::start(dir.path(), false, false, None);
+    let test = Test::new().config(&smtp_config(&server, "")).orders(
+        GENERIC_HEADER,
+        &[&row("G1", "g1@example.com", "2026-11-22 10:00")],
+    );
+    send(&test, &[]).success();
+    // A new order of the same buyer, ten hours later.
+    std::fs::write(
+        test.path("orders.csv"),
+        format!("{GENERIC_HEADER}\nG2,G1-buyer,Buyer G1,g1@example.com,pending,2026-11-23 10:00,10.00,web,Tea,\n"),
+    )
+    .unwrap();
+    let out = test.exec(&[
+        "run",
+        "--orders",
+        "orders.csv",
+        "--now",
+        "2026-11-23T19:00:00+08:00",
+        "--send",
+        "--format",
+        "json",
+    ]);
+    let d = Decisions::parse(&crate::support::Outcome { status: 0, ..out });
+    assert_eq!(d.outcome("G2"), "skip:buyer_cap");
+}
+
+#[test]
+fn the_outbox_writes_one_file_per_message_once() {
+    let test = Test::new()
+        .config(&format!(
+            "{GENERIC_CONFIG}\n[delivery]\nvia = \"outbox\"\noutbox = \"review\"\n"
+        ))
+        .orders(
+            GENERIC_HEADER,
+            &[
+                &row("O1", "o1@example.com", "2026-11-22 10:00"),
+                &row("O2", "o2@example.com", "2026-11-22 10:00"),
+            ],
+        );
+    send(&test, &[]).success().stderr_has("sent 2");
+    let files: Vec<_> = std::fs::read_dir(test.path("review"))
+        .unwrap()
+        .flatten()
+        .collect();
+    assert_eq!(files.len(), 2);
+    let eml = std::fs::read(test.path("review/payremind.O1.popular@shop.example.eml")).unwrap();
+    let mail = mailparse::parse_mail(&eml).unwrap();
+    assert!(
+        mail.get_body().unwrap().contains("Order O1")
+            || mail.get_body().unwrap().contains("order O1")
+    );
+    send(&test, &[]).success().stderr_has("sent 0");
+}
+
+#[test]
+fn a_password_is_never_sent_unencrypted_unless_allowed() {
+    let test = Test::new()
+        .config(&format!(
+            "{GENERIC_CONFIG}\n[smtp]\nhost = \"127.0.0.1\"\nsecurity = \"none\"\nusername = \"shop\"\n"
+        ))
+        .orders(GENERIC_HEADER, &[]);
+    send(&test, &[])
+        .failure(2)
+        .stderr_has("[smtp].security: is \"none\" but a username is set");
+}

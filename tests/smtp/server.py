@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""A real SMTP server for payremind's tests: aiosmtpd on 127.0.0.1, with fault modes chosen by
+the recipient's local part (the part before @):
+
+  tempfail-N...   451 at RCPT for the first N attempts for that recipient, then accepted
+  reject...       550 at RCPT: the address does not exist
+  drop-N...       for the first N messages to that recipient, the message data is received and
+                  then the connection is cut without a reply
+  slow-MS...      waits MS milliseconds before accepting the message
+
+Accepted messages are written to --maildir as NNNNNN.eml (the message as received) and
+NNNNNN.json (the envelope). When it is listening it prints "READY <port>" on stdout.
+
+  server.py --maildir DIR [--tls-dir DIR] [--implicit-tls] [--auth USER:PASSWORD]
+
+--tls-dir makes a certificate authority and a certificate for 127.0.0.1/localhost with trustme
+and writes the authority to DIR/ca.pem (what payremind's [smtp].ca_file trusts); the server
+then offers STARTTLS (and requires it), or with --implicit-tls speaks TLS from the first byte.
+--auth requires AUTH with these credentials (after TLS when TLS is on).
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import sys
+import threading
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+
+class Handler:
+    def __init__(self, maildir):
+        self.maildir = maildir
+        self.count = 0
+        self.tempfails = {}
+        self.drops = {}
+        self.lock = threading.Lock()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        local = address.split("@")[0].lower()
+        if local.startswith("reject"):
+            return "550 5.1.1 <%s>: Recipient address rejected: User unknown" % address
+        if local.startswith("tempfail-"):
+            limit = int(local.split("-")[1].split(".")[0])
+            with self.lock:
+                seen = self.tempfails.get(address, 0)
+                self.tempfails[address] = seen + 1
+            if seen < limit:
+                return "451 4.3.0 Try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        local = envelope.rcpt_tos[0].split("@")[0].lower() if envelope.rcpt_tos else ""
+        if local.startswith("drop-"):
+            limit = int(local.split("-")[1].split(".")[0])
+            with self.lock:
+                seen = self.drops.get(local, 0)
+                self.drops[local] = seen + 1
+            if seen < limit:
+                server.transport.abort()
+                return "421 dropped"
+        if local.startswith("slow-"):
+            await asyncio.sleep(int(local.split("-")[1].split(".")[0]) / 1000)
+        with self.lock:
+            self.count += 1
+            n = self.count
+        base = os.path.join(self.maildir, "%06d" % n)
+        # The envelope first, the message last and by rename: a visible .eml is complete.
+        with open(base + ".json", "w") as f:
+            json.dump({"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos,
+                       "auth": bool(session.authenticated)}, f)
+        with open(base + ".eml.tmp", "wb") as f:
+            f.write(envelope.original_content or envelope.content)
+        os.rename(base + ".eml.tmp", base + ".eml")
+        return "250 2.0.0 Ok: queued as %06d" % n
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--maildir", required=True)
+    parser.add_argument("--tls-dir")
+    parser.add_argument("--implicit-tls", action="store_true")
+    parser.add_argument("--auth")
+    args = parser.parse_args()
+    os.makedirs(args.maildir, exist_ok=True)
+
+    tls = None
+    if args.tls_dir:
+        import ssl
+        import trustme
+        ca = trustme.CA()
+        cert = ca.issue_cert("127.0.0.1", "localhost")
+        os.makedirs(args.tls_dir, exist_ok=True)
+        ca.cert_pem.write_to_path(os.path.join(args.tls_dir, "ca.pem"))
+        tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        cert.configure_cert(tls)
+
+    kwargs = {}
+    if args.auth:
+        user, password = args.auth.split(":", 1)
+
+        def authenticator(server, session, envelope, mechanism, auth_data):
+            ok = (isinstance(auth_data, LoginPassword)
+                  and auth_data.login.decode() == user and auth_data.password.decode() == password)
+            return AuthResult(success=ok, handled=False)
+
+        kwargs.update(authenticator=authenticator, auth_required=True,
+                      auth_require_tls=tls is not None)
+    if tls is not None and args.implicit_tls:
+        kwargs["ssl_context"] = tls
+    elif tls is not None:
+        kwargs.update(tls_context=tls, require_starttls=True)
+
+    port = free_port()
+    controller = Controller(Handler(args.maildir), hostname="127.0.0.1", port=port,
+                            server_hostname="localhost", ready_timeout=10, **kwargs)
+    controller.start()
+    print("READY %d" % port, flush=True)
+    try:
+        sys.stdin.read()  # until the test closes our stdin or kills us
+    finally:
+        controller.stop()
+
+
+if __name__ == "__main__":
+    main()

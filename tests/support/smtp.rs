@@ -1,0 +1,128 @@
+//! A real SMTP server process for the tests (tests/smtp/server.py, aiosmtpd) on 127.0.0.1,
+//! started per test and killed when dropped. `tests/run` installs aiosmtpd and sets
+//! PAYREMIND_TEST_PYTHON to the Python that has it.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+pub struct SmtpServer {
+    pub port: u16,
+    pub maildir: PathBuf,
+    pub tls_dir: PathBuf,
+    child: Child,
+}
+
+/// A message the server accepted.
+pub struct Received {
+    pub raw: Vec<u8>,
+    pub rcpt_tos: Vec<String>,
+    pub authenticated: bool,
+}
+
+impl Received {
+    pub fn parsed(&self) -> mailparse::ParsedMail<'_> {
+        mailparse::parse_mail(&self.raw).expect("a well-formed message")
+    }
+
+    pub fn header(&self, name: &str) -> String {
+        use mailparse::MailHeaderMap;
+        self.parsed()
+            .headers
+            .get_first_value(name)
+            .unwrap_or_default()
+    }
+
+    /// The text/plain part, decoded.
+    pub fn text(&self) -> String {
+        let mail = self.parsed();
+        let part = if mail.subparts.is_empty() {
+            &mail
+        } else {
+            mail.subparts
+                .iter()
+                .find(|p| p.ctype.mimetype == "text/plain")
+                .expect("a text/plain part")
+        };
+        part.get_body().expect("a decodable body")
+    }
+}
+
+impl SmtpServer {
+    /// Starts the server with extra flags (`--tls-dir` is filled in by `tls`).
+    pub fn start(dir: &Path, tls: bool, implicit_tls: bool, auth: Option<&str>) -> SmtpServer {
+        let python = std::env::var("PAYREMIND_TEST_PYTHON").unwrap_or_else(|_| {
+            panic!("PAYREMIND_TEST_PYTHON is not set: run the test suite with tests/run, which installs the SMTP server")
+        });
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smtp/server.py");
+        let maildir = dir.join("received");
+        let tls_dir = dir.join("tls");
+        let mut cmd = Command::new(python);
+        cmd.arg(script).arg("--maildir").arg(&maildir);
+        if tls {
+            cmd.arg("--tls-dir").arg(&tls_dir);
+        }
+        if implicit_tls {
+            cmd.arg("--implicit-tls");
+        }
+        if let Some(auth) = auth {
+            cmd.arg("--auth").arg(auth);
+        }
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start tests/smtp/server.py");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("read READY");
+        let port = line
+            .trim()
+            .strip_prefix("READY ")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("the SMTP server did not start: {line:?}"));
+        SmtpServer {
+            port,
+            maildir,
+            tls_dir,
+            child,
+        }
+    }
+
+    /// Every message accepted so far, in order.
+    pub fn received(&self) -> Vec<Received> {
+        let mut names: Vec<PathBuf> = std::fs::read_dir(&self.maildir)
+            .map(|d| d.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        names.retain(|p| p.extension().is_some_and(|e| e == "eml"));
+        names.sort();
+        names
+            .into_iter()
+            .map(|eml| {
+                let envelope: serde_json::Value = serde_json::from_slice(
+                    &std::fs::read(eml.with_extension("json")).expect("envelope"),
+                )
+                .expect("envelope JSON");
+                Received {
+                    raw: std::fs::read(&eml).expect("message"),
+                    rcpt_tos: envelope["rcpt_tos"]
+                        .as_array()
+                        .expect("rcpt_tos")
+                        .iter()
+                        .map(|v| v.as_str().unwrap_or_default().to_owned())
+                        .collect(),
+                    authenticated: envelope["auth"].as_bool().unwrap_or(false),
+                }
+            })
+            .collect()
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
