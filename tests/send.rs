@@ -598,3 +598,44 @@ fn a_password_is_never_sent_unencrypted_unless_allowed() {
         .failure(2)
         .stderr_has("[smtp].security: is \"none\" but a username is set");
 }
+
+#[test]
+fn an_html_alternative_and_reply_to_when_the_seller_has_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = SmtpServer::start(dir.path(), false, false, None);
+    let config = smtp_config(&server, "").replace(
+        "currency = \"USD\"",
+        "currency = \"USD\"\nreply_to = \"Help <help@shop.example>\"",
+    ) + "\n[templates]\ndir = \"mine\"\n";
+    let test = Test::new()
+        .config(&config)
+        .file(
+            "mine/popular.html",
+            "<p>Hello {{ buyer.name }}, order {{ order.id }} ({{ order.total }}) is waiting.</p>\n",
+        )
+        .orders(
+            GENERIC_HEADER,
+            &["H1,h1,Tom & Jerry <b>,h1@example.com,pending,2026-11-22 10:00,10.00,web,Tea,"],
+        );
+    send(&test, &[]).success();
+    let received = server.received();
+    assert_eq!(received.len(), 1);
+    let mail = received[0].parsed();
+    assert_eq!(mail.ctype.mimetype, "multipart/alternative");
+    let html = mail
+        .subparts
+        .iter()
+        .find(|p| p.ctype.mimetype == "text/html")
+        .expect("an HTML part")
+        .get_body()
+        .unwrap();
+    assert!(
+        html.contains("Hello Tom &amp; Jerry &lt;b&gt;, order H1 (10.00 USD)"),
+        "{html}"
+    );
+    assert!(
+        received[0].text().contains("Hello Tom & Jerry <b>,"),
+        "the text part is not escaped"
+    );
+    assert_eq!(received[0].header("Reply-To"), "Help <help@shop.example>");
+}
