@@ -5,6 +5,9 @@
 //! cargo run --release --example generate -- 10000 --seed 7 > other.csv
 //! ```
 //!
+//! `--all-due` writes instead N unpaid orders of N different new buyers, each five hours old:
+//! every one gets a reminder (the sending benchmark).
+//!
 //! The generic layout (headers = payremind's field names, so no `[columns]` are needed), times
 //! in the ten days before 2026-11-23 09:00 store time. About a third unpaid, a tenth closed, a
 //! few percent from a reseller channel, buyers with one to several orders (so same-day pairs,
@@ -52,9 +55,11 @@ fn main() -> io::Result<()> {
     let mut args = std::env::args().skip(1);
     let mut orders: u64 = 10_000;
     let mut seed: u64 = 1;
+    let mut all_due = false;
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--seed" => seed = args.next().and_then(|s| s.parse().ok()).unwrap_or(seed),
+            "--all-due" => all_due = true,
             n => orders = n.parse().unwrap_or(orders),
         }
     }
@@ -68,6 +73,16 @@ fn main() -> io::Result<()> {
         out,
         "order_id,buyer_id,buyer_name,email,country,status,created_at,paid_at,total,currency,channel,product"
     )?;
+    if all_due {
+        for n in 0..orders {
+            writeln!(
+                out,
+                "{id},D{n},Buyer {n},buyer{n}@example.com,US,pending,2026-11-23 04:00:00,,19.90,USD,web,\"Jasmine pearls 100 g\"",
+                id = 100_000 + n
+            )?;
+        }
+        return out.flush();
+    }
     for n in 0..orders {
         let buyer = rng.below(buyers);
         let first = FIRST[(buyer % FIRST.len() as u64) as usize];

@@ -120,6 +120,7 @@ fn run_reminders(args: &RunArgs) -> Result<u8, Error> {
         let jobs = deliver::jobs(&entries, &settings, &sender, now)?;
         let results = deliver::send::send(jobs, &settings.delivery, ledger)?;
         summary.interrupted = results.interrupted;
+        summary.stopped = results.stopped;
         for (index, status, reply) in results.outcomes {
             if let Some(entry) = entries.get_mut(index) {
                 entry.status = Some(status);

@@ -190,6 +190,8 @@ pub struct Summary {
     pub not_attempted: u64,
     /// The run was interrupted (SIGINT/SIGTERM).
     pub interrupted: bool,
+    /// Why sending stopped before the end, when it did (the mail server could not be reached).
+    pub stopped: Option<String>,
     /// Seconds the run took.
     pub elapsed_seconds: f64,
     /// Text mode only: the reminders that were not sent, one line each.
@@ -225,6 +227,7 @@ impl Summary {
             bounced: 0,
             not_attempted: 0,
             interrupted: false,
+            stopped: None,
             elapsed_seconds: 0.0,
             problems: Vec::new(),
             examples: BTreeMap::new(),
@@ -265,10 +268,12 @@ impl Summary {
                 }
                 None => {
                     self.not_attempted += 1;
-                    Some(
-                        "not attempted (the run was interrupted); it is sent on the next run"
-                            .into(),
-                    )
+                    let why = if self.stopped.is_some() {
+                        "the mail server could not be reached"
+                    } else {
+                        "the run was interrupted"
+                    };
+                    Some(format!("not attempted ({why}); it is sent on the next run"))
                 }
             };
             if let Some(problem) = problem {
@@ -335,10 +340,10 @@ impl fmt::Display for Summary {
                 self.failed,
                 self.unknown,
                 self.bounced,
-                if self.not_attempted > 0 {
-                    format!(", not attempted {} (interrupted)", self.not_attempted)
-                } else {
-                    String::new()
+                match (self.not_attempted, &self.stopped) {
+                    (0, _) => String::new(),
+                    (n, Some(why)) => format!(", not attempted {n} (stopped: {why})"),
+                    (n, None) => format!(", not attempted {n} (interrupted)"),
                 },
                 counts.join(", "),
                 self.elapsed_seconds

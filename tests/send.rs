@@ -285,28 +285,40 @@ fn a_connection_lost_after_the_data_is_unknown_and_never_resent_on_its_own() {
 }
 
 #[test]
-fn a_server_that_is_not_there_fails_and_the_next_run_sends() {
+fn a_server_that_is_not_there_stops_the_run_and_the_next_run_sends() {
     let dir = tempfile::tempdir().unwrap();
     let port = {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap().port()
     };
     let config = format!(
-        "{GENERIC_CONFIG}\n[smtp]\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"none\"\ntimeout = \"2s\"\nretry_delay = \"10ms\"\n"
+        "{GENERIC_CONFIG}\n[smtp]\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"none\"\ntimeout = \"2s\"\nretry_delay = \"10ms\"\nmax_connections = 1\n"
     );
-    let test = Test::new().config(&config).orders(
-        GENERIC_HEADER,
-        &[&row("N1", "n1@example.com", "2026-11-22 10:00")],
-    );
+    let rows: Vec<String> = (1..=3)
+        .map(|i| {
+            row(
+                &format!("N{i}"),
+                &format!("n{i}@example.com"),
+                "2026-11-22 10:00",
+            )
+        })
+        .collect();
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    let test = Test::new().config(&config).orders(GENERIC_HEADER, &rows);
+    let started = std::time::Instant::now();
     send(&test, &[])
         .failure(1)
-        .stderr_has("failed 1")
-        .stderr_has("cannot connect to 127.0.0.1")
-        .stderr_has("it is tried again on the next run");
+        .stderr_has("sent 0, failed 1, unknown 0, bounced 0, not attempted 2 (stopped: cannot connect to 127.0.0.1")
+        .stderr_has("it is tried again on the next run")
+        .stderr_has("not attempted (the mail server could not be reached); it is sent on the next run");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "it does not wait out every message"
+    );
     let server = SmtpServer::start(dir.path(), false, false, None);
     std::fs::write(test.path("payremind.toml"), smtp_config(&server, "")).unwrap();
-    send(&test, &[]).success().stderr_has("sent 1");
-    assert_eq!(server.received().len(), 1);
+    send(&test, &[]).success().stderr_has("sent 3");
+    assert_eq!(server.received().len(), 3);
 }
 
 /// Message-IDs the server accepted, with how often.

@@ -33,6 +33,8 @@ pub struct Results {
     pub outcomes: Vec<(usize, Status, String)>,
     /// The run was interrupted; the jobs without an outcome were not attempted.
     pub interrupted: bool,
+    /// Why the remaining jobs were not attempted, when the run stopped early.
+    pub stopped: Option<String>,
 }
 
 /// Reads the SMTP password from where `[smtp]` says it is. Only called when sending.
@@ -127,6 +129,7 @@ pub fn send(jobs: Vec<Job>, delivery: &Delivery, ledger: Ledger) -> Result<Resul
     let queue = Arc::new(Mutex::new(jobs.into_iter().collect::<VecDeque<_>>()));
     let ledger = Arc::new(Mutex::new(ledger));
     let stop = Arc::new(AtomicBool::new(false));
+    let down: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
     let pace = Arc::new(Pace::new(match delivery {
         Delivery::Smtp(smtp) => smtp.rate_limit,
         _ => None,
@@ -138,21 +141,20 @@ pub fn send(jobs: Vec<Job>, delivery: &Delivery, ledger: Ledger) -> Result<Resul
             let queue = Arc::clone(&queue);
             let ledger = Arc::clone(&ledger);
             let stop = Arc::clone(&stop);
+            let down = Arc::clone(&down);
             let pace = Arc::clone(&pace);
             let delivery = delivery.clone();
             let password = password.clone();
             let progress = progress.clone();
             handles.push(tokio::spawn(async move {
-                worker(
-                    &queue,
-                    &ledger,
-                    &stop,
-                    &pace,
-                    &delivery,
-                    password,
-                    progress.as_ref(),
-                )
-                .await
+                let shared = Shared {
+                    queue: &queue,
+                    ledger: &ledger,
+                    stop: &stop,
+                    down: &down,
+                    pace: &pace,
+                };
+                worker(&shared, &delivery, password, progress.as_ref()).await
             }));
         }
         let mut results = Results::default();
@@ -165,7 +167,11 @@ pub fn send(jobs: Vec<Job>, delivery: &Delivery, ledger: Ledger) -> Result<Resul
             }
         }
         signals.abort();
-        results.interrupted = stop.load(Ordering::SeqCst);
+        results.stopped = down
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        results.interrupted = stop.load(Ordering::SeqCst) && results.stopped.is_none();
         match failure {
             Some(e) => Err(e),
             None => Ok(results),
@@ -201,15 +207,30 @@ async fn watch_signals(stop: Arc<AtomicBool>) {
 
 type Outcomes = Vec<(usize, Status, String)>;
 
+/// What the workers share.
+struct Shared<'a> {
+    queue: &'a Mutex<VecDeque<Job>>,
+    ledger: &'a Mutex<Ledger>,
+    /// Set by SIGINT/SIGTERM or by an unreachable server: take no new job.
+    stop: &'a AtomicBool,
+    /// Why the server is considered down.
+    down: &'a Mutex<Option<String>>,
+    pace: &'a Pace,
+}
+
 async fn worker(
-    queue: &Mutex<VecDeque<Job>>,
-    ledger: &Mutex<Ledger>,
-    stop: &AtomicBool,
-    pace: &Pace,
+    shared: &Shared<'_>,
     delivery: &Delivery,
     password: Option<Arc<Secret>>,
     progress: Option<&indicatif::ProgressBar>,
 ) -> Result<Outcomes, Error> {
+    let Shared {
+        queue,
+        ledger,
+        stop,
+        down,
+        pace,
+    } = *shared;
     let mut connection = match delivery {
         Delivery::Smtp(smtp) => Some(Connection::new(Arc::new(smtp.clone()), password)),
         _ => None,
@@ -248,6 +269,15 @@ async fn worker(
             Delivered::Failed(r) => (Status::Failed, r),
             Delivered::Bounced(r) => (Status::Bounced, r),
             Delivered::Unknown(r) => (Status::Unknown, r),
+            Delivered::Unreachable(r) => {
+                // The next messages would only wait out the same retries: stop here, the
+                // rest go out on the next run.
+                down.lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .get_or_insert_with(|| r.clone());
+                stop.store(true, Ordering::SeqCst);
+                (Status::Failed, r)
+            }
         };
         {
             let ledger = ledger

@@ -31,6 +31,9 @@ pub enum Delivered {
     Bounced(String),
     /// The message was handed over but the outcome is unknown.
     Unknown(String),
+    /// The server could not be reached or refused the connection, on every try: nothing was
+    /// handed over, and the next messages would fare no better.
+    Unreachable(String),
 }
 
 /// Where a transaction failed.
@@ -186,6 +189,7 @@ impl Connection {
         let attempts = self.settings.attempts;
         let mut delay = self.settings.retry_delay;
         let mut last = String::new();
+        let mut only_connecting = true;
         for attempt in 1..=attempts {
             if attempt > 1 {
                 tokio::time::sleep(delay).await;
@@ -203,9 +207,10 @@ impl Connection {
                         continue;
                     }
                     // A refused login or certificate does not get better by trying again.
-                    Err(Opening::Fatal(reason)) => return Delivered::Failed(reason),
+                    Err(Opening::Fatal(reason)) => return Delivered::Unreachable(reason),
                 }
             }
+            only_connecting = false;
             match self.transfer(mail).await {
                 Ok(reply) => return Delivered::Sent(reply),
                 Err(Failure::Before {
@@ -241,7 +246,12 @@ impl Connection {
                 }
             }
         }
-        Delivered::Failed(format!("{last} (tried {attempts} times)"))
+        let last = format!("{last} (tried {attempts} times)");
+        if only_connecting {
+            Delivered::Unreachable(last)
+        } else {
+            Delivered::Failed(last)
+        }
     }
 
     /// One SMTP transaction.
