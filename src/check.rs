@@ -60,6 +60,13 @@ pub fn check(args: &CheckArgs) -> Result<u8, Error> {
         ingested.rows
     )
     .ok();
+    if ingested.encoding == "gb18030" && settings.encoding.is_none() {
+        writeln!(
+            w,
+            "  (not UTF-8, so read as GB18030, the Chinese Windows encoding; if names below look wrong, set [source].encoding, like \"windows-1252\")"
+        )
+        .ok();
+    }
     if let Some(mapping) = &ingested.mapping {
         let how = if mapping.detected {
             "recognised from the headers"
@@ -93,12 +100,12 @@ pub fn check(args: &CheckArgs) -> Result<u8, Error> {
             .as_ref()
             .and_then(|m| m.status_class(label));
         match class {
-            Some(class) => writeln!(w, "  {label:<30} {count:>7}  {}", serde_plain(class)),
+            Some(class) => writeln!(w, "  {label:<30} {count:>7} rows  {}", serde_plain(class)),
             None => {
                 problems += 1;
                 writeln!(
                     w,
-                    "  {label:<30} {count:>7}  NOT MAPPED: add {label:?} to [statuses] unpaid, paid or closed; these orders are skipped until then"
+                    "  {label:<30} {count:>7} rows  NOT MAPPED: add {label:?} to [statuses] unpaid, paid or closed; these orders are skipped until then"
                 )
             }
         }

@@ -68,6 +68,13 @@ fn starter_for(source: &Source) -> Result<String, Error> {
         ),
         1,
     );
+    if let Some(currency) = currency_of(layout) {
+        config = config.replacen(
+            "currency = \"USD\"",
+            &format!("currency = \"{currency}\""),
+            1,
+        );
+    }
     if let Some(hint) = zone_hint(layout) {
         config = config.replacen(
             "# timezone = \"Asia/Shanghai\"",
@@ -86,7 +93,12 @@ fn starter_for(source: &Source) -> Result<String, Error> {
         .ok();
         for field in Field::ALL {
             match guessed.iter().find(|(f, _)| *f == field) {
-                Some((_, header)) => writeln!(columns, "{} = {header:?}", field.key()),
+                Some((_, header)) => writeln!(
+                    columns,
+                    "{} = {}",
+                    field.key(),
+                    toml::Value::String(header.clone())
+                ),
                 None => writeln!(
                     columns,
                     "# {} = \"<header>\"   # no header looks like it",
@@ -103,6 +115,16 @@ fn starter_for(source: &Source) -> Result<String, Error> {
         1,
     );
     Ok(config)
+}
+
+/// The currency a layout's exports are in when they have no currency column.
+fn currency_of(layout: Layout) -> Option<&'static str> {
+    match layout {
+        // 卖家中心 amounts are yuan; AliExpress back-office amounts are US dollars.
+        Layout::Taobao => Some("CNY"),
+        Layout::AliExpress => Some("USD"),
+        _ => None,
+    }
 }
 
 /// What a seller should know about the time zone of a layout's export.

@@ -23,9 +23,9 @@ fn check_reports_mapping_statuses_bad_rows_and_freshness() {
         .stdout_has("layout: generic (recognised from the headers)")
         .stdout_has("  order_id           <- \"order_id\" (column 1)")
         .stdout_has("  buyer_id           (no \"buyer_id\" column: not used)")
-        .stdout_has("  pending                              3  unpaid")
+        .stdout_has("  pending                              3 rows  unpaid")
         .stdout_has(
-            "  shipped                              1  NOT MAPPED: add \"shipped\" to [statuses]",
+            "  shipped                              1 rows  NOT MAPPED: add \"shipped\" to [statuses]",
         )
         .stdout_has("orders: 2 (1 with several rows); invalid rows: 2")
         .stdout_has("  orders.csv:5:3: \"shipped\": status \"shipped\" is not listed in [statuses]")
@@ -46,7 +46,7 @@ fn check_reads_an_export_without_a_config_and_says_what_is_missing() {
         .stdout_has("config: none found, using built-in defaults (`payremind init --from orders.csv` writes one)")
         .stdout_has("problem: [shop].name is missing")
         .stdout_has("problem: [source].timezone is missing")
-        .stdout_has("  pending                              1  unpaid")
+        .stdout_has("  pending                              1 rows  unpaid")
         .stdout_has("orders: 1 (0 with several rows); invalid rows: 0")
         .stdout_has("problems: 2; fix them before sending");
 }

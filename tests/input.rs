@@ -132,7 +132,7 @@ fn a_binary_file_is_refused_in_one_line() {
         .run();
     outcome
         .failure(2)
-        .stderr_has("orders.csv: is a binary file, not a CSV order export");
+        .stderr_has("orders.csv: is an Excel workbook (.xlsx) or another ZIP file, not a CSV order export; open it in Excel and save it as \"CSV UTF-8\"");
     assert_eq!(outcome.stderr.lines().count(), 1, "{}", outcome.stderr);
 }
 
@@ -192,8 +192,9 @@ fn a_row_wider_than_the_header_is_not_guessed_at() {
 fn a_western_excel_export_in_windows_1252() {
     let text = "order_id,buyer_name,email,status,created_at\nX1,Jürgen Müller,j@example.de,pending,2026-11-22 10:00\n";
     let (bytes, _, _) = encoding_rs::WINDOWS_1252.encode(text);
+    let config = GENERIC_CONFIG.replace("[source]\n", "[source]\nencoding = \"windows-1252\"\n");
     let d = Test::new()
-        .config(GENERIC_CONFIG)
+        .config(&config)
         .file("orders.csv", &bytes)
         .decide();
     assert_eq!(d.get("X1")["buyer_name"], "Jürgen Müller");
@@ -269,4 +270,100 @@ fn a_five_megabyte_field_is_fine() {
         .decide();
     assert_eq!(d.outcome("B1"), "popular");
     assert_eq!(d.outcome("B2"), "popular");
+}
+
+#[test]
+fn trailing_empty_cells_and_a_real_replacement_character_are_fine() {
+    let file = "order_id,email,status,created_at\n\
+                E1,e1@example.com,pending,2026-11-22 10:00,,\n\
+                E2,e2@example.com,pending,2026-11-22 10:00\n";
+    let d = Test::new()
+        .config(GENERIC_CONFIG)
+        .file("orders.csv", file)
+        .decide();
+    assert_eq!(
+        d.outcome("E1"),
+        "popular",
+        "empty extra cells are no extra values"
+    );
+    let with_note = "order_id,email,status,created_at,product\nF1,f1@example.com,pending,2026-11-22 10:00,caf\u{fffd} latte\n";
+    let d = Test::new()
+        .config(GENERIC_CONFIG)
+        .file("orders.csv", with_note)
+        .decide();
+    assert_eq!(
+        d.outcome("F1"),
+        "popular",
+        "a U+FFFD written in a UTF-8 file is just a character"
+    );
+}
+
+#[test]
+fn files_that_are_not_csv_exports_say_what_they_are() {
+    for (bytes, what) in [
+        (
+            &b"<!DOCTYPE html><html><body>Please log in</body></html>"[..],
+            "is an HTML or XML page",
+        ),
+        (b"%PDF-1.7\n%\xE2\xE3\xCF\xD3\n", "is a PDF document"),
+        (b"{\"orders\": []}", "is JSON"),
+        (
+            b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1\x00\x00",
+            "is an old Excel workbook (.xls)",
+        ),
+        (
+            b"just some notes\nwith no separators\n",
+            "has no comma, semicolon or tab in its first line",
+        ),
+    ] {
+        let outcome = Test::new()
+            .config(GENERIC_CONFIG)
+            .file("orders.csv", bytes)
+            .args(&["run", "--orders", "orders.csv", "--now", NOW])
+            .run();
+        outcome
+            .failure(2)
+            .stderr_has(&format!("orders.csv: {what}"));
+        assert_eq!(outcome.stderr.lines().count(), 1, "{}", outcome.stderr);
+    }
+}
+
+#[test]
+fn blank_lines_and_an_excel_sep_line_keep_line_numbers_true() {
+    let file = "sep=;\r\n\r\norder_id;email;status;created_at\r\n\r\nL1;l1@example.com;pending;2026-11-22 10:00\r\n\r\n\r\nL2;l2@example.com;pending;2026-13-22 10:00\r\n";
+    let d = Test::new()
+        .config(GENERIC_CONFIG)
+        .file("orders.csv", file)
+        .decide();
+    assert_eq!(d.get("L1")["line"], 5);
+    assert_eq!(d.outcome("L1"), "popular");
+    assert_eq!(d.get("L2")["line"], 8);
+    assert_eq!(d.get("L2")["reason"], "invalid_row");
+}
+
+#[test]
+fn a_download_cut_in_the_middle_of_a_row_loses_only_that_row() {
+    let file = "order_id,email,status,created_at,total,product\n\
+                C1,c1@example.com,pending,2026-11-22 10:00,10.00,Tea\n\
+                C2,c2@example.com,pend";
+    let d = Test::new()
+        .config(GENERIC_CONFIG)
+        .file("orders.csv", file)
+        .decide();
+    assert_eq!(d.outcome("C1"), "popular");
+    assert_eq!(d.get("C2")["reason"], "invalid_row");
+    assert!(d.get("C2")["error"].as_str().unwrap().contains("cut off"));
+}
+
+#[test]
+fn rows_of_one_order_may_differ_in_case() {
+    let file = "order_id,email,status,created_at,product\n\
+                M1,Mia@Example.com,Pending,2026-11-22 10:00,Tea\n\
+                M1,mia@example.com,pending,2026-11-22 10:00,Cup\n";
+    let d = Test::new()
+        .config(GENERIC_CONFIG)
+        .file("orders.csv", file)
+        .decide();
+    assert_eq!(d.outcome("M1"), "popular");
+    assert_eq!(d.get("M1")["products"].as_array().unwrap().len(), 2);
 }

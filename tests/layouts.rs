@@ -222,21 +222,36 @@ fn check_names_the_layout_encoding_and_delimiter() {
 
 #[test]
 fn a_seller_override_changes_just_one_entry_of_a_preset() {
+    // The reseller is known here by its tag instead of its app id.
     let config = format!(
-        "{}\n[columns]\nbuyer_name = \"Shipping Name\"\n\n[statuses]\npaid = [\"paid\", \"authorized\", \"pending\"]\n",
-        config("America/Los_Angeles", "USD", "")
+        "{}\n[columns]\nchannel = \"Tags\"\n\n[statuses]\npaid = [\"paid\", \"authorized\", \"pending\"]\n",
+        config("America/Los_Angeles", "USD", "\"max-retail\"")
     );
     let d = decide("shopify_orders_export.csv", &config);
     assert_eq!(
-        d.outcome("#1012"),
+        d.outcome("#1004"),
         "skip:paid",
         "pending now counts as paid"
     );
-    assert_eq!(d.get("#1012")["buyer_name"], "Mia Chen");
     assert_eq!(
         d.outcome("#1010"),
         "skip:closed",
         "the other classes keep the preset's words"
+    );
+    let config = format!(
+        "{}\n[columns]\nchannel = \"Tags\"\n",
+        self::config("America/Los_Angeles", "USD", "\"max-retail\"")
+    );
+    let d = decide("shopify_orders_export.csv", &config);
+    assert_eq!(
+        d.outcome("#1004"),
+        "skip:distribution_channel",
+        "channel read from Tags"
+    );
+    assert_eq!(
+        d.get("#1012")["buyer_name"],
+        "Mia Chen",
+        "the other columns keep the preset's"
     );
 }
 
@@ -315,4 +330,43 @@ fn init_from_a_generic_export_guesses_the_columns() {
     ] {
         assert!(written.contains(line), "{line} missing:\n{written}");
     }
+}
+
+#[test]
+fn init_from_taobao_sets_the_yuan_and_odd_headers_stay_valid_toml() {
+    let test = Test::new().fixture("taobao_ExportOrderList202611230900.csv");
+    test.exec(&["init", "--from", "taobao_ExportOrderList202611230900.csv"])
+        .success();
+    let written = std::fs::read_to_string(test.path("payremind.toml")).unwrap();
+    assert!(written.contains("currency = \"CNY\""), "{written}");
+    assert!(written.contains("Beijing time"), "{written}");
+
+    let test = Test::new().file(
+        "orders.csv",
+        "Order\u{200b} ID,Status \"x\",Order date\\time,E-mail\nA1,pending,2026-11-22 10:00,a@example.com\n",
+    );
+    test.exec(&["init", "--from", "orders.csv"]).success();
+    let written = std::fs::read_to_string(test.path("payremind.toml")).unwrap();
+    let edited = written
+        .replacen("# name = \"My Shop\"", "name = \"S\"", 1)
+        .replacen(
+            "# timezone = \"Asia/Shanghai\"",
+            "timezone = \"Asia/Shanghai\"",
+            1,
+        );
+    std::fs::write(test.path("payremind.toml"), edited).unwrap();
+    test.exec(&["check", "--orders", "orders.csv", "--now", NOW])
+        .stdout_has("<- \"Status \\\"x\\\"\"");
+}
+
+#[test]
+fn aliexpress_newer_layout_takes_the_contact_email() {
+    let file = "\u{feff}订单号,订单状态,买家名称,联系邮件,下单时间,订单金额\r\n8123,等待买家付款,Ana,ana@example.br,2026-11-22 10:00:00,$ 9.90\r\n";
+    let test = Test::new()
+        .config(&config("America/Los_Angeles", "USD", ""))
+        .file("ali.csv", file);
+    let d = Decisions::parse(&test.exec(&[
+        "run", "--orders", "ali.csv", "--format", "json", "--now", NOW,
+    ]));
+    assert_eq!(d.get("8123")["to"], "ana@example.br");
 }

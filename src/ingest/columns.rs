@@ -69,26 +69,29 @@ impl Columns {
             })
         };
         let mut index = Vec::new();
-        for (field, wanted, explicit) in &mapping.columns {
-            let found: Vec<Option<usize>> = wanted.iter().map(|w| position(w)).collect();
-            if let Some(missing) = wanted.iter().zip(&found).find(|(_, f)| f.is_none()) {
+        for (field, candidates, explicit) in &mapping.columns {
+            let found = candidates.iter().find_map(|wanted| {
+                wanted
+                    .iter()
+                    .map(|w| position(w))
+                    .collect::<Option<Vec<usize>>>()
+            });
+            let Some(columns) = found else {
                 if field.required() || *explicit {
-                    return Err(missing_column(
-                        path,
-                        *field,
-                        missing.0,
-                        &normalized,
-                        mapping,
-                    ));
+                    let first = &candidates[0];
+                    let missing = first
+                        .iter()
+                        .find(|w| position(w).is_none())
+                        .unwrap_or(&first[0]);
+                    return Err(missing_column(path, *field, missing, &normalized, mapping));
                 }
                 continue;
-            }
-            let columns: Vec<usize> = found.into_iter().flatten().collect();
+            };
             for &c in &columns {
                 if let Some(twin) = normalized
                     .iter()
                     .skip(c + 1)
-                    .position(|h| *h == normalized[c])
+                    .position(|h| h.eq_ignore_ascii_case(&normalized[c]))
                 {
                     warnings.push(format!(
                         "header {:?} appears in columns {} and {}; {field} is read from column {}",
@@ -174,10 +177,22 @@ fn missing_column(
     } else {
         format!("layout {}, from [source].format", mapping.layout)
     };
-    let found = if found.is_empty() {
-        "none".to_owned()
-    } else {
-        found.join(", ")
+    // A file that is not what it seems can have a huge first "header": keep the line short.
+    let shown: Vec<String> = found
+        .iter()
+        .take(40)
+        .map(|h| {
+            if h.chars().count() > 60 {
+                format!("{}…", h.chars().take(60).collect::<String>())
+            } else {
+                h.clone()
+            }
+        })
+        .collect();
+    let found = match found.len() {
+        0 => "none".to_owned(),
+        n if n > 40 => format!("{} and {} more", shown.join(", "), n - 40),
+        _ => shown.join(", "),
     };
     Error::MissingColumn {
         path: path.to_owned(),

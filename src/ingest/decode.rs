@@ -4,7 +4,7 @@
 
 use std::io::{self, Cursor, Read};
 
-use encoding_rs::{Encoding, GB18030, GBK, UTF_8};
+use encoding_rs::{Encoding, GB18030, UTF_8};
 use encoding_rs_io::DecodeReaderBytesBuilder;
 
 /// How much of the file the sniffer looks at.
@@ -18,8 +18,9 @@ pub struct Decoded {
     pub encoding: &'static str,
     /// The sniffed block was empty: the file has no bytes at all.
     pub empty: bool,
-    /// The sniffed block looks like a binary file (NUL bytes without a UTF-16 BOM).
-    pub binary: bool,
+    /// What the file is instead of a CSV export, and what to do, when that is plain from its
+    /// first bytes.
+    pub not_csv: Option<(&'static str, &'static str)>,
 }
 
 /// Decodes `input` to UTF-8: from `named` when the seller set `[source].encoding`, else from
@@ -32,37 +33,78 @@ pub fn decode(mut input: Box<dyn Read>, named: Option<&'static Encoding>) -> io:
     input.by_ref().take(SNIFF_BYTES).read_to_end(&mut head)?;
     let bom = Encoding::for_bom(&head).map(|(encoding, _)| encoding);
     let encoding = bom.or(named).unwrap_or_else(|| sniff(&head));
-    let binary = bom.is_none() && head.contains(&0);
+    let utf16 = encoding == encoding_rs::UTF_16LE || encoding == encoding_rs::UTF_16BE;
+    let not_csv = if utf16 { None } else { what_else(&head) };
     let empty = head.is_empty();
-    let reader = DecodeReaderBytesBuilder::new()
-        .encoding(Some(encoding))
-        .bom_override(true)
-        .strip_bom(true)
-        .utf8_passthru(true)
-        .build(Cursor::new(head).chain(input));
+    let reader: Box<dyn Read> = if encoding == UTF_8 {
+        // UTF-8 goes through untouched (no copy): invalid bytes then reach the CSV reader,
+        // which reports their row, instead of becoming U+FFFD in a buyer's name.
+        let bom = if head.starts_with(b"\xEF\xBB\xBF") {
+            3
+        } else {
+            0
+        };
+        head.drain(..bom);
+        Box::new(Cursor::new(head).chain(input))
+    } else {
+        Box::new(
+            DecodeReaderBytesBuilder::new()
+                .encoding(Some(encoding))
+                .bom_override(true)
+                .strip_bom(true)
+                .build(Cursor::new(head).chain(input)),
+        )
+    };
     Ok(Decoded {
-        reader: Box::new(reader),
+        reader,
         encoding: encoding.name(),
         empty,
-        binary,
+        not_csv,
     })
 }
 
-/// Without a BOM: valid UTF-8 (a sequence cut by the block end is fine) is UTF-8. Anything
-/// else is a legacy "ANSI" export, guessed by chardetng: GBK (read as GB18030, its superset,
-/// so rare names in four-byte sequences decode too) from Chinese Windows, windows-1252 from a
-/// Western Excel, and so on.
+/// What a file that is plainly not a CSV export is, from its first bytes: the usual wrong
+/// downloads (the Excel workbook instead of its CSV, a PDF, a saved login page) and any file
+/// with NUL bytes.
+fn what_else(head: &[u8]) -> Option<(&'static str, &'static str)> {
+    let text = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    let start = text
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(text.len());
+    let text = &text[start..];
+    let download = "download the orders as CSV and point --orders at that file";
+    let excel = "open it in Excel and save it as \"CSV UTF-8\", or download the CSV export";
+    if text.starts_with(b"PK\x03\x04") {
+        Some(("an Excel workbook (.xlsx) or another ZIP file", excel))
+    } else if text.starts_with(b"\xD0\xCF\x11\xE0") {
+        Some(("an old Excel workbook (.xls)", excel))
+    } else if text.starts_with(b"%PDF") {
+        Some(("a PDF document", download))
+    } else if text.starts_with(b"<") {
+        Some((
+            "an HTML or XML page (a login or error page saved instead of the export?)",
+            download,
+        ))
+    } else if text.starts_with(b"{") || text.starts_with(b"[") {
+        Some(("JSON", download))
+    } else if head.contains(&0) {
+        Some(("a binary file", download))
+    } else {
+        None
+    }
+}
+
+/// Without a BOM: valid UTF-8 (a sequence cut by the block end is fine) is UTF-8; anything
+/// else is GB18030, the superset of GBK that Chinese Windows writes as "ANSI" (names that need
+/// its four-byte form included). A guess from the bytes would be wrong too often on short
+/// exports (a detector took one-row GBK files for Cyrillic or Korean); a Western export in
+/// windows-1252 names its encoding in `[source].encoding`, and `check` says what was used.
 fn sniff(head: &[u8]) -> &'static Encoding {
     match std::str::from_utf8(head) {
-        Ok(_) => return UTF_8,
-        Err(e) if e.error_len().is_none() => return UTF_8,
-        Err(_) => {}
-    }
-    let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
-    detector.feed(head, true);
-    match detector.guess(None, chardetng::Utf8Detection::Allow) {
-        e if e == GBK => GB18030,
-        e => e,
+        Ok(_) => UTF_8,
+        Err(e) if e.error_len().is_none() => UTF_8,
+        Err(_) => GB18030,
     }
 }
 
@@ -102,22 +144,27 @@ mod tests {
     }
 
     #[test]
-    fn western_excel_csv_is_windows_1252() {
-        let (bytes, _, _) =
-            encoding_rs::WINDOWS_1252.encode("name,city\nJürgen Müller,Köln\nRenée,Besançon\n");
-        assert_eq!(text(&bytes).1, "windows-1252");
-        assert!(text(&bytes).0.contains("Jürgen Müller"));
+    fn short_gbk_files_are_gb18030_too() {
+        for name in ["王芳", "李娜", "陈杰", "张伟", "林莉", "刘洋", "赵敏"] {
+            let sample = format!("order_id,buyer_name\n1,{name}\n");
+            let (bytes, _, _) = GB18030.encode(&sample);
+            assert_eq!(text(&bytes), (sample.clone(), "gb18030"));
+        }
     }
 
     #[test]
     fn a_named_encoding_is_used_unless_a_bom_says_otherwise() {
         let (bytes, _, _) = GB18030.encode("订单,b\n");
-        let mut decoded = decode(Box::new(Cursor::new(bytes.to_vec())), Some(GBK)).unwrap();
+        let mut decoded = decode(
+            Box::new(Cursor::new(bytes.to_vec())),
+            Some(encoding_rs::GBK),
+        )
+        .unwrap();
         let mut out = String::new();
         decoded.reader.read_to_string(&mut out).unwrap();
         assert_eq!((out.as_str(), decoded.encoding), ("订单,b\n", "GBK"));
         let bom = b"\xEF\xBB\xBFa,b\n".to_vec();
-        let decoded = decode(Box::new(Cursor::new(bom)), Some(GBK)).unwrap();
+        let decoded = decode(Box::new(Cursor::new(bom)), Some(encoding_rs::GBK)).unwrap();
         assert_eq!(decoded.encoding, "UTF-8");
     }
 }

@@ -41,12 +41,20 @@ impl Grouper {
         let mut hard = Vec::new();
         let mut soft = Vec::new();
         merge(&mut first.buyer_id, row.buyer_id, Field::BuyerId, &mut hard);
-        merge(&mut first.email, row.email, Field::Email, &mut hard);
-        merge(
+        // Addresses and status words match without case everywhere else, so here too.
+        merge_by(
+            &mut first.email,
+            row.email,
+            Field::Email,
+            &mut hard,
+            caseless,
+        );
+        merge_by(
             &mut first.status_label,
             row.status_label,
             Field::Status,
             &mut hard,
+            caseless,
         );
         if first.status.is_none() {
             first.status = row.status;
@@ -172,6 +180,11 @@ impl Grouper {
     }
 }
 
+#[allow(clippy::ptr_arg)] // `merge_by` compares the field's own type.
+fn caseless(a: &String, b: &String) -> bool {
+    a.trim().to_lowercase() == b.trim().to_lowercase()
+}
+
 /// Fills an empty order field from a later row; notes the field and both values when both rows
 /// have one and they differ.
 fn merge<T: PartialEq + Display>(
@@ -180,9 +193,22 @@ fn merge<T: PartialEq + Display>(
     field: Field,
     conflicts: &mut Vec<(Field, String, String)>,
 ) {
+    merge_by(first, later, field, conflicts, |a, b| a == b);
+}
+
+/// [`merge`] with its own idea of "the same value".
+fn merge_by<T: Display>(
+    first: &mut Option<T>,
+    later: Option<T>,
+    field: Field,
+    conflicts: &mut Vec<(Field, String, String)>,
+    same: fn(&T, &T) -> bool,
+) {
     match (first.as_ref(), later) {
         (None, later) => *first = later,
-        (Some(a), Some(b)) if *a != b => conflicts.push((field, a.to_string(), b.to_string())),
+        (Some(a), Some(b)) if !same(a, &b) => {
+            conflicts.push((field, a.to_string(), b.to_string()));
+        }
         _ => {}
     }
 }

@@ -162,10 +162,10 @@ pub fn open(source: &Source, settings: &Settings) -> Result<Opened, Error> {
         source: e,
     };
     let decoded = decode::decode(source.open()?, settings.encoding).map_err(io_error)?;
-    if decoded.binary {
+    if let Some((what, todo)) = decoded.not_csv {
         return Err(Error::Export {
             path,
-            message: "is a binary file, not a CSV order export; export the orders as CSV and point --orders at that file".into(),
+            message: format!("is {what}, not a CSV order export; {todo}"),
         });
     }
     let mut text = decoded.reader;
@@ -178,10 +178,16 @@ pub fn open(source: &Source, settings: &Settings) -> Result<Opened, Error> {
         }
         head.extend_from_slice(&chunk[..n]);
     }
-    let delimiter = settings
-        .delimiter
-        .unwrap_or_else(|| watch::guess_delimiter(&head));
-    let watch = Watch::new(delimiter);
+    // Excel may write `sep=;` as the first line: it names the delimiter and is no header.
+    let mut first_line = 1;
+    let mut named = settings.delimiter;
+    if let Some((delimiter, len)) = watch::excel_sep_line(&head) {
+        head.drain(..len);
+        first_line = 2;
+        named = named.or(Some(delimiter));
+    }
+    let delimiter = named.unwrap_or_else(|| watch::guess_delimiter(&head));
+    let watch = Watch::new(delimiter, first_line);
     let text: Box<dyn Read> = Box::new(Cursor::new(head).chain(text));
     let mut csv = csv::ReaderBuilder::new()
         .flexible(true)
@@ -195,6 +201,8 @@ pub fn open(source: &Source, settings: &Settings) -> Result<Opened, Error> {
         .iter()
         .map(str::to_owned)
         .collect();
+    // The header row's own line.
+    watch.borrow_mut().next_record_line();
     Ok(Opened {
         path,
         csv,
@@ -236,18 +244,30 @@ pub fn read(source: &Source, settings: &Settings) -> Result<Ingested, Error> {
             .push(format!("{}: the file is empty: no orders", path.display()));
         return Ok(ingested);
     }
+    if headers.len() == 1 {
+        return Err(Error::Export {
+            path,
+            message: "has no comma, semicolon or tab in its first line, so it is not a CSV order export (if it uses another separator, set [source].delimiter)".into(),
+        });
+    }
     let normalized: Vec<String> = headers.iter().map(|h| normalize_header(h)).collect();
     let mapping = Mapping::for_headers(settings, &normalized);
     let columns = Columns::find(&path, &headers, &mapping, &mut ingested.warnings)?;
     ingested.mapped = mapping
         .columns
         .iter()
-        .map(|(field, wanted, _)| {
-            (
+        .map(|(field, candidates, _)| match columns.header(*field) {
+            // The header as the file writes it.
+            Some((column, header)) => (*field, header.to_owned(), Some(column)),
+            None => (
                 *field,
-                wanted.join(" + "),
-                columns.header(*field).map(|(c, _)| c),
-            )
+                candidates
+                    .iter()
+                    .map(|c| c.join(" + "))
+                    .collect::<Vec<_>>()
+                    .join(" or "),
+                None,
+            ),
         })
         .collect();
 
@@ -261,7 +281,13 @@ pub fn read(source: &Source, settings: &Settings) -> Result<Ingested, Error> {
         let read = csv.read_record(&mut current);
         let at_end = matches!(read, Ok(false));
         if let Some(line) = previous_line.take() {
-            if at_end && watch.borrow().inside_quotes() {
+            let cut = at_end && {
+                let watch = watch.borrow();
+                // Cut inside a quoted field, or mid-row with the rest of its cells missing.
+                watch.inside_quotes()
+                    || (!watch.ends_with_newline() && previous.len() < columns.width)
+            };
+            if cut {
                 let order_id = columns.order_id(&previous);
                 grouper.poison(&order_id);
                 ingested.invalid.push(InvalidRow {
@@ -270,7 +296,7 @@ pub fn read(source: &Source, settings: &Settings) -> Result<Ingested, Error> {
                     buyer: row::buyer_of(&previous, &columns),
                     order_id,
                     value: String::new(),
-                    error: "the file ends inside a quoted field, so this row was cut off (an interrupted download?); download the export again".into(),
+                    error: "the file ends in the middle of this row, so it was cut off (an interrupted download?); download the export again".into(),
                 });
             } else {
                 take_row(
@@ -291,7 +317,7 @@ pub fn read(source: &Source, settings: &Settings) -> Result<Ingested, Error> {
                 return Err(csv_error(&path, &e));
             }
             Err(e) => {
-                let offset = e.position().map_or(0, csv::Position::byte);
+                let line = watch.borrow_mut().next_record_line();
                 let error = if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) {
                     format!(
                         "has bytes that are not valid {}; set [source].encoding to the export's encoding (like \"gb18030\" or \"windows-1252\")",
@@ -302,7 +328,7 @@ pub fn read(source: &Source, settings: &Settings) -> Result<Ingested, Error> {
                 };
                 ingested.rows += 1;
                 ingested.invalid.push(InvalidRow {
-                    line: watch.borrow_mut().line_at(offset),
+                    line,
                     column: None,
                     order_id: String::new(),
                     buyer: String::new(),
@@ -312,8 +338,7 @@ pub fn read(source: &Source, settings: &Settings) -> Result<Ingested, Error> {
                 continue;
             }
         }
-        let offset = current.position().map_or(0, csv::Position::byte);
-        let line = watch.borrow_mut().line_at(offset);
+        let line = watch.borrow_mut().next_record_line();
         ingested.rows += 1;
         if current.iter().all(|cell| cell.trim().is_empty()) {
             continue;
@@ -343,7 +368,11 @@ fn take_row(
             .entry(label.trim().to_owned())
             .or_default() += 1;
     }
-    let result = if record.len() > columns.width {
+    let result = if record
+        .iter()
+        .skip(columns.width)
+        .any(|cell| !cell.trim().is_empty())
+    {
         Err(Box::new(InvalidRow {
             line,
             column: Some(columns.width + 1),
@@ -356,7 +385,9 @@ fn take_row(
                 columns.width
             ),
         }))
-    } else if record.as_slice().contains('\u{fffd}') {
+    } else if ingested.encoding != "UTF-8" && record.as_slice().contains('\u{fffd}') {
+        // The decoder's mark for bytes the encoding has no character for (a UTF-8 file keeps
+        // a real U+FFFD: invalid UTF-8 is caught by the CSV reader instead).
         Err(Box::new(InvalidRow {
             line,
             column: None,

@@ -96,21 +96,42 @@ pub fn parse_time(text: &str, zone: Tz) -> Result<StoreTime, String> {
 /// # Errors
 /// Anything that is not one number once symbols and separators are removed.
 pub fn parse_money(text: &str) -> Result<Decimal, String> {
-    let is_decoration = |c: char| {
-        c.is_whitespace()
-            || c.is_ascii_alphabetic()
-            || matches!(c, '元' | '¥' | '￥' | '$' | '€' | '£')
-    };
-    // Symbols and ISO codes around the number; spaces and apostrophes inside it group thousands.
-    let stripped: String = text
-        .trim_matches(is_decoration)
+    if is_excel_mangled_number(text.trim()) {
+        return Err("was turned into a number like 1.2E+3 by Excel; download the export again and do not open and save it in Excel".into());
+    }
+    // Symbols and an ISO code around the number; spaces and apostrophes inside it group
+    // thousands. Nothing else may be left: "abc12" is not 12.
+    let stripped: String = strip_currency(text)
         .trim_start_matches('+')
         .chars()
         .filter(|c| !c.is_whitespace() && *c != '\'')
         .collect();
+    let bad = || "is not an amount; expected a number like 128.00 or 49,90".to_owned();
+    if stripped.is_empty()
+        || !stripped
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | ',' | '-'))
+    {
+        return Err(bad());
+    }
     let normalized = normalize_separators(&stripped);
-    Decimal::from_str(&normalized)
-        .map_err(|_| "is not an amount; expected a number like 128.00 or 49,90".to_owned())
+    Decimal::from_str(&normalized).map_err(|_| bad())
+}
+
+/// The text without the currency symbols and a three-letter ISO code around the number.
+fn strip_currency(text: &str) -> &str {
+    let decoration =
+        |c: char| c.is_whitespace() || matches!(c, '元' | '¥' | '￥' | '$' | '€' | '£');
+    let mut rest = text.trim_matches(decoration);
+    let code = |t: &str| t.len() == 3 && t.chars().all(|c| c.is_ascii_uppercase());
+    if rest.is_char_boundary(3) && rest.len() > 3 && code(&rest[..3]) {
+        rest = &rest[3..];
+    }
+    let cut = rest.len().saturating_sub(3);
+    if rest.is_char_boundary(cut) && rest.len() > 3 && code(&rest[cut..]) {
+        rest = &rest[..cut];
+    }
+    rest.trim_matches(decoration)
 }
 
 /// Decides which of `.` and `,` is the decimal separator and removes the thousands one.
@@ -203,8 +224,13 @@ mod tests {
         assert_eq!(m("1.280,50 €").unwrap(), "1280.50");
         assert_eq!(m("1,280").unwrap(), "1280");
         assert_eq!(m("USD 19.99").unwrap(), "19.99");
+        assert_eq!(m("19.99 EUR").unwrap(), "19.99");
         assert!(m("free").is_err());
         assert!(m("12.3.4,5,6").is_err());
+        assert!(m("abc12").is_err());
+        assert!(m("12abc").is_err());
+        assert!(m("1e5").is_err());
+        assert!(m("6.94178E+12").unwrap_err().contains("Excel"));
     }
 
     #[test]

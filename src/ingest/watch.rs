@@ -25,35 +25,36 @@ enum Quote {
 pub struct Watch {
     delimiter: u8,
     quote: Quote,
-    offset: u64,
-    /// Offsets of line breaks not yet passed by a record start.
-    newlines: VecDeque<u64>,
-    /// Line breaks before the last record start asked about.
-    passed: u64,
+    /// The line the next byte is on (1-based).
+    line: u64,
+    /// The next byte that is not a line break starts a record (csv skips blank lines).
+    at_record_start: bool,
+    /// The lines records started on, not yet asked for.
+    starts: VecDeque<u64>,
+    /// The last byte seen.
+    last: Option<u8>,
 }
 
 impl Watch {
-    /// A watch for text split by `delimiter`, to be shared with [`Watched`].
+    /// A watch for text split by `delimiter` whose first byte is on line `first_line`, to be
+    /// shared with [`Watched`].
     #[must_use]
-    pub fn new(delimiter: u8) -> Rc<RefCell<Watch>> {
+    pub fn new(delimiter: u8, first_line: u64) -> Rc<RefCell<Watch>> {
         Rc::new(RefCell::new(Watch {
             delimiter,
             quote: Quote::FieldStart,
-            offset: 0,
-            newlines: VecDeque::new(),
-            passed: 0,
+            line: first_line,
+            at_record_start: true,
+            starts: VecDeque::new(),
+            last: None,
         }))
     }
 
-    /// The 1-based line of the record that starts at byte `offset`. Offsets must be asked in
-    /// increasing order (records are read in order).
-    pub fn line_at(&mut self, offset: u64) -> u64 {
-        // `<=`: after a CRLF, csv puts the next record's start on the LF (csv issue #395).
-        while self.newlines.front().is_some_and(|&nl| nl <= offset) {
-            self.newlines.pop_front();
-            self.passed += 1;
-        }
-        self.passed + 1
+    /// The line of the next record csv hands out (header included), in order. Record starts
+    /// are found here rather than from csv's positions, which are off after a CRLF or a blank
+    /// line.
+    pub fn next_record_line(&mut self) -> u64 {
+        self.starts.pop_front().unwrap_or(self.line)
     }
 
     /// Whether everything read so far ends inside a quoted field.
@@ -62,8 +63,19 @@ impl Watch {
         self.quote == Quote::Quoted
     }
 
+    /// Whether the text read so far ends with a line break (a complete last record).
+    #[must_use]
+    pub fn ends_with_newline(&self) -> bool {
+        matches!(self.last, Some(b'\n' | b'\r'))
+    }
+
     fn see(&mut self, bytes: &[u8]) {
         for &b in bytes {
+            if self.at_record_start && b != b'\n' && b != b'\r' {
+                self.starts.push_back(self.line);
+                self.at_record_start = false;
+            }
+            let ends_record = self.quote != Quote::Quoted && matches!(b, b'\n' | b'\r');
             self.quote = match (self.quote, b) {
                 (Quote::FieldStart, b'"') | (Quote::AfterClosing, b'"') => Quote::Quoted,
                 (Quote::Quoted, b'"') => Quote::AfterClosing,
@@ -72,10 +84,15 @@ impl Watch {
                 (_, d) if d == self.delimiter => Quote::FieldStart,
                 _ => Quote::Unquoted,
             };
-            if b == b'\n' {
-                self.newlines.push_back(self.offset);
+            if ends_record {
+                self.at_record_start = true;
             }
-            self.offset += 1;
+            if b == b'\n' {
+                self.line += 1;
+            }
+        }
+        if let Some(&b) = bytes.last() {
+            self.last = Some(b);
         }
     }
 }
@@ -101,13 +118,31 @@ impl<R: Read> Read for Watched<R> {
     }
 }
 
+/// Excel's `sep=;` first line, which names the delimiter (and is no header): the delimiter and
+/// the length of the line with its line break.
+#[must_use]
+pub fn excel_sep_line(head: &[u8]) -> Option<(u8, usize)> {
+    let rest = head.strip_prefix(b"sep=")?;
+    let (&delimiter, after) = rest.split_first()?;
+    let eol = match after {
+        [b'\r', b'\n', ..] => 2,
+        [b'\n' | b'\r', ..] => 1,
+        _ => return None,
+    };
+    Some((delimiter, 4 + 1 + eol))
+}
+
 /// The delimiter of a file whose text starts with `head`: the most frequent of comma,
 /// semicolon and tab outside quotes on the header line; comma when none appears.
 #[must_use]
 pub fn guess_delimiter(head: &[u8]) -> u8 {
     let mut counts = [(b',', 0usize), (b';', 0), (b'\t', 0)];
     let mut quoted = false;
-    for &b in head {
+    let start = head
+        .iter()
+        .position(|b| !matches!(b, b'\n' | b'\r'))
+        .unwrap_or(0);
+    for &b in &head[start..] {
         match b {
             b'"' => quoted = !quoted,
             b'\n' if !quoted => break,
@@ -131,7 +166,7 @@ mod tests {
     use super::*;
 
     fn watch(text: &str) -> Rc<RefCell<Watch>> {
-        let w = Watch::new(b',');
+        let w = Watch::new(b',', 1);
         let mut out = String::new();
         Watched::new(text.as_bytes(), Rc::clone(&w))
             .read_to_string(&mut out)
@@ -152,13 +187,19 @@ mod tests {
     }
 
     #[test]
-    fn lines_are_counted_at_record_starts() {
-        let w = watch("h\r\nr1\r\n\"two\nlines\"\r\nr3\r\n");
+    fn records_start_on_their_real_lines() {
+        let w = watch("h\r\n\r\nr1\r\n\"two\nlines\"\r\n\nr3\r\n,,\n");
         let mut w = w.borrow_mut();
-        assert_eq!(w.line_at(0), 1);
-        assert_eq!(w.line_at(3), 2);
-        assert_eq!(w.line_at(7), 3);
-        assert_eq!(w.line_at(21), 5);
+        let lines: Vec<u64> = (0..5).map(|_| w.next_record_line()).collect();
+        assert_eq!(lines, [1, 3, 4, 7, 8]);
+        assert!(w.ends_with_newline());
+    }
+
+    #[test]
+    fn excel_names_the_delimiter_on_a_first_line() {
+        assert_eq!(excel_sep_line(b"sep=;\r\na;b\r\n"), Some((b';', 7)));
+        assert_eq!(excel_sep_line(b"sep=,\na,b\n"), Some((b',', 6)));
+        assert_eq!(excel_sep_line(b"order_id,sep\n"), None);
     }
 
     #[test]
@@ -173,5 +214,10 @@ mod tests {
             b'\t'
         );
         assert_eq!(guess_delimiter(b"order_id\n"), b',');
+        assert_eq!(
+            guess_delimiter(b"\r\n\na;b;c\n"),
+            b';',
+            "leading blank lines are skipped"
+        );
     }
 }

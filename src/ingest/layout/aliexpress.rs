@@ -15,6 +15,8 @@ pub static PRESET: Preset = Preset {
         (Field::Status, &["订单状态"]),
         (Field::BuyerName, &["买家名称"]),
         (Field::Email, &["买家邮箱"]),
+        // The newer layout's contact e-mail.
+        (Field::Email, &["联系邮件"]),
         (Field::CreatedAt, &["下单时间"]),
         (Field::PaidAt, &["付款时间"]),
         (Field::Total, &["订单金额"]),

@@ -105,7 +105,8 @@ pub struct Preset {
     pub description: &'static str,
     /// Headers that together identify the layout.
     pub signature: &'static [&'static str],
-    /// Field -> header(s); several headers are joined with a space (first + last name).
+    /// Field -> header(s); several headers are joined with a space (first + last name). A
+    /// field listed twice has alternatives: the first whose headers the file has is used.
     pub columns: &'static [(Field, &'static [&'static str])],
     /// Labels of unpaid orders.
     pub unpaid: &'static [&'static str],
@@ -122,8 +123,9 @@ pub struct Mapping {
     pub layout: Layout,
     /// Whether the layout was recognised from the headers (false: named in the config).
     pub detected: bool,
-    /// Field -> headers, and whether the seller set it (a missing explicit column is an error).
-    pub columns: Vec<(Field, Vec<String>, bool)>,
+    /// Field -> the header lists to look for, first found wins (each list joined with a
+    /// space), and whether the seller set it (a missing explicit column is an error).
+    pub columns: Vec<(Field, Vec<Vec<String>>, bool)>,
     /// Status label (normalized) -> class.
     statuses: HashMap<String, StatusClass>,
 }
@@ -147,16 +149,15 @@ impl Mapping {
             .iter()
             .filter_map(|&field| {
                 if let Some(headers) = settings.columns.get(&field) {
-                    return Some((field, headers.clone(), true));
+                    return Some((field, vec![headers.clone()], true));
                 }
-                preset
+                let candidates: Vec<Vec<String>> = preset
                     .columns
                     .iter()
-                    .find(|(f, _)| *f == field)
-                    .map(|(_, headers)| {
-                        let headers = headers.iter().map(|h| (*h).to_owned()).collect();
-                        (field, headers, false)
-                    })
+                    .filter(|(f, _)| *f == field)
+                    .map(|(_, headers)| headers.iter().map(|h| (*h).to_owned()).collect())
+                    .collect();
+                (!candidates.is_empty()).then_some((field, candidates, false))
             })
             .collect();
 
