@@ -2,6 +2,11 @@
 //! and after (outcome). `max_connections` workers share the queue; `rate_limit` paces them;
 //! SIGINT or SIGTERM lets the messages in flight finish and be recorded, starts no new one, and
 //! ends the run.
+//!
+//! The ledger has one writer thread: the workers' writes that arrive together are committed
+//! together (group commit), so durability costs one commit per batch rather than two per
+//! message. A worker hands a message over only after its intent is committed; outcomes are
+//! queued, and all are committed before `send` returns.
 
 use std::collections::VecDeque;
 use std::io::IsTerminal;
@@ -14,7 +19,7 @@ use super::smtp::{Connection, Delivered};
 use super::{Secret, files};
 use crate::config::{Delivery, PasswordSource, Smtp};
 use crate::error::Error;
-use crate::ledger::{Intent, Ledger, Status};
+use crate::ledger::{Intent, Ledger, Status, Write};
 
 /// One message to hand over.
 pub struct Job {
@@ -121,13 +126,12 @@ pub fn send(jobs: Vec<Job>, delivery: &Delivery, ledger: Ledger) -> Result<Resul
         );
         bar
     });
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(Error::Output)?;
     let queue = Arc::new(Mutex::new(jobs.into_iter().collect::<VecDeque<_>>()));
-    let ledger = Arc::new(Mutex::new(ledger));
+    let (writer, written) = spawn_writer(ledger);
     let stop = Arc::new(AtomicBool::new(false));
     let down: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
     let pace = Arc::new(Pace::new(match delivery {
@@ -139,7 +143,7 @@ pub fn send(jobs: Vec<Job>, delivery: &Delivery, ledger: Ledger) -> Result<Resul
         let mut handles = Vec::new();
         for _ in 0..workers {
             let queue = Arc::clone(&queue);
-            let ledger = Arc::clone(&ledger);
+            let writer = writer.clone();
             let stop = Arc::clone(&stop);
             let down = Arc::clone(&down);
             let pace = Arc::clone(&pace);
@@ -149,7 +153,7 @@ pub fn send(jobs: Vec<Job>, delivery: &Delivery, ledger: Ledger) -> Result<Resul
             handles.push(tokio::spawn(async move {
                 let shared = Shared {
                     queue: &queue,
-                    ledger: &ledger,
+                    writer: &writer,
                     stop: &stop,
                     down: &down,
                     pace: &pace,
@@ -167,6 +171,17 @@ pub fn send(jobs: Vec<Job>, delivery: &Delivery, ledger: Ledger) -> Result<Resul
             }
         }
         signals.abort();
+        // Every outcome is queued; close the queue and wait until the last one is committed.
+        drop(writer);
+        match written.join() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => failure = Some(e),
+            Err(_) => {
+                failure = Some(Error::Output(std::io::Error::other(
+                    "the ledger writer stopped",
+                )));
+            }
+        }
         results.stopped = down
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -181,6 +196,46 @@ pub fn send(jobs: Vec<Job>, delivery: &Delivery, ledger: Ledger) -> Result<Resul
         bar.finish_and_clear();
     }
     results
+}
+
+/// A write for the ledger thread, with where to say it is committed (intents only).
+struct Request {
+    write: Write,
+    reply: Option<tokio::sync::oneshot::Sender<Option<i64>>>,
+}
+
+type Writer = (
+    std::sync::mpsc::Sender<Request>,
+    std::thread::JoinHandle<Result<(), Error>>,
+);
+
+/// The ledger's writer thread: takes every request waiting, commits them in one transaction,
+/// then answers. Ends when every sender is dropped; returns the first error.
+fn spawn_writer(mut ledger: Ledger) -> Writer {
+    let (tx, rx) = std::sync::mpsc::channel::<Request>();
+    let handle = std::thread::spawn(move || {
+        while let Ok(first) = rx.recv() {
+            let mut batch = vec![first];
+            while batch.len() < 512 {
+                match rx.try_recv() {
+                    Ok(next) => batch.push(next),
+                    Err(_) => break,
+                }
+            }
+            let (writes, replies): (Vec<Write>, Vec<_>) =
+                batch.into_iter().map(|r| (r.write, r.reply)).unzip();
+            let result = ledger.write_batch(&writes);
+            let ids = result.as_ref().ok();
+            for (i, reply) in replies.into_iter().enumerate() {
+                if let Some(reply) = reply {
+                    let _ = reply.send(ids.and_then(|ids| ids[i]));
+                }
+            }
+            result?;
+        }
+        Ok(())
+    });
+    (tx, handle)
 }
 
 async fn watch_signals(stop: Arc<AtomicBool>) {
@@ -210,7 +265,7 @@ type Outcomes = Vec<(usize, Status, String)>;
 /// What the workers share.
 struct Shared<'a> {
     queue: &'a Mutex<VecDeque<Job>>,
-    ledger: &'a Mutex<Ledger>,
+    writer: &'a std::sync::mpsc::Sender<Request>,
     /// Set by SIGINT/SIGTERM or by an unreachable server: take no new job.
     stop: &'a AtomicBool,
     /// Why the server is considered down.
@@ -226,7 +281,7 @@ async fn worker(
 ) -> Result<Outcomes, Error> {
     let Shared {
         queue,
-        ledger,
+        writer,
         stop,
         down,
         pace,
@@ -246,11 +301,23 @@ async fn worker(
             .pop_front();
         let Some(job) = job else { break };
         pace.wait().await;
-        let id = {
-            let ledger = ledger
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            ledger.intent(&job.intent, crate::clock::wall_clock())?
+        // The intent is committed before the message leaves.
+        let (reply, committed) = tokio::sync::oneshot::channel();
+        let intent = Write::Intent {
+            intent: job.intent.clone(),
+            at: crate::clock::wall_clock(),
+        };
+        let request = Request {
+            write: intent,
+            reply: Some(reply),
+        };
+        if writer.send(request).is_err() {
+            break;
+        }
+        let Ok(Some(id)) = committed.await else {
+            // The ledger could not record it: send nothing more (the writer says why).
+            stop.store(true, Ordering::SeqCst);
+            break;
         };
         let delivered = match (delivery, connection.as_mut()) {
             (Delivery::Smtp(_), Some(conn)) => conn.deliver(&job.mail).await,
@@ -279,11 +346,18 @@ async fn worker(
                 (Status::Failed, r)
             }
         };
-        {
-            let ledger = ledger
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            ledger.outcome(id, status, &reply, crate::clock::wall_clock())?;
+        let outcome = Write::Outcome {
+            id,
+            status,
+            reply: reply.clone(),
+            at: crate::clock::wall_clock(),
+        };
+        let request = Request {
+            write: outcome,
+            reply: None,
+        };
+        if writer.send(request).is_err() {
+            stop.store(true, Ordering::SeqCst);
         }
         if let Some(bar) = progress {
             bar.inc(1);

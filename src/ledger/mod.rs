@@ -455,31 +455,43 @@ impl Ledger {
         tx.commit().map_err(|e| db_error(&path, &e))
     }
 
+    /// Commits a batch of writes in one transaction (group commit: the workers' concurrent
+    /// intents and outcomes share one commit). Returns the row id of each intent, in order.
+    ///
+    /// # Errors
+    /// The transaction fails; nothing of the batch is recorded.
+    pub fn write_batch(&mut self, batch: &[Write]) -> Result<Vec<Option<i64>>, Error> {
+        let path = self.path.clone();
+        let tx = self.conn.transaction().map_err(|e| db_error(&path, &e))?;
+        let mut ids = Vec::with_capacity(batch.len());
+        for write in batch {
+            match write {
+                Write::Intent { intent, at } => {
+                    insert_intent(&tx, intent, *at).map_err(|e| db_error(&path, &e))?;
+                    ids.push(Some(tx.last_insert_rowid()));
+                }
+                Write::Outcome {
+                    id,
+                    status,
+                    reply,
+                    at,
+                } => {
+                    update_outcome(&tx, *id, *status, reply, *at)
+                        .map_err(|e| db_error(&path, &e))?;
+                    ids.push(None);
+                }
+            }
+        }
+        tx.commit().map_err(|e| db_error(&path, &e))?;
+        Ok(ids)
+    }
+
     /// Commits the intent of one message; returns its row id for the outcome.
     ///
     /// # Errors
     /// The write fails (then the message must not be sent).
     pub fn intent(&self, intent: &Intent, attempted_at: DateTime<Utc>) -> Result<i64, Error> {
-        self.conn
-            .prepare_cached(
-                "INSERT INTO attempts (order_id, buyer_id, template, rank, final_step, message_id,
-                     recipient, status, attempted_at, evaluated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'intent', ?8, ?9)",
-            )
-            .and_then(|mut stmt| {
-                stmt.execute(params![
-                    intent.order_id,
-                    intent.buyer_id,
-                    intent.template,
-                    i64::try_from(intent.rank).unwrap_or(i64::MAX),
-                    intent.final_step,
-                    intent.message_id,
-                    intent.recipient,
-                    attempted_at.to_rfc3339(),
-                    intent.evaluated_at.to_rfc3339(),
-                ])
-            })
-            .map_err(|e| db_error(&self.path, &e))?;
+        insert_intent(&self.conn, intent, attempted_at).map_err(|e| db_error(&self.path, &e))?;
         Ok(self.conn.last_insert_rowid())
     }
 
@@ -494,13 +506,9 @@ impl Ledger {
         reply: &str,
         at: DateTime<Utc>,
     ) -> Result<(), Error> {
-        self.conn
-            .prepare_cached(
-                "UPDATE attempts SET status = ?2, server_reply = ?3, finished_at = ?4 WHERE id = ?1",
-            )
-            .and_then(|mut stmt| stmt.execute(params![id, status.as_str(), reply, at.to_rfc3339()]))
-            .map_err(|e| db_error(&self.path, &e))?;
-        Ok(())
+        update_outcome(&self.conn, id, status, reply, at)
+            .map(|_| ())
+            .map_err(|e| db_error(&self.path, &e))
     }
 
     /// The number of attempts recorded (tests, summaries).
@@ -518,6 +526,61 @@ impl Ledger {
             .map(|n| n.map_or(0, |n| u64::try_from(n).unwrap_or(0)))
             .map_err(|e| db_error(&self.path, &e))
     }
+}
+
+/// One write of a sending run, for [`Ledger::write_batch`].
+#[derive(Debug)]
+pub enum Write {
+    /// A message is about to be handed over.
+    Intent {
+        /// What it is.
+        intent: Intent,
+        /// The wall-clock time.
+        at: DateTime<Utc>,
+    },
+    /// What became of it.
+    Outcome {
+        /// The intent's row id.
+        id: i64,
+        /// The outcome.
+        status: Status,
+        /// The server's reply or the error.
+        reply: String,
+        /// The wall-clock time.
+        at: DateTime<Utc>,
+    },
+}
+
+fn insert_intent(conn: &Connection, intent: &Intent, at: DateTime<Utc>) -> rusqlite::Result<usize> {
+    conn.prepare_cached(
+        "INSERT INTO attempts (order_id, buyer_id, template, rank, final_step, message_id,
+             recipient, status, attempted_at, evaluated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'intent', ?8, ?9)",
+    )?
+    .execute(params![
+        intent.order_id,
+        intent.buyer_id,
+        intent.template,
+        i64::try_from(intent.rank).unwrap_or(i64::MAX),
+        intent.final_step,
+        intent.message_id,
+        intent.recipient,
+        at.to_rfc3339(),
+        intent.evaluated_at.to_rfc3339(),
+    ])
+}
+
+fn update_outcome(
+    conn: &Connection,
+    id: i64,
+    status: Status,
+    reply: &str,
+    at: DateTime<Utc>,
+) -> rusqlite::Result<usize> {
+    conn.prepare_cached(
+        "UPDATE attempts SET status = ?2, server_reply = ?3, finished_at = ?4 WHERE id = ?1",
+    )?
+    .execute(params![id, status.as_str(), reply, at.to_rfc3339()])
 }
 
 /// The lock file beside the ledger.
