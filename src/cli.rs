@@ -12,16 +12,20 @@ Examples:
   payremind check --orders orders.csv              is the export readable, are statuses mapped?
   payremind run --orders orders.csv                preview today's reminders (nothing is sent)
   payremind run --orders orders.csv --format json  the same, as JSON Lines for scripts
+  payremind run --orders orders.csv --send         send them, and remember what was sent
+  payremind history                                what was sent, when, with what outcome
 
 Exit status: 0 all good; 1 some reminders that were due could not be sent (when sending);
-2 a problem with the command line, the config or the export (the message says what to fix).";
+2 a problem with the command line, the config or the export, or another run is sending
+(the message says what to fix).";
 
 /// payremind reminds buyers about unpaid orders, politely and never twice.
 ///
 /// Every morning, export your shop's orders as CSV and run payremind on the file. It finds the
 /// unpaid orders worth a reminder, leaves alone the ones where a reminder would hurt (paid
 /// the same day, a newer order, a reseller channel, too early, too late), and picks the right
-/// message for each buyer.
+/// message for each buyer. It shows them to you, or with --send e-mails them and remembers
+/// what it sent.
 #[derive(Debug, Parser)]
 #[command(name = "payremind", version, after_help = EXAMPLES)]
 pub struct Cli {
@@ -33,7 +37,8 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Decide who gets a reminder today and show each message (a dry run: nothing is sent).
+    /// Decide who gets a reminder today: show the messages (nothing is sent), or send them
+    /// with --send.
     #[command(after_help = "\
 Examples:
   payremind run --orders orders.csv                 preview: nothing is sent
