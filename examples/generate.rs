@@ -63,12 +63,17 @@ fn main() -> io::Result<()> {
             n => orders = n.parse().unwrap_or(orders),
         }
     }
+    let mut out = BufWriter::with_capacity(1 << 20, io::stdout().lock());
+    write(&mut out, orders, seed, all_due)?;
+    out.flush()
+}
+
+/// Writes the export (also used by the test that pins the decision counts of 10 000 orders).
+pub fn write(out: &mut impl Write, orders: u64, seed: u64, all_due: bool) -> io::Result<()> {
     let mut rng = Rng(seed);
     let buyers = (orders / 3).max(1);
     // The ten days before 2026-11-23 09:00 store time.
     let window_minutes: u64 = 10 * 24 * 60;
-
-    let mut out = BufWriter::with_capacity(1 << 20, io::stdout().lock());
     writeln!(
         out,
         "order_id,buyer_id,buyer_name,email,country,status,created_at,paid_at,total,currency,channel,product"
@@ -81,7 +86,7 @@ fn main() -> io::Result<()> {
                 id = 100_000 + n
             )?;
         }
-        return out.flush();
+        return Ok(());
     }
     for n in 0..orders {
         let buyer = rng.below(buyers);
@@ -119,5 +124,5 @@ fn main() -> io::Result<()> {
             product = PRODUCTS[rng.below(PRODUCTS.len() as u64) as usize],
         )?;
     }
-    out.flush()
+    Ok(())
 }

@@ -13,5 +13,6 @@ mod fuzz;
 mod init;
 mod input;
 mod layouts;
+mod scale;
 mod send;
 mod templates;
