@@ -122,7 +122,11 @@ fn run_reminders(args: &RunArgs) -> Result<u8, Error> {
         summary.interrupted = results.interrupted;
         summary.stopped = results.stopped;
         for (index, status, reply) in results.outcomes {
-            if let Some(entry) = entries.get_mut(index) {
+            // A message handed back by a connection that failed may be sent by another: the
+            // sent outcome is the one that counts.
+            if let Some(entry) = entries.get_mut(index)
+                && entry.status != Some(ledger::Status::Sent)
+            {
                 entry.status = Some(status);
                 entry.server_reply = Some(reply);
             }
@@ -261,16 +265,19 @@ pub fn decide(
             Action::Template(template) => template,
         };
         let rank = plan::rank(&settings.rules, &template);
-        let retrying = options.retry_unknown && memory.outcome_unknown(&order.id);
+        // --retry-unknown sends the unsettled step once more; anything else follows the ladder.
+        let retrying =
+            options.retry_unknown && memory.unknown_steps(&order.id).contains(&template.as_str());
         if !retrying
             && (memory.sent_step(&order.id, &template) || highest.is_some_and(|h| h > rank))
         {
             entries.push(entry.skipped("already_reminded"));
             continue;
         }
-        if memory
-            .last_sent_to(&order.buyer)
-            .is_some_and(|last| now.signed_duration_since(last) < settings.select.min_gap)
+        if !retrying
+            && memory
+                .last_sent_to(&order.buyer)
+                .is_some_and(|last| now.signed_duration_since(last) < settings.select.min_gap)
         {
             entries.push(entry.skipped("buyer_cap"));
             continue;

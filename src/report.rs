@@ -78,6 +78,9 @@ pub struct Entry {
     pub error: Option<String>,
 }
 
+/// The reason for an order whose earlier reminder may or may not have arrived.
+pub const OUTCOME_UNKNOWN: &str = "outcome_unknown";
+
 /// The reason reported for a row that could not be read.
 pub const INVALID_ROW: &str = "invalid_row";
 
@@ -287,6 +290,12 @@ impl Summary {
         }
         let reason = entry.reason.clone().unwrap_or_default();
         *self.skipped.entry(reason.clone()).or_default() += 1;
+        if !self.dry_run && reason == OUTCOME_UNKNOWN {
+            self.problems.push(format!(
+                "order {}: an earlier reminder may or may not have arrived (the connection broke, or a run was killed while sending); check the mail server's log, then run with --retry-unknown to send it once more",
+                entry.order_id
+            ));
+        }
         if reason == INVALID_ROW {
             self.invalid_rows += 1;
             self.invalid.push(format!(
@@ -314,7 +323,8 @@ impl Summary {
     /// due is not confirmed sent (failed, bounced, unknown, or not attempted).
     #[must_use]
     pub fn exit_code(&self) -> u8 {
-        if self.dry_run || self.sent == self.reminders {
+        let unsettled = self.skipped.get(OUTCOME_UNKNOWN).copied().unwrap_or(0);
+        if self.dry_run || (self.sent == self.reminders && unsettled == 0) {
             0
         } else {
             1

@@ -178,7 +178,10 @@ fn a_certificate_that_is_not_trusted_is_refused() {
         GENERIC_HEADER,
         &[&row("C1", "c1@example.com", "2026-11-22 10:00")],
     );
-    send(&test, &[]).failure(1).stderr_has("failed 1");
+    send(&test, &[])
+        .failure(1)
+        .stderr_has("failed 1")
+        .stderr_has("trust it with [smtp].ca_file");
     assert!(server.received().is_empty());
 }
 
@@ -271,7 +274,7 @@ fn a_connection_lost_after_the_data_is_unknown_and_never_resent_on_its_own() {
         .stderr_has("maybe sent, so it is not sent again on its own")
         .stderr_has("--retry-unknown");
     let (status, d) = send_json(&test, &[]);
-    assert_eq!(status, 0);
+    assert_eq!(status, 1, "an unsettled reminder is not confirmed sent");
     assert_eq!(d.outcome("U1"), "skip:outcome_unknown");
     let (status, d) = send_json(&test, &["--retry-unknown"]);
     assert_eq!(status, 0);
@@ -282,6 +285,13 @@ fn a_connection_lost_after_the_data_is_unknown_and_never_resent_on_its_own() {
         received[0].header("Message-ID"),
         "<payremind.U1.popular@shop.example>"
     );
+    // Settled: neither a plain run nor another --retry-unknown sends it again.
+    let (status, d) = send_json(&test, &[]);
+    assert_eq!(status, 0);
+    assert_eq!(d.outcome("U1"), "skip:already_reminded");
+    let (_, d) = send_json(&test, &["--retry-unknown"]);
+    assert_eq!(d.outcome("U1"), "skip:already_reminded");
+    assert_eq!(server.received().len(), 1);
 }
 
 #[test]
@@ -365,7 +375,7 @@ fn kill_9_in_the_middle_then_a_rerun_delivers_every_message_once() {
         "killed after {before} messages"
     );
 
-    let (_, d) = send_json(&test, &[]);
+    let (status, d) = send_json(&test, &[]);
     let ids = accepted(&server);
     assert!(ids.values().all(|&n| n == 1), "a message arrived twice");
     let unknown: Vec<&serde_json::Value> = d
@@ -378,6 +388,15 @@ fn kill_9_in_the_middle_then_a_rerun_delivers_every_message_once() {
         "{} in flight at the kill",
         unknown.len()
     );
+    // They are listed, and the run says that not everything is confirmed.
+    assert_eq!(status, if unknown.is_empty() { 0 } else { 1 });
+    let rerun = send(&test, &[]);
+    for order in &unknown {
+        rerun.stderr_has(&format!(
+            "order {}: an earlier reminder may or may not have arrived",
+            order["order_id"].as_str().unwrap()
+        ));
+    }
     let never_arrived = unknown
         .iter()
         .filter(|o| {
@@ -600,6 +619,71 @@ fn the_outbox_writes_one_file_per_message_once() {
 }
 
 #[test]
+fn sigterm_during_retries_stops_without_waiting_them_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = SmtpServer::start(dir.path(), false, false, None);
+    let config = smtp_config(&server, "attempts = 5\n")
+        .replace("retry_delay = \"10ms\"", "retry_delay = \"4s\"");
+    let test = Test::new().config(&config).orders(
+        GENERIC_HEADER,
+        &[&row("W1", "tempfail-10.w1@example.com", "2026-11-22 10:00")],
+    );
+    let run = test.spawn(&["run", "--orders", "orders.csv", "--now", NOW, "--send"]);
+    std::thread::sleep(Duration::from_millis(700));
+    let started = std::time::Instant::now();
+    std::process::Command::new("kill")
+        .args(["-TERM", &run.id().to_string()])
+        .status()
+        .unwrap();
+    let out = run.wait_with_output().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "it waited out the retries"
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("the run was stopped before another try"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_message_refused_after_its_data_is_not_sent_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = SmtpServer::start(dir.path(), false, false, None);
+    let test = Test::new().config(&smtp_config(&server, "")).orders(
+        GENERIC_HEADER,
+        &[&row("X1", "spam.x1@example.com", "2026-11-22 10:00")],
+    );
+    send(&test, &[])
+        .failure(1)
+        .stderr_has("bounced 1")
+        .stderr_has("554");
+    let (status, d) = send_json(&test, &[]);
+    assert_eq!(status, 0);
+    assert_eq!(d.outcome("X1"), "skip:bounced");
+}
+
+#[test]
+fn auth_without_encryption_only_when_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = SmtpServer::start(dir.path(), false, false, Some("shop:pw"));
+    let test = Test::new()
+        .config(&smtp_config(
+            &server,
+            "username = \"shop\"\nallow_insecure_auth = true\n",
+        ))
+        .env("PAYREMIND_SMTP_PASSWORD", "pw")
+        .orders(
+            GENERIC_HEADER,
+            &[&row("A1", "a1@example.com", "2026-11-22 10:00")],
+        );
+    send(&test, &[]).success();
+    assert!(server.received()[0].authenticated);
+}
+
+#[test]
 fn a_password_is_never_sent_unencrypted_unless_allowed() {
     let test = Test::new()
         .config(&format!(
@@ -650,4 +734,21 @@ fn an_html_alternative_and_reply_to_when_the_seller_has_them() {
         "the text part is not escaped"
     );
     assert_eq!(received[0].header("Reply-To"), "Help <help@shop.example>");
+}
+
+#[test]
+fn a_server_that_allows_fewer_connections_still_gets_every_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = SmtpServer::start_with(dir.path(), false, false, None, &["--max-sessions", "2"]);
+    let rows = many(40, 0);
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    let test = Test::new()
+        .config(&smtp_config(&server, "max_connections = 4\n"))
+        .orders(GENERIC_HEADER, &rows);
+    let (status, d) = send_json(&test, &[]);
+    assert_eq!(d.summary["sent"], 40, "{}", d.stderr);
+    assert_eq!(status, 0);
+    let ids = accepted(&server);
+    assert_eq!(ids.len(), 40);
+    assert!(ids.values().all(|&n| n == 1));
 }

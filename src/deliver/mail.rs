@@ -24,13 +24,14 @@ pub struct Mail {
 /// The Message-ID of a step of an order: the same on every retry.
 #[must_use]
 pub fn message_id(order_id: &str, template: &str, sender: &Address) -> String {
+    // Every other byte of the UTF-8 text as =XX: fixed width, so two ids never collide.
     let safe = |text: &str| -> String {
-        text.chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || matches!(c, '-' | '_') {
-                    c.to_string()
+        text.bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_') {
+                    char::from(b).to_string()
                 } else {
-                    format!("={:X}", u32::from(c))
+                    format!("={b:02X}")
                 }
             })
             .collect()
@@ -124,7 +125,11 @@ mod tests {
         );
         assert_eq!(
             message_id("订单1", "gentle", &sender),
-            "<payremind.=8BA2=53551.gentle@shop.example>"
+            "<payremind.=E8=AE=A2=E5=8D=951.gentle@shop.example>"
+        );
+        assert_ne!(
+            message_id("ä1", "gentle", &sender),
+            message_id("\u{e41}", "gentle", &sender)
         );
     }
 

@@ -134,6 +134,7 @@ pub fn send(jobs: Vec<Job>, delivery: &Delivery, ledger: Ledger) -> Result<Resul
     let (writer, written) = spawn_writer(ledger);
     let stop = Arc::new(AtomicBool::new(false));
     let down: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
+    let dead = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let pace = Arc::new(Pace::new(match delivery {
         Delivery::Smtp(smtp) => smtp.rate_limit,
         _ => None,
@@ -146,6 +147,7 @@ pub fn send(jobs: Vec<Job>, delivery: &Delivery, ledger: Ledger) -> Result<Resul
             let writer = writer.clone();
             let stop = Arc::clone(&stop);
             let down = Arc::clone(&down);
+            let dead = Arc::clone(&dead);
             let pace = Arc::clone(&pace);
             let delivery = delivery.clone();
             let password = password.clone();
@@ -156,6 +158,8 @@ pub fn send(jobs: Vec<Job>, delivery: &Delivery, ledger: Ledger) -> Result<Resul
                     writer: &writer,
                     stop: &stop,
                     down: &down,
+                    dead: &dead,
+                    workers,
                     pace: &pace,
                 };
                 worker(&shared, &delivery, password, progress.as_ref()).await
@@ -224,7 +228,16 @@ fn spawn_writer(mut ledger: Ledger) -> Writer {
             }
             let (writes, replies): (Vec<Write>, Vec<_>) =
                 batch.into_iter().map(|r| (r.write, r.reply)).unzip();
-            let result = ledger.write_batch(&writes);
+            // A locked database (someone reading it with another tool) may pass: try a few
+            // times before giving up; a failed batch is rolled back whole, so a retry is safe.
+            let mut result = ledger.write_batch(&writes);
+            for _ in 0..3 {
+                if result.is_ok() {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_secs(1));
+                result = ledger.write_batch(&writes);
+            }
             let ids = result.as_ref().ok();
             for (i, reply) in replies.into_iter().enumerate() {
                 if let Some(reply) = reply {
@@ -252,12 +265,24 @@ async fn watch_signals(stop: Arc<AtomicBool>) {
             _ = term.recv() => {}
             _ = int.recv() => {}
         }
+        // First signal: finish the messages in flight, start no new one.
+        stop.store(true, Ordering::SeqCst);
+        // A second one: stop now. What was in flight stays "unknown" in the ledger and is
+        // listed by the next run.
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+        eprintln!(
+            "payremind: stopped at once (second signal); the messages in flight are listed as unknown by the next run"
+        );
+        std::process::exit(130);
     }
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+        stop.store(true, Ordering::SeqCst);
     }
-    stop.store(true, Ordering::SeqCst);
 }
 
 type Outcomes = Vec<(usize, Status, String)>;
@@ -270,6 +295,10 @@ struct Shared<'a> {
     stop: &'a AtomicBool,
     /// Why the server is considered down.
     down: &'a Mutex<Option<String>>,
+    /// Workers that gave up on their connection.
+    dead: &'a std::sync::atomic::AtomicUsize,
+    /// Workers started.
+    workers: usize,
     pace: &'a Pace,
 }
 
@@ -284,6 +313,8 @@ async fn worker(
         writer,
         stop,
         down,
+        dead,
+        workers,
         pace,
     } = *shared;
     let mut connection = match delivery {
@@ -301,6 +332,9 @@ async fn worker(
             .pop_front();
         let Some(job) = job else { break };
         pace.wait().await;
+        if stop.load(Ordering::SeqCst) {
+            break;
+        }
         // The intent is committed before the message leaves.
         let (reply, committed) = tokio::sync::oneshot::channel();
         let intent = Write::Intent {
@@ -320,7 +354,7 @@ async fn worker(
             break;
         };
         let delivered = match (delivery, connection.as_mut()) {
-            (Delivery::Smtp(_), Some(conn)) => conn.deliver(&job.mail).await,
+            (Delivery::Smtp(_), Some(conn)) => conn.deliver(&job.mail, stop).await,
             (Delivery::Outbox(dir), _) => files::outbox(dir, &job.mail),
             (Delivery::Sendmail(program), _) => {
                 let program = program.clone();
@@ -331,18 +365,18 @@ async fn worker(
             }
             (Delivery::Smtp(_), None) => Delivered::Failed("no connection".into()),
         };
+        let mut lost = None;
         let (status, reply) = match delivered {
             Delivered::Sent(r) => (Status::Sent, r),
             Delivered::Failed(r) => (Status::Failed, r),
             Delivered::Bounced(r) => (Status::Bounced, r),
             Delivered::Unknown(r) => (Status::Unknown, r),
             Delivered::Unreachable(r) => {
-                // The next messages would only wait out the same retries: stop here, the
-                // rest go out on the next run.
-                down.lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .get_or_insert_with(|| r.clone());
-                stop.store(true, Ordering::SeqCst);
+                // This connection slot is no good (server down, or it allows fewer
+                // connections than max_connections): this worker stops and gives its message
+                // back to the others. When no worker is left, the rest go out on the next run
+                // instead of each waiting out the same retries.
+                lost = Some(r.clone());
                 (Status::Failed, r)
             }
         };
@@ -363,6 +397,19 @@ async fn worker(
             bar.inc(1);
         }
         outcomes.push((job.entry, status, reply));
+        if let Some(reason) = lost {
+            queue
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push_front(job);
+            if dead.fetch_add(1, Ordering::SeqCst) + 1 == workers {
+                down.lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .get_or_insert(reason);
+                stop.store(true, Ordering::SeqCst);
+            }
+            break;
+        }
     }
     if let Some(conn) = connection.as_mut() {
         conn.close().await;

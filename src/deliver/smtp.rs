@@ -9,6 +9,7 @@
 //! a retry is safe; once the body is on the wire, a broken connection means *maybe sent*, and
 //! that is never retried silently.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
@@ -122,7 +123,7 @@ impl Connection {
             .await?
             .map_err(|e| {
                 let reason = crate::error::chain(&e);
-                if e.is_tls() {
+                if e.is_tls() || reason.contains("certificate") {
                     Opening::Fatal(format!("TLS with {} failed: {reason}; if it uses its own certificate, trust it with [smtp].ca_file", s.host))
                 } else {
                     Opening::Retry(reason)
@@ -149,7 +150,7 @@ impl Connection {
                         .await?
                         .map_err(|e| {
                             let reason = crate::error::chain(&e);
-                            if e.is_tls() { Opening::Fatal(format!("TLS with {} failed: {reason}; if it uses its own certificate, trust it with [smtp].ca_file", s.host)) } else { Opening::Retry(reason) }
+                            if e.is_tls() || reason.contains("certificate") { Opening::Fatal(format!("TLS with {} failed: {reason}; if it uses its own certificate, trust it with [smtp].ca_file", s.host)) } else { Opening::Retry(reason) }
                         })?;
                 }
                 conn
@@ -185,14 +186,27 @@ impl Connection {
     }
 
     /// Hands one message over, retrying failures that happened before the hand-over.
-    pub async fn deliver(&mut self, mail: &mail::Mail) -> Delivered {
+    /// A set `stop` (SIGINT/SIGTERM) ends the retries: the message is then `failed`, not
+    /// sent, and goes out on the next run.
+    pub async fn deliver(&mut self, mail: &mail::Mail, stop: &AtomicBool) -> Delivered {
         let attempts = self.settings.attempts;
         let mut delay = self.settings.retry_delay;
         let mut last = String::new();
         let mut only_connecting = true;
         for attempt in 1..=attempts {
             if attempt > 1 {
-                tokio::time::sleep(delay).await;
+                let until = tokio::time::Instant::now() + delay;
+                while tokio::time::Instant::now() < until {
+                    if stop.load(Ordering::SeqCst) {
+                        return Delivered::Failed(format!(
+                            "{last}; the run was stopped before another try"
+                        ));
+                    }
+                    tokio::time::sleep_until(
+                        until.min(tokio::time::Instant::now() + Duration::from_millis(100)),
+                    )
+                    .await;
+                }
                 delay = delay.saturating_mul(2);
             }
             if self
@@ -235,8 +249,10 @@ impl Connection {
                     transient,
                     permanent,
                 }) => {
+                    // Refused for good after the data (a content or policy 5xx): sending the
+                    // same message again on every run would only be refused again.
                     if permanent {
-                        return Delivered::Failed(reason);
+                        return Delivered::Bounced(reason);
                     }
                     if !transient {
                         self.conn = None;
@@ -293,11 +309,12 @@ impl Connection {
                 let negative = e.is_transient() || e.is_permanent();
                 if negative {
                     // The connection is fine; end the transaction before the next one.
-                    if conn.command(Rset).await.is_err() {
-                        conn.abort().await;
+                    let reset = tokio::time::timeout(wait, conn.command(Rset)).await;
+                    if !matches!(reset, Ok(Ok(_))) {
+                        abort(conn, wait).await;
                     }
                 } else {
-                    conn.abort().await;
+                    abort(conn, wait).await;
                 }
                 return Err(Failure::Before {
                     reason: crate::error::chain(&e),
@@ -310,7 +327,7 @@ impl Connection {
         }
         match tokio::time::timeout(wait, conn.message(&mail.bytes)).await {
             Err(_) => {
-                conn.abort().await;
+                abort(conn, wait).await;
                 Err(Failure::After {
                     reason: format!(
                         "no answer within {} after the message was sent",
@@ -322,7 +339,7 @@ impl Connection {
             }
             Ok(Err(e)) => {
                 if !(e.is_transient() || e.is_permanent()) {
-                    conn.abort().await;
+                    abort(conn, wait).await;
                 }
                 Err(Failure::After {
                     reason: crate::error::chain(&e),
@@ -344,6 +361,12 @@ impl Connection {
             let _ = tokio::time::timeout(Duration::from_secs(2), conn.quit()).await;
         }
     }
+}
+
+/// Drops a connection that went wrong; lettre's abort says QUIT, which a stuck server may never
+/// answer, so it gets `wait` at most.
+async fn abort(conn: &mut AsyncSmtpConnection, wait: Duration) {
+    let _ = tokio::time::timeout(wait, conn.abort()).await;
 }
 
 async fn timed<F: std::future::Future>(wait: Duration, future: F) -> Result<F::Output, String> {

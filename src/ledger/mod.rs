@@ -133,12 +133,28 @@ impl Memory {
         self.by_order.get(order_id).map_or(&[], Vec::as_slice)
     }
 
-    /// An earlier attempt for the order ended ambiguously.
+    /// The steps of the order whose latest attempt ended ambiguously (maybe sent); a step
+    /// sent after its unknown attempt (`--retry-unknown`) is settled.
+    #[must_use]
+    pub fn unknown_steps(&self, order_id: &str) -> Vec<&str> {
+        let mut latest: Vec<(&str, Status)> = Vec::new();
+        for a in self.attempts(order_id) {
+            match latest.iter_mut().find(|(t, _)| *t == a.template) {
+                Some(slot) => slot.1 = a.status,
+                None => latest.push((a.template.as_str(), a.status)),
+            }
+        }
+        latest
+            .into_iter()
+            .filter(|(_, s)| matches!(s, Status::Unknown | Status::Intent))
+            .map(|(t, _)| t)
+            .collect()
+    }
+
+    /// An earlier attempt for the order ended ambiguously and is not settled.
     #[must_use]
     pub fn outcome_unknown(&self, order_id: &str) -> bool {
-        self.attempts(order_id)
-            .iter()
-            .any(|a| matches!(a.status, Status::Unknown | Status::Intent))
+        !self.unknown_steps(order_id).is_empty()
     }
 
     /// The address was refused for good before.
@@ -302,7 +318,7 @@ impl Ledger {
             .execute_batch(
                 "PRAGMA journal_mode = WAL;
                  PRAGMA synchronous = NORMAL;
-                 PRAGMA busy_timeout = 10000;",
+                 PRAGMA busy_timeout = 30000;",
             )
             .map_err(|e| db_error(&self.path, &e))
     }
@@ -348,8 +364,11 @@ impl Ledger {
             if attempt.status == Status::Bounced {
                 memory.bounced.insert(attempt.to.to_lowercase());
             }
-            if attempt.status == Status::Sent
-                && let Ok(at) = DateTime::parse_from_rfc3339(&attempt.evaluated_at)
+            // A reminder that may have arrived counts for the gap as one that did.
+            if matches!(
+                attempt.status,
+                Status::Sent | Status::Unknown | Status::Intent
+            ) && let Ok(at) = DateTime::parse_from_rfc3339(&attempt.evaluated_at)
             {
                 let at = at.with_timezone(&Utc);
                 let last = memory

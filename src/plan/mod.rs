@@ -219,12 +219,15 @@ pub fn default_rules() -> Vec<Rule> {
 }
 
 /// A template's place in the ladder: the index of the first rule that sends it. A step is
-/// never sent after a later one.
+/// never sent after a later one. The urgent "closes soon" message stands outside the ladder
+/// (it may follow any step), and after it nothing else is sent.
 #[must_use]
 pub fn rank(rules: &[Rule], template: &str) -> usize {
     rules
         .iter()
-        .position(|r| r.action == Action::Template(template.to_owned()))
+        .position(|r| {
+            r.action == Action::Template(template.to_owned()) && r.closing_soon != Some(true)
+        })
         .unwrap_or(usize::MAX)
 }
 

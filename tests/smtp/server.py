@@ -7,11 +7,16 @@ the recipient's local part (the part before @):
   drop-N...       for the first N messages to that recipient, the message data is received and
                   then the connection is cut without a reply
   slow-MS...      waits MS milliseconds before accepting the message
+  spam...         554 after the message data: refused for its content
 
 Accepted messages are written to --maildir as NNNNNN.eml (the message as received) and
 NNNNNN.json (the envelope). When it is listening it prints "READY <port>" on stdout.
 
   server.py --maildir DIR [--tls-dir DIR] [--implicit-tls] [--auth USER:PASSWORD]
+            [--max-sessions N]
+
+--max-sessions answers EHLO with 421 beyond N sessions at once, as providers that limit
+concurrent connections do.
 
 --tls-dir makes a certificate authority and a certificate for 127.0.0.1/localhost with trustme
 and writes the authority to DIR/ca.pem (what payremind's [smtp].ca_file trusts); the server
@@ -32,12 +37,31 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 class Handler:
-    def __init__(self, maildir):
+    def __init__(self, maildir, max_sessions=None):
         self.maildir = maildir
+        self.max_sessions = max_sessions
+        self.sessions = 0
         self.count = 0
         self.tempfails = {}
         self.drops = {}
         self.lock = threading.Lock()
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        if self.max_sessions is not None:
+            with self.lock:
+                if self.sessions >= self.max_sessions:
+                    return ["421 4.7.0 Too many connections, try again later"]
+                self.sessions += 1
+                session.counted = True
+        session.host_name = hostname
+        return responses
+
+    async def handle_QUIT(self, server, session, envelope):
+        if getattr(session, "counted", False):
+            with self.lock:
+                self.sessions -= 1
+            session.counted = False
+        return "221 Bye"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         local = address.split("@")[0].lower()
@@ -63,6 +87,8 @@ class Handler:
             if seen < limit:
                 server.transport.abort()
                 return "421 dropped"
+        if local.startswith("spam"):
+            return "554 5.7.1 Message rejected as spam"
         if local.startswith("slow-"):
             await asyncio.sleep(int(local.split("-")[1].split(".")[0]) / 1000)
         with self.lock:
@@ -91,6 +117,7 @@ def main():
     parser.add_argument("--tls-dir")
     parser.add_argument("--implicit-tls", action="store_true")
     parser.add_argument("--auth")
+    parser.add_argument("--max-sessions", type=int)
     args = parser.parse_args()
     os.makedirs(args.maildir, exist_ok=True)
 
@@ -122,7 +149,7 @@ def main():
         kwargs.update(tls_context=tls, require_starttls=True)
 
     port = free_port()
-    controller = Controller(Handler(args.maildir), hostname="127.0.0.1", port=port,
+    controller = Controller(Handler(args.maildir, args.max_sessions), hostname="127.0.0.1", port=port,
                             server_hostname="localhost", ready_timeout=10, **kwargs)
     controller.start()
     print("READY %d" % port, flush=True)

@@ -51,6 +51,17 @@ impl Received {
 impl SmtpServer {
     /// Starts the server with extra flags (`--tls-dir` is filled in by `tls`).
     pub fn start(dir: &Path, tls: bool, implicit_tls: bool, auth: Option<&str>) -> SmtpServer {
+        Self::start_with(dir, tls, implicit_tls, auth, &[])
+    }
+
+    /// [`SmtpServer::start`] with extra server flags (`--max-sessions 2`).
+    pub fn start_with(
+        dir: &Path,
+        tls: bool,
+        implicit_tls: bool,
+        auth: Option<&str>,
+        extra: &[&str],
+    ) -> SmtpServer {
         let python = std::env::var("PAYREMIND_TEST_PYTHON").unwrap_or_else(|_| {
             panic!("PAYREMIND_TEST_PYTHON is not set: run the test suite with tests/run, which installs the SMTP server")
         });
@@ -68,6 +79,7 @@ impl SmtpServer {
         if let Some(auth) = auth {
             cmd.arg("--auth").arg(auth);
         }
+        cmd.args(extra);
         let mut child = cmd
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
