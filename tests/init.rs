@@ -18,15 +18,11 @@ fn init_writes_a_config_and_templates_that_check_and_run() {
         .failure(2)
         .stdout_has("problem: [shop].name is missing")
         .stdout_has("problem: [source].timezone is missing");
-    let written = std::fs::read_to_string(test.path("shop/payremind.toml")).unwrap();
-    let edited = written
-        .replacen("# name = \"My Shop\"", "name = \"My Shop\"", 1)
-        .replacen(
-            "# timezone = \"Asia/Shanghai\"",
-            "timezone = \"Asia/Shanghai\"",
-            1,
-        );
-    std::fs::write(test.path("shop/payremind.toml"), edited).unwrap();
+    crate::support::complete_starter(
+        &test.path("shop/payremind.toml"),
+        "My Shop",
+        "Asia/Shanghai",
+    );
     test.exec(&[&["check", "--orders", "shop/orders.csv"][..], &config].concat())
         .success()
         .stdout_has("ok: ready for `payremind run`");

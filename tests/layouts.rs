@@ -295,14 +295,7 @@ fn init_from_an_export_writes_a_config_for_its_layout() {
         test.exec(&["run", "--orders", fixture, "--now", NOW])
             .failure(2)
             .stderr_has("[shop].name: is missing");
-        let edited = written
-            .replacen("# name = \"My Shop\"", "name = \"Lotus Leaf\"", 1)
-            .replacen(
-                "# timezone = \"Asia/Shanghai\"",
-                &format!("timezone = \"{zone}\""),
-                1,
-            );
-        std::fs::write(test.path("payremind.toml"), edited).unwrap();
+        crate::support::complete_starter(&test.path("payremind.toml"), "Lotus Leaf", zone);
         test.exec(&["check", "--orders", fixture, "--now", NOW])
             .success()
             .stdout_has("ok: ready");
@@ -346,15 +339,7 @@ fn init_from_taobao_sets_the_yuan_and_odd_headers_stay_valid_toml() {
         "Order\u{200b} ID,Status \"x\",Order date\\time,E-mail\nA1,pending,2026-11-22 10:00,a@example.com\n",
     );
     test.exec(&["init", "--from", "orders.csv"]).success();
-    let written = std::fs::read_to_string(test.path("payremind.toml")).unwrap();
-    let edited = written
-        .replacen("# name = \"My Shop\"", "name = \"S\"", 1)
-        .replacen(
-            "# timezone = \"Asia/Shanghai\"",
-            "timezone = \"Asia/Shanghai\"",
-            1,
-        );
-    std::fs::write(test.path("payremind.toml"), edited).unwrap();
+    crate::support::complete_starter(&test.path("payremind.toml"), "S", "Asia/Shanghai");
     test.exec(&["check", "--orders", "orders.csv", "--now", NOW])
         .stdout_has("<- \"Status \\\"x\\\"\"");
 }

@@ -167,6 +167,24 @@ impl Test {
     }
 }
 
+/// Does what a seller does after `payremind init`: sets the shop's name and time zone in the
+/// starter config at `path` (both are left commented out, so nothing runs until they are set).
+pub fn complete_starter(path: &Path, name: &str, zone: &str) {
+    let written = std::fs::read_to_string(path).expect("the starter config");
+    let edited = written
+        .replacen("# name = \"My Shop\"", &format!("name = {name:?}"), 1)
+        .replacen(
+            "# timezone = \"Asia/Shanghai\"",
+            &format!("timezone = {zone:?}"),
+            1,
+        );
+    assert_ne!(
+        edited, written,
+        "the starter has the commented name and zone"
+    );
+    std::fs::write(path, edited).expect("write the config");
+}
+
 impl Outcome {
     pub fn success(&self) -> &Self {
         assert_eq!(
