@@ -539,7 +539,7 @@ impl Settings {
         if self.shop.name.is_empty() {
             missing.push((
                 "[shop].name",
-                "is missing; every message is signed with the shop's name",
+                "is missing; write your shop's name under [shop], like name = \"My Shop\" (every message is signed with it)",
             ));
         }
         if !self.timezone_set {
