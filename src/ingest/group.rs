@@ -3,7 +3,7 @@
 //! disagree about what decides a reminder (status, buyer, time, amount) make the order
 //! unreadable: guessing which row is right could remind the wrong person.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::fmt::Display;
 
 use super::InvalidRow;
@@ -15,11 +15,11 @@ use crate::order::{Field, Money, Order};
 /// Merges rows into orders by order number, keeping the order of first appearance.
 #[derive(Default)]
 pub struct Grouper {
-    by_id: HashMap<String, usize>,
+    by_id: FxHashMap<String, usize>,
     first: Vec<Row>,
     products: Vec<Vec<String>>,
     rows: Vec<u32>,
-    poisoned: HashSet<String>,
+    poisoned: FxHashSet<String>,
 }
 
 impl Grouper {

@@ -16,7 +16,9 @@
 //!
 //! (1, `invalid_row`, is ingest's; 10, a skip from the plan, is the planner's.)
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -115,7 +117,7 @@ pub fn select(
         .collect();
 
     // The buyer's latest order still in the running after rules 2-5.
-    let mut latest: HashMap<&str, usize> = HashMap::new();
+    let mut latest: FxHashMap<&str, usize> = FxHashMap::default();
     for (i, order) in orders.iter().enumerate() {
         if early[i].is_none() {
             latest
@@ -166,9 +168,9 @@ fn distribution_channel(order: &Order, settings: &Settings) -> Option<SkipReason
         .then_some(SkipReason::DistributionChannel)
 }
 
-fn paid_same_day(order: &Order, paid_days: &HashSet<(String, NaiveDate)>) -> Option<SkipReason> {
+fn paid_same_day(order: &Order, paid_days: &FxHashSet<(&str, NaiveDate)>) -> Option<SkipReason> {
     paid_days
-        .contains(&(order.buyer.clone(), order.store_day()))
+        .contains(&(order.buyer.as_str(), order.store_day()))
         .then_some(SkipReason::PaidSameDay)
 }
 
@@ -183,7 +185,7 @@ fn is_later(a: &Order, b: &Order) -> bool {
     (a.created_at, a.line) > (b.created_at, b.line)
 }
 
-fn superseded(order: &Order, index: usize, latest: &HashMap<&str, usize>) -> Option<SkipReason> {
+fn superseded(order: &Order, index: usize, latest: &FxHashMap<&str, usize>) -> Option<SkipReason> {
     (latest.get(order.buyer.as_str()) != Some(&index)).then_some(SkipReason::Superseded)
 }
 
@@ -227,32 +229,37 @@ pub fn email_address(contact: &str) -> Option<lettre::Address> {
 
 /// Each buyer's paid orders, from the export and remembered from earlier ones, by time: to
 /// count the ones placed before an order, and to know the store days a buyer paid on.
-struct PaidHistory {
-    times: HashMap<String, Vec<DateTime<Utc>>>,
-    days: HashSet<(String, NaiveDate)>,
+struct PaidHistory<'a> {
+    times: FxHashMap<&'a str, Vec<DateTime<Utc>>>,
+    days: FxHashSet<(&'a str, NaiveDate)>,
 }
 
-impl PaidHistory {
-    fn new(orders: &[Order], remembered: Option<&RememberedPaid>, zone: chrono_tz::Tz) -> Self {
-        let mut seen: HashSet<(&str, &str)> = HashSet::new();
-        let mut paid: Vec<(&str, DateTime<Utc>)> = Vec::new();
-        for order in orders.iter().filter(|o| o.status == StatusClass::Paid) {
-            if seen.insert((order.buyer.as_str(), order.id.as_str())) {
-                paid.push((order.buyer.as_str(), order.created_at.with_timezone(&Utc)));
+impl<'a> PaidHistory<'a> {
+    fn new(
+        orders: &'a [Order],
+        remembered: Option<&'a RememberedPaid>,
+        zone: chrono_tz::Tz,
+    ) -> Self {
+        let mut seen: FxHashSet<(&str, &str)> = FxHashSet::default();
+        let mut times: FxHashMap<&str, Vec<DateTime<Utc>>> = FxHashMap::default();
+        let mut days = FxHashSet::default();
+        let mut add = |buyer: &'a str, order_id: &'a str, at: DateTime<Utc>| {
+            if seen.insert((buyer, order_id)) {
+                days.insert((buyer, at.with_timezone(&zone).date_naive()));
+                times.entry(buyer).or_default().push(at);
             }
+        };
+        for order in orders.iter().filter(|o| o.status == StatusClass::Paid) {
+            add(
+                &order.buyer,
+                &order.id,
+                order.created_at.with_timezone(&Utc),
+            );
         }
         for (buyer, list) in remembered.into_iter().flatten() {
             for (order_id, at) in list {
-                if seen.insert((buyer.as_str(), order_id.as_str())) {
-                    paid.push((buyer.as_str(), *at));
-                }
+                add(buyer, order_id, *at);
             }
-        }
-        let mut times: HashMap<String, Vec<DateTime<Utc>>> = HashMap::new();
-        let mut days = HashSet::new();
-        for (buyer, at) in paid {
-            days.insert((buyer.to_owned(), at.with_timezone(&zone).date_naive()));
-            times.entry(buyer.to_owned()).or_default().push(at);
         }
         for list in times.values_mut() {
             list.sort_unstable();
