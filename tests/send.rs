@@ -169,20 +169,22 @@ fn starttls_with_a_self_signed_certificate_and_auth_from_the_environment() {
 
 #[test]
 fn a_certificate_that_is_not_trusted_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = SmtpServer::start(dir.path(), true, false, None);
-    let config = smtp_config(&server, "attempts = 1\n")
-        .replace("host = \"127.0.0.1\"", "host = \"localhost\"")
-        .replace("security = \"none\"", "security = \"starttls\"");
-    let test = Test::new().config(&config).orders(
-        GENERIC_HEADER,
-        &[&row("C1", "c1@example.com", "2026-11-22 10:00")],
-    );
-    send(&test, &[])
-        .failure(1)
-        .stderr_has("failed 1")
-        .stderr_has("trust it with [smtp].ca_file");
-    assert!(server.received().is_empty());
+    for (security, implicit) in [("starttls", false), ("tls", true)] {
+        let dir = tempfile::tempdir().unwrap();
+        let server = SmtpServer::start(dir.path(), true, implicit, None);
+        let config = smtp_config(&server, "attempts = 1\n")
+            .replace("host = \"127.0.0.1\"", "host = \"localhost\"")
+            .replace("security = \"none\"", &format!("security = \"{security}\""));
+        let test = Test::new().config(&config).orders(
+            GENERIC_HEADER,
+            &[&row("C1", "c1@example.com", "2026-11-22 10:00")],
+        );
+        send(&test, &[])
+            .failure(1)
+            .stderr_has("failed 1")
+            .stderr_has("trust it with [smtp].ca_file");
+        assert!(server.received().is_empty(), "{security}");
+    }
 }
 
 #[test]

@@ -105,39 +105,96 @@ impl Connection {
         builder.build().map_err(|e| crate::error::chain(&e))
     }
 
+    /// A rustls client for implicit TLS: the usual public roots, plus `ca_file`.
+    fn implicit_tls(
+        &self,
+    ) -> Result<
+        (
+            tokio_rustls::TlsConnector,
+            rustls_pki_types::ServerName<'static>,
+        ),
+        String,
+    > {
+        use rustls_pki_types::pem::PemObject;
+        let mut roots = rustls::RootCertStore::empty();
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        if let Some(path) = &self.settings.ca_file {
+            let certs = rustls_pki_types::CertificateDer::pem_file_iter(path)
+                .map_err(|e| format!("cannot read [smtp].ca_file {}: {e}", path.display()))?;
+            for cert in certs {
+                let cert = cert.map_err(|e| {
+                    format!(
+                        "[smtp].ca_file {} is not a PEM certificate: {e}",
+                        path.display()
+                    )
+                })?;
+                roots.add(cert).map_err(|e| {
+                    format!("[smtp].ca_file {} cannot be trusted: {e}", path.display())
+                })?;
+            }
+        }
+        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| e.to_string())?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let name =
+            rustls_pki_types::ServerName::try_from(self.settings.host.clone()).map_err(|e| {
+                format!(
+                    "[smtp].host {:?} is not a server name: {e}",
+                    self.settings.host
+                )
+            })?;
+        Ok((
+            tokio_rustls::TlsConnector::from(std::sync::Arc::new(config)),
+            name,
+        ))
+    }
+
     async fn open(&self) -> Result<AsyncSmtpConnection, Opening> {
         let s = &self.settings;
         let hello = ClientId::default();
         let wait = s.timeout;
         let mut conn = match s.security {
-            Security::Tls => timed(
-                wait,
-                AsyncSmtpConnection::connect_tokio1(
-                    (s.host.as_str(), s.port),
-                    Some(wait),
-                    &hello,
-                    Some(self.tls().map_err(Opening::Fatal)?),
-                    None,
-                ),
-            )
-            .await?
-            .map_err(|e| {
-                let reason = crate::error::chain(&e);
-                if e.is_tls() || reason.contains("certificate") {
-                    Opening::Fatal(format!("TLS with {} failed: {reason}; if it uses its own certificate, trust it with [smtp].ca_file", s.host))
-                } else {
-                    Opening::Retry(reason)
-                }
-            })?,
+            Security::Tls => {
+                // TLS from the first byte, over our own socket (TCP_NODELAY, as below): lettre's
+                // own implicit-TLS connect would stall ~40 ms on every message.
+                let tcp = timed(wait, TcpStream::connect((s.host.as_str(), s.port)))
+                    .await?
+                    .map_err(|e| format!("cannot connect to {}:{}: {e}", s.host, s.port))?;
+                tcp.set_nodelay(true)
+                    .map_err(|e| format!("cannot set TCP_NODELAY: {e}"))?;
+                let (connector, name) = self.implicit_tls().map_err(Opening::Fatal)?;
+                let tls = timed(wait, connector.connect(name, tcp)).await?.map_err(|e| {
+                    if e.kind() == std::io::ErrorKind::InvalidData {
+                        Opening::Fatal(format!(
+                            "TLS with {} failed: {e}; if it uses its own certificate, trust it with [smtp].ca_file",
+                            s.host
+                        ))
+                    } else {
+                        Opening::Retry(format!("TLS with {} failed: {e}", s.host))
+                    }
+                })?;
+                timed(
+                    wait,
+                    AsyncSmtpConnection::connect_with_transport(Box::new(TlsSocket(tls)), &hello),
+                )
+                .await?
+                .map_err(|e| crate::error::chain(&e))?
+            }
             Security::StartTls | Security::None => {
                 let tcp = timed(wait, TcpStream::connect((s.host.as_str(), s.port)))
                     .await?
                     .map_err(|e| format!("cannot connect to {}:{}: {e}", s.host, s.port))?;
                 tcp.set_nodelay(true)
                     .map_err(|e| format!("cannot set TCP_NODELAY: {e}"))?;
-                let mut conn = timed(wait, AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &hello))
-                    .await?
-                    .map_err(|e| crate::error::chain(&e))?;
+                let mut conn = timed(
+                    wait,
+                    AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &hello),
+                )
+                .await?
+                .map_err(|e| crate::error::chain(&e))?;
                 if s.security == Security::StartTls {
                     if !conn.can_starttls() {
                         return Err(Opening::Fatal(format!(
@@ -360,6 +417,50 @@ impl Connection {
         if let Some(mut conn) = self.conn.take() {
             let _ = tokio::time::timeout(Duration::from_secs(2), conn.quit()).await;
         }
+    }
+}
+
+/// A TLS stream lettre can speak SMTP over, as it does over a plain one.
+#[derive(Debug)]
+struct TlsSocket(tokio_rustls::client::TlsStream<TcpStream>);
+
+impl tokio::io::AsyncRead for TlsSocket {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.0).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for TlsSocket {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.0).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.0).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.0).poll_shutdown(cx)
+    }
+}
+
+impl lettre::transport::smtp::client::AsyncTokioStream for TlsSocket {
+    fn peer_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.0.get_ref().0.peer_addr()
     }
 }
 
