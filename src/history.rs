@@ -54,13 +54,16 @@ pub fn history(args: &HistoryArgs) -> Result<u8, Error> {
             for a in &attempts {
                 writeln!(
                     out,
-                    "{}  order {}  {}  to {}  {}  {}",
+                    "{}  order {} (buyer {})  {}  to {}  {}: {}  [{}, evaluated at {}]",
                     a.attempted_at,
                     a.order_id,
+                    a.buyer_id,
                     a.template,
                     a.to,
                     a.status.as_str(),
-                    a.server_reply
+                    a.server_reply,
+                    a.message_id,
+                    a.evaluated_at
                 )
                 .ok();
             }
