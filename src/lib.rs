@@ -104,8 +104,6 @@ fn run_reminders(args: &RunArgs) -> Result<u8, Error> {
         memory: &memory,
         retry_unknown: args.retry_unknown,
     };
-    let mut entries = decide(&ingested, &settings, &templates, now, &options)?;
-
     let mut summary = Summary::new(
         source.display().display().to_string(),
         ingested.encoding,
@@ -115,24 +113,6 @@ fn run_reminders(args: &RunArgs) -> Result<u8, Error> {
     summary.rows = ingested.rows;
     summary.orders = ingested.orders.len() as u64;
     summary.warnings.clone_from(&ingested.warnings);
-
-    if let (Some(sender), Some(ledger)) = (sender, ledger) {
-        let jobs = deliver::jobs(&entries, &settings, &sender, now)?;
-        let results = deliver::send::send(jobs, &settings.delivery, ledger)?;
-        summary.interrupted = results.interrupted;
-        summary.stopped = results.stopped;
-        for (index, status, reply) in results.outcomes {
-            // A message handed back by a connection that failed may be sent by another: the
-            // sent outcome is the one that counts.
-            if let Some(entry) = entries.get_mut(index)
-                && entry.status != Some(ledger::Status::Sent)
-            {
-                entry.status = Some(status);
-                entry.server_reply = Some(reply);
-            }
-        }
-    }
-    summary.elapsed_seconds = started.elapsed().as_secs_f64();
 
     let stdout = io::stdout().lock();
     let out = io::BufWriter::with_capacity(64 * 1024, stdout);
@@ -145,10 +125,46 @@ fn run_reminders(args: &RunArgs) -> Result<u8, Error> {
         )),
         Format::Json => Box::new(deliver::json::JsonLines::new(out)),
     };
-    for entry in &entries {
-        summary.record(entry);
-        outbox.order(entry).map_err(Error::Output)?;
+
+    match (sender, ledger) {
+        (Some(sender), Some(ledger)) => {
+            // Sending: the entries wait for their outcomes before they are printed.
+            let mut entries = decide(&ingested, &settings, &templates, now, &options)?;
+            let jobs = deliver::jobs(&entries, &settings, &sender, now)?;
+            let results = deliver::send::send(jobs, &settings.delivery, ledger)?;
+            summary.interrupted = results.interrupted;
+            summary.stopped = results.stopped;
+            for (index, status, reply) in results.outcomes {
+                // A message handed back by a connection that failed may be sent by another:
+                // the sent outcome is the one that counts.
+                if let Some(entry) = entries.get_mut(index)
+                    && entry.status != Some(ledger::Status::Sent)
+                {
+                    entry.status = Some(status);
+                    entry.server_reply = Some(reply);
+                }
+            }
+            for entry in &entries {
+                summary.record(entry);
+                outbox.order(entry).map_err(Error::Output)?;
+            }
+        }
+        _ => {
+            // A dry run prints each entry as it is decided: nothing is kept for the end.
+            decide_each(
+                &ingested,
+                &settings,
+                &templates,
+                now,
+                &options,
+                &mut |entry| {
+                    summary.record(&entry);
+                    outbox.order(&entry).map_err(Error::Output)
+                },
+            )?;
+        }
     }
+    summary.elapsed_seconds = started.elapsed().as_secs_f64();
     outbox.finish(&summary).map_err(Error::Output)?;
     Ok(summary.exit_code())
 }
@@ -193,6 +209,26 @@ pub fn decide(
     now: DateTime<Utc>,
     options: &Options<'_>,
 ) -> Result<Vec<Entry>, Error> {
+    let mut entries = Vec::with_capacity(ingested.orders.len() + ingested.invalid.len());
+    decide_each(ingested, settings, templates, now, options, &mut |entry| {
+        entries.push(entry);
+        Ok(())
+    })?;
+    Ok(entries)
+}
+
+/// [`decide`], handing each entry to `emit` as soon as it is decided, in file order.
+///
+/// # Errors
+/// A template that fails to render for a real order, or what `emit` returns.
+pub fn decide_each(
+    ingested: &Ingested,
+    settings: &Settings,
+    templates: &Templates,
+    now: DateTime<Utc>,
+    options: &Options<'_>,
+    emit: &mut dyn FnMut(Entry) -> Result<(), Error>,
+) -> Result<(), Error> {
     let memory = options.memory;
     let known = Known {
         unreadable: ingested
@@ -208,13 +244,17 @@ pub fn decide(
         .shop
         .promo_ends
         .map(|end| end.signed_duration_since(now));
-    let mut entries: Vec<Entry> = ingested.invalid.iter().map(Entry::for_invalid).collect();
+    // Orders come in the order of their first row and bad rows by line: merged, file order.
+    let mut invalid = ingested.invalid.iter().peekable();
     let mut reminders = 0;
     for (order, verdict) in ingested.orders.iter().zip(verdicts) {
+        while let Some(row) = invalid.next_if(|row| row.line < order.line) {
+            emit(Entry::for_invalid(row))?;
+        }
         let entry = Entry::for_order(order, now);
         let (buyer_type, closing_soon) = match verdict {
             Verdict::Skip(reason) => {
-                entries.push(entry.skipped(reason.as_str()));
+                emit(entry.skipped(reason.as_str()))?;
                 continue;
             }
             Verdict::Candidate {
@@ -240,7 +280,7 @@ pub fn decide(
             None
         };
         if let Some(reason) = before_plan {
-            entries.push(entry.skipped(reason));
+            emit(entry.skipped(reason))?;
             continue;
         }
         let facts = Facts {
@@ -259,7 +299,7 @@ pub fn decide(
         };
         let template = match plan::plan(&settings.rules, &facts) {
             Action::Skip(reason) => {
-                entries.push(entry.skipped(&reason));
+                emit(entry.skipped(&reason))?;
                 continue;
             }
             Action::Template(template) => template,
@@ -271,7 +311,7 @@ pub fn decide(
         if !retrying
             && (memory.sent_step(&order.id, &template) || highest.is_some_and(|h| h > rank))
         {
-            entries.push(entry.skipped("already_reminded"));
+            emit(entry.skipped("already_reminded"))?;
             continue;
         }
         if !retrying
@@ -279,11 +319,11 @@ pub fn decide(
                 .last_sent_to(&order.buyer)
                 .is_some_and(|last| now.signed_duration_since(last) < settings.select.min_gap)
         {
-            entries.push(entry.skipped("buyer_cap"));
+            emit(entry.skipped("buyer_cap"))?;
             continue;
         }
         if options.limit.is_some_and(|limit| reminders >= limit) {
-            entries.push(entry.skipped(OVER_LIMIT));
+            emit(entry.skipped(OVER_LIMIT))?;
             continue;
         }
         let context = MessageContext::new(&settings.shop, order, buyer_type, to.clone(), now);
@@ -295,10 +335,12 @@ pub fn decide(
         entry.to = Some(to);
         entry.subject = Some(message.subject);
         entry.body = Some(message.body);
-        entries.push(entry);
+        emit(entry)?;
     }
-    entries.sort_by_key(|e| e.line);
-    Ok(entries)
+    for row in invalid {
+        emit(Entry::for_invalid(row))?;
+    }
+    Ok(())
 }
 
 /// Writes `text` to stdout, mapping a failure to [`Error::Output`].
