@@ -754,3 +754,27 @@ fn a_server_that_allows_fewer_connections_still_gets_every_message() {
     assert_eq!(ids.len(), 40);
     assert!(ids.values().all(|&n| n == 1));
 }
+
+#[test]
+fn the_rate_limit_spaces_the_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = SmtpServer::start(dir.path(), false, false, None);
+    let rows = many(6, 0);
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    let test = Test::new()
+        .config(&smtp_config(
+            &server,
+            "max_connections = 4\nrate_limit = \"10/s\"\n",
+        ))
+        .orders(GENERIC_HEADER, &rows);
+    let started = std::time::Instant::now();
+    send(&test, &[]).success().stderr_has("sent 6");
+    // Six messages at ten a second take at least half a second, however many connections
+    // (a lower bound: a loaded machine only makes it longer).
+    assert!(
+        started.elapsed() >= Duration::from_millis(500),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(server.received().len(), 6);
+}
