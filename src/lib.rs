@@ -135,11 +135,7 @@ fn run_reminders(args: &RunArgs) -> Result<u8, Error> {
             summary.interrupted = results.interrupted;
             summary.stopped = results.stopped;
             for (index, status, reply) in results.outcomes {
-                // A message handed back by a connection that failed may be sent by another:
-                // the sent outcome is the one that counts.
-                if let Some(entry) = entries.get_mut(index)
-                    && entry.status != Some(ledger::Status::Sent)
-                {
+                if let Some(entry) = entries.get_mut(index) {
                     entry.status = Some(status);
                     entry.server_reply = Some(reply);
                 }
@@ -274,7 +270,10 @@ pub fn decide_each(
             Some("outcome_unknown")
         } else if memory.bounced(&to) {
             Some("bounced")
-        } else if final_sent || sent >= settings.select.max_reminders as usize {
+        } else if final_sent
+            || sent >= settings.select.max_reminders as usize
+            || memory.rejected(&order.id)
+        {
             Some("gave_up")
         } else {
             None

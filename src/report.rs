@@ -263,6 +263,12 @@ impl Summary {
                         "refused for good: {reply}; this address is not written to again"
                     ))
                 }
+                Some(Status::Rejected) => {
+                    self.bounced += 1;
+                    Some(format!(
+                        "the message was refused for good: {reply}; this order is not reminded again (check the template if many are refused)"
+                    ))
+                }
                 Some(Status::Unknown | Status::Intent) => {
                     self.unknown += 1;
                     Some(format!(

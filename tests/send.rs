@@ -181,7 +181,7 @@ fn a_certificate_that_is_not_trusted_is_refused() {
         );
         send(&test, &[])
             .failure(1)
-            .stderr_has("failed 1")
+            .stderr_has("not attempted 1 (stopped: TLS with localhost failed")
             .stderr_has("trust it with [smtp].ca_file");
         assert!(server.received().is_empty(), "{security}");
     }
@@ -320,8 +320,7 @@ fn a_server_that_is_not_there_stops_the_run_and_the_next_run_sends() {
     let started = std::time::Instant::now();
     send(&test, &[])
         .failure(1)
-        .stderr_has("sent 0, failed 1, unknown 0, bounced 0, not attempted 2 (stopped: cannot connect to 127.0.0.1")
-        .stderr_has("it is tried again on the next run")
+        .stderr_has("sent 0, failed 0, unknown 0, bounced 0, not attempted 3 (stopped: cannot connect to 127.0.0.1")
         .stderr_has("not attempted (the mail server could not be reached); it is sent on the next run");
     assert!(
         started.elapsed() < Duration::from_secs(10),
@@ -661,10 +660,25 @@ fn a_message_refused_after_its_data_is_not_sent_again() {
     send(&test, &[])
         .failure(1)
         .stderr_has("bounced 1")
-        .stderr_has("554");
+        .stderr_has("the message was refused for good: permanent error (554)");
     let (status, d) = send_json(&test, &[]);
     assert_eq!(status, 0);
-    assert_eq!(d.outcome("X1"), "skip:bounced");
+    assert_eq!(d.outcome("X1"), "skip:gave_up", "this order is given up");
+    // The address is not to blame: the buyer's next order is reminded.
+    std::fs::write(
+        test.path("orders.csv"),
+        format!(
+            "{GENERIC_HEADER}\n{}\n",
+            row("X2", "spam.x1@example.com", "2026-11-22 10:00")
+        ),
+    )
+    .unwrap();
+    let (_, d) = send_json(&test, &[]);
+    assert_eq!(
+        d.get("X2")["status"],
+        "rejected",
+        "tried, refused again by the same filter"
+    );
 }
 
 #[test]

@@ -370,6 +370,7 @@ async fn worker(
             Delivered::Sent(r) => (Status::Sent, r),
             Delivered::Failed(r) => (Status::Failed, r),
             Delivered::Bounced(r) => (Status::Bounced, r),
+            Delivered::Rejected(r) => (Status::Rejected, r),
             Delivered::Unknown(r) => (Status::Unknown, r),
             Delivered::Unreachable(r) => {
                 // This connection slot is no good (server down, or it allows fewer
@@ -393,11 +394,9 @@ async fn worker(
         if writer.send(request).is_err() {
             stop.store(true, Ordering::SeqCst);
         }
-        if let Some(bar) = progress {
-            bar.inc(1);
-        }
-        outcomes.push((job.entry, status, reply));
         if let Some(reason) = lost {
+            // The attempt is in the ledger (failed, nothing handed over); the job itself goes
+            // back to the queue, and its outcome is whatever the worker that takes it gets.
             queue
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -410,6 +409,10 @@ async fn worker(
             }
             break;
         }
+        if let Some(bar) = progress {
+            bar.inc(1);
+        }
+        outcomes.push((job.entry, status, reply));
     }
     if let Some(conn) = connection.as_mut() {
         conn.close().await;

@@ -30,6 +30,8 @@ pub enum Delivered {
     Failed(String),
     /// The recipient was refused for good (5xx at RCPT).
     Bounced(String),
+    /// The message was refused for good after its data (content or policy 5xx).
+    Rejected(String),
     /// The message was handed over but the outcome is unknown.
     Unknown(String),
     /// The server could not be reached or refused the connection, on every try: nothing was
@@ -307,9 +309,10 @@ impl Connection {
                     permanent,
                 }) => {
                     // Refused for good after the data (a content or policy 5xx): sending the
-                    // same message again on every run would only be refused again.
+                    // same message again on every run would only be refused again; the address
+                    // itself is not to blame.
                     if permanent {
-                        return Delivered::Bounced(reason);
+                        return Delivered::Rejected(reason);
                     }
                     if !transient {
                         self.conn = None;

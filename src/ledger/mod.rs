@@ -36,6 +36,9 @@ pub enum Status {
     Unknown,
     /// Refused for good (5xx for the recipient): that address is not written to again.
     Bounced,
+    /// The message was refused for good after its data (a content or policy 5xx): this order
+    /// is given up, the address is not blamed.
+    Rejected,
 }
 
 impl Status {
@@ -48,6 +51,7 @@ impl Status {
             Status::Failed => "failed",
             Status::Unknown => "unknown",
             Status::Bounced => "bounced",
+            Status::Rejected => "rejected",
         }
     }
 
@@ -56,6 +60,7 @@ impl Status {
             "sent" => Status::Sent,
             "failed" => Status::Failed,
             "bounced" => Status::Bounced,
+            "rejected" => Status::Rejected,
             "intent" => Status::Intent,
             _ => Status::Unknown,
         }
@@ -133,22 +138,22 @@ impl Memory {
         self.by_order.get(order_id).map_or(&[], Vec::as_slice)
     }
 
-    /// The steps of the order whose latest attempt ended ambiguously (maybe sent); a step
-    /// sent after its unknown attempt (`--retry-unknown`) is settled.
+    /// The steps of the order that ended ambiguously (maybe sent) with nothing sent for the
+    /// order since: once a reminder of the order is sent after it (`--retry-unknown`, the
+    /// same step or a later one), the doubt no longer matters and the step is settled.
     #[must_use]
     pub fn unknown_steps(&self, order_id: &str) -> Vec<&str> {
-        let mut latest: Vec<(&str, Status)> = Vec::new();
+        let mut open: Vec<&str> = Vec::new();
         for a in self.attempts(order_id) {
-            match latest.iter_mut().find(|(t, _)| *t == a.template) {
-                Some(slot) => slot.1 = a.status,
-                None => latest.push((a.template.as_str(), a.status)),
+            match a.status {
+                Status::Unknown | Status::Intent if !open.contains(&a.template.as_str()) => {
+                    open.push(a.template.as_str());
+                }
+                Status::Sent => open.clear(),
+                _ => {}
             }
         }
-        latest
-            .into_iter()
-            .filter(|(_, s)| matches!(s, Status::Unknown | Status::Intent))
-            .map(|(t, _)| t)
-            .collect()
+        open
     }
 
     /// An earlier attempt for the order ended ambiguously and is not settled.
@@ -174,6 +179,14 @@ impl Memory {
         let final_sent = sent.iter().any(|a| a.final_step);
         let highest = sent.iter().map(|a| a.rank).max();
         (sent.len(), final_sent, highest)
+    }
+
+    /// The server refused a reminder of this order for good (after its data).
+    #[must_use]
+    pub fn rejected(&self, order_id: &str) -> bool {
+        self.attempts(order_id)
+            .iter()
+            .any(|a| a.status == Status::Rejected)
     }
 
     /// Whether this template was sent for the order already.
