@@ -792,3 +792,69 @@ fn the_rate_limit_spaces_the_messages() {
     );
     assert_eq!(server.received().len(), 6);
 }
+
+#[test]
+fn a_handed_back_message_keeps_the_outcome_of_the_connection_that_sent_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = SmtpServer::start_with(dir.path(), false, false, None, &["--max-sessions", "1"]);
+    let test = Test::new()
+        .config(&smtp_config(&server, "max_connections = 2\nattempts = 1\n"))
+        .orders(
+            GENERIC_HEADER,
+            &[
+                &row("H1", "h1@example.com", "2026-11-22 10:00"),
+                &row("H2", "spam.h2@example.com", "2026-11-22 10:00"),
+            ],
+        );
+    let (_, d) = send_json(&test, &[]);
+    assert_eq!(d.get("H1")["status"], "sent");
+    assert_eq!(d.get("H2")["status"], "rejected");
+    assert_eq!(d.summary["bounced"], 1);
+}
+
+#[test]
+fn an_unknown_step_is_settled_by_a_later_step_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = SmtpServer::start(dir.path(), false, false, None);
+    let test = Test::new().config(&smtp_config(&server, "")).orders(
+        GENERIC_HEADER,
+        &[&row("S1", "drop-1.s1@example.com", "2026-11-23 05:00")],
+    );
+    let at = |now: &str, extra: &[&str]| {
+        let mut args = vec![
+            "run",
+            "--orders",
+            "orders.csv",
+            "--now",
+            now,
+            "--send",
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        let out = test.exec(&args);
+        let status = out.status;
+        (
+            status,
+            Decisions::parse(&crate::support::Outcome { status: 0, ..out }),
+        )
+    };
+    // payment_help ends unknown.
+    let (status, d) = at(NOW, &[]);
+    assert_eq!(
+        (status, d.get("S1")["status"].as_str()),
+        (1, Some("unknown"))
+    );
+    // A day later the ladder says popular; --retry-unknown lets it go.
+    let (status, d) = at("2026-11-24T09:00:00+08:00", &["--retry-unknown"]);
+    assert_eq!(
+        (status, d.get("S1")["template"].as_str()),
+        (0, Some("popular"))
+    );
+    // From then on the order is settled: no outcome_unknown, exit 0.
+    let (status, d) = at("2026-11-24T12:00:00+08:00", &[]);
+    assert_eq!(
+        (status, d.outcome("S1")),
+        (0, "skip:already_reminded".to_owned())
+    );
+}
