@@ -83,7 +83,11 @@ impl SmtpServer {
         let mut child = cmd
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            // Its own log (TLS handshake tracebacks and the like), kept beside the mail it got.
+            .stderr(
+                std::fs::File::create(dir.join("server.log"))
+                    .map_or_else(|_| Stdio::null(), Stdio::from),
+            )
             .spawn()
             .expect("start tests/smtp/server.py");
         let mut line = String::new();
