@@ -143,7 +143,7 @@ pub fn check(args: &CheckArgs) -> Result<u8, Error> {
         writeln!(
             w,
             "newest order: {} ({} h before now: an old export means old decisions)",
-            newest.format("%Y-%m-%d %H:%M %Z"),
+            newest.format("%Y-%m-%d %H:%M (UTC%:z)"),
             hours(now.signed_duration_since(newest))
         )
         .ok();

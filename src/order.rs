@@ -6,13 +6,14 @@
 
 use std::fmt;
 
-use chrono::{DateTime, NaiveDate, TimeDelta};
-use chrono_tz::Tz;
+use chrono::{DateTime, FixedOffset, NaiveDate, TimeDelta};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-/// An instant, shown in the store's time zone.
-pub type StoreTime = DateTime<Tz>;
+/// An instant, with the store zone's offset at that instant: 16 bytes where a
+/// `DateTime<chrono_tz::Tz>` takes 48, which counts three times per order on a big export.
+/// Local dates and times (the store's calendar day) read the same.
+pub type StoreTime = DateTime<FixedOffset>;
 
 /// What an export's status label means for a reminder: the only three things payremind needs to
 /// know about the dozens of platform statuses.

@@ -30,7 +30,7 @@ fn check_reports_mapping_statuses_bad_rows_and_freshness() {
         .stdout_has("orders: 2 (1 with several rows); invalid rows: 2")
         .stdout_has("  orders.csv:5:3: \"shipped\": status \"shipped\" is not listed in [statuses]")
         .stdout_has("  orders.csv:6:5: \"lots\": total is not an amount")
-        .stdout_has("newest order: 2026-11-23 08:15 CST (0.75 h before now")
+        .stdout_has("newest order: 2026-11-23 08:15 (UTC+08:00) (0.75 h before now")
         .stdout_has("templates: 10 render")
         .stdout_has("problems: 1; fix them before sending");
 }

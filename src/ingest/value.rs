@@ -92,7 +92,7 @@ type Layouts = fn(&str, Tz) -> Option<Result<StoreTime, String>>;
 /// The time, when `text` has an explicit offset.
 fn with_offset(text: &str, zone: Tz) -> Option<Result<StoreTime, String>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
-        return Some(Ok(t.with_timezone(&zone)));
+        return Some(Ok(t.with_timezone(&zone).fixed_offset()));
     }
     compiled(WITH_OFFSET, &WITH_OFFSET_ITEMS)
         .iter()
@@ -102,7 +102,7 @@ fn with_offset(text: &str, zone: Tz) -> Option<Result<StoreTime, String>> {
             parsed
                 .to_datetime()
                 .ok()
-                .map(|t| Ok(t.with_timezone(&zone)))
+                .map(|t| Ok(t.with_timezone(&zone).fixed_offset()))
         })
 }
 
@@ -113,9 +113,9 @@ fn naive(text: &str, zone: Tz) -> Option<Result<StoreTime, String>> {
         format::parse(&mut parsed, text, items.iter()).ok()?;
         let naive = parsed.to_naive_datetime_with_offset(0).ok()?;
         Some(match zone.from_local_datetime(&naive) {
-            LocalResult::Single(t) => Ok(t),
+            LocalResult::Single(t) => Ok(t.fixed_offset()),
             // The hour after a daylight-saving change happens twice: take the first.
-            LocalResult::Ambiguous(first, _) => Ok(first),
+            LocalResult::Ambiguous(first, _) => Ok(first.fixed_offset()),
             LocalResult::None => Err(format!(
                 "does not exist in {zone} (the clocks skipped it); check the export's time zone"
             )),

@@ -393,7 +393,9 @@ fn samples(shop: &Shop) -> Vec<MessageContext<'_>> {
         country: "US".into(),
         status_label: "pending".into(),
         status: crate::order::StatusClass::Unpaid,
-        created_at: (now - TimeDelta::hours(5)).with_timezone(&zone),
+        created_at: (now - TimeDelta::hours(5))
+            .with_timezone(&zone)
+            .fixed_offset(),
         paid_at: None,
         total: Some(Money {
             amount: Decimal::new(12_800, 2),
@@ -403,7 +405,11 @@ fn samples(shop: &Shop) -> Vec<MessageContext<'_>> {
         products: vec!["Sample product".into(), "Second product".into()],
         rows: 2,
         prior_paid_orders: None,
-        close_at: Some((now + TimeDelta::hours(2)).with_timezone(&zone)),
+        close_at: Some(
+            (now + TimeDelta::hours(2))
+                .with_timezone(&zone)
+                .fixed_offset(),
+        ),
     };
     let bare = Order {
         buyer_name: String::new(),
@@ -426,7 +432,11 @@ fn samples(shop: &Shop) -> Vec<MessageContext<'_>> {
         }
     }
     if let Some(first) = contexts.first_mut() {
-        first.shop.promo_ends = store_time(&(now + TimeDelta::days(2)).with_timezone(&zone));
+        first.shop.promo_ends = store_time(
+            &(now + TimeDelta::days(2))
+                .with_timezone(&zone)
+                .fixed_offset(),
+        );
     }
     contexts
 }
