@@ -332,6 +332,13 @@ fn a_server_that_is_not_there_stops_the_run_and_the_next_run_sends() {
     assert_eq!(server.received().len(), 3);
 }
 
+/// Every one of `count` messages arrived, and none twice.
+fn assert_each_arrived_once(server: &SmtpServer, count: usize) {
+    let ids = accepted(server);
+    assert_eq!(ids.len(), count, "messages that arrived");
+    assert!(ids.values().all(|&n| n == 1), "a message arrived twice");
+}
+
 /// Message-IDs the server accepted, with how often.
 fn accepted(server: &SmtpServer) -> HashMap<String, usize> {
     let mut ids = HashMap::new();
@@ -441,9 +448,7 @@ fn overlapping_runs_never_send_twice() {
         "{}",
         String::from_utf8_lossy(&first.stderr)
     );
-    let ids = accepted(&server);
-    assert_eq!(ids.len(), 60);
-    assert!(ids.values().all(|&n| n == 1));
+    assert_each_arrived_once(&server, 60);
 }
 
 #[test]
@@ -472,9 +477,7 @@ fn sigterm_stops_cleanly_and_the_rest_is_sent_next_time() {
     let (status, d) = send_json(&test, &[]);
     assert_eq!(status, 0);
     assert!(!d.orders.iter().any(|o| o["reason"] == "outcome_unknown"));
-    let ids = accepted(&server);
-    assert_eq!(ids.len(), 80);
-    assert!(ids.values().all(|&n| n == 1));
+    assert_each_arrived_once(&server, 80);
 }
 
 #[test]
@@ -764,9 +767,7 @@ fn a_server_that_allows_fewer_connections_still_gets_every_message() {
     let (status, d) = send_json(&test, &[]);
     assert_eq!(d.summary["sent"], 40, "{}", d.stderr);
     assert_eq!(status, 0);
-    let ids = accepted(&server);
-    assert_eq!(ids.len(), 40);
-    assert!(ids.values().all(|&n| n == 1));
+    assert_each_arrived_once(&server, 40);
 }
 
 #[test]
