@@ -47,8 +47,6 @@ use crate::render::{MessageContext, Templates};
 use crate::report::{Decision, Entry, Summary};
 use crate::select::{Known, Verdict};
 
-pub use crate::error::Error as PayremindError;
-
 /// Runs one command; returns the exit code (0 or 1) or the error that stopped it (exit 2).
 ///
 /// # Errors

@@ -1,17 +1,22 @@
 //! What real files look like: BOMs, CRLF, quoted newlines, other encodings, Excel's wrappers,
 //! and files that are not order exports at all.
 
-use crate::support::{GENERIC_CONFIG, NOW, Test};
+use crate::support::{Decisions, GENERIC_CONFIG, NOW, Test};
+
+/// The decisions for an export whose bytes are `contents`, under the generic config.
+fn decide_text(contents: impl AsRef<[u8]>) -> Decisions {
+    Test::new()
+        .config(GENERIC_CONFIG)
+        .file("orders.csv", contents)
+        .decide()
+}
 
 #[test]
 fn bom_crlf_and_quoted_commas_and_newlines() {
     let file = "\u{feff}order_id,email,status,created_at,product\r\n\
                 Q1,q1@example.com,pending,2026-11-22 10:00,\"Tea, \"\"green\"\"\r\nsecond line\"\r\n\
                 Q2,q2@example.com,paid,2026-11-22 10:00,Cup";
-    let d = Test::new()
-        .config(GENERIC_CONFIG)
-        .file("orders.csv", file)
-        .decide();
+    let d = decide_text(file);
     assert_eq!(d.outcome("Q1"), "popular");
     assert_eq!(
         d.outcome("Q2"),
@@ -79,10 +84,7 @@ fn headers_with_spaces_newlines_and_look_alike_letters_are_found() {
 fn excel_protection_wrappers_are_unwrapped() {
     let file = "order_id,email,status,created_at,total\n\
                 =\"4378120007170436307\",w1@example.com,pending,2026-11-22 10:00,128.00元\n";
-    let d = Test::new()
-        .config(GENERIC_CONFIG)
-        .file("orders.csv", file)
-        .decide();
+    let d = decide_text(file);
     assert_eq!(d.outcome("4378120007170436307"), "popular");
     assert_eq!(d.get("4378120007170436307")["total"], "128.00 USD");
 }
@@ -113,10 +115,7 @@ fn an_explicitly_mapped_optional_column_must_exist() {
 #[test]
 fn empty_and_header_only_exports_have_zero_orders() {
     for contents in ["", "order_id,status,created_at\n"] {
-        let d = Test::new()
-            .config(GENERIC_CONFIG)
-            .file("orders.csv", contents)
-            .decide();
+        let d = decide_text(contents);
         assert!(d.orders.is_empty());
         assert_eq!(d.summary["orders"], 0);
         assert_eq!(d.summary["reminders"], 0);
@@ -151,10 +150,7 @@ fn a_download_cut_inside_a_quoted_field_loses_only_the_cut_row() {
     let file = "order_id,email,status,created_at,product\n\
                 T1,t1@example.com,pending,2026-11-22 10:00,Tea\n\
                 T2,t2@example.com,pending,2026-11-22 10:00,\"Tea, unterminated\nT3,t3@example.com";
-    let d = Test::new()
-        .config(GENERIC_CONFIG)
-        .file("orders.csv", file)
-        .decide();
+    let d = decide_text(file);
     assert_eq!(d.outcome("T1"), "popular");
     let t2 = d.get("T2");
     assert_eq!(t2["reason"], "invalid_row");
@@ -168,10 +164,7 @@ fn a_row_wider_than_the_header_is_not_guessed_at() {
     let file = "order_id,email,status,created_at,total\n\
                 W1,w1@example.com,pending,2026-11-22 10:00,49,90\n\
                 W2,w2@example.com,pending,2026-11-22 10:00,\"49,90\"\n";
-    let d = Test::new()
-        .config(GENERIC_CONFIG)
-        .file("orders.csv", file)
-        .decide();
+    let d = decide_text(file);
     let w1 = d.get("W1");
     assert_eq!(w1["reason"], "invalid_row");
     assert_eq!(w1["column"], 6);
@@ -213,10 +206,7 @@ fn bytes_that_do_not_fit_the_encoding_make_the_row_invalid() {
     bytes.extend_from_slice(b"G1,");
     bytes.extend_from_slice(&encoding_rs::GBK.encode("王芳").0);
     bytes.extend_from_slice(b",g1@example.com,pending,2026-11-22 10:00\n");
-    let d = Test::new()
-        .config(GENERIC_CONFIG)
-        .file("orders.csv", bytes)
-        .decide();
+    let d = decide_text(bytes);
     let g1 = d
         .orders
         .iter()
@@ -237,10 +227,7 @@ fn semicolons_and_tabs_are_recognised() {
     for (delimiter, name) in [(";", "semicolon"), ("\t", "tab")] {
         let file = "order_id;email;status;created_at;total\nS1;s1@example.com;pending;2026-11-22 10:00;49,90\n"
             .replace(';', delimiter);
-        let d = Test::new()
-            .config(GENERIC_CONFIG)
-            .file("orders.csv", file)
-            .decide();
+        let d = decide_text(file);
         assert_eq!(d.outcome("S1"), "popular", "{name}");
         assert_eq!(d.get("S1")["total"], "49.90 USD", "{name}");
     }
@@ -249,10 +236,7 @@ fn semicolons_and_tabs_are_recognised() {
 #[test]
 fn an_export_of_only_a_bom_or_blank_lines_has_zero_orders() {
     for contents in ["\u{feff}", "\n\n", "\u{feff}\r\n"] {
-        let d = Test::new()
-            .config(GENERIC_CONFIG)
-            .file("orders.csv", contents)
-            .decide();
+        let d = decide_text(contents);
         assert!(d.orders.is_empty());
         assert_eq!(d.summary["orders"], 0);
     }
@@ -264,10 +248,7 @@ fn a_five_megabyte_field_is_fine() {
     let file = format!(
         "order_id,email,status,created_at,product\nB1,b1@example.com,pending,2026-11-22 10:00,\"{note}\"\nB2,b2@example.com,pending,2026-11-22 10:00,Tea\n"
     );
-    let d = Test::new()
-        .config(GENERIC_CONFIG)
-        .file("orders.csv", file)
-        .decide();
+    let d = decide_text(file);
     assert_eq!(d.outcome("B1"), "popular");
     assert_eq!(d.outcome("B2"), "popular");
 }
@@ -277,20 +258,14 @@ fn trailing_empty_cells_and_a_real_replacement_character_are_fine() {
     let file = "order_id,email,status,created_at\n\
                 E1,e1@example.com,pending,2026-11-22 10:00,,\n\
                 E2,e2@example.com,pending,2026-11-22 10:00\n";
-    let d = Test::new()
-        .config(GENERIC_CONFIG)
-        .file("orders.csv", file)
-        .decide();
+    let d = decide_text(file);
     assert_eq!(
         d.outcome("E1"),
         "popular",
         "empty extra cells are no extra values"
     );
     let with_note = "order_id,email,status,created_at,product\nF1,f1@example.com,pending,2026-11-22 10:00,caf\u{fffd} latte\n";
-    let d = Test::new()
-        .config(GENERIC_CONFIG)
-        .file("orders.csv", with_note)
-        .decide();
+    let d = decide_text(with_note);
     assert_eq!(
         d.outcome("F1"),
         "popular",
@@ -331,10 +306,7 @@ fn files_that_are_not_csv_exports_say_what_they_are() {
 #[test]
 fn blank_lines_and_an_excel_sep_line_keep_line_numbers_true() {
     let file = "sep=;\r\n\r\norder_id;email;status;created_at\r\n\r\nL1;l1@example.com;pending;2026-11-22 10:00\r\n\r\n\r\nL2;l2@example.com;pending;2026-13-22 10:00\r\n";
-    let d = Test::new()
-        .config(GENERIC_CONFIG)
-        .file("orders.csv", file)
-        .decide();
+    let d = decide_text(file);
     assert_eq!(d.get("L1")["line"], 5);
     assert_eq!(d.outcome("L1"), "popular");
     assert_eq!(d.get("L2")["line"], 8);
@@ -346,10 +318,7 @@ fn a_download_cut_in_the_middle_of_a_row_loses_only_that_row() {
     let file = "order_id,email,status,created_at,total,product\n\
                 C1,c1@example.com,pending,2026-11-22 10:00,10.00,Tea\n\
                 C2,c2@example.com,pend";
-    let d = Test::new()
-        .config(GENERIC_CONFIG)
-        .file("orders.csv", file)
-        .decide();
+    let d = decide_text(file);
     assert_eq!(d.outcome("C1"), "popular");
     assert_eq!(d.get("C2")["reason"], "invalid_row");
     assert!(d.get("C2")["error"].as_str().unwrap().contains("cut off"));
@@ -360,10 +329,7 @@ fn rows_of_one_order_may_differ_in_case() {
     let file = "order_id,email,status,created_at,product\n\
                 M1,Mia@Example.com,Pending,2026-11-22 10:00,Tea\n\
                 M1,mia@example.com,pending,2026-11-22 10:00,Cup\n";
-    let d = Test::new()
-        .config(GENERIC_CONFIG)
-        .file("orders.csv", file)
-        .decide();
+    let d = decide_text(file);
     assert_eq!(d.outcome("M1"), "popular");
     assert_eq!(d.get("M1")["products"].as_array().unwrap().len(), 2);
 }

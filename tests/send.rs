@@ -8,6 +8,13 @@ use std::time::Duration;
 use crate::support::smtp::SmtpServer;
 use crate::support::{Decisions, GENERIC_CONFIG, GENERIC_HEADER, NOW, Test};
 
+/// A plain SMTP server (no TLS, no AUTH) in a folder of its own; keep the folder alive.
+fn plain_server() -> (tempfile::TempDir, SmtpServer) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = SmtpServer::start(dir.path(), false, false, None);
+    (dir, server)
+}
+
 fn smtp_config(server: &SmtpServer, extra: &str) -> String {
     format!(
         "{GENERIC_CONFIG}\n[smtp]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"none\"\ntimeout = \"5s\"\nretry_delay = \"10ms\"\n{extra}",
@@ -48,8 +55,7 @@ fn row(id: &str, email: &str, created: &str) -> String {
 
 #[test]
 fn a_send_delivers_well_formed_messages_and_a_second_run_sends_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = SmtpServer::start(dir.path(), false, false, None);
+    let (_dir, server) = plain_server();
     let test = Test::new().config(&smtp_config(&server, "")).orders(
         GENERIC_HEADER,
         &[
@@ -210,8 +216,7 @@ fn implicit_tls() {
 
 #[test]
 fn a_temporary_failure_is_retried_within_the_run_and_on_the_next_one() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = SmtpServer::start(dir.path(), false, false, None);
+    let (_dir, server) = plain_server();
     let test = Test::new()
         .config(&smtp_config(&server, "attempts = 2\n"))
         .orders(
@@ -241,8 +246,7 @@ fn a_temporary_failure_is_retried_within_the_run_and_on_the_next_one() {
 
 #[test]
 fn a_permanent_refusal_bounces_and_is_not_retried() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = SmtpServer::start(dir.path(), false, false, None);
+    let (_dir, server) = plain_server();
     let test = Test::new().config(&smtp_config(&server, "")).orders(
         GENERIC_HEADER,
         &[
@@ -263,8 +267,7 @@ fn a_permanent_refusal_bounces_and_is_not_retried() {
 
 #[test]
 fn a_connection_lost_after_the_data_is_unknown_and_never_resent_on_its_own() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = SmtpServer::start(dir.path(), false, false, None);
+    let (_dir, server) = plain_server();
     let test = Test::new().config(&smtp_config(&server, "")).orders(
         GENERIC_HEADER,
         &[&row("U1", "drop-1.u1@example.com", "2026-11-22 10:00")],
@@ -362,8 +365,7 @@ fn many(count: usize, slow_ms: u32) -> Vec<String> {
 
 #[test]
 fn kill_9_in_the_middle_then_a_rerun_delivers_every_message_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = SmtpServer::start(dir.path(), false, false, None);
+    let (_dir, server) = plain_server();
     let rows = many(500, 10);
     let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
     let test = Test::new()
@@ -424,8 +426,7 @@ fn kill_9_in_the_middle_then_a_rerun_delivers_every_message_once() {
 
 #[test]
 fn overlapping_runs_never_send_twice() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = SmtpServer::start(dir.path(), false, false, None);
+    let (_dir, server) = plain_server();
     let rows = many(60, 25);
     let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
     let test = Test::new()
@@ -453,8 +454,7 @@ fn overlapping_runs_never_send_twice() {
 
 #[test]
 fn sigterm_stops_cleanly_and_the_rest_is_sent_next_time() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = SmtpServer::start(dir.path(), false, false, None);
+    let (_dir, server) = plain_server();
     let rows = many(80, 25);
     let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
     let test = Test::new()
@@ -482,8 +482,7 @@ fn sigterm_stops_cleanly_and_the_rest_is_sent_next_time() {
 
 #[test]
 fn the_dry_run_reads_the_ledger_and_writes_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = SmtpServer::start(dir.path(), false, false, None);
+    let (_dir, server) = plain_server();
     let test = Test::new().config(&smtp_config(&server, "")).orders(
         GENERIC_HEADER,
         &[&row("D1", "d1@example.com", "2026-11-22 10:00")],
@@ -523,8 +522,7 @@ fn the_dry_run_reads_the_ledger_and_writes_nothing() {
 
 #[test]
 fn the_ladder_never_steps_back_and_gives_up_after_the_final_offer() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = SmtpServer::start(dir.path(), false, false, None);
+    let (_dir, server) = plain_server();
     let test = Test::new().config(&smtp_config(&server, "")).orders(
         GENERIC_HEADER,
         &[&row("L1", "l1@example.com", "2026-11-21 10:00")],
@@ -567,8 +565,7 @@ fn the_ladder_never_steps_back_and_gives_up_after_the_final_offer() {
 
 #[test]
 fn min_gap_between_two_reminders_to_one_buyer() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = SmtpServer::start(dir.path(), false, false, None);
+    let (_dir, server) = plain_server();
     let test = Test::new().config(&smtp_config(&server, "")).orders(
         GENERIC_HEADER,
         &[&row("G1", "g1@example.com", "2026-11-22 10:00")],
@@ -624,8 +621,7 @@ fn the_outbox_writes_one_file_per_message_once() {
 
 #[test]
 fn sigterm_during_retries_stops_without_waiting_them_out() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = SmtpServer::start(dir.path(), false, false, None);
+    let (_dir, server) = plain_server();
     let config = smtp_config(&server, "attempts = 5\n")
         .replace("retry_delay = \"10ms\"", "retry_delay = \"4s\"");
     let test = Test::new().config(&config).orders(
@@ -654,8 +650,7 @@ fn sigterm_during_retries_stops_without_waiting_them_out() {
 
 #[test]
 fn a_message_refused_after_its_data_is_not_sent_again() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = SmtpServer::start(dir.path(), false, false, None);
+    let (_dir, server) = plain_server();
     let test = Test::new().config(&smtp_config(&server, "")).orders(
         GENERIC_HEADER,
         &[&row("X1", "spam.x1@example.com", "2026-11-22 10:00")],
@@ -716,8 +711,7 @@ fn a_password_is_never_sent_unencrypted_unless_allowed() {
 
 #[test]
 fn an_html_alternative_and_reply_to_when_the_seller_has_them() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = SmtpServer::start(dir.path(), false, false, None);
+    let (_dir, server) = plain_server();
     let config = smtp_config(&server, "").replace(
         "currency = \"USD\"",
         "currency = \"USD\"\nreply_to = \"Help <help@shop.example>\"",
@@ -772,8 +766,7 @@ fn a_server_that_allows_fewer_connections_still_gets_every_message() {
 
 #[test]
 fn the_rate_limit_spaces_the_messages() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = SmtpServer::start(dir.path(), false, false, None);
+    let (_dir, server) = plain_server();
     let rows = many(6, 0);
     let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
     let test = Test::new()
@@ -815,8 +808,7 @@ fn a_handed_back_message_keeps_the_outcome_of_the_connection_that_sent_it() {
 
 #[test]
 fn an_unknown_step_is_settled_by_a_later_step_sent() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = SmtpServer::start(dir.path(), false, false, None);
+    let (_dir, server) = plain_server();
     let test = Test::new().config(&smtp_config(&server, "")).orders(
         GENERIC_HEADER,
         &[&row("S1", "drop-1.s1@example.com", "2026-11-23 05:00")],

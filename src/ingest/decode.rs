@@ -16,8 +16,6 @@ pub struct Decoded {
     pub reader: Box<dyn Read>,
     /// The encoding found (`UTF-8`, `UTF-16LE`, `gb18030`).
     pub encoding: &'static str,
-    /// The sniffed block was empty: the file has no bytes at all.
-    pub empty: bool,
     /// What the file is instead of a CSV export, and what to do, when that is plain from its
     /// first bytes.
     pub not_csv: Option<(&'static str, &'static str)>,
@@ -35,7 +33,6 @@ pub fn decode(mut input: Box<dyn Read>, named: Option<&'static Encoding>) -> io:
     let encoding = bom.or(named).unwrap_or_else(|| sniff(&head));
     let utf16 = encoding == encoding_rs::UTF_16LE || encoding == encoding_rs::UTF_16BE;
     let not_csv = if utf16 { None } else { what_else(&head) };
-    let empty = head.is_empty();
     let reader: Box<dyn Read> = if encoding == UTF_8 {
         // UTF-8 goes through untouched (no copy): invalid bytes then reach the CSV reader,
         // which reports their row, instead of becoming U+FFFD in a buyer's name.
@@ -58,7 +55,6 @@ pub fn decode(mut input: Box<dyn Read>, named: Option<&'static Encoding>) -> io:
     Ok(Decoded {
         reader,
         encoding: encoding.name(),
-        empty,
         not_csv,
     })
 }

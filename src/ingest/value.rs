@@ -29,8 +29,12 @@ pub fn unwrap_excel(raw: &str) -> &str {
 /// are gone and cannot be recovered.
 #[must_use]
 pub fn is_excel_mangled_number(text: &str) -> bool {
-    let upper = text.to_ascii_uppercase();
-    match upper.split_once("E+") {
+    // Called for two cells of every row: no allocation.
+    let split = text
+        .find("E+")
+        .or_else(|| text.find("e+"))
+        .map(|at| (&text[..at], &text[at + 2..]));
+    match split {
         Some((mantissa, exponent)) => {
             !mantissa.is_empty()
                 && mantissa.chars().all(|c| c.is_ascii_digit() || c == '.')

@@ -16,7 +16,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use rusqlite::{Connection, OpenFlags, params};
 use serde::Serialize;
 
 use crate::error::Error;
@@ -517,47 +517,6 @@ impl Ledger {
         tx.commit().map_err(|e| db_error(&path, &e))?;
         Ok(ids)
     }
-
-    /// Commits the intent of one message; returns its row id for the outcome.
-    ///
-    /// # Errors
-    /// The write fails (then the message must not be sent).
-    pub fn intent(&self, intent: &Intent, attempted_at: DateTime<Utc>) -> Result<i64, Error> {
-        insert_intent(&self.conn, intent, attempted_at).map_err(|e| db_error(&self.path, &e))?;
-        Ok(self.conn.last_insert_rowid())
-    }
-
-    /// Commits the outcome of an attempt.
-    ///
-    /// # Errors
-    /// The write fails.
-    pub fn outcome(
-        &self,
-        id: i64,
-        status: Status,
-        reply: &str,
-        at: DateTime<Utc>,
-    ) -> Result<(), Error> {
-        update_outcome(&self.conn, id, status, reply, at)
-            .map(|_| ())
-            .map_err(|e| db_error(&self.path, &e))
-    }
-
-    /// The number of attempts recorded (tests, summaries).
-    ///
-    /// # Errors
-    /// The file cannot be read.
-    pub fn count(&self, status: Status) -> Result<u64, Error> {
-        self.conn
-            .query_row(
-                "SELECT COUNT(*) FROM attempts WHERE status = ?1",
-                params![status.as_str()],
-                |r| r.get::<_, i64>(0),
-            )
-            .optional()
-            .map(|n| n.map_or(0, |n| u64::try_from(n).unwrap_or(0)))
-            .map_err(|e| db_error(&self.path, &e))
-    }
 }
 
 /// One write of a sending run, for [`Ledger::write_batch`].
@@ -648,10 +607,20 @@ mod tests {
         let path = dir.path().join("ledger.db");
         let now = DateTime::<Utc>::from_timestamp(1_795_000_000, 0).unwrap();
         {
-            let ledger = Ledger::open_for_send(&path, false).unwrap();
-            let id = ledger.intent(&intent("1", "payment_help", 4), now).unwrap();
-            ledger.outcome(id, Status::Sent, "250 ok", now).unwrap();
-            ledger.intent(&intent("2", "popular", 5), now).unwrap();
+            let mut ledger = Ledger::open_for_send(&path, false).unwrap();
+            let write = |i| Write::Intent { intent: i, at: now };
+            let ids = ledger
+                .write_batch(&[write(intent("1", "payment_help", 4))])
+                .unwrap();
+            let outcome = Write::Outcome {
+                id: ids[0].unwrap(),
+                status: Status::Sent,
+                reply: "250 ok".into(),
+                at: now,
+            };
+            ledger
+                .write_batch(&[outcome, write(intent("2", "popular", 5))])
+                .unwrap();
             // Dropped without an outcome for order 2, as a kill -9 would leave it.
         }
         let ledger = Ledger::open_for_send(&path, false).unwrap();
