@@ -100,7 +100,7 @@ pub fn check(args: &CheckArgs) -> Result<u8, Error> {
             .as_ref()
             .and_then(|m| m.status_class(label));
         match class {
-            Some(class) => writeln!(w, "  {label:<30} {count:>7} rows  {}", serde_plain(class)),
+            Some(class) => writeln!(w, "  {label:<30} {count:>7} rows  {}", class.as_str()),
             None => {
                 problems += 1;
                 writeln!(
@@ -120,21 +120,10 @@ pub fn check(args: &CheckArgs) -> Result<u8, Error> {
         ingested.invalid.len()
     )
     .ok();
+    let file = source.display().display().to_string();
     for row in &ingested.invalid {
-        writeln!(
-            w,
-            "  {}:{}{}: {}{}",
-            source.display().display(),
-            row.line,
-            row.column.map(|c| format!(":{c}")).unwrap_or_default(),
-            if row.value.is_empty() {
-                String::new()
-            } else {
-                format!("{:?}: ", row.value)
-            },
-            row.error
-        )
-        .ok();
+        let line = ingest::describe_bad_row(&file, row.line, row.column, &row.value, &row.error);
+        writeln!(w, "  {line}").ok();
     }
     for warning in &ingested.warnings {
         writeln!(w, "warning: {warning}").ok();
@@ -162,12 +151,4 @@ pub fn check(args: &CheckArgs) -> Result<u8, Error> {
     }
     crate::print_stdout(&out)?;
     Ok(if problems == 0 { 0 } else { 2 })
-}
-
-fn serde_plain(class: crate::order::StatusClass) -> &'static str {
-    match class {
-        crate::order::StatusClass::Unpaid => "unpaid",
-        crate::order::StatusClass::Paid => "paid",
-        crate::order::StatusClass::Closed => "closed",
-    }
 }

@@ -242,12 +242,10 @@ fn status_notes(source: &Source, layout: Layout, headers: &[String]) -> Result<S
     let mapping = Mapping::new(layout, false, &settings);
     let mut notes = String::from("# Status words found in the export:\n");
     for (label, count) in &read.statuses {
-        let class = match mapping.status_class(label) {
-            Some(crate::order::StatusClass::Unpaid) => "unpaid",
-            Some(crate::order::StatusClass::Paid) => "paid",
-            Some(crate::order::StatusClass::Closed) => "closed",
-            None => "NOT MAPPED: add it to one of the lists below",
-        };
+        let class = mapping.status_class(label).map_or(
+            "NOT MAPPED: add it to one of the lists below",
+            crate::order::StatusClass::as_str,
+        );
         writeln!(notes, "#   {label:?} ({count} rows): {class}").ok();
     }
     Ok(notes)

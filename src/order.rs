@@ -28,6 +28,18 @@ pub enum StatusClass {
     Closed,
 }
 
+impl StatusClass {
+    /// The class's name, as `[statuses]` writes it.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StatusClass::Unpaid => "unpaid",
+            StatusClass::Paid => "paid",
+            StatusClass::Closed => "closed",
+        }
+    }
+}
+
 /// How well the shop knows the buyer, which decides the tone of a reminder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

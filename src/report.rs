@@ -304,18 +304,12 @@ impl Summary {
         }
         if reason == INVALID_ROW {
             self.invalid_rows += 1;
-            self.invalid.push(format!(
-                "{}:{}{}: {}{}",
-                self.file,
+            self.invalid.push(crate::ingest::describe_bad_row(
+                &self.file,
                 entry.line,
-                entry.column.map(|c| format!(":{c}")).unwrap_or_default(),
-                entry
-                    .value
-                    .as_deref()
-                    .filter(|v| !v.is_empty())
-                    .map(|v| format!("{v:?}: "))
-                    .unwrap_or_default(),
-                entry.error.as_deref().unwrap_or_default()
+                entry.column,
+                entry.value.as_deref().unwrap_or_default(),
+                entry.error.as_deref().unwrap_or_default(),
             ));
         } else {
             let ids = self.examples.entry(reason).or_default();

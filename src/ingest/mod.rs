@@ -109,6 +109,24 @@ pub struct InvalidRow {
     pub error: String,
 }
 
+/// A bad row as one line a seller can act on: `file:line:column: "value": what to do`.
+#[must_use]
+pub fn describe_bad_row(
+    file: &str,
+    line: u64,
+    column: Option<usize>,
+    value: &str,
+    error: &str,
+) -> String {
+    let column = column.map(|c| format!(":{c}")).unwrap_or_default();
+    let value = if value.is_empty() {
+        String::new()
+    } else {
+        format!("{value:?}: ")
+    };
+    format!("{file}:{line}{column}: {value}{error}")
+}
+
 /// Everything ingest learned from one export.
 #[derive(Debug)]
 pub struct Ingested {
