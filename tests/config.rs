@@ -60,7 +60,8 @@ fn the_config_flag_and_its_environment_twin() {
             GENERIC_HEADER,
             &["X1,x,,x@example.com,pending,2026-11-22 10:00,10.00,web,Tea,"],
         );
-    test.args(&[
+    let subject = "Subject: Order X1 is still reserved for you at Test Shop";
+    test.exec(&[
         "run",
         "--orders",
         "orders.csv",
@@ -69,9 +70,14 @@ fn the_config_flag_and_its_environment_twin() {
         "--now",
         NOW,
     ])
-    .run()
     .success()
-    .stdout_has("Subject: Order X1 is still reserved for you at Test Shop");
+    .stdout_has(subject);
+    // The same through PAYREMIND_CONFIG, PAYREMIND_ORDERS and PAYREMIND_NOW, as cron may set them.
+    let test = test
+        .env("PAYREMIND_CONFIG", "shop/settings.toml")
+        .env("PAYREMIND_ORDERS", "orders.csv")
+        .env("PAYREMIND_NOW", NOW);
+    test.exec(&["run"]).success().stdout_has(subject);
 }
 
 #[test]

@@ -521,7 +521,7 @@ fn the_dry_run_reads_the_ledger_and_writes_nothing() {
 }
 
 #[test]
-fn the_ladder_never_steps_back_and_gives_up_after_the_final_offer() {
+fn the_ladder_climbs_and_gives_up_after_the_final_offer() {
     let (_dir, server) = plain_server();
     let test = Test::new().config(&smtp_config(&server, "")).orders(
         GENERIC_HEADER,
@@ -850,4 +850,38 @@ fn an_unknown_step_is_settled_by_a_later_step_sent() {
         (status, d.outcome("S1")),
         (0, "skip:already_reminded".to_owned())
     );
+}
+
+#[test]
+fn the_ladder_never_steps_back() {
+    let (_dir, server) = plain_server();
+    // A seller's ladder whose first step applies only to low-stock products.
+    let rules = "\n[[rules]]\nlow_stock = true\ntemplate = \"low_stock\"\n\n[[rules]]\ntemplate = \"popular\"\n";
+    let config = smtp_config(&server, "") + rules;
+    let test = Test::new().config(&config).orders(
+        GENERIC_HEADER,
+        &[&row("B1", "b1@example.com", "2026-11-22 10:00")],
+    );
+    let (_, d) = send_json(&test, &[]);
+    assert_eq!(d.get("B1")["template"], "popular");
+    // The product is nearly sold out a day later: the plan now says low_stock, a step before
+    // popular, which is never sent after it.
+    let config = config.replace(
+        "currency = \"USD\"",
+        "currency = \"USD\"\nlow_stock_products = [\"Tea\"]",
+    );
+    std::fs::write(test.path("payremind.toml"), config).unwrap();
+    let out = test.exec(&[
+        "run",
+        "--orders",
+        "orders.csv",
+        "--now",
+        "2026-11-24T09:00:00+08:00",
+        "--send",
+        "--format",
+        "json",
+    ]);
+    let d = Decisions::parse(&crate::support::Outcome { status: 0, ..out });
+    assert_eq!(d.outcome("B1"), "skip:already_reminded");
+    assert_eq!(server.received().len(), 1);
 }
