@@ -70,29 +70,57 @@ impl Watch {
     }
 
     fn see(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            if self.at_record_start && b != b'\n' && b != b'\r' {
-                self.starts.push_back(self.line);
-                self.at_record_start = false;
+        let mut i = 0;
+        while i < bytes.len() {
+            if self.quote == Quote::Quoted {
+                // Inside quotes only a quote (which may end the field) and line counts matter.
+                let Some(k) = memchr::memchr2(b'"', b'\n', &bytes[i..]) else {
+                    break;
+                };
+                i += k;
+                if bytes[i] == b'"' {
+                    self.quote = Quote::AfterClosing;
+                } else {
+                    self.line += 1;
+                }
+                i += 1;
+                continue;
             }
-            let ends_record = self.quote != Quote::Quoted && matches!(b, b'\n' | b'\r');
-            self.quote = match (self.quote, b) {
-                (Quote::FieldStart, b'"') | (Quote::AfterClosing, b'"') => Quote::Quoted,
-                (Quote::Quoted, b'"') => Quote::AfterClosing,
-                (Quote::Quoted, _) => Quote::Quoted,
-                (_, b'\n' | b'\r') => Quote::FieldStart,
-                (_, d) if d == self.delimiter => Quote::FieldStart,
-                _ => Quote::Unquoted,
-            };
-            if ends_record {
-                self.at_record_start = true;
-            }
-            if b == b'\n' {
-                self.line += 1;
+            self.step(bytes[i]);
+            i += 1;
+            if self.quote == Quote::Unquoted {
+                // The rest of an unquoted field changes nothing: skip to its end.
+                match memchr::memchr3(self.delimiter, b'\n', b'\r', &bytes[i..]) {
+                    Some(k) => i += k,
+                    None => break,
+                }
             }
         }
         if let Some(&b) = bytes.last() {
             self.last = Some(b);
+        }
+    }
+
+    /// One byte outside a quoted field.
+    fn step(&mut self, b: u8) {
+        if self.at_record_start && b != b'\n' && b != b'\r' {
+            self.starts.push_back(self.line);
+            self.at_record_start = false;
+        }
+        let ends_record = self.quote != Quote::Quoted && matches!(b, b'\n' | b'\r');
+        self.quote = match (self.quote, b) {
+            (Quote::FieldStart | Quote::AfterClosing, b'"') => Quote::Quoted,
+            (Quote::Quoted, b'"') => Quote::AfterClosing,
+            (Quote::Quoted, _) => Quote::Quoted,
+            (_, b'\n' | b'\r') => Quote::FieldStart,
+            (_, d) if d == self.delimiter => Quote::FieldStart,
+            _ => Quote::Unquoted,
+        };
+        if ends_record {
+            self.at_record_start = true;
+        }
+        if b == b'\n' {
+            self.line += 1;
         }
     }
 }
