@@ -8,7 +8,8 @@ use crate::cli::CheckArgs;
 use crate::clock;
 use crate::config::Settings;
 use crate::error::Error;
-use crate::ingest::{self, Source};
+use crate::ingest::{self, InvalidRow, Item, Source};
+use crate::order::StoreTime;
 use crate::order::hours;
 use crate::render::Templates;
 
@@ -23,7 +24,18 @@ pub fn check(args: &CheckArgs) -> Result<u8, Error> {
     let names: Vec<&str> = templates.names().collect();
     templates.check(&settings, names.iter().copied())?;
     let source = Source::new(&args.orders);
-    let ingested = ingest::read(&source, &settings)?;
+    // Read once, keeping counts and bad rows, not orders.
+    let (tally, info) = ingest::visit(&source, &settings, Tally::default, |tally, item| {
+        match item {
+            Item::Order(order) => {
+                tally.orders += 1;
+                tally.multi_row += u64::from(order.rows > 1);
+                tally.newest = tally.newest.max(Some(order.created_at));
+            }
+            Item::Invalid(row) => tally.invalid.push(row),
+        }
+        Ok(())
+    })?;
 
     let mut out = String::new();
     let mut problems = 0;
@@ -48,7 +60,7 @@ pub fn check(args: &CheckArgs) -> Result<u8, Error> {
         )
         .ok();
     }
-    let delimiter = match ingested.delimiter {
+    let delimiter = match info.delimiter {
         b'\t' => "tab".to_owned(),
         d => format!("{:?}", char::from(d)),
     };
@@ -56,18 +68,18 @@ pub fn check(args: &CheckArgs) -> Result<u8, Error> {
         w,
         "export: {} ({}, delimiter {delimiter}, {} rows)",
         source.display().display(),
-        ingested.encoding,
-        ingested.rows
+        info.encoding,
+        info.rows
     )
     .ok();
-    if ingested.encoding == "gb18030" && settings.encoding.is_none() {
+    if info.encoding == "gb18030" && settings.encoding.is_none() {
         writeln!(
             w,
             "  (not UTF-8, so read as GB18030, the Chinese Windows encoding; if names below look wrong, set [source].encoding, like \"windows-1252\")"
         )
         .ok();
     }
-    if let Some(mapping) = &ingested.mapping {
+    if let Some(mapping) = &info.mapping {
         let how = if mapping.detected {
             "recognised from the headers"
         } else {
@@ -82,7 +94,7 @@ pub fn check(args: &CheckArgs) -> Result<u8, Error> {
         .ok();
     }
     writeln!(w, "columns:").ok();
-    for (field, header, column) in &ingested.mapped {
+    for (field, header, column) in &info.mapped {
         match column {
             Some(c) => writeln!(w, "  {:<18} <- {header:?} (column {c})", field.key()),
             None => writeln!(w, "  {:<18} (no {header:?} column: not used)", field.key()),
@@ -91,14 +103,11 @@ pub fn check(args: &CheckArgs) -> Result<u8, Error> {
     }
 
     writeln!(w, "statuses:").ok();
-    if ingested.statuses.is_empty() {
+    if info.statuses.is_empty() {
         writeln!(w, "  (none)").ok();
     }
-    for (label, count) in &ingested.statuses {
-        let class = ingested
-            .mapping
-            .as_ref()
-            .and_then(|m| m.status_class(label));
+    for (label, count) in &info.statuses {
+        let class = info.mapping.as_ref().and_then(|m| m.status_class(label));
         match class {
             Some(class) => writeln!(w, "  {label:<30} {count:>7} rows  {}", class.as_str()),
             None => {
@@ -112,23 +121,23 @@ pub fn check(args: &CheckArgs) -> Result<u8, Error> {
         .ok();
     }
 
-    let multi_row = ingested.orders.iter().filter(|o| o.rows > 1).count();
     writeln!(
         w,
-        "orders: {} ({multi_row} with several rows); invalid rows: {}",
-        ingested.orders.len(),
-        ingested.invalid.len()
+        "orders: {} ({} with several rows); invalid rows: {}",
+        tally.orders,
+        tally.multi_row,
+        tally.invalid.len()
     )
     .ok();
     let file = source.display().display().to_string();
-    for row in &ingested.invalid {
+    for row in &tally.invalid {
         let line = ingest::describe_bad_row(&file, row.line, row.column, &row.value, &row.error);
         writeln!(w, "  {line}").ok();
     }
-    for warning in &ingested.warnings {
+    for warning in &info.warnings {
         writeln!(w, "warning: {warning}").ok();
     }
-    if let Some(newest) = ingested.orders.iter().map(|o| o.created_at).max() {
+    if let Some(newest) = tally.newest {
         writeln!(
             w,
             "newest order: {} ({} h before now: an old export means old decisions)",
@@ -151,4 +160,13 @@ pub fn check(args: &CheckArgs) -> Result<u8, Error> {
     }
     crate::print_stdout(&out)?;
     Ok(if problems == 0 { 0 } else { 2 })
+}
+
+/// What `check` keeps of the export's orders: counts, not the orders.
+#[derive(Default)]
+struct Tally {
+    orders: u64,
+    multi_row: u64,
+    newest: Option<StoreTime>,
+    invalid: Vec<InvalidRow>,
 }

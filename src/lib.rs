@@ -5,6 +5,7 @@
 //! 1. [`config`]: `payremind.toml` becomes validated [`config::Settings`].
 //! 2. [`ingest`]: the export's bytes become typed orders (encoding, CSV, header mapping, values,
 //!    multi-row orders merged); unreadable rows are kept as reports, never dropped silently.
+//!    [`decisions`] drives stages 3-5 in two passes over the export (bounded memory).
 //! 3. [`select`]: the playbook's rules leave alone the orders a reminder would hurt, each with a
 //!    reason (paid, closed, paid the same day, superseded, …).
 //! 4. [`plan`]: the reminder ladder (data, not code) picks a template for each remaining order.
@@ -20,6 +21,7 @@ pub mod check;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod decisions;
 pub mod deliver;
 pub mod error;
 pub mod history;
@@ -34,18 +36,17 @@ pub mod select;
 
 use std::io::{self, Write};
 
-use chrono::{DateTime, Utc};
-
 use crate::cli::{Cli, Command, Format, RunArgs};
 use crate::config::Settings;
 use crate::deliver::Outbox;
 use crate::error::Error;
-use crate::ingest::{Ingested, Source};
+use crate::ingest::Source;
 use crate::ledger::{Ledger, Memory};
-use crate::plan::{Action, Facts};
-use crate::render::{MessageContext, Templates};
+use crate::plan::Action;
+use crate::render::Templates;
 use crate::report::{Decision, Entry, Summary};
-use crate::select::{Known, Verdict};
+
+pub use crate::decisions::{OVER_LIMIT, Options, decide};
 
 /// Runs one command; returns the exit code (0 or 1) or the error that stopped it (exit 2).
 ///
@@ -91,26 +92,35 @@ fn run_reminders(args: &RunArgs) -> Result<u8, Error> {
             None => Memory::default(),
         },
     };
-    let source = Source::new(&args.orders);
-    let ingested = ingest::read(&source, &settings)?;
-    if let Some(ledger) = ledger.as_mut() {
-        ledger.remember_paid(&ingested.orders)?;
-    }
+    // Read twice (decisions' two passes), in memory that does not grow with the export.
+    let source = Source::new(&args.orders).rereadable()?;
+    let surveyed = match ledger.as_mut() {
+        // A sending run also remembers the export's paid orders, for later exports.
+        Some(ledger) => {
+            let mut paid = ledger.remember_paid()?;
+            let surveyed = decisions::survey(&source, &settings, now, &memory, |o| paid.add(o))?;
+            paid.commit()?;
+            surveyed
+        }
+        None => decisions::survey(&source, &settings, now, &memory, |_| Ok(()))?,
+    };
 
     let options = Options {
         limit: args.limit,
         memory: &memory,
         retry_unknown: args.retry_unknown,
+        reminders_only: false,
+        render: true,
     };
     let mut summary = Summary::new(
         source.display().display().to_string(),
-        ingested.encoding,
+        surveyed.info.encoding,
         now.to_rfc3339(),
         !args.send,
     );
-    summary.rows = ingested.rows;
-    summary.orders = ingested.orders.len() as u64;
-    summary.warnings.clone_from(&ingested.warnings);
+    summary.rows = surveyed.info.rows;
+    summary.orders = surveyed.orders() as u64;
+    summary.warnings.clone_from(&surveyed.info.warnings);
 
     let stdout = io::stdout().lock();
     let out = io::BufWriter::with_capacity(64 * 1024, stdout);
@@ -123,39 +133,62 @@ fn run_reminders(args: &RunArgs) -> Result<u8, Error> {
         )),
         Format::Json => Box::new(deliver::json::JsonLines::new(out)),
     };
+    let decide = |options: &Options<'_>, emit: &mut dyn FnMut(Entry) -> Result<(), Error>| {
+        decisions::decide_each(
+            &source, &surveyed, &settings, &templates, now, options, emit,
+        )
+    };
 
     match (sender, ledger) {
         (Some(sender), Some(ledger)) => {
-            // Sending: the entries wait for their outcomes before they are printed.
-            let mut entries = decide(&ingested, &settings, &templates, now, &options)?;
-            let jobs = deliver::jobs(&entries, &settings, &sender, now)?;
+            // Sending: the reminders first (the read stops once `--limit` are found)...
+            let mut reminders = Vec::new();
+            let only = Options {
+                reminders_only: true,
+                ..options
+            };
+            decide(&only, &mut |entry| {
+                reminders.push(entry);
+                Ok(())
+            })?;
+            let jobs = deliver::jobs(&reminders, &settings, &sender, now)?;
             let results = deliver::send::send(jobs, &settings.delivery, ledger)?;
             summary.interrupted = results.interrupted;
             summary.stopped = results.stopped;
             for (index, status, reply) in results.outcomes {
-                if let Some(entry) = entries.get_mut(index) {
+                if let Some(entry) = reminders.get_mut(index) {
                     entry.status = Some(status);
                     entry.server_reply = Some(reply);
                 }
             }
-            for entry in &entries {
-                summary.record(entry);
-                outbox.order(entry).map_err(Error::Output)?;
-            }
+            // ...then every entry in file order, each reminder with what became of it (the
+            // same decisions: the ledger's memory is the one read before sending).
+            let mut reminders = reminders.into_iter();
+            let again = Options {
+                render: false,
+                ..options
+            };
+            decide(&again, &mut |entry| {
+                let entry = match entry.decision {
+                    Decision::Remind => reminders
+                        .next()
+                        .filter(|sent| sent.order_id == entry.order_id)
+                        .ok_or_else(|| Error::Export {
+                            path: source.display(),
+                            message: "changed while it was being read; run payremind again once the file is complete".into(),
+                        })?,
+                    Decision::Skip => entry,
+                };
+                summary.record(&entry);
+                outbox.order(&entry).map_err(Error::Output)
+            })?;
         }
         _ => {
             // A dry run prints each entry as it is decided: nothing is kept for the end.
-            decide_each(
-                &ingested,
-                &settings,
-                &templates,
-                now,
-                &options,
-                &mut |entry| {
-                    summary.record(&entry);
-                    outbox.order(&entry).map_err(Error::Output)
-                },
-            )?;
+            decide(&options, &mut |entry| {
+                summary.record(&entry);
+                outbox.order(&entry).map_err(Error::Output)
+            })?;
         }
     }
     summary.elapsed_seconds = started.elapsed().as_secs_f64();
@@ -173,171 +206,6 @@ fn used_templates(settings: &Settings) -> Vec<&str> {
             Action::Skip(_) => None,
         })
         .collect()
-}
-
-/// The reason given to reminders past `--limit`.
-pub const OVER_LIMIT: &str = "over_limit";
-
-/// How [`decide`] is asked.
-pub struct Options<'a> {
-    /// At most this many reminders.
-    pub limit: Option<u64>,
-    /// What earlier runs sent (empty without a ledger).
-    pub memory: &'a Memory,
-    /// Send again the orders whose earlier attempt ended ambiguously.
-    pub retry_unknown: bool,
-}
-
-/// Select, plan and render: one entry per order and per unreadable row, in file order.
-///
-/// The ledger's decisions come after the core ones: `outcome_unknown`, `bounced`, `gave_up`
-/// before the plan, `already_reminded` (this step, or a later one, was sent) and `buyer_cap`
-/// (a reminder to the buyer less than `min_gap` ago) after it.
-///
-/// # Errors
-/// A template that fails to render for a real order.
-pub fn decide(
-    ingested: &Ingested,
-    settings: &Settings,
-    templates: &Templates,
-    now: DateTime<Utc>,
-    options: &Options<'_>,
-) -> Result<Vec<Entry>, Error> {
-    let mut entries = Vec::with_capacity(ingested.orders.len() + ingested.invalid.len());
-    decide_each(ingested, settings, templates, now, options, &mut |entry| {
-        entries.push(entry);
-        Ok(())
-    })?;
-    Ok(entries)
-}
-
-/// [`decide`], handing each entry to `emit` as soon as it is decided, in file order.
-///
-/// # Errors
-/// A template that fails to render for a real order, or what `emit` returns.
-pub fn decide_each(
-    ingested: &Ingested,
-    settings: &Settings,
-    templates: &Templates,
-    now: DateTime<Utc>,
-    options: &Options<'_>,
-    emit: &mut dyn FnMut(Entry) -> Result<(), Error>,
-) -> Result<(), Error> {
-    let memory = options.memory;
-    let known = Known {
-        unreadable: ingested
-            .invalid
-            .iter()
-            .map(|row| row.buyer.as_str())
-            .filter(|buyer| !buyer.is_empty())
-            .collect(),
-        remembered_paid: Some(&memory.paid),
-    };
-    let verdicts = select::select(&ingested.orders, &known, settings, now);
-    let promo_ends_in = settings
-        .shop
-        .promo_ends
-        .map(|end| end.signed_duration_since(now));
-    // Orders come in the order of their first row and bad rows by line: merged, file order.
-    let mut invalid = ingested.invalid.iter().peekable();
-    let mut reminders = 0;
-    for (order, verdict) in ingested.orders.iter().zip(verdicts) {
-        while let Some(row) = invalid.next_if(|row| row.line < order.line) {
-            emit(Entry::for_invalid(row))?;
-        }
-        let entry = Entry::for_order(order, now);
-        let (buyer_type, closing_soon) = match verdict {
-            Verdict::Skip(reason) => {
-                emit(entry.skipped(reason.as_str()))?;
-                continue;
-            }
-            Verdict::Candidate {
-                buyer_type,
-                closing_soon,
-            } => (buyer_type, closing_soon),
-        };
-        let mut entry = Entry {
-            buyer_type: Some(buyer_type),
-            ..entry
-        };
-        let to = select::email_address(&order.email)
-            .map(|a| a.to_string())
-            .unwrap_or_default();
-        let (sent, final_sent, highest) = memory.sent(&order.id);
-        let before_plan = if memory.outcome_unknown(&order.id) && !options.retry_unknown {
-            Some("outcome_unknown")
-        } else if memory.bounced(&to) {
-            Some("bounced")
-        } else if final_sent
-            || sent >= settings.select.max_reminders as usize
-            || memory.rejected(&order.id)
-        {
-            Some("gave_up")
-        } else {
-            None
-        };
-        if let Some(reason) = before_plan {
-            emit(entry.skipped(reason))?;
-            continue;
-        }
-        let facts = Facts {
-            buyer_type,
-            age: order.age(now),
-            closing_soon,
-            low_stock: order.products.iter().any(|p| {
-                settings
-                    .shop
-                    .low_stock_products
-                    .iter()
-                    .any(|l| l.trim() == p.trim())
-            }),
-            promo_ends_in,
-            has_perk: !settings.shop.returning_perk.is_empty(),
-        };
-        let template = match plan::plan(&settings.rules, &facts) {
-            Action::Skip(reason) => {
-                emit(entry.skipped(&reason))?;
-                continue;
-            }
-            Action::Template(template) => template,
-        };
-        let rank = plan::rank(&settings.rules, &template);
-        // --retry-unknown sends the unsettled step once more; anything else follows the ladder.
-        let retrying =
-            options.retry_unknown && memory.unknown_steps(&order.id).contains(&template.as_str());
-        if !retrying
-            && (memory.sent_step(&order.id, &template) || highest.is_some_and(|h| h > rank))
-        {
-            emit(entry.skipped("already_reminded"))?;
-            continue;
-        }
-        if !retrying
-            && memory
-                .last_sent_to(&order.buyer)
-                .is_some_and(|last| now.signed_duration_since(last) < settings.select.min_gap)
-        {
-            emit(entry.skipped("buyer_cap"))?;
-            continue;
-        }
-        if options.limit.is_some_and(|limit| reminders >= limit) {
-            emit(entry.skipped(OVER_LIMIT))?;
-            continue;
-        }
-        let context = MessageContext::new(&settings.shop, order, buyer_type, to.clone(), now);
-        let message = templates.render(&template, &context)?;
-        entry.html = templates.render_html(&template, &context)?;
-        reminders += 1;
-        entry.decision = Decision::Remind;
-        entry.template = Some(template);
-        entry.to = Some(to);
-        entry.subject = Some(message.subject);
-        entry.body = Some(message.body);
-        emit(entry)?;
-    }
-    for row in invalid {
-        emit(Entry::for_invalid(row))?;
-    }
-    Ok(())
 }
 
 /// Writes `text` to stdout, mapping a failure to [`Error::Output`].

@@ -382,3 +382,35 @@ fn limit_keeps_the_first_reminders_in_export_order() {
     assert_eq!(d.outcome("R4"), "skip:over_limit");
     assert_eq!(d.summary["reminders"], 2);
 }
+
+#[test]
+fn rows_of_one_order_apart_in_the_file_are_still_one_order() {
+    // Exports keep an order's rows together and payremind reads them as they come; a file
+    // sorted by another column is noticed (M1 comes back) and read whole: the same decisions.
+    let d = decide(&[
+        "M1,m1,Mia,m1@example.com,pending,2026-11-22 10:00,30.00,web,Green tea,",
+        "M2,m2,Max,m2@example.com,pending,2026-11-22 10:00,30.00,web,Tea,",
+        "M1,,,,,,,,Teapot,",
+        "M3,m3,Ann,m3@example.com,pending,2026-11-22 10:00,30.00,web,Tea,",
+        "M2,m9,Max,m2@example.com,pending,2026-11-22 10:00,30.00,web,Cup,",
+    ]);
+    assert_eq!(d.summary["orders"], 2, "M1 and M3; M2 contradicts itself");
+    assert_eq!(d.outcome("M1"), "popular");
+    assert_eq!(
+        d.get("M1")["products"],
+        serde_json::json!(["Green tea", "Teapot"])
+    );
+    assert_eq!(d.get("M2")["reason"], "invalid_row");
+    assert_eq!(d.get("M2")["line"], 6);
+    assert_eq!(d.outcome("M3"), "popular");
+    let lines: Vec<u64> = d
+        .orders
+        .iter()
+        .map(|o| o["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        lines,
+        [2, 5, 6],
+        "file order: orders at their first row, bad rows by line"
+    );
+}

@@ -31,18 +31,18 @@ fn pipeline(bytes: Vec<u8>) {
     let settings = settings();
     let templates = Templates::load(&settings).unwrap();
     let now = payremind::clock::parse_instant("2026-11-23T09:00:00+08:00").unwrap();
-    if let Ok(ingested) = ingest::read(&Source::from_bytes("fuzz.csv", bytes), &settings) {
+    let source = Source::from_bytes("fuzz.csv", bytes);
+    if let Ok(ingested) = ingest::read(&source, &settings) {
         let memory = payremind::ledger::Memory::default();
-        let options = payremind::Options {
-            limit: None,
-            memory: &memory,
-            retry_unknown: false,
-        };
-        let entries = payremind::decide(&ingested, &settings, &templates, now, &options).unwrap();
-        assert_eq!(
-            entries.len(),
-            ingested.orders.len() + ingested.invalid.len()
-        );
+        let options = payremind::Options::all(&memory);
+        let entries = payremind::decide(&source, &settings, &templates, now, &options).unwrap();
+        // The two streamed passes see what one whole read sees: every order at its first line
+        // and every bad row, in file order.
+        let mut whole: Vec<u64> = ingested.orders.iter().map(|o| o.line).collect();
+        whole.extend(ingested.invalid.iter().map(|r| r.line));
+        whole.sort_unstable();
+        let streamed: Vec<u64> = entries.iter().map(|e| e.line).collect();
+        assert_eq!(streamed, whole);
     }
 }
 

@@ -2,9 +2,16 @@
 //! fields on the first row only, WooCommerce repeats them on every product row). Rows that
 //! disagree about what decides a reminder (status, buyer, time, amount) make the order
 //! unreadable: guessing which row is right could remind the wrong person.
+//!
+//! Every platform writes the rows of one order next to each other, so an order is complete as
+//! soon as a row of another order starts ([`Grouping::Adjacent`]): only the order being read is
+//! held, and memory does not grow with the file. An export whose orders are scattered is noticed
+//! (a finished order number comes back) and read again whole ([`Grouping::Whole`]).
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
+use std::collections::VecDeque;
 use std::fmt::Display;
+use std::hash::BuildHasher;
 
 use super::InvalidRow;
 use super::columns::Columns;
@@ -12,32 +19,109 @@ use super::row::Row;
 use crate::config::Settings;
 use crate::order::{Field, Money, Order};
 
-/// Merges rows into orders by order number, keeping the order of first appearance.
-#[derive(Default)]
+/// How rows are grouped into orders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grouping {
+    /// The rows of an order are adjacent: an order ends where another begins.
+    Adjacent,
+    /// Rows of one order may be anywhere: every order is held until the end of the file.
+    Whole,
+}
+
+/// One order being put together from its rows.
+struct Slot {
+    order_id: String,
+    /// The first readable row, which later rows fill in and are checked against.
+    first: Option<Row>,
+    products: Vec<String>,
+    rows: u32,
+    /// A row of the order could not be read: the order is kept out.
+    poisoned: bool,
+}
+
+/// Merges rows into orders by order number, handing on finished orders in the order of their
+/// first row.
 pub struct Grouper {
+    grouping: Grouping,
+    /// Whole grouping: open orders by number.
     by_id: FxHashMap<String, usize>,
-    first: Vec<Row>,
-    products: Vec<Vec<String>>,
-    rows: Vec<u32>,
-    poisoned: FxHashSet<String>,
+    /// Open orders (with [`Grouping::Adjacent`], at most one).
+    open: Vec<Slot>,
+    /// Adjacent grouping: hashes of the order numbers handed on, checked for repeats at the
+    /// end (sorting once is far cheaper than a set probed per order). A hash is enough: a
+    /// collision only makes the file be read again whole.
+    closed: Vec<u64>,
+    /// Known at the end: an order number came back after its order was handed on, so the
+    /// adjacent grouping was wrong; the file must be read again whole.
+    pub scattered: bool,
+    /// Finished orders, in the order of their first row.
+    pub ready: VecDeque<Order>,
+    /// Rows reported since last taken: contradictions and orders missing a required value.
+    pub invalid: Vec<InvalidRow>,
 }
 
 impl Grouper {
-    /// Adds a row; returns the report when it contradicts an earlier row of its order.
-    pub fn add(&mut self, row: Row, warnings: &mut Vec<String>) -> Option<InvalidRow> {
-        let Some(&i) = self.by_id.get(&row.order_id) else {
-            self.by_id.insert(row.order_id.clone(), self.first.len());
-            self.products
-                .push(row.product.clone().into_iter().collect());
-            self.rows.push(1);
-            self.first.push(row);
-            return None;
-        };
-        self.rows[i] += 1;
-        if let Some(product) = row.product.clone() {
-            self.products[i].push(product);
+    /// An empty grouper.
+    pub fn new(grouping: Grouping) -> Grouper {
+        Grouper {
+            grouping,
+            by_id: FxHashMap::default(),
+            open: Vec::new(),
+            closed: Vec::new(),
+            scattered: false,
+            ready: VecDeque::new(),
+            invalid: Vec::new(),
         }
-        let first = &mut self.first[i];
+    }
+
+    /// The open slot of `order_id`, opening one (and, when adjacent, finishing the others).
+    fn slot(&mut self, order_id: &str, settings: &Settings, columns: &Columns) -> &mut Slot {
+        match self.grouping {
+            Grouping::Adjacent => {
+                if self
+                    .open
+                    .first()
+                    .is_some_and(|slot| slot.order_id == order_id)
+                {
+                    return &mut self.open[0];
+                }
+                self.flush(settings, columns);
+            }
+            Grouping::Whole => {
+                if let Some(&i) = self.by_id.get(order_id) {
+                    return &mut self.open[i];
+                }
+                self.by_id.insert(order_id.to_owned(), self.open.len());
+            }
+        }
+        self.open.push(Slot {
+            order_id: order_id.to_owned(),
+            first: None,
+            products: Vec::new(),
+            rows: 0,
+            poisoned: false,
+        });
+        self.open.last_mut().expect("just pushed")
+    }
+
+    /// Adds a row; a row that contradicts an earlier row of its order is reported in
+    /// [`Grouper::invalid`] and keeps the order out.
+    pub fn add(
+        &mut self,
+        row: Row,
+        settings: &Settings,
+        columns: &Columns,
+        warnings: &mut Vec<String>,
+    ) {
+        let slot = self.slot(&row.order_id, settings, columns);
+        slot.rows += 1;
+        if let Some(product) = &row.product {
+            slot.products.push(product.clone());
+        }
+        let Some(first) = slot.first.as_mut() else {
+            slot.first = Some(row);
+            return;
+        };
         let mut hard = Vec::new();
         let mut soft = Vec::new();
         merge(&mut first.buyer_id, row.buyer_id, Field::BuyerId, &mut hard);
@@ -94,9 +178,11 @@ impl Grouper {
                 row.line, first.order_id, first.line, first.line
             ));
         }
-        let (field, earlier, later) = hard.into_iter().next()?;
-        self.poisoned.insert(row.order_id.clone());
-        Some(InvalidRow {
+        let Some((field, earlier, later)) = hard.into_iter().next() else {
+            return;
+        };
+        slot.poisoned = true;
+        let report = InvalidRow {
             line: row.line,
             column: None,
             order_id: row.order_id,
@@ -110,74 +196,98 @@ impl Grouper {
                 "{field} {later:?} contradicts {earlier:?} on line {} of the same order; the order is skipped: fix the export",
                 first.line
             ),
-        })
+        };
+        self.invalid.push(report);
     }
 
     /// Keeps the order out of the result (one of its rows could not be read).
-    pub fn poison(&mut self, order_id: &str) {
-        self.poisoned.insert(order_id.to_owned());
+    pub fn poison(&mut self, order_id: &str, settings: &Settings, columns: &Columns) {
+        if !order_id.is_empty() {
+            self.slot(order_id, settings, columns).poisoned = true;
+        }
     }
 
-    /// The orders, in the order of their first row. Orders missing a status or an order time
-    /// on every row are reported instead.
-    pub fn finish(
-        self,
-        settings: &Settings,
-        columns: &Columns,
-        invalid: &mut Vec<InvalidRow>,
-    ) -> Vec<Order> {
-        let mut orders = Vec::with_capacity(self.first.len());
-        let merged = self.first.into_iter().zip(self.products).zip(self.rows);
-        for ((row, products), rows) in merged {
-            if self.poisoned.contains(&row.order_id) {
+    /// Hands on every open order: the file has ended. Finds out whether it was scattered.
+    pub fn end(&mut self, settings: &Settings, columns: &Columns) {
+        self.flush(settings, columns);
+        self.closed.sort_unstable();
+        self.scattered = self.closed.windows(2).any(|pair| pair[0] == pair[1]);
+        self.closed = Vec::new();
+    }
+
+    /// Finishes the open orders into [`Grouper::ready`], in the order of their first row.
+    /// Orders missing a status or an order time on every row are reported instead.
+    fn flush(&mut self, settings: &Settings, columns: &Columns) {
+        self.by_id.clear();
+        for slot in self.open.drain(..) {
+            if self.grouping == Grouping::Adjacent {
+                self.closed.push(hash(&slot.order_id));
+            }
+            if slot.poisoned {
                 continue;
             }
-            let email = row.email.unwrap_or_default();
-            let buyer = match row.buyer_id {
-                Some(id) => id,
-                None if !email.is_empty() => email.to_lowercase(),
-                None => format!("order:{}", row.order_id),
-            };
-            let missing = |field: Field| InvalidRow {
-                line: row.line,
-                column: columns.header(field).map(|(c, _)| c),
-                order_id: row.order_id.clone(),
-                buyer: buyer.clone(),
-                value: String::new(),
-                error: format!("{field} is empty on every row of order {}", row.order_id),
-            };
-            let (Some(status_label), Some(status)) = (row.status_label, row.status) else {
-                invalid.push(missing(Field::Status));
-                continue;
-            };
-            let Some(created_at) = row.created_at else {
-                invalid.push(missing(Field::CreatedAt));
-                continue;
-            };
-            let currency = row
-                .currency
-                .unwrap_or_else(|| settings.shop.currency.clone());
-            orders.push(Order {
-                line: row.line,
-                id: row.order_id,
-                buyer,
-                buyer_name: row.buyer_name.unwrap_or_default(),
-                email,
-                country: row.country.unwrap_or_default(),
-                status_label,
-                status,
-                created_at,
-                paid_at: row.paid_at,
-                total: row.total.map(|amount| Money { amount, currency }),
-                channel: row.channel.unwrap_or_default(),
-                products,
-                rows,
-                prior_paid_orders: row.prior_paid_orders,
-                close_at: row.close_at,
-            });
+            let Some(row) = slot.first else { continue };
+            match finish(row, slot.products, slot.rows, settings, columns) {
+                Ok(order) => self.ready.push_back(order),
+                Err(missing) => self.invalid.push(missing),
+            }
         }
-        orders
     }
+}
+
+fn hash(order_id: &str) -> u64 {
+    rustc_hash::FxBuildHasher.hash_one(order_id)
+}
+
+/// One order from its merged first row, or the report of a required value no row has.
+fn finish(
+    row: Row,
+    products: Vec<String>,
+    rows: u32,
+    settings: &Settings,
+    columns: &Columns,
+) -> Result<Order, InvalidRow> {
+    let email = row.email.unwrap_or_default();
+    let buyer = match row.buyer_id {
+        Some(id) => id,
+        None if !email.is_empty() => email.to_lowercase(),
+        None => format!("order:{}", row.order_id),
+    };
+    let missing = |field: Field| InvalidRow {
+        line: row.line,
+        column: columns.header(field).map(|(c, _)| c),
+        order_id: row.order_id.clone(),
+        buyer: buyer.clone(),
+        value: String::new(),
+        error: format!("{field} is empty on every row of order {}", row.order_id),
+    };
+    let (Some(status_label), Some(status)) = (row.status_label, row.status) else {
+        return Err(missing(Field::Status));
+    };
+    let Some(created_at) = row.created_at else {
+        return Err(missing(Field::CreatedAt));
+    };
+    let currency = row
+        .currency
+        .unwrap_or_else(|| settings.shop.currency.clone());
+    Ok(Order {
+        line: row.line,
+        id: row.order_id,
+        buyer,
+        buyer_name: row.buyer_name.unwrap_or_default(),
+        email,
+        country: row.country.unwrap_or_default(),
+        status_label,
+        status,
+        created_at,
+        paid_at: row.paid_at,
+        total: row.total.map(|amount| Money { amount, currency }),
+        channel: row.channel.unwrap_or_default(),
+        products,
+        rows,
+        prior_paid_orders: row.prior_paid_orders,
+        close_at: row.close_at,
+    })
 }
 
 #[allow(clippy::ptr_arg)] // `merge_by` compares the field's own type.

@@ -13,13 +13,13 @@
 
 pub mod columns;
 pub mod decode;
-mod group;
+pub mod group;
 pub mod layout;
 mod row;
 pub mod value;
 pub mod watch;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::fs::File;
 use std::io::{Cursor, Read};
 use std::path::{Path, PathBuf};
@@ -27,6 +27,7 @@ use std::rc::Rc;
 
 use self::columns::{Columns, normalize_header};
 use self::group::Grouper;
+pub use self::group::Grouping;
 use self::layout::Mapping;
 use self::watch::{Watch, Watched};
 use crate::config::Settings;
@@ -67,6 +68,25 @@ impl Source {
         } else {
             self.path.clone()
         }
+    }
+
+    /// The same export, readable more than once: standard input is read into memory (a
+    /// file is read again from disk).
+    ///
+    /// # Errors
+    /// Standard input cannot be read.
+    pub fn rereadable(&self) -> Result<Source, Error> {
+        if !self.is_stdin() {
+            return Ok(self.clone());
+        }
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .map_err(|source| Error::Read {
+                path: self.display(),
+                source,
+            })?;
+        Ok(Source::from_bytes("<stdin>", bytes))
     }
 
     fn is_stdin(&self) -> bool {
@@ -127,13 +147,20 @@ pub fn describe_bad_row(
     format!("{file}:{line}{column}: {value}{error}")
 }
 
-/// Everything ingest learned from one export.
+/// Everything ingest learned from one export, held in memory ([`read`]).
 #[derive(Debug)]
 pub struct Ingested {
     /// Orders that could be read completely, in the order of their first row.
     pub orders: Vec<Order>,
     /// Rows that could not be read, in file order.
     pub invalid: Vec<InvalidRow>,
+    /// What else the export said.
+    pub info: ExportInfo,
+}
+
+/// What an export says besides its orders; the counts are complete once it has been read.
+#[derive(Debug)]
+pub struct ExportInfo {
     /// Data rows read (header excluded).
     pub rows: u64,
     /// Things a seller should look at that did not stop a row.
@@ -148,6 +175,17 @@ pub struct Ingested {
     pub mapped: Vec<(Field, String, Option<usize>)>,
     /// Every status label seen (as written, trimmed) and how many rows carry it.
     pub statuses: BTreeMap<String, u64>,
+    /// How the rows were grouped into orders.
+    pub grouping: Grouping,
+}
+
+/// One thing an export yields, in file order: an order (at its first row) or a bad row.
+#[derive(Debug)]
+pub enum Item {
+    /// An order read completely, its rows merged.
+    Order(Order),
+    /// A row that could not be read.
+    Invalid(InvalidRow),
 }
 
 /// How much text is read ahead to find the header line.
@@ -231,121 +269,254 @@ pub fn open(source: &Source, settings: &Settings) -> Result<Opened, Error> {
     })
 }
 
-/// Reads and groups the export.
+/// Reads the whole export into memory: every order and bad row.
 ///
 /// # Errors
 /// The file cannot be opened or read, is not a text CSV file, or lacks a required (or
 /// explicitly mapped) column.
 pub fn read(source: &Source, settings: &Settings) -> Result<Ingested, Error> {
-    let Opened {
-        path,
-        mut csv,
-        watch,
-        headers,
-        encoding,
-        delimiter,
-    } = open(source, settings)?;
-    let mut ingested = Ingested {
-        orders: Vec::new(),
-        invalid: Vec::new(),
-        rows: 0,
-        warnings: Vec::new(),
-        encoding,
-        delimiter,
-        mapping: None,
-        mapped: Vec::new(),
-        statuses: BTreeMap::new(),
-    };
-    if headers.iter().all(|h| normalize_header(h).is_empty()) {
-        ingested
-            .warnings
-            .push(format!("{}: the file is empty: no orders", path.display()));
-        return Ok(ingested);
+    let mut stream = Stream::open(source, settings, Grouping::Whole)?;
+    let (mut orders, mut invalid) = (Vec::new(), Vec::new());
+    while let Some(item) = stream.next_item()? {
+        match item {
+            Item::Order(order) => orders.push(order),
+            Item::Invalid(row) => invalid.push(row),
+        }
     }
-    if headers.len() == 1 {
-        return Err(Error::Export {
-            path,
-            message: "has no comma, semicolon or tab in its first line, so it is not a CSV order export (if it uses another separator, set [source].delimiter)".into(),
-        });
-    }
-    let normalized: Vec<String> = headers.iter().map(|h| normalize_header(h)).collect();
-    let mapping = Mapping::for_headers(settings, &normalized);
-    let columns = Columns::find(&path, &headers, &mapping, &mut ingested.warnings)?;
-    ingested.mapped = mapping
-        .columns
-        .iter()
-        .map(|(field, candidates, _)| match columns.header(*field) {
-            // The header as the file writes it.
-            Some((column, header)) => (*field, header.to_owned(), Some(column)),
-            None => (
-                *field,
-                candidates
-                    .iter()
-                    .map(|c| c.join(" + "))
-                    .collect::<Vec<_>>()
-                    .join(" or "),
-                None,
-            ),
-        })
-        .collect();
+    Ok(Ingested {
+        orders,
+        invalid,
+        info: stream.info,
+    })
+}
 
-    // Each record is handled when the next one arrives, so that the last one can be judged
-    // knowing whether the file ends inside a quoted field (a cut-off download).
-    let mut grouper = Grouper::default();
-    let mut current = csv::StringRecord::new();
-    let mut previous = csv::StringRecord::new();
-    let mut previous_line: Option<u64> = None;
-    loop {
-        let read = csv.read_record(&mut current);
+/// Reads the export once, handing each order and bad row to `visit` (in file order), with
+/// memory that does not grow with the file. An export whose orders are scattered is read again
+/// whole: `start` gives `visit` a fresh state each time. Returns the last state and what the
+/// export said; read it again with the same [`ExportInfo::grouping`] to see the same items.
+///
+/// # Errors
+/// What [`Stream::open`] and `visit` return, or a read error.
+pub fn visit<S>(
+    source: &Source,
+    settings: &Settings,
+    mut start: impl FnMut() -> S,
+    mut visit: impl FnMut(&mut S, Item) -> Result<(), Error>,
+) -> Result<(S, ExportInfo), Error> {
+    for grouping in [Grouping::Adjacent, Grouping::Whole] {
+        let mut state = start();
+        let mut stream = Stream::open(source, settings, grouping)?;
+        while let Some(item) = stream.next_item()? {
+            visit(&mut state, item)?;
+        }
+        if !stream.scattered() {
+            return Ok((state, stream.info));
+        }
+    }
+    unreachable!("whole grouping never finds scattered orders")
+}
+
+/// An export being read: yields its orders and bad rows one by one, in file order (an order
+/// at its first row; bad rows by line).
+pub struct Stream<'s> {
+    path: PathBuf,
+    settings: &'s Settings,
+    csv: csv::Reader<Watched<Box<dyn Read>>>,
+    watch: Rc<std::cell::RefCell<Watch>>,
+    /// `None` for an empty file.
+    columns: Option<(Columns, Mapping)>,
+    grouper: Grouper,
+    /// Bad rows not yet handed on, by line.
+    pending: VecDeque<InvalidRow>,
+    current: csv::StringRecord,
+    /// Each record is handled when the next one arrives, so that the last one can be judged
+    /// knowing whether the file ends inside a quoted field (a cut-off download).
+    previous: csv::StringRecord,
+    previous_line: Option<u64>,
+    ended: bool,
+    /// What the export says besides its orders (complete at the end).
+    pub info: ExportInfo,
+}
+
+impl<'s> Stream<'s> {
+    /// Opens the export, reads its header row and maps its columns.
+    ///
+    /// # Errors
+    /// The file cannot be opened or read, is not a text CSV file, or lacks a required (or
+    /// explicitly mapped) column.
+    pub fn open(
+        source: &Source,
+        settings: &'s Settings,
+        grouping: Grouping,
+    ) -> Result<Stream<'s>, Error> {
+        let Opened {
+            path,
+            csv,
+            watch,
+            headers,
+            encoding,
+            delimiter,
+        } = open(source, settings)?;
+        let mut info = ExportInfo {
+            rows: 0,
+            warnings: Vec::new(),
+            encoding,
+            delimiter,
+            mapping: None,
+            mapped: Vec::new(),
+            statuses: BTreeMap::new(),
+            grouping,
+        };
+        let mut columns = None;
+        if headers.iter().all(|h| normalize_header(h).is_empty()) {
+            info.warnings
+                .push(format!("{}: the file is empty: no orders", path.display()));
+        } else if headers.len() == 1 {
+            return Err(Error::Export {
+                path,
+                message: "has no comma, semicolon or tab in its first line, so it is not a CSV order export (if it uses another separator, set [source].delimiter)".into(),
+            });
+        } else {
+            let normalized: Vec<String> = headers.iter().map(|h| normalize_header(h)).collect();
+            let mapping = Mapping::for_headers(settings, &normalized);
+            let found = Columns::find(&path, &headers, &mapping, &mut info.warnings)?;
+            info.mapped = mapping
+                .columns
+                .iter()
+                .map(|(field, candidates, _)| match found.header(*field) {
+                    // The header as the file writes it.
+                    Some((column, header)) => (*field, header.to_owned(), Some(column)),
+                    None => (
+                        *field,
+                        candidates
+                            .iter()
+                            .map(|c| c.join(" + "))
+                            .collect::<Vec<_>>()
+                            .join(" or "),
+                        None,
+                    ),
+                })
+                .collect();
+            info.mapping = Some(mapping.clone());
+            columns = Some((found, mapping));
+        }
+        Ok(Stream {
+            path,
+            settings,
+            csv,
+            watch,
+            ended: columns.is_none(),
+            columns,
+            grouper: Grouper::new(grouping),
+            pending: VecDeque::new(),
+            current: csv::StringRecord::new(),
+            previous: csv::StringRecord::new(),
+            previous_line: None,
+            info,
+        })
+    }
+
+    /// Known once the stream has ended: an order's rows were not adjacent (only with
+    /// [`Grouping::Adjacent`]), so its items were wrong; read the export again with
+    /// [`Grouping::Whole`].
+    #[must_use]
+    pub fn scattered(&self) -> bool {
+        self.grouper.scattered
+    }
+
+    /// The next order or bad row; `None` at the end.
+    ///
+    /// # Errors
+    /// The file cannot be read any further.
+    pub fn next_item(&mut self) -> Result<Option<Item>, Error> {
+        loop {
+            self.pending_from_grouper();
+            if let Some(order) = self.grouper.ready.front() {
+                // A bad row before the order's first line comes first.
+                if self
+                    .pending
+                    .front()
+                    .is_some_and(|row| row.line < order.line)
+                {
+                    return Ok(self.pending.pop_front().map(Item::Invalid));
+                }
+                return Ok(self.grouper.ready.pop_front().map(Item::Order));
+            }
+            if self.ended {
+                return Ok(self.pending.pop_front().map(Item::Invalid));
+            }
+            self.read_record()?;
+        }
+    }
+
+    /// Moves the grouper's reports into the queue of bad rows.
+    fn pending_from_grouper(&mut self) {
+        while let Some(row) = self.grouper.invalid.pop() {
+            self.report(row);
+        }
+    }
+
+    /// Queues a bad row, keeping the queue sorted by line.
+    fn report(&mut self, row: InvalidRow) {
+        let at = self.pending.partition_point(|p| p.line <= row.line);
+        self.pending.insert(at, row);
+    }
+
+    /// Reads one record and handles the one before it.
+    fn read_record(&mut self) -> Result<(), Error> {
+        let Some((columns, _)) = &self.columns else {
+            self.ended = true;
+            return Ok(());
+        };
+        let width = columns.width;
+        let read = self.csv.read_record(&mut self.current);
         let at_end = matches!(read, Ok(false));
-        if let Some(line) = previous_line.take() {
+        if let Some(line) = self.previous_line.take() {
             let cut = at_end && {
-                let watch = watch.borrow();
+                let watch = self.watch.borrow();
                 // Cut inside a quoted field, or mid-row with the rest of its cells missing.
-                watch.inside_quotes()
-                    || (!watch.ends_with_newline() && previous.len() < columns.width)
+                watch.inside_quotes() || (!watch.ends_with_newline() && self.previous.len() < width)
             };
             if cut {
-                let order_id = columns.order_id(&previous);
-                grouper.poison(&order_id);
-                ingested.invalid.push(InvalidRow {
+                let (columns, _) = self.columns.as_ref().expect("checked above");
+                let order_id = columns.order_id(&self.previous);
+                let buyer = row::buyer_of(&self.previous, columns);
+                self.grouper.poison(&order_id, self.settings, columns);
+                self.report(InvalidRow {
                     line,
                     column: None,
-                    buyer: row::buyer_of(&previous, &columns),
+                    buyer,
                     order_id,
                     value: String::new(),
                     error: "the file ends in the middle of this row, so it was cut off (an interrupted download?); download the export again".into(),
                 });
             } else {
-                take_row(
-                    &previous,
-                    line,
-                    &columns,
-                    &mapping,
-                    settings,
-                    &mut grouper,
-                    &mut ingested,
-                );
+                self.take_row(line);
             }
         }
         match read {
-            Ok(false) => break,
+            Ok(false) => {
+                let (columns, _) = self.columns.as_ref().expect("checked above");
+                self.grouper.end(self.settings, columns);
+                self.ended = true;
+                return Ok(());
+            }
             Ok(true) => {}
             Err(e) if matches!(e.kind(), csv::ErrorKind::Io(_)) => {
-                return Err(csv_error(&path, &e));
+                return Err(csv_error(&self.path, &e));
             }
             Err(e) => {
-                let line = watch.borrow_mut().next_record_line();
+                let line = self.watch.borrow_mut().next_record_line();
                 let error = if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) {
                     format!(
                         "has bytes that are not valid {}; set [source].encoding to the export's encoding (like \"gb18030\" or \"windows-1252\")",
-                        ingested.encoding
+                        self.info.encoding
                     )
                 } else {
                     crate::error::chain(&e)
                 };
-                ingested.rows += 1;
-                ingested.invalid.push(InvalidRow {
+                self.info.rows += 1;
+                self.report(InvalidRow {
                     line,
                     column: None,
                     order_id: String::new(),
@@ -353,83 +524,85 @@ pub fn read(source: &Source, settings: &Settings) -> Result<Ingested, Error> {
                     value: String::new(),
                     error,
                 });
-                continue;
+                return Ok(());
             }
         }
-        let line = watch.borrow_mut().next_record_line();
-        ingested.rows += 1;
-        if current.iter().all(|cell| cell.trim().is_empty()) {
-            continue;
+        let line = self.watch.borrow_mut().next_record_line();
+        self.info.rows += 1;
+        if self.current.iter().all(|cell| cell.trim().is_empty()) {
+            return Ok(());
         }
-        std::mem::swap(&mut current, &mut previous);
-        previous_line = Some(line);
+        std::mem::swap(&mut self.current, &mut self.previous);
+        self.previous_line = Some(line);
+        Ok(())
     }
-    ingested.orders = grouper.finish(settings, &columns, &mut ingested.invalid);
-    ingested.invalid.sort_by_key(|row| row.line);
-    ingested.mapping = Some(mapping);
-    Ok(ingested)
+
+    /// Parses the previous record (complete) into the grouper, or reports it.
+    fn take_row(&mut self, line: u64) {
+        let record = &self.previous;
+        let (columns, mapping) = self.columns.as_ref().expect("a record needs columns");
+        let info = &mut self.info;
+        if let Some(label) = columns.get(record, Field::Status) {
+            let label = label.trim();
+            match info.statuses.get_mut(label) {
+                Some(count) => *count += 1,
+                None => {
+                    info.statuses.insert(label.to_owned(), 1);
+                }
+            }
+        }
+        let result = if record
+            .iter()
+            .skip(columns.width)
+            .any(|cell| !cell.trim().is_empty())
+        {
+            Err(Box::new(InvalidRow {
+                line,
+                column: Some(columns.width + 1),
+                order_id: columns.order_id(record),
+                buyer: row::buyer_of(record, columns),
+                value: record.get(columns.width).unwrap_or_default().to_owned(),
+                error: format!(
+                    "the row has {} cells but the header has {}: a value containing the delimiter is not quoted (a decimal comma?); fix the export or set [source].delimiter",
+                    record.len(),
+                    columns.width
+                ),
+            }))
+        } else if info.encoding != "UTF-8" && record.as_slice().contains('\u{fffd}') {
+            // The decoder's mark for bytes the encoding has no character for (a UTF-8 file
+            // keeps a real U+FFFD: invalid UTF-8 is caught by the CSV reader instead).
+            Err(Box::new(InvalidRow {
+                line,
+                column: None,
+                order_id: columns.order_id(record),
+                buyer: row::buyer_of(record, columns),
+                value: String::new(),
+                error: format!(
+                    "has bytes that are not valid {}; set [source].encoding to the export's encoding (like \"gb18030\" or \"windows-1252\")",
+                    info.encoding
+                ),
+            }))
+        } else {
+            row::parse(record, line, columns, mapping, self.settings.timezone)
+        };
+        match result {
+            Ok(row) => {
+                self.grouper
+                    .add(row, self.settings, columns, &mut info.warnings);
+            }
+            Err(bad) => {
+                self.grouper.poison(&bad.order_id, self.settings, columns);
+                self.report(*bad);
+            }
+        }
+    }
 }
 
-/// Parses one complete record into the grouper, or reports it.
-fn take_row(
-    record: &csv::StringRecord,
-    line: u64,
-    columns: &Columns,
-    mapping: &Mapping,
-    settings: &Settings,
-    grouper: &mut Grouper,
-    ingested: &mut Ingested,
-) {
-    if let Some(label) = columns.get(record, Field::Status) {
-        *ingested
-            .statuses
-            .entry(label.trim().to_owned())
-            .or_default() += 1;
-    }
-    let result = if record
-        .iter()
-        .skip(columns.width)
-        .any(|cell| !cell.trim().is_empty())
-    {
-        Err(Box::new(InvalidRow {
-            line,
-            column: Some(columns.width + 1),
-            order_id: columns.order_id(record),
-            buyer: row::buyer_of(record, columns),
-            value: record.get(columns.width).unwrap_or_default().to_owned(),
-            error: format!(
-                "the row has {} cells but the header has {}: a value containing the delimiter is not quoted (a decimal comma?); fix the export or set [source].delimiter",
-                record.len(),
-                columns.width
-            ),
-        }))
-    } else if ingested.encoding != "UTF-8" && record.as_slice().contains('\u{fffd}') {
-        // The decoder's mark for bytes the encoding has no character for (a UTF-8 file keeps
-        // a real U+FFFD: invalid UTF-8 is caught by the CSV reader instead).
-        Err(Box::new(InvalidRow {
-            line,
-            column: None,
-            order_id: columns.order_id(record),
-            buyer: row::buyer_of(record, columns),
-            value: String::new(),
-            error: format!(
-                "has bytes that are not valid {}; set [source].encoding to the export's encoding (like \"gb18030\" or \"windows-1252\")",
-                ingested.encoding
-            ),
-        }))
-    } else {
-        row::parse(record, line, columns, mapping, settings.timezone)
-    };
-    match result {
-        Ok(row) => {
-            if let Some(contradiction) = grouper.add(row, &mut ingested.warnings) {
-                ingested.invalid.push(contradiction);
-            }
-        }
-        Err(bad) => {
-            grouper.poison(&bad.order_id);
-            ingested.invalid.push(*bad);
-        }
+impl Iterator for Stream<'_> {
+    type Item = Result<Item, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_item().transpose()
     }
 }
 

@@ -462,29 +462,21 @@ impl Ledger {
             .map_err(|e| db_error(&self.path, &e))
     }
 
-    /// Remembers the paid orders of this export (buyer history for later runs).
+    /// Starts remembering the export's paid orders (so that a buyer's history survives the
+    /// orders dropping out of later exports): add them one by one, then commit, in one
+    /// transaction.
     ///
     /// # Errors
-    /// The write fails.
-    pub fn remember_paid(&mut self, orders: &[Order]) -> Result<(), Error> {
-        let path = self.path.clone();
-        let tx = self.conn.transaction().map_err(|e| db_error(&path, &e))?;
-        {
-            let mut stmt = tx
-                .prepare_cached(
-                    "INSERT OR IGNORE INTO paid_orders (buyer_id, order_id, created_at) VALUES (?1, ?2, ?3)",
-                )
-                .map_err(|e| db_error(&path, &e))?;
-            for order in orders.iter().filter(|o| o.status == StatusClass::Paid) {
-                stmt.execute(params![
-                    order.buyer,
-                    order.id,
-                    order.created_at.to_rfc3339()
-                ])
-                .map_err(|e| db_error(&path, &e))?;
-            }
-        }
-        tx.commit().map_err(|e| db_error(&path, &e))
+    /// The transaction cannot be started.
+    pub fn remember_paid(&mut self) -> Result<PaidBatch<'_>, Error> {
+        let tx = self
+            .conn
+            .transaction()
+            .map_err(|e| db_error(&self.path, &e))?;
+        Ok(PaidBatch {
+            tx,
+            path: &self.path,
+        })
     }
 
     /// Commits a batch of writes in one transaction (group commit: the workers' concurrent
@@ -582,6 +574,45 @@ fn lock_path(path: &Path) -> PathBuf {
         .unwrap_or_default();
     name.push(".lock");
     path.with_file_name(name)
+}
+
+/// Paid orders being remembered, in one transaction: see [`Ledger::remember_paid`].
+pub struct PaidBatch<'l> {
+    tx: rusqlite::Transaction<'l>,
+    path: &'l Path,
+}
+
+impl PaidBatch<'_> {
+    /// Remembers the order if it is paid (once: an order already remembered is left as is).
+    ///
+    /// # Errors
+    /// The ledger cannot be written.
+    pub fn add(&mut self, order: &Order) -> Result<(), Error> {
+        if order.status != StatusClass::Paid {
+            return Ok(());
+        }
+        self.tx
+            .prepare_cached(
+                "INSERT OR IGNORE INTO paid_orders (buyer_id, order_id, created_at) VALUES (?1, ?2, ?3)",
+            )
+            .and_then(|mut stmt| {
+                stmt.execute(params![
+                    order.buyer,
+                    order.id,
+                    order.created_at.to_rfc3339()
+                ])
+            })
+            .map(drop)
+            .map_err(|e| db_error(self.path, &e))
+    }
+
+    /// Commits what was added.
+    ///
+    /// # Errors
+    /// The commit fails; nothing of the batch is remembered.
+    pub fn commit(self) -> Result<(), Error> {
+        self.tx.commit().map_err(|e| db_error(self.path, &e))
+    }
 }
 
 #[cfg(test)]

@@ -16,8 +16,6 @@
 //!
 //! (1, `invalid_row`, is ingest's; 10, a skip from the plan, is the planner's.)
 
-use std::collections::HashSet;
-
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::str::FromStr;
 
@@ -25,6 +23,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::config::{Settings, normalize_label};
+use crate::ingest::InvalidRow;
 use crate::ledger::RememberedPaid;
 use crate::order::{BuyerType, Order, StatusClass};
 
@@ -84,73 +83,158 @@ pub enum Verdict {
     },
 }
 
-/// What is known besides the export's orders.
-#[derive(Debug, Default)]
-pub struct Known<'a> {
-    /// Buyers of rows ingest could not read.
-    pub unreadable: HashSet<&'a str>,
-    /// Paid orders remembered from earlier exports, per buyer: (order id, placed at).
-    pub remembered_paid: Option<&'a RememberedPaid>,
+/// What select keeps of one order until the whole export has been read: the rules that need
+/// only the order already applied, and what the per-buyer rules need. 32 bytes, however big
+/// the order: a million orders fit in a few dozen MiB.
+#[derive(Debug, Clone, Copy)]
+struct Brief {
+    created_at: DateTime<Utc>,
+    /// The store-calendar day it was placed on.
+    day: NaiveDate,
+    buyer: u32,
+    prior_paid: Option<u32>,
+    /// Rules 2-4 (paid, closed, distribution channel).
+    early: Option<SkipReason>,
+    /// Rules 7-9 (too old, too recent, no contact).
+    late: Option<SkipReason>,
+    closing_soon: bool,
 }
 
-/// Judges every order, in the same order as `orders`.
-#[must_use]
-pub fn select(
-    orders: &[Order],
-    known: &Known<'_>,
-    settings: &Settings,
+/// The first pass over an export: sees every order and bad row once, keeps what the per-buyer
+/// rules need (32 bytes per order, buyers as numbers), then judges every order.
+pub struct Survey<'a> {
+    settings: &'a Settings,
     now: DateTime<Utc>,
-) -> Vec<Verdict> {
-    let history = PaidHistory::new(orders, known.remembered_paid, settings.timezone);
-    let paid_days = &history.days;
-    let unreadable = &known.unreadable;
+    remembered: Option<&'a RememberedPaid>,
+    /// Buyer identities, numbered in order of appearance.
+    buyers: FxHashMap<Box<str>, u32>,
+    briefs: Vec<Brief>,
+    /// Buyers of rows that could not be read.
+    unreadable: FxHashSet<u32>,
+    /// Paid orders of the export that the ledger remembers too: counted once.
+    remembered_here: FxHashMap<u32, Vec<Box<str>>>,
+}
 
-    let early: Vec<Option<SkipReason>> = orders
-        .iter()
-        .map(|o| {
-            paid(o)
-                .or_else(|| closed(o, now))
-                .or_else(|| distribution_channel(o, settings))
-                .or_else(|| paid_same_day(o, paid_days))
-                .or_else(|| buyer_has_invalid_row(o, unreadable))
-        })
-        .collect();
-
-    // The buyer's latest order still in the running after rules 2-5.
-    let mut latest: FxHashMap<&str, usize> = FxHashMap::default();
-    for (i, order) in orders.iter().enumerate() {
-        if early[i].is_none() {
-            latest
-                .entry(order.buyer.as_str())
-                .and_modify(|best| {
-                    if is_later(order, &orders[*best]) {
-                        *best = i;
-                    }
-                })
-                .or_insert(i);
+impl<'a> Survey<'a> {
+    /// An empty survey; `remembered` is the ledger's paid orders from earlier exports.
+    #[must_use]
+    pub fn new(
+        settings: &'a Settings,
+        now: DateTime<Utc>,
+        remembered: Option<&'a RememberedPaid>,
+    ) -> Survey<'a> {
+        Survey {
+            settings,
+            now,
+            remembered,
+            buyers: FxHashMap::default(),
+            briefs: Vec::new(),
+            unreadable: FxHashSet::default(),
+            remembered_here: FxHashMap::default(),
         }
     }
 
-    orders
-        .iter()
-        .zip(early)
-        .enumerate()
-        .map(|(i, (order, early))| {
-            let closing_soon = closes_soon(order, settings, now);
-            let reason = early
-                .or_else(|| superseded(order, i, &latest))
-                .or_else(|| too_old(order, settings, now))
+    fn buyer(&mut self, buyer: &str) -> u32 {
+        if let Some(&n) = self.buyers.get(buyer) {
+            return n;
+        }
+        let n = u32::try_from(self.buyers.len()).expect("fewer than 4 billion buyers");
+        self.buyers.insert(buyer.into(), n);
+        n
+    }
+
+    /// Notes an order (in file order) and applies the rules that need only the order.
+    pub fn order(&mut self, order: &Order) {
+        let (settings, now) = (self.settings, self.now);
+        let buyer = self.buyer(&order.buyer);
+        if order.status == StatusClass::Paid
+            && self
+                .remembered
+                .and_then(|r| r.get(&order.buyer))
+                .is_some_and(|list| list.iter().any(|(id, _)| *id == order.id))
+        {
+            self.remembered_here
+                .entry(buyer)
+                .or_default()
+                .push(order.id.as_str().into());
+        }
+        let closing_soon = closes_soon(order, settings, now);
+        self.briefs.push(Brief {
+            created_at: order.created_at.with_timezone(&Utc),
+            day: order.store_day(),
+            buyer,
+            prior_paid: order.prior_paid_orders,
+            early: paid(order)
+                .or_else(|| closed(order, now))
+                .or_else(|| distribution_channel(order, settings)),
+            late: too_old(order, settings, now)
                 .or_else(|| too_recent(order, settings, now, closing_soon))
-                .or_else(|| no_contact(order));
-            match reason {
-                Some(reason) => Verdict::Skip(reason),
-                None => Verdict::Candidate {
-                    buyer_type: history.buyer_type(order),
-                    closing_soon,
-                },
+                .or_else(|| no_contact(order)),
+            closing_soon,
+        });
+    }
+
+    /// Notes a row that could not be read: its buyer's other orders stay quiet.
+    pub fn invalid(&mut self, row: &InvalidRow) {
+        if !row.buyer.is_empty() {
+            let buyer = self.buyer(&row.buyer);
+            self.unreadable.insert(buyer);
+        }
+    }
+
+    /// How many orders were seen.
+    #[must_use]
+    pub fn orders(&self) -> usize {
+        self.briefs.len()
+    }
+
+    /// Judges every order, in the order they were seen.
+    #[must_use]
+    pub fn verdicts(self) -> Vec<Verdict> {
+        let history = PaidHistory::new(&self);
+        let briefs = &self.briefs;
+        let early: Vec<Option<SkipReason>> = briefs
+            .iter()
+            .map(|b| {
+                b.early
+                    .or_else(|| paid_same_day(b, &history.days))
+                    .or_else(|| buyer_has_invalid_row(b, &self.unreadable))
+            })
+            .collect();
+
+        // The buyer's latest order still in the running after rules 2-5.
+        let mut latest: FxHashMap<u32, usize> = FxHashMap::default();
+        for (i, brief) in briefs.iter().enumerate() {
+            if early[i].is_none() {
+                latest
+                    .entry(brief.buyer)
+                    .and_modify(|best| {
+                        if is_later((brief, i), (&briefs[*best], *best)) {
+                            *best = i;
+                        }
+                    })
+                    .or_insert(i);
             }
-        })
-        .collect()
+        }
+
+        briefs
+            .iter()
+            .zip(early)
+            .enumerate()
+            .map(|(i, (brief, early))| {
+                let reason = early
+                    .or_else(|| superseded(brief, i, &latest))
+                    .or(brief.late);
+                match reason {
+                    Some(reason) => Verdict::Skip(reason),
+                    None => Verdict::Candidate {
+                        buyer_type: history.buyer_type(brief),
+                        closing_soon: brief.closing_soon,
+                    },
+                }
+            })
+            .collect()
+    }
 }
 
 fn paid(order: &Order) -> Option<SkipReason> {
@@ -168,25 +252,25 @@ fn distribution_channel(order: &Order, settings: &Settings) -> Option<SkipReason
         .then_some(SkipReason::DistributionChannel)
 }
 
-fn paid_same_day(order: &Order, paid_days: &FxHashSet<(&str, NaiveDate)>) -> Option<SkipReason> {
+fn paid_same_day(brief: &Brief, paid_days: &FxHashSet<(u32, NaiveDate)>) -> Option<SkipReason> {
     paid_days
-        .contains(&(order.buyer.as_str(), order.store_day()))
+        .contains(&(brief.buyer, brief.day))
         .then_some(SkipReason::PaidSameDay)
 }
 
-fn buyer_has_invalid_row(order: &Order, unreadable: &HashSet<&str>) -> Option<SkipReason> {
+fn buyer_has_invalid_row(brief: &Brief, unreadable: &FxHashSet<u32>) -> Option<SkipReason> {
     unreadable
-        .contains(order.buyer.as_str())
+        .contains(&brief.buyer)
         .then_some(SkipReason::BuyerHasInvalidRow)
 }
 
-/// Later = placed later; for the same minute, the row further down the export.
-fn is_later(a: &Order, b: &Order) -> bool {
-    (a.created_at, a.line) > (b.created_at, b.line)
+/// Later = placed later; for the same instant, the order further down the export.
+fn is_later(a: (&Brief, usize), b: (&Brief, usize)) -> bool {
+    (a.0.created_at, a.1) > (b.0.created_at, b.1)
 }
 
-fn superseded(order: &Order, index: usize, latest: &FxHashMap<&str, usize>) -> Option<SkipReason> {
-    (latest.get(order.buyer.as_str()) != Some(&index)).then_some(SkipReason::Superseded)
+fn superseded(brief: &Brief, index: usize, latest: &FxHashMap<u32, usize>) -> Option<SkipReason> {
+    (latest.get(&brief.buyer) != Some(&index)).then_some(SkipReason::Superseded)
 }
 
 fn too_old(order: &Order, settings: &Settings, now: DateTime<Utc>) -> Option<SkipReason> {
@@ -229,36 +313,38 @@ pub fn email_address(contact: &str) -> Option<lettre::Address> {
 
 /// Each buyer's paid orders, from the export and remembered from earlier ones, by time: to
 /// count the ones placed before an order, and to know the store days a buyer paid on.
-struct PaidHistory<'a> {
-    times: FxHashMap<&'a str, Vec<DateTime<Utc>>>,
-    days: FxHashSet<(&'a str, NaiveDate)>,
+struct PaidHistory {
+    times: FxHashMap<u32, Vec<DateTime<Utc>>>,
+    days: FxHashSet<(u32, NaiveDate)>,
 }
 
-impl<'a> PaidHistory<'a> {
-    fn new(
-        orders: &'a [Order],
-        remembered: Option<&'a RememberedPaid>,
-        zone: chrono_tz::Tz,
-    ) -> Self {
-        let mut seen: FxHashSet<(&str, &str)> = FxHashSet::default();
-        let mut times: FxHashMap<&str, Vec<DateTime<Utc>>> = FxHashMap::default();
+impl PaidHistory {
+    fn new(survey: &Survey<'_>) -> Self {
+        let mut times: FxHashMap<u32, Vec<DateTime<Utc>>> = FxHashMap::default();
         let mut days = FxHashSet::default();
-        let mut add = |buyer: &'a str, order_id: &'a str, at: DateTime<Utc>| {
-            if seen.insert((buyer, order_id)) {
-                days.insert((buyer, at.with_timezone(&zone).date_naive()));
-                times.entry(buyer).or_default().push(at);
-            }
-        };
-        for order in orders.iter().filter(|o| o.status == StatusClass::Paid) {
-            add(
-                &order.buyer,
-                &order.id,
-                order.created_at.with_timezone(&Utc),
-            );
+        let paid = survey
+            .briefs
+            .iter()
+            .filter(|b| b.early == Some(SkipReason::Paid));
+        for brief in paid {
+            days.insert((brief.buyer, brief.day));
+            times.entry(brief.buyer).or_default().push(brief.created_at);
         }
-        for (buyer, list) in remembered.into_iter().flatten() {
+        // Remembered orders matter only for buyers of this export; those also in it count once.
+        let zone = survey.settings.timezone;
+        for (buyer, list) in survey.remembered.into_iter().flatten() {
+            let Some(&n) = survey.buyers.get(buyer.as_str()) else {
+                continue;
+            };
+            let here = survey
+                .remembered_here
+                .get(&n)
+                .map_or(&[][..], Vec::as_slice);
             for (order_id, at) in list {
-                add(buyer, order_id, *at);
+                if !here.iter().any(|id| **id == **order_id) {
+                    days.insert((n, at.with_timezone(&zone).date_naive()));
+                    times.entry(n).or_default().push(*at);
+                }
             }
         }
         for list in times.values_mut() {
@@ -268,10 +354,10 @@ impl<'a> PaidHistory<'a> {
     }
 
     /// From the export's own count when it has one, else the paid orders placed before.
-    fn buyer_type(&self, order: &Order) -> BuyerType {
-        let prior = order.prior_paid_orders.unwrap_or_else(|| {
-            self.times.get(order.buyer.as_str()).map_or(0, |times| {
-                u32::try_from(times.partition_point(|t| *t < order.created_at)).unwrap_or(u32::MAX)
+    fn buyer_type(&self, brief: &Brief) -> BuyerType {
+        let prior = brief.prior_paid.unwrap_or_else(|| {
+            self.times.get(&brief.buyer).map_or(0, |times| {
+                u32::try_from(times.partition_point(|t| *t < brief.created_at)).unwrap_or(u32::MAX)
             })
         });
         BuyerType::from_prior_paid(prior)

@@ -1,0 +1,379 @@
+//! Select, plan and render, over an export read twice so that memory does not grow with it.
+//!
+//! Whether an order is reminded can depend on rows anywhere in the file (a paid order of the
+//! same buyer further down, a later order, a bad row), so the decisions take two passes:
+//!
+//! 1. [`survey`] reads the export once and keeps 32 bytes per order ([`Survey`]): every
+//!    order's [`Verdict`] is known at the end.
+//! 2. [`decide_each`] reads it again, order by order, and hands on one [`Entry`] per order and
+//!    per bad row, in file order: planned, checked against the ledger and rendered.
+//!
+//! Neither pass holds more than the order being read (and, at the end of the first, the
+//! verdicts): a million-row export is decided in bounded memory. Standard input is read into
+//! memory first ([`Source::rereadable`]) since it cannot be read twice.
+
+use std::hash::{BuildHasher, Hasher};
+
+use chrono::{DateTime, Utc};
+use rustc_hash::FxBuildHasher;
+
+use crate::config::Settings;
+use crate::error::Error;
+use crate::ingest::{self, ExportInfo, Item, Source, Stream};
+use crate::ledger::Memory;
+use crate::order::Order;
+use crate::plan::{self, Action, Facts};
+use crate::render::{MessageContext, Templates};
+use crate::report::{Decision, Entry};
+use crate::select::{self, Survey, Verdict};
+
+/// The reason given to reminders past `--limit`.
+pub const OVER_LIMIT: &str = "over_limit";
+
+/// How [`decide_each`] is asked.
+pub struct Options<'a> {
+    /// At most this many reminders.
+    pub limit: Option<u64>,
+    /// What earlier runs sent (empty without a ledger).
+    pub memory: &'a Memory,
+    /// Send again the orders whose earlier attempt ended ambiguously.
+    pub retry_unknown: bool,
+    /// Hand on only the reminders, and stop reading once `limit` of them are found.
+    pub reminders_only: bool,
+    /// Render the reminders' messages (`false`: the entries say which template, no text).
+    pub render: bool,
+}
+
+impl<'a> Options<'a> {
+    /// Every entry, rendered, with no limit.
+    #[must_use]
+    pub fn all(memory: &'a Memory) -> Options<'a> {
+        Options {
+            limit: None,
+            memory,
+            retry_unknown: false,
+            reminders_only: false,
+            render: true,
+        }
+    }
+}
+
+/// The first pass's result: a verdict for every order, and what the export said.
+pub struct Surveyed {
+    verdicts: Vec<Verdict>,
+    /// Rows, warnings, encoding, mapping, and the grouping the second pass must use.
+    pub info: ExportInfo,
+    /// Of the sequence of orders (first line and number): the second pass must see the same.
+    fingerprint: u64,
+}
+
+impl Surveyed {
+    /// How many orders the export has (multi-row orders count once).
+    #[must_use]
+    pub fn orders(&self) -> usize {
+        self.verdicts.len()
+    }
+}
+
+/// Adds one order to a fingerprint of the sequence of orders.
+fn fingerprint(hasher: &mut impl Hasher, order: &Order) {
+    hasher.write_u64(order.line);
+    hasher.write(order.id.as_bytes());
+}
+
+/// The first pass: reads the export once and judges every order. `also` sees each order as it
+/// goes by (a sending run remembers the paid ones in the ledger).
+///
+/// # Errors
+/// The export cannot be read (see [`ingest::visit`]), or what `also` returns.
+pub fn survey(
+    source: &Source,
+    settings: &Settings,
+    now: DateTime<Utc>,
+    memory: &Memory,
+    mut also: impl FnMut(&Order) -> Result<(), Error>,
+) -> Result<Surveyed, Error> {
+    let start = || {
+        (
+            Survey::new(settings, now, Some(&memory.paid)),
+            FxBuildHasher.build_hasher(),
+        )
+    };
+    let ((survey, hasher), info) =
+        ingest::visit(source, settings, start, |(survey, hasher), item| {
+            match item {
+                Item::Order(order) => {
+                    survey.order(&order);
+                    fingerprint(hasher, &order);
+                    also(&order)?;
+                }
+                Item::Invalid(row) => survey.invalid(&row),
+            }
+            Ok(())
+        })?;
+    Ok(Surveyed {
+        verdicts: survey.verdicts(),
+        info,
+        fingerprint: hasher.finish(),
+    })
+}
+
+/// Select, plan and render: [`survey`] then [`decide_each`], the entries collected (tests,
+/// fuzzing, embedding; the command line streams them instead).
+///
+/// # Errors
+/// As [`survey`] and [`decide_each`].
+pub fn decide(
+    source: &Source,
+    settings: &Settings,
+    templates: &Templates,
+    now: DateTime<Utc>,
+    options: &Options<'_>,
+) -> Result<Vec<Entry>, Error> {
+    let source = source.rereadable()?;
+    let surveyed = survey(&source, settings, now, options.memory, |_| Ok(()))?;
+    let mut entries = Vec::with_capacity(surveyed.orders());
+    decide_each(
+        &source,
+        &surveyed,
+        settings,
+        templates,
+        now,
+        options,
+        &mut |entry| {
+            entries.push(entry);
+            Ok(())
+        },
+    )?;
+    Ok(entries)
+}
+
+/// The second pass: reads the export again and hands each entry to `emit` as soon as it is
+/// decided, in file order (orders at their first row, bad rows by line).
+///
+/// The ledger's decisions come after select's: `outcome_unknown`, `bounced`, `gave_up`
+/// before the plan, `already_reminded` (this step, or a later one, was sent) and `buyer_cap`
+/// (a reminder to the buyer less than `min_gap` ago) after it.
+///
+/// # Errors
+/// A template that fails to render for a real order, an export that changed since the first
+/// pass, or what `emit` returns.
+pub fn decide_each(
+    source: &Source,
+    surveyed: &Surveyed,
+    settings: &Settings,
+    templates: &Templates,
+    now: DateTime<Utc>,
+    options: &Options<'_>,
+    emit: &mut dyn FnMut(Entry) -> Result<(), Error>,
+) -> Result<(), Error> {
+    let changed = || {
+        Error::Export {
+        path: source.display(),
+        message: "changed while it was being read (is the export still being written?); run payremind again once the file is complete".into(),
+    }
+    };
+    let mut stream = Stream::open(source, settings, surveyed.info.grouping)?;
+    let mut decider = Decider {
+        settings,
+        templates,
+        now,
+        options,
+        promo_ends_in: settings
+            .shop
+            .promo_ends
+            .map(|end| end.signed_duration_since(now)),
+        reminders: 0,
+    };
+    let mut hasher = FxBuildHasher.build_hasher();
+    let mut verdicts = surveyed.verdicts.iter();
+    while let Some(item) = stream.next_item()? {
+        let order = match item {
+            Item::Order(order) => order,
+            Item::Invalid(row) => {
+                if !options.reminders_only {
+                    emit(Entry::for_invalid(&row))?;
+                }
+                continue;
+            }
+        };
+        let verdict = *verdicts.next().ok_or_else(changed)?;
+        fingerprint(&mut hasher, &order);
+        let entry = decider.decide(&order, verdict)?;
+        if !options.reminders_only || entry.decision == Decision::Remind {
+            emit(entry)?;
+        }
+        if options.reminders_only && options.limit.is_some_and(|l| decider.reminders >= l) {
+            // Nothing after this can be a reminder: the rest of the file need not be read.
+            return Ok(());
+        }
+    }
+    if verdicts.next().is_some() || hasher.finish() != surveyed.fingerprint {
+        return Err(changed());
+    }
+    Ok(())
+}
+
+/// What the second pass needs to decide one order.
+struct Decider<'a> {
+    settings: &'a Settings,
+    templates: &'a Templates,
+    now: DateTime<Utc>,
+    options: &'a Options<'a>,
+    promo_ends_in: Option<chrono::TimeDelta>,
+    /// Reminders so far (for `--limit`).
+    reminders: u64,
+}
+
+impl Decider<'_> {
+    /// The entry of one order, given select's verdict.
+    fn decide(&mut self, order: &Order, verdict: Verdict) -> Result<Entry, Error> {
+        let (settings, memory, now) = (self.settings, self.options.memory, self.now);
+        let entry = Entry::for_order(order, now);
+        let (buyer_type, closing_soon) = match verdict {
+            Verdict::Skip(reason) => return Ok(entry.skipped(reason.as_str())),
+            Verdict::Candidate {
+                buyer_type,
+                closing_soon,
+            } => (buyer_type, closing_soon),
+        };
+        let mut entry = Entry {
+            buyer_type: Some(buyer_type),
+            ..entry
+        };
+        let to = select::email_address(&order.email)
+            .map(|a| a.to_string())
+            .unwrap_or_default();
+        let (sent, final_sent, highest) = memory.sent(&order.id);
+        let before_plan = if memory.outcome_unknown(&order.id) && !self.options.retry_unknown {
+            Some("outcome_unknown")
+        } else if memory.bounced(&to) {
+            Some("bounced")
+        } else if final_sent
+            || sent >= settings.select.max_reminders as usize
+            || memory.rejected(&order.id)
+        {
+            Some("gave_up")
+        } else {
+            None
+        };
+        if let Some(reason) = before_plan {
+            return Ok(entry.skipped(reason));
+        }
+        let facts = Facts {
+            buyer_type,
+            age: order.age(now),
+            closing_soon,
+            low_stock: order.products.iter().any(|p| {
+                settings
+                    .shop
+                    .low_stock_products
+                    .iter()
+                    .any(|l| l.trim() == p.trim())
+            }),
+            promo_ends_in: self.promo_ends_in,
+            has_perk: !settings.shop.returning_perk.is_empty(),
+        };
+        let template = match plan::plan(&settings.rules, &facts) {
+            Action::Skip(reason) => return Ok(entry.skipped(&reason)),
+            Action::Template(template) => template,
+        };
+        let rank = plan::rank(&settings.rules, &template);
+        // --retry-unknown sends the unsettled step once more; anything else follows the ladder.
+        let retrying = self.options.retry_unknown
+            && memory.unknown_steps(&order.id).contains(&template.as_str());
+        if !retrying
+            && (memory.sent_step(&order.id, &template) || highest.is_some_and(|h| h > rank))
+        {
+            return Ok(entry.skipped("already_reminded"));
+        }
+        if !retrying
+            && memory
+                .last_sent_to(&order.buyer)
+                .is_some_and(|last| now.signed_duration_since(last) < settings.select.min_gap)
+        {
+            return Ok(entry.skipped("buyer_cap"));
+        }
+        if self
+            .options
+            .limit
+            .is_some_and(|limit| self.reminders >= limit)
+        {
+            return Ok(entry.skipped(OVER_LIMIT));
+        }
+        if self.options.render {
+            let context = MessageContext::new(&settings.shop, order, buyer_type, to.clone(), now);
+            let message = self.templates.render(&template, &context)?;
+            entry.html = self.templates.render_html(&template, &context)?;
+            entry.subject = Some(message.subject);
+            entry.body = Some(message.body);
+        }
+        self.reminders += 1;
+        entry.decision = Decision::Remind;
+        entry.template = Some(template);
+        entry.to = Some(to);
+        Ok(entry)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    const HEADER: &str = "order_id,email,status,created_at\n";
+
+    fn settings() -> Settings {
+        let text = "[shop]\nname = \"Shop\"\n[source]\ntimezone = \"Asia/Shanghai\"\n";
+        let path = std::path::Path::new("test.toml");
+        Settings::resolve(Config::parse(text, path).unwrap(), Some(path)).unwrap()
+    }
+
+    fn export(rows: &[&str]) -> Source {
+        Source::from_bytes(
+            "orders.csv",
+            format!("{HEADER}{}\n", rows.join("\n")).into_bytes(),
+        )
+    }
+
+    /// The second pass of `first` run over `second`: the entries, or the error.
+    fn two_exports(first: &Source, second: &Source) -> Result<Vec<Entry>, Error> {
+        let settings = settings();
+        let templates = Templates::load(&settings).unwrap();
+        let now = crate::clock::parse_instant("2026-11-23T09:00:00+08:00").unwrap();
+        let memory = Memory::default();
+        let surveyed = survey(first, &settings, now, &memory, |_| Ok(())).unwrap();
+        let mut entries = Vec::new();
+        let options = Options::all(&memory);
+        decide_each(
+            second,
+            &surveyed,
+            &settings,
+            &templates,
+            now,
+            &options,
+            &mut |e| {
+                entries.push(e);
+                Ok(())
+            },
+        )
+        .map(|()| entries)
+    }
+
+    #[test]
+    fn an_export_that_changes_between_the_passes_is_an_error_not_a_wrong_decision() {
+        let a = export(&["A1,a@example.com,pending,2026-11-22 10:00"]);
+        let same = two_exports(&a, &a).unwrap();
+        assert_eq!(same.len(), 1);
+        let longer = export(&[
+            "A1,a@example.com,pending,2026-11-22 10:00",
+            "A2,b@example.com,pending,2026-11-22 11:00",
+        ]);
+        let other = export(&["B1,a@example.com,pending,2026-11-22 10:00"]);
+        let shorter = export(&[]);
+        for changed in [longer, other, shorter] {
+            let err = two_exports(&a, &changed).unwrap_err().to_string();
+            assert!(err.contains("changed while it was being read"), "{err}");
+        }
+    }
+}
