@@ -576,6 +576,13 @@ pub fn normalize_label(label: &str) -> String {
     label.trim().to_lowercase()
 }
 
+/// Whether `label` is already what [`normalize_label`] makes of it (checked without
+/// allocating, for values read on every row).
+#[must_use]
+pub fn is_normal_label(label: &str) -> bool {
+    label.trim() == label && label.chars().all(|c| c.to_lowercase().eq([c]))
+}
+
 fn resolve_shop(
     shop: ShopConfig,
     timezone: Tz,
@@ -818,6 +825,29 @@ pub fn parse_duration(text: &str) -> Result<TimeDelta, String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_label_is_normal_exactly_when_normalizing_leaves_it_alone() {
+        for label in [
+            "paid",
+            "Paid",
+            " paid",
+            "paid\t",
+            "等待买家付款",
+            "wc-pending",
+            "İ",
+            "ǅ",
+            "ß",
+            "ẞ",
+            "",
+        ] {
+            assert_eq!(
+                is_normal_label(label),
+                normalize_label(label) == label,
+                "{label:?}"
+            );
+        }
+    }
+
     use super::*;
 
     fn resolve(text: &str) -> Result<Settings, Error> {

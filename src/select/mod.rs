@@ -22,7 +22,7 @@ use std::str::FromStr;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use crate::config::{Settings, normalize_label};
+use crate::config::{Settings, is_normal_label, normalize_label};
 use crate::ingest::InvalidRow;
 use crate::ledger::RememberedPaid;
 use crate::order::{BuyerType, Order, StatusClass};
@@ -192,28 +192,27 @@ impl<'a> Survey<'a> {
     #[must_use]
     pub fn verdicts(self) -> Vec<Verdict> {
         let history = PaidHistory::new(&self);
+        // Buyers are numbered 0..n: per-buyer state is a plain array from here on.
+        let buyers = self.buyers.len();
+        drop(self.buyers);
         let briefs = &self.briefs;
         let early: Vec<Option<SkipReason>> = briefs
             .iter()
             .map(|b| {
                 b.early
-                    .or_else(|| paid_same_day(b, &history.days))
+                    .or_else(|| paid_same_day(b, &history))
                     .or_else(|| buyer_has_invalid_row(b, &self.unreadable))
             })
             .collect();
 
         // The buyer's latest order still in the running after rules 2-5.
-        let mut latest: FxHashMap<u32, usize> = FxHashMap::default();
+        let mut latest: Vec<Option<usize>> = vec![None; buyers];
         for (i, brief) in briefs.iter().enumerate() {
             if early[i].is_none() {
-                latest
-                    .entry(brief.buyer)
-                    .and_modify(|best| {
-                        if is_later((brief, i), (&briefs[*best], *best)) {
-                            *best = i;
-                        }
-                    })
-                    .or_insert(i);
+                let best = &mut latest[brief.buyer as usize];
+                if best.is_none_or(|b| is_later((brief, i), (&briefs[b], b))) {
+                    *best = Some(i);
+                }
             }
         }
 
@@ -248,13 +247,22 @@ fn closed(order: &Order, now: DateTime<Utc>) -> Option<SkipReason> {
 
 fn distribution_channel(order: &Order, settings: &Settings) -> Option<SkipReason> {
     let channels = &settings.select.distribution_channels;
-    (!channels.is_empty() && channels.contains(&normalize_label(&order.channel)))
-        .then_some(SkipReason::DistributionChannel)
+    if channels.is_empty() {
+        return None;
+    }
+    // The channel as written is usually already in normal form: no allocation then.
+    let channel = &order.channel;
+    let listed = if is_normal_label(channel) {
+        channels.iter().any(|c| c == channel)
+    } else {
+        channels.contains(&normalize_label(channel))
+    };
+    listed.then_some(SkipReason::DistributionChannel)
 }
 
-fn paid_same_day(brief: &Brief, paid_days: &FxHashSet<(u32, NaiveDate)>) -> Option<SkipReason> {
-    paid_days
-        .contains(&(brief.buyer, brief.day))
+fn paid_same_day(brief: &Brief, history: &PaidHistory) -> Option<SkipReason> {
+    history
+        .paid_on(brief.buyer, brief.day)
         .then_some(SkipReason::PaidSameDay)
 }
 
@@ -269,8 +277,8 @@ fn is_later(a: (&Brief, usize), b: (&Brief, usize)) -> bool {
     (a.0.created_at, a.1) > (b.0.created_at, b.1)
 }
 
-fn superseded(brief: &Brief, index: usize, latest: &FxHashMap<u32, usize>) -> Option<SkipReason> {
-    (latest.get(&brief.buyer) != Some(&index)).then_some(SkipReason::Superseded)
+fn superseded(brief: &Brief, index: usize, latest: &[Option<usize>]) -> Option<SkipReason> {
+    (latest[brief.buyer as usize] != Some(index)).then_some(SkipReason::Superseded)
 }
 
 fn too_old(order: &Order, settings: &Settings, now: DateTime<Utc>) -> Option<SkipReason> {
@@ -311,25 +319,25 @@ pub fn email_address(contact: &str) -> Option<lettre::Address> {
     lettre::Address::from_str(contact).ok()
 }
 
-/// Each buyer's paid orders, from the export and remembered from earlier ones, by time: to
-/// count the ones placed before an order, and to know the store days a buyer paid on.
+/// Each buyer's paid orders, from the export and remembered from earlier ones: to count the
+/// ones placed before an order, and to know the store days a buyer paid on. Stored flat, by
+/// buyer number (one slice of times and one of days per buyer, both sorted): a few bytes per
+/// paid order, no map.
 struct PaidHistory {
-    times: FxHashMap<u32, Vec<DateTime<Utc>>>,
-    days: FxHashSet<(u32, NaiveDate)>,
+    /// Buyer `b`'s paid orders are at `start[b]..start[b + 1]`.
+    start: Vec<usize>,
+    times: Vec<DateTime<Utc>>,
+    days: Vec<NaiveDate>,
 }
 
 impl PaidHistory {
     fn new(survey: &Survey<'_>) -> Self {
-        let mut times: FxHashMap<u32, Vec<DateTime<Utc>>> = FxHashMap::default();
-        let mut days = FxHashSet::default();
-        let paid = survey
+        let mut paid: Vec<(u32, DateTime<Utc>, NaiveDate)> = survey
             .briefs
             .iter()
-            .filter(|b| b.early == Some(SkipReason::Paid));
-        for brief in paid {
-            days.insert((brief.buyer, brief.day));
-            times.entry(brief.buyer).or_default().push(brief.created_at);
-        }
+            .filter(|b| b.early == Some(SkipReason::Paid))
+            .map(|b| (b.buyer, b.created_at, b.day))
+            .collect();
         // Remembered orders matter only for buyers of this export; those also in it count once.
         let zone = survey.settings.timezone;
         for (buyer, list) in survey.remembered.into_iter().flatten() {
@@ -342,23 +350,42 @@ impl PaidHistory {
                 .map_or(&[][..], Vec::as_slice);
             for (order_id, at) in list {
                 if !here.iter().any(|id| **id == **order_id) {
-                    days.insert((n, at.with_timezone(&zone).date_naive()));
-                    times.entry(n).or_default().push(*at);
+                    paid.push((n, *at, at.with_timezone(&zone).date_naive()));
                 }
             }
         }
-        for list in times.values_mut() {
-            list.sort_unstable();
+        paid.sort_unstable_by_key(|&(buyer, at, _)| (buyer, at));
+        let mut start = vec![0; survey.buyers.len() + 1];
+        for &(buyer, _, _) in &paid {
+            start[buyer as usize + 1] += 1;
         }
-        PaidHistory { times, days }
+        for b in 1..start.len() {
+            start[b] += start[b - 1];
+        }
+        let times = paid.iter().map(|&(_, at, _)| at).collect();
+        let mut days: Vec<NaiveDate> = paid.iter().map(|&(_, _, day)| day).collect();
+        for b in 0..start.len() - 1 {
+            days[start[b]..start[b + 1]].sort_unstable();
+        }
+        PaidHistory { start, times, days }
+    }
+
+    fn range(&self, buyer: u32) -> std::ops::Range<usize> {
+        let b = buyer as usize;
+        self.start[b]..self.start[b + 1]
+    }
+
+    /// Whether the buyer paid an order placed on `day`.
+    fn paid_on(&self, buyer: u32, day: NaiveDate) -> bool {
+        self.days[self.range(buyer)].binary_search(&day).is_ok()
     }
 
     /// From the export's own count when it has one, else the paid orders placed before.
     fn buyer_type(&self, brief: &Brief) -> BuyerType {
         let prior = brief.prior_paid.unwrap_or_else(|| {
-            self.times.get(&brief.buyer).map_or(0, |times| {
-                u32::try_from(times.partition_point(|t| *t < brief.created_at)).unwrap_or(u32::MAX)
-            })
+            let before =
+                self.times[self.range(brief.buyer)].partition_point(|t| *t < brief.created_at);
+            u32::try_from(before).unwrap_or(u32::MAX)
         });
         BuyerType::from_prior_paid(prior)
     }
