@@ -32,7 +32,7 @@ pub fn check(args: &CheckArgs) -> Result<u8, Error> {
                 tally.multi_row += u64::from(order.rows > 1);
                 tally.newest = tally.newest.max(Some(order.created_at));
             }
-            Item::Invalid(row) => tally.invalid.push(row),
+            Item::Invalid(row) => tally.invalid.push(row.clone()),
         }
         Ok(())
     })?;

@@ -13,13 +13,14 @@
 //! memory first ([`Source::rereadable`]) since it cannot be read twice.
 
 use std::hash::{BuildHasher, Hasher};
+use std::ops::ControlFlow;
 
 use chrono::{DateTime, Utc};
 use rustc_hash::FxBuildHasher;
 
 use crate::config::Settings;
 use crate::error::Error;
-use crate::ingest::{self, ExportInfo, Item, Source, Stream};
+use crate::ingest::{self, ExportInfo, Item, Source};
 use crate::ledger::Memory;
 use crate::order::Order;
 use crate::plan::{self, Action, Facts};
@@ -103,11 +104,11 @@ pub fn survey(
         ingest::visit(source, settings, start, |(survey, hasher), item| {
             match item {
                 Item::Order(order) => {
-                    survey.order(&order);
-                    fingerprint(hasher, &order);
-                    also(&order)?;
+                    survey.order(order);
+                    fingerprint(hasher, order);
+                    also(order)?;
                 }
-                Item::Invalid(row) => survey.invalid(&row),
+                Item::Invalid(row) => survey.invalid(row),
             }
             Ok(())
         })?;
@@ -173,7 +174,6 @@ pub fn decide_each(
         message: "changed while it was being read (is the export still being written?); run payremind again once the file is complete".into(),
     }
     };
-    let mut stream = Stream::open(source, settings, surveyed.info.grouping)?;
     let mut decider = Decider {
         settings,
         templates,
@@ -187,28 +187,31 @@ pub fn decide_each(
     };
     let mut hasher = FxBuildHasher.build_hasher();
     let mut verdicts = surveyed.verdicts.iter();
-    while let Some(item) = stream.next_item()? {
+    let mut complete = true;
+    ingest::each(source, settings, surveyed.info.grouping, |item| {
         let order = match item {
             Item::Order(order) => order,
             Item::Invalid(row) => {
                 if !options.reminders_only {
-                    emit(Entry::for_invalid(&row))?;
+                    emit(Entry::for_invalid(row))?;
                 }
-                continue;
+                return Ok(ControlFlow::Continue(()));
             }
         };
         let verdict = *verdicts.next().ok_or_else(changed)?;
-        fingerprint(&mut hasher, &order);
-        let entry = decider.decide(&order, verdict)?;
+        fingerprint(&mut hasher, order);
+        let entry = decider.decide(order, verdict)?;
         if !options.reminders_only || entry.decision == Decision::Remind {
             emit(entry)?;
         }
         if options.reminders_only && options.limit.is_some_and(|l| decider.reminders >= l) {
             // Nothing after this can be a reminder: the rest of the file need not be read.
-            return Ok(());
+            complete = false;
+            return Ok(ControlFlow::Break(()));
         }
-    }
-    if verdicts.next().is_some() || hasher.finish() != surveyed.fingerprint {
+        Ok(ControlFlow::Continue(()))
+    })?;
+    if complete && (verdicts.next().is_some() || hasher.finish() != surveyed.fingerprint) {
         return Err(changed());
     }
     Ok(())

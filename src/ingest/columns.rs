@@ -44,6 +44,8 @@ pub fn normalize_header(header: &str) -> String {
 pub struct Columns {
     /// Field, its columns (0-based), and the headers as the file writes them.
     index: Vec<(Field, Vec<usize>, String)>,
+    /// Each field's place in `index` (by `Field as usize`): looked up for every cell read.
+    by_field: [Option<usize>; Field::ALL.len()],
     /// How many cells the header row has.
     pub width: usize,
 }
@@ -109,8 +111,13 @@ impl Columns {
                 .join(" + ");
             index.push((*field, columns, shown));
         }
+        let mut by_field = [None; Field::ALL.len()];
+        for (i, (field, _, _)) in index.iter().enumerate() {
+            by_field[*field as usize] = Some(i);
+        }
         Ok(Columns {
             index,
+            by_field,
             width: headers.len(),
         })
     }
@@ -118,10 +125,8 @@ impl Columns {
     /// The 1-based column numbers and header text of `field`, if mapped.
     #[must_use]
     pub fn header(&self, field: Field) -> Option<(usize, &str)> {
-        self.index
-            .iter()
-            .find(|(f, _, _)| *f == field)
-            .map(|(_, cols, h)| (cols[0] + 1, h.as_str()))
+        let (_, cols, header) = &self.index[self.by_field[field as usize]?];
+        Some((cols[0] + 1, header.as_str()))
     }
 
     /// The order number of a record, empty when it has none.
@@ -136,7 +141,7 @@ impl Columns {
     /// with a space. `None` when empty or unmapped.
     #[must_use]
     pub fn get<'r>(&self, record: &'r csv::StringRecord, field: Field) -> Option<Cow<'r, str>> {
-        let (_, cols, _) = self.index.iter().find(|(f, _, _)| *f == field)?;
+        let (_, cols, _) = &self.index[self.by_field[field as usize]?];
         let cell = |c: &usize| record.get(*c).map(value::unwrap_excel).unwrap_or_default();
         let text = match cols.as_slice() {
             [one] => Cow::Borrowed(cell(one)),

@@ -214,6 +214,11 @@ impl Mapping {
     /// The class of a status label as exported, if a class claims it.
     #[must_use]
     pub fn status_class(&self, label: &str) -> Option<StatusClass> {
+        // Most labels are already in normal form: found without allocating (normalizing is
+        // idempotent, so a hit is what the normal form would find).
+        if let Some(class) = self.statuses.get(label) {
+            return Some(*class);
+        }
         self.statuses.get(&normalize_label(label)).copied()
     }
 }
