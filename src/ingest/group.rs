@@ -95,7 +95,8 @@ impl Grouper {
             }
         }
         self.open.push(Slot {
-            order_id: order_id.to_owned(),
+            // Named by the caller, from the row's own string when it can.
+            order_id: String::new(),
             first: None,
             products: Vec::new(),
             rows: 0,
@@ -108,15 +109,18 @@ impl Grouper {
     /// [`Grouper::invalid`] and keeps the order out.
     pub fn add(
         &mut self,
-        row: Row,
+        mut row: Row,
         settings: &Settings,
         columns: &Columns,
         warnings: &mut Vec<String>,
     ) {
         let slot = self.slot(&row.order_id, settings, columns);
+        if slot.order_id.is_empty() {
+            slot.order_id = std::mem::take(&mut row.order_id);
+        }
         slot.rows += 1;
-        if let Some(product) = &row.product {
-            slot.products.push(product.clone());
+        if let Some(product) = row.product.take() {
+            slot.products.push(product);
         }
         let Some(first) = slot.first.as_mut() else {
             slot.first = Some(row);
@@ -175,7 +179,7 @@ impl Grouper {
         for (field, earlier, later) in soft {
             warnings.push(format!(
                 "line {}: order {} has {field} {later:?}, line {} has {earlier:?}; using line {}'s",
-                row.line, first.order_id, first.line, first.line
+                row.line, slot.order_id, first.line, first.line
             ));
         }
         let Some((field, earlier, later)) = hard.into_iter().next() else {
@@ -203,7 +207,11 @@ impl Grouper {
     /// Keeps the order out of the result (one of its rows could not be read).
     pub fn poison(&mut self, order_id: &str, settings: &Settings, columns: &Columns) {
         if !order_id.is_empty() {
-            self.slot(order_id, settings, columns).poisoned = true;
+            let slot = self.slot(order_id, settings, columns);
+            if slot.order_id.is_empty() {
+                slot.order_id = order_id.to_owned();
+            }
+            slot.poisoned = true;
         }
     }
 
@@ -227,7 +235,14 @@ impl Grouper {
                 continue;
             }
             let Some(row) = slot.first else { continue };
-            match finish(row, slot.products, slot.rows, settings, columns) {
+            match finish(
+                slot.order_id,
+                row,
+                slot.products,
+                slot.rows,
+                settings,
+                columns,
+            ) {
                 Ok(order) => self.ready.push_back(order),
                 Err(missing) => self.invalid.push(missing),
             }
@@ -241,6 +256,7 @@ fn hash(order_id: &str) -> u64 {
 
 /// One order from its merged first row, or the report of a required value no row has.
 fn finish(
+    order_id: String,
     row: Row,
     products: Vec<String>,
     rows: u32,
@@ -251,15 +267,15 @@ fn finish(
     let buyer = match row.buyer_id {
         Some(id) => id,
         None if !email.is_empty() => email.to_lowercase(),
-        None => format!("order:{}", row.order_id),
+        None => format!("order:{order_id}"),
     };
     let missing = |field: Field| InvalidRow {
         line: row.line,
         column: columns.header(field).map(|(c, _)| c),
-        order_id: row.order_id.clone(),
+        order_id: order_id.clone(),
         buyer: buyer.clone(),
         value: String::new(),
-        error: format!("{field} is empty on every row of order {}", row.order_id),
+        error: format!("{field} is empty on every row of order {order_id}"),
     };
     let (Some(status_label), Some(status)) = (row.status_label, row.status) else {
         return Err(missing(Field::Status));
@@ -272,7 +288,7 @@ fn finish(
         .unwrap_or_else(|| settings.shop.currency.clone());
     Ok(Order {
         line: row.line,
-        id: row.order_id,
+        id: order_id,
         buyer,
         buyer_name: row.buyer_name.unwrap_or_default(),
         email,

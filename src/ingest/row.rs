@@ -108,6 +108,15 @@ pub fn parse(
 
 /// A name as one line: line breaks and control characters become spaces, runs of spaces one.
 fn one_line(text: &str) -> String {
+    let text = text.trim();
+    let clean = !text
+        .chars()
+        .any(|c| c.is_control() || (c.is_whitespace() && c != ' '))
+        && !text.contains("  ");
+    if clean {
+        // Nearly every name: one copy, no splitting.
+        return text.to_owned();
+    }
     text.split(|c: char| c.is_whitespace() || c.is_control())
         .filter(|w| !w.is_empty())
         .collect::<Vec<_>>()
