@@ -8,13 +8,12 @@ mod generate;
 
 use crate::support::{Decisions, Test};
 
-#[test]
-fn the_generated_10k_export_is_decided_as_committed() {
+/// The decisions of the generated 10 000-order export, in `layout`.
+fn decide(layout: generate::Layout) -> Decisions {
     let mut export = Vec::new();
-    generate::write(&mut export, 10_000, 1, false).unwrap();
-    let config = "[shop]\nname = \"Bench Shop\"\ncurrency = \"USD\"\n[source]\ntimezone = \"Asia/Shanghai\"\n[select]\ndistribution_channels = [\"reseller\"]\n";
+    generate::write(&mut export, 10_000, 1, layout).unwrap();
     let outcome = Test::new()
-        .config(config)
+        .config(BENCH_CONFIG)
         .file("orders.csv", export)
         .args(&[
             "run",
@@ -26,8 +25,14 @@ fn the_generated_10k_export_is_decided_as_committed() {
             "2026-11-23T09:00:00+08:00",
         ])
         .run();
-    let d = Decisions::parse(&outcome);
-    assert_eq!(d.summary["rows"], 10_000);
+    Decisions::parse(&outcome)
+}
+
+/// The benchmark's config (bench/run).
+const BENCH_CONFIG: &str = "[shop]\nname = \"Bench Shop\"\ncurrency = \"USD\"\n[source]\ntimezone = \"Asia/Shanghai\"\n[select]\ndistribution_channels = [\"reseller\", \"302679293953\"]\n";
+
+fn assert_committed_counts(d: &Decisions) {
+    assert_eq!(d.summary["orders"], 10_000);
     assert_eq!(d.summary["reminders"], 941);
     assert_eq!(
         d.summary["skipped"],
@@ -41,5 +46,29 @@ fn the_generated_10k_export_is_decided_as_committed() {
             "too_old": 406,
             "too_recent": 30
         })
+    );
+}
+
+#[test]
+fn the_generated_10k_export_is_decided_as_committed() {
+    let d = decide(generate::Layout::Generic);
+    assert_eq!(d.summary["rows"], 10_000);
+    assert_committed_counts(&d);
+}
+
+#[test]
+fn the_same_orders_as_a_shopify_multi_row_export_are_decided_the_same() {
+    // The generator writes the same orders, one row per line item: only the row count moves.
+    let d = decide(generate::Layout::Shopify);
+    assert_eq!(d.summary["rows"], 19_920);
+    assert_committed_counts(&d);
+    let products = d
+        .orders
+        .iter()
+        .map(|o| o["products"].as_array().unwrap().len());
+    assert_eq!(
+        products.sum::<usize>(),
+        19_920,
+        "every line item on its order"
     );
 }
