@@ -50,3 +50,21 @@ fn check_reads_an_export_without_a_config_and_says_what_is_missing() {
         .stdout_has("orders: 1 (0 with several rows); invalid rows: 0")
         .stdout_has("problems: 2; fix them before sending");
 }
+
+#[test]
+fn check_counts_scattered_rows_of_an_order_once_even_from_standard_input() {
+    // C1's rows are apart: the export is read a second time, which standard input allows only
+    // because it is kept in memory.
+    let export = "order_id,email,status,created_at,total\n\
+        C1,c1@example.com,pending,2026-11-22 10:00,10.00\n\
+        C2,c2@example.com,paid,2026-11-23 08:15,10.00\n\
+        C1,c1@example.com,pending,2026-11-22 10:00,10.00\n";
+    Test::new()
+        .config(GENERIC_CONFIG)
+        .stdin(export)
+        .args(&["check", "--orders", "-", "--now", NOW])
+        .run()
+        .success()
+        .stdout_has("export: <stdin> (UTF-8, delimiter ',', 3 rows)")
+        .stdout_has("orders: 2 (1 with several rows); invalid rows: 0");
+}

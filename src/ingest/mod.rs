@@ -304,6 +304,8 @@ pub fn visit<S>(
     mut start: impl FnMut() -> S,
     mut visit: impl FnMut(&mut S, &Item) -> Result<(), Error>,
 ) -> Result<(S, ExportInfo), Error> {
+    // Standard input is read into memory, in case it has to be read again.
+    let source = &source.rereadable()?;
     for grouping in [Grouping::Adjacent, Grouping::Whole] {
         let mut state = start();
         let (info, scattered) = each(source, settings, grouping, |item| {
