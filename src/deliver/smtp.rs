@@ -27,6 +27,7 @@ use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter,
 use tokio::net::TcpStream;
 
 use super::mail;
+use super::send::Recorded;
 use crate::config::{Security, Smtp};
 
 /// How one hand-over ended.
@@ -56,6 +57,9 @@ enum Failure {
         bounce: bool,
         broken: bool,
     },
+    /// The ledger could not record the intent: the message was not handed over and must not
+    /// be; the connection, in the DATA phase, is to be closed without a word.
+    Unrecorded,
     /// After the message was handed over.
     After {
         reason: String,
@@ -270,8 +274,16 @@ impl Connection {
 
     /// Hands one message over, retrying failures that happened before the hand-over.
     /// A set `stop` (SIGINT/SIGTERM) ends the retries: the message is then `failed`, not
-    /// sent, and goes out on the next run.
-    pub async fn deliver(&mut self, mail: &mail::Mail, stop: &AtomicBool) -> Delivered {
+    /// sent, and goes out on the next run. The message itself leaves only once `recorded`
+    /// says its intent is committed; the envelope may go out before, while the commit runs
+    /// (MAIL, RCPT and DATA hand nothing over: a connection closed before the end-of-data dot
+    /// delivers nothing).
+    pub async fn deliver(
+        &mut self,
+        mail: &mail::Mail,
+        stop: &AtomicBool,
+        recorded: &mut Recorded,
+    ) -> Delivered {
         let attempts = self.settings.attempts;
         let mut delay = self.settings.retry_delay;
         let mut last = String::new();
@@ -311,8 +323,12 @@ impl Connection {
                 }
             }
             only_connecting = false;
-            match self.transfer(mail).await {
+            match self.transfer(mail, recorded).await {
                 Ok(reply) => return Delivered::Sent(reply),
+                Err(Failure::Unrecorded) => {
+                    self.conn = None;
+                    return Delivered::Failed("the ledger could not record the message".into());
+                }
                 Err(Failure::Before {
                     reason,
                     permanent,
@@ -358,7 +374,11 @@ impl Connection {
     }
 
     /// One SMTP transaction.
-    async fn transfer(&mut self, mail: &mail::Mail) -> Result<String, Failure> {
+    async fn transfer(
+        &mut self,
+        mail: &mail::Mail,
+        recorded: &mut Recorded,
+    ) -> Result<String, Failure> {
         let wait = self.settings.timeout;
         let conn = self.conn.as_mut().ok_or_else(|| Failure::Before {
             reason: "not connected".into(),
@@ -394,7 +414,9 @@ impl Connection {
             }
             Ok(Err(refused)) => {
                 let e = refused.error;
-                if refused.drop {
+                if refused.in_data {
+                    // Closed by the caller (`broken`), before any message text.
+                } else if refused.drop {
                     abort(conn, wait).await;
                 } else {
                     // The connection is fine; end the transaction before the next one.
@@ -411,6 +433,11 @@ impl Connection {
                 });
             }
             Ok(Ok(())) => {}
+        }
+        // The server waits for the message; it leaves only once its intent is committed.
+        // Otherwise the connection is closed (by the caller) with no message text sent.
+        if recorded.id().await.is_none() {
+            return Err(Failure::Unrecorded);
         }
         // The message and its end-of-data dot in one write; lettre's `message` when the bytes
         // are not UTF-8 (they always are: lettre formats from strings), as `command` takes text.
@@ -512,6 +539,9 @@ struct Refused {
     /// and waits for a message that must not follow (closing before the end-of-data dot
     /// delivers nothing).
     drop: bool,
+    /// The server is in the DATA phase: no QUIT (it would be taken as message text), the
+    /// connection is just closed.
+    in_data: bool,
 }
 
 impl Refused {
@@ -521,6 +551,7 @@ impl Refused {
             error,
             at_rcpt,
             drop,
+            in_data: false,
         }
     }
 }
@@ -565,6 +596,7 @@ async fn envelope_pipelined(
                     None => Ok(()),
                     Some(first) => Err(Refused {
                         drop: true,
+                        in_data: true,
                         ..first
                     }),
                 };
