@@ -244,8 +244,9 @@ struct Request {
 /// about 70 µs per commit). A commit blocks this thread for its duration (WAL with
 /// `synchronous = NORMAL`: a few writes, no flush); the workers' replies wait in the socket
 /// buffers meanwhile, and the workers that wake up after it queue their writes for the next
-/// batch. No other process writes to the ledger during a run (the lock file), so a commit does
-/// not wait on SQLite's busy timeout; readers never block it in WAL mode.
+/// batch. Readers never block a commit in WAL mode, and the lock file keeps other sending
+/// runs out; only another tool writing to the file could make a commit wait (SQLite's busy
+/// timeout), and the sending with it, as it would have waited for the intent anyway.
 async fn write_ledger(
     mut ledger: Ledger,
     mut requests: tokio::sync::mpsc::UnboundedReceiver<Request>,
