@@ -885,3 +885,55 @@ fn the_ladder_never_steps_back() {
     assert_eq!(d.outcome("B1"), "skip:already_reminded");
     assert_eq!(server.received().len(), 1);
 }
+
+/// Refusals at MAIL/RCPT, after the data, and a retry, one after the other on one connection:
+/// each message gets its own replies (the pipelined envelope reads every reply of its group,
+/// so the next message does not read a stale one), with and without PIPELINING offered.
+fn refusals_on_one_connection(extra: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = SmtpServer::start_with(dir.path(), false, false, None, extra);
+    let test = Test::new()
+        .config(&smtp_config(&server, "max_connections = 1\nattempts = 2\n"))
+        .orders(
+            GENERIC_HEADER,
+            &[
+                &row("P1", "reject.p1@example.com", "2026-11-22 10:00"),
+                &row("P2", "tempfail-1.p2@example.com", "2026-11-22 10:00"),
+                &row("P3", "spam.p3@example.com", "2026-11-22 10:00"),
+                &row("P4", "p4@example.com", "2026-11-22 10:00"),
+                &row("P5", "reject.p5@example.com", "2026-11-22 10:00"),
+                &row("P6", "p6@example.com", "2026-11-22 10:00"),
+            ],
+        );
+    let (status, d) = send_json(&test, &[]);
+    assert_eq!(status, 1, "{}", d.stderr);
+    assert_eq!(d.get("P1")["status"], "bounced");
+    assert_eq!(d.get("P2")["status"], "sent", "the second try went through");
+    assert_eq!(d.get("P3")["status"], "rejected");
+    assert_eq!(d.get("P4")["status"], "sent");
+    assert_eq!(d.get("P5")["status"], "bounced");
+    assert_eq!(d.get("P6")["status"], "sent");
+    let to: Vec<String> = server
+        .received()
+        .iter()
+        .map(|m| m.rcpt_tos.join(","))
+        .collect();
+    assert_eq!(
+        to,
+        [
+            "tempfail-1.p2@example.com",
+            "p4@example.com",
+            "p6@example.com"
+        ]
+    );
+}
+
+#[test]
+fn refusals_keep_a_pipelining_connection_in_step() {
+    refusals_on_one_connection(&[]);
+}
+
+#[test]
+fn refusals_keep_a_connection_without_pipelining_in_step() {
+    refusals_on_one_connection(&["--no-pipelining"]);
+}

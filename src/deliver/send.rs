@@ -3,10 +3,11 @@
 //! SIGINT or SIGTERM lets the messages in flight finish and be recorded, starts no new one, and
 //! ends the run.
 //!
-//! The ledger has one writer thread: the workers' writes that arrive together are committed
-//! together (group commit), so durability costs one commit per batch rather than two per
-//! message. A worker hands a message over only after its intent is committed; outcomes are
-//! queued, and all are committed before `send` returns.
+//! The ledger has one writer, a task on the runtime's thread: the workers' writes that arrive
+//! together are committed together (group commit), so durability costs one commit per batch
+//! rather than two per message. A worker hands a message over only after its intent is
+//! committed; outcomes are queued (a worker's outcome and its next intent share a commit), and
+//! all are committed before `send` returns.
 
 use std::collections::VecDeque;
 use std::io::IsTerminal;
@@ -131,7 +132,7 @@ pub fn send(jobs: Vec<Job>, delivery: &Delivery, ledger: Ledger) -> Result<Resul
         .build()
         .map_err(Error::Output)?;
     let queue = Arc::new(Mutex::new(jobs.into_iter().collect::<VecDeque<_>>()));
-    let (writer, written) = spawn_writer(ledger);
+    let (writer, requests) = tokio::sync::mpsc::unbounded_channel();
     let stop = Arc::new(AtomicBool::new(false));
     let down: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
     let dead = Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -141,6 +142,7 @@ pub fn send(jobs: Vec<Job>, delivery: &Delivery, ledger: Ledger) -> Result<Resul
     }));
     let results = runtime.block_on(async {
         let signals = tokio::spawn(watch_signals(Arc::clone(&stop)));
+        let written = tokio::spawn(write_ledger(ledger, requests));
         let mut handles = Vec::new();
         for _ in 0..workers {
             let queue = Arc::clone(&queue);
@@ -177,7 +179,7 @@ pub fn send(jobs: Vec<Job>, delivery: &Delivery, ledger: Ledger) -> Result<Resul
         signals.abort();
         // Every outcome is queued; close the queue and wait until the last one is committed.
         drop(writer);
-        match written.join() {
+        match written.await {
             Ok(Ok(())) => {}
             Ok(Err(e)) => failure = Some(e),
             Err(_) => {
@@ -202,53 +204,89 @@ pub fn send(jobs: Vec<Job>, delivery: &Delivery, ledger: Ledger) -> Result<Resul
     results
 }
 
-/// A write for the ledger thread, with where to say it is committed (intents only).
+/// Whether a message's intent is committed, as the ledger task answers it; asked as often as
+/// needed (the SMTP delivery asks before the message leaves, the worker again for the row id).
+pub struct Recorded {
+    answer: Option<tokio::sync::oneshot::Receiver<Option<i64>>>,
+    id: Option<i64>,
+}
+
+impl Recorded {
+    fn new(answer: tokio::sync::oneshot::Receiver<Option<i64>>) -> Recorded {
+        Recorded {
+            answer: Some(answer),
+            id: None,
+        }
+    }
+
+    /// The intent's row id once it is committed; `None` when the ledger could not record it
+    /// (then the message must not be handed over).
+    pub async fn id(&mut self) -> Option<i64> {
+        if let Some(answer) = self.answer.take() {
+            self.id = answer.await.ok().flatten();
+        }
+        self.id
+    }
+}
+
+/// A write for the ledger task, with where to say it is committed (intents only).
 struct Request {
     write: Write,
     reply: Option<tokio::sync::oneshot::Sender<Option<i64>>>,
 }
 
-type Writer = (
-    std::sync::mpsc::Sender<Request>,
-    std::thread::JoinHandle<Result<(), Error>>,
-);
-
-/// The ledger's writer thread: takes every request waiting, commits them in one transaction,
-/// then answers. Ends when every sender is dropped; returns the first error.
-fn spawn_writer(mut ledger: Ledger) -> Writer {
-    let (tx, rx) = std::sync::mpsc::channel::<Request>();
-    let handle = std::thread::spawn(move || {
-        while let Ok(first) = rx.recv() {
-            let mut batch = vec![first];
-            while batch.len() < 512 {
-                match rx.try_recv() {
-                    Ok(next) => batch.push(next),
-                    Err(_) => break,
-                }
-            }
-            let (writes, replies): (Vec<Write>, Vec<_>) =
-                batch.into_iter().map(|r| (r.write, r.reply)).unzip();
-            // A locked database (someone reading it with another tool) may pass: try a few
-            // times before giving up; a failed batch is rolled back whole, so a retry is safe.
-            let mut result = ledger.write_batch(&writes);
-            for _ in 0..3 {
-                if result.is_ok() {
-                    break;
-                }
-                std::thread::sleep(std::time::Duration::from_secs(1));
-                result = ledger.write_batch(&writes);
-            }
-            let ids = result.as_ref().ok();
-            for (i, reply) in replies.into_iter().enumerate() {
-                if let Some(reply) = reply {
-                    let _ = reply.send(ids.and_then(|ids| ids[i]));
-                }
-            }
-            result?;
+/// The ledger's writer: takes every request waiting, commits them in one transaction, then
+/// answers. Ends when every sender is dropped; returns the first error.
+///
+/// It runs on the runtime's own thread, not a thread of its own: handing each commit to
+/// another thread and the answer back cost two thread wake-ups per message, more than the
+/// commit itself (about 120 µs a message at one connection on a 2-core machine, against
+/// about 70 µs per commit). A commit blocks this thread for its duration (WAL with
+/// `synchronous = NORMAL`: a few writes, no flush); the workers' replies wait in the socket
+/// buffers meanwhile, and the workers that wake up after it queue their writes for the next
+/// batch. Readers never block a commit in WAL mode, and the lock file keeps other sending
+/// runs out; only another tool writing to the file could make a commit wait (SQLite's busy
+/// timeout), and the sending with it, as it would have waited for the intent anyway.
+async fn write_ledger(
+    mut ledger: Ledger,
+    mut requests: tokio::sync::mpsc::UnboundedReceiver<Request>,
+) -> Result<(), Error> {
+    while let Some(first) = requests.recv().await {
+        // Let the sockets be polled twice first (a yield puts this task after the next poll):
+        // the workers whose replies came in meanwhile queue their writes into this batch. At
+        // 4 connections that is ~3 900 commits for 10 000 messages instead of ~5 300; the wait
+        // costs nothing at one connection, as the intent's commit overlaps its envelope.
+        for _ in 0..2 {
+            tokio::task::yield_now().await;
         }
-        Ok(())
-    });
-    (tx, handle)
+        let mut batch = vec![first];
+        while batch.len() < 512 {
+            match requests.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        let (writes, replies): (Vec<Write>, Vec<_>) =
+            batch.into_iter().map(|r| (r.write, r.reply)).unzip();
+        // A locked database (someone writing to it with another tool) may pass: try a few
+        // times before giving up; a failed batch is rolled back whole, so a retry is safe.
+        let mut result = ledger.write_batch(&writes);
+        for _ in 0..3 {
+            if result.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            result = ledger.write_batch(&writes);
+        }
+        let ids = result.as_ref().ok();
+        for (i, reply) in replies.into_iter().enumerate() {
+            if let Some(reply) = reply {
+                let _ = reply.send(ids.and_then(|ids| ids[i]));
+            }
+        }
+        result?;
+    }
+    Ok(())
 }
 
 async fn watch_signals(stop: Arc<AtomicBool>) {
@@ -290,7 +328,7 @@ type Outcomes = Vec<(usize, Status, String)>;
 /// What the workers share.
 struct Shared<'a> {
     queue: &'a Mutex<VecDeque<Job>>,
-    writer: &'a std::sync::mpsc::Sender<Request>,
+    writer: &'a tokio::sync::mpsc::UnboundedSender<Request>,
     /// Set by SIGINT/SIGTERM or by an unreachable server: take no new job.
     stop: &'a AtomicBool,
     /// Why the server is considered down.
@@ -335,7 +373,9 @@ async fn worker(
         if stop.load(Ordering::SeqCst) {
             break;
         }
-        // The intent is committed before the message leaves.
+        // The intent is committed before the message leaves: over SMTP the envelope (MAIL,
+        // RCPT, DATA) goes out while the commit runs, and the message itself only once
+        // `Recorded::id` says it is committed; the other deliveries wait for it first.
         let (reply, committed) = tokio::sync::oneshot::channel();
         let intent = Write::Intent {
             intent: job.intent.clone(),
@@ -348,22 +388,29 @@ async fn worker(
         if writer.send(request).is_err() {
             break;
         }
-        let Ok(Some(id)) = committed.await else {
-            // The ledger could not record it: send nothing more (the writer says why).
-            stop.store(true, Ordering::SeqCst);
-            break;
-        };
+        let mut recorded = Recorded::new(committed);
         let delivered = match (delivery, connection.as_mut()) {
-            (Delivery::Smtp(_), Some(conn)) => conn.deliver(&job.mail, stop).await,
-            (Delivery::Outbox(dir), _) => files::outbox(dir, &job.mail),
+            (Delivery::Smtp(_), Some(conn)) => {
+                Some(conn.deliver(&job.mail, stop, &mut recorded).await)
+            }
+            _ if recorded.id().await.is_none() => None,
+            (Delivery::Outbox(dir), _) => Some(files::outbox(dir, &job.mail)),
             (Delivery::Sendmail(program), _) => {
                 let program = program.clone();
                 let mail = job.mail.clone();
-                tokio::task::spawn_blocking(move || files::sendmail(&program, &mail))
-                    .await
-                    .unwrap_or_else(|e| Delivered::Unknown(e.to_string()))
+                Some(
+                    tokio::task::spawn_blocking(move || files::sendmail(&program, &mail))
+                        .await
+                        .unwrap_or_else(|e| Delivered::Unknown(e.to_string())),
+                )
             }
-            (Delivery::Smtp(_), None) => Delivered::Failed("no connection".into()),
+            (Delivery::Smtp(_), None) => Some(Delivered::Failed("no connection".into())),
+        };
+        let (Some(delivered), Some(id)) = (delivered, recorded.id().await) else {
+            // The ledger could not record the intent, so nothing was handed over: send
+            // nothing more (the writer says why).
+            stop.store(true, Ordering::SeqCst);
+            break;
         };
         let mut lost = None;
         let (status, reply) = match delivered {

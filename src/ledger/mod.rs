@@ -326,12 +326,18 @@ impl Ledger {
         }))
     }
 
+    /// A sending run's settings. A checkpoint (copying the WAL into the file, with a flush of
+    /// each) every 10 000 pages rather than SQLite's 1 000: a big run commits about two pages
+    /// per message, and the checkpoints' flushes block the sending thread; the WAL grows to
+    /// at most ~40 MB meanwhile and is folded back when the run closes the ledger. Durability
+    /// is the same: each commit is in the WAL either way.
     fn prepare(&mut self) -> Result<(), Error> {
         self.conn
             .execute_batch(
                 "PRAGMA journal_mode = WAL;
                  PRAGMA synchronous = NORMAL;
-                 PRAGMA busy_timeout = 30000;",
+                 PRAGMA busy_timeout = 30000;
+                 PRAGMA wal_autocheckpoint = 10000;",
             )
             .map_err(|e| db_error(&self.path, &e))
     }

@@ -13,10 +13,13 @@ Accepted messages are written to --maildir as NNNNNN.eml (the message as receive
 NNNNNN.json (the envelope). When it is listening it prints "READY <port>" on stdout.
 
   server.py --maildir DIR [--tls-dir DIR] [--implicit-tls] [--auth USER:PASSWORD]
-            [--max-sessions N]
+            [--max-sessions N] [--no-pipelining]
 
 --max-sessions answers EHLO with 421 beyond N sessions at once, as providers that limit
 concurrent connections do.
+
+The server offers PIPELINING (RFC 2920), as Postfix and the big providers do, so the tests go
+through payremind's pipelined envelope; --no-pipelining leaves it out (the one-by-one path).
 
 --tls-dir makes a certificate authority and a certificate for 127.0.0.1/localhost with trustme
 and writes the authority to DIR/ca.pem (what payremind's [smtp].ca_file trusts); the server
@@ -37,8 +40,9 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 class Handler:
-    def __init__(self, maildir, max_sessions=None):
+    def __init__(self, maildir, max_sessions=None, pipelining=True):
         self.maildir = maildir
+        self.pipelining = pipelining
         self.max_sessions = max_sessions
         self.sessions = 0
         self.count = 0
@@ -47,13 +51,17 @@ class Handler:
         self.lock = threading.Lock()
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
-        if self.max_sessions is not None:
+        # A session counts once, however often it says EHLO.
+        if self.max_sessions is not None and not getattr(session, "counted", False):
             with self.lock:
                 if self.sessions >= self.max_sessions:
                     return ["421 4.7.0 Too many connections, try again later"]
                 self.sessions += 1
                 session.counted = True
         session.host_name = hostname
+        if self.pipelining:
+            # aiosmtpd reads and answers commands in order, so it handles a pipelined group.
+            responses.insert(len(responses) - 1, "250-PIPELINING")
         return responses
 
     async def handle_QUIT(self, server, session, envelope):
@@ -118,6 +126,7 @@ def main():
     parser.add_argument("--implicit-tls", action="store_true")
     parser.add_argument("--auth")
     parser.add_argument("--max-sessions", type=int)
+    parser.add_argument("--no-pipelining", action="store_true")
     args = parser.parse_args()
     os.makedirs(args.maildir, exist_ok=True)
 
@@ -149,7 +158,7 @@ def main():
         kwargs.update(tls_context=tls, require_starttls=True)
 
     port = free_port()
-    controller = Controller(Handler(args.maildir, args.max_sessions), hostname="127.0.0.1", port=port,
+    controller = Controller(Handler(args.maildir, args.max_sessions, not args.no_pipelining), hostname="127.0.0.1", port=port,
                             server_hostname="localhost", ready_timeout=10, **kwargs)
     controller.start()
     print("READY %d" % port, flush=True)
