@@ -181,6 +181,23 @@ fn compiled(
 /// # Errors
 /// Anything that is not one number once symbols and separators are removed.
 pub fn parse_money(text: &str) -> Result<Decimal, String> {
+    let bad = || "is not an amount; expected a number like 128.00 or 49,90".to_owned();
+    // Nearly every export writes `128.00`: digits and at most one dot need no cleaning (the
+    // general path below would leave them exactly as they are), so no copy is made.
+    let plain = text.trim();
+    let bytes = plain.as_bytes();
+    if !bytes.is_empty()
+        && bytes.iter().all(|b| b.is_ascii_digit() || *b == b'.')
+        && bytes.iter().filter(|b| **b == b'.').count() <= 1
+    {
+        return Decimal::from_str(plain).map_err(|_| bad());
+    }
+    parse_decorated_money(text)
+}
+
+/// [`parse_money`] for any text: symbols, codes, separators.
+fn parse_decorated_money(text: &str) -> Result<Decimal, String> {
+    let bad = || "is not an amount; expected a number like 128.00 or 49,90".to_owned();
     if is_excel_mangled_number(text.trim()) {
         return Err("was turned into a number like 1.2E+3 by Excel; download the export again and do not open and save it in Excel".into());
     }
@@ -191,7 +208,6 @@ pub fn parse_money(text: &str) -> Result<Decimal, String> {
         .chars()
         .filter(|c| !c.is_whitespace() && *c != '\'')
         .collect();
-    let bad = || "is not an amount; expected a number like 128.00 or 49,90".to_owned();
     if stripped.is_empty()
         || !stripped
             .chars()
@@ -307,6 +323,25 @@ mod tests {
         }
         let gap = parse_time("2026-03-08 02:30", chrono_tz::America::New_York).unwrap_err();
         assert!(gap.contains("does not exist"), "{gap}");
+    }
+
+    #[test]
+    fn plain_amounts_read_as_the_general_path_reads_them() {
+        for text in [
+            "0",
+            "128.00",
+            "007.50",
+            "1.",
+            ".5",
+            ".",
+            "12",
+            " 49.90 ",
+            "1.2.3",
+            "123456789012345678901234567890",
+            "79228162514264337593543950336",
+        ] {
+            assert_eq!(parse_money(text), parse_decorated_money(text), "{text:?}");
+        }
     }
 
     #[test]
