@@ -182,6 +182,25 @@ impl<'a> Survey<'a> {
         }
     }
 
+    /// The ledger's paid orders of this export's buyers, by buyer number, without those the
+    /// export has too (counted once): (buyer, placed at, store day).
+    fn remembered_paid(&self) -> Vec<(u32, DateTime<Utc>, NaiveDate)> {
+        let zone = self.settings.timezone;
+        let mut paid = Vec::new();
+        for (buyer, list) in self.remembered.into_iter().flatten() {
+            let Some(&n) = self.buyers.get(buyer.as_str()) else {
+                continue;
+            };
+            let here = self.remembered_here.get(&n).map_or(&[][..], Vec::as_slice);
+            for (order_id, at) in list {
+                if !here.iter().any(|id| **id == **order_id) {
+                    paid.push((n, *at, at.with_timezone(&zone).date_naive()));
+                }
+            }
+        }
+        paid
+    }
+
     /// How many orders were seen.
     #[must_use]
     pub fn orders(&self) -> usize {
@@ -191,10 +210,13 @@ impl<'a> Survey<'a> {
     /// Judges every order, in the order they were seen.
     #[must_use]
     pub fn verdicts(self) -> Vec<Verdict> {
-        let history = PaidHistory::new(&self);
-        // Buyers are numbered 0..n: per-buyer state is a plain array from here on.
+        // Buyers are numbered 0..n: per-buyer state is a plain array from here on, and the
+        // names are needed only to find the remembered paid orders of this export's buyers.
+        let remembered = self.remembered_paid();
         let buyers = self.buyers.len();
         drop(self.buyers);
+        let history = PaidHistory::new(&self.briefs, &remembered, buyers);
+        drop(remembered);
         let briefs = &self.briefs;
         let early: Vec<Option<SkipReason>> = briefs
             .iter()
@@ -205,13 +227,14 @@ impl<'a> Survey<'a> {
             })
             .collect();
 
-        // The buyer's latest order still in the running after rules 2-5.
-        let mut latest: Vec<Option<usize>> = vec![None; buyers];
+        // The buyer's latest order still in the running after rules 2-5 (`NONE`: none).
+        let mut latest: Vec<u32> = vec![NONE; buyers];
         for (i, brief) in briefs.iter().enumerate() {
             if early[i].is_none() {
                 let best = &mut latest[brief.buyer as usize];
-                if best.is_none_or(|b| is_later((brief, i), (&briefs[b], b))) {
-                    *best = Some(i);
+                if *best == NONE || is_later((brief, i), (&briefs[*best as usize], *best as usize))
+                {
+                    *best = u32::try_from(i).expect("fewer than 4 billion orders");
                 }
             }
         }
@@ -277,8 +300,11 @@ fn is_later(a: (&Brief, usize), b: (&Brief, usize)) -> bool {
     (a.0.created_at, a.1) > (b.0.created_at, b.1)
 }
 
-fn superseded(brief: &Brief, index: usize, latest: &[Option<usize>]) -> Option<SkipReason> {
-    (latest[brief.buyer as usize] != Some(index)).then_some(SkipReason::Superseded)
+/// No order: the buyer has none still in the running.
+const NONE: u32 = u32::MAX;
+
+fn superseded(brief: &Brief, index: usize, latest: &[u32]) -> Option<SkipReason> {
+    (latest[brief.buyer as usize] as usize != index).then_some(SkipReason::Superseded)
 }
 
 fn too_old(order: &Order, settings: &Settings, now: DateTime<Utc>) -> Option<SkipReason> {
@@ -331,40 +357,37 @@ struct PaidHistory {
 }
 
 impl PaidHistory {
-    fn new(survey: &Survey<'_>) -> Self {
-        let mut paid: Vec<(u32, DateTime<Utc>, NaiveDate)> = survey
-            .briefs
-            .iter()
-            .filter(|b| b.early == Some(SkipReason::Paid))
-            .map(|b| (b.buyer, b.created_at, b.day))
-            .collect();
-        // Remembered orders matter only for buyers of this export; those also in it count once.
-        let zone = survey.settings.timezone;
-        for (buyer, list) in survey.remembered.into_iter().flatten() {
-            let Some(&n) = survey.buyers.get(buyer.as_str()) else {
-                continue;
-            };
-            let here = survey
-                .remembered_here
-                .get(&n)
-                .map_or(&[][..], Vec::as_slice);
-            for (order_id, at) in list {
-                if !here.iter().any(|id| **id == **order_id) {
-                    paid.push((n, *at, at.with_timezone(&zone).date_naive()));
-                }
-            }
-        }
-        paid.sort_unstable_by_key(|&(buyer, at, _)| (buyer, at));
-        let mut start = vec![0; survey.buyers.len() + 1];
-        for &(buyer, _, _) in &paid {
+    /// From the export's paid orders (in `briefs`) and the `remembered` ones, for `buyers`
+    /// buyers. Built in place (count, then fill, then sort each buyer's slices): no list of
+    /// all paid orders is made on the way.
+    fn new(briefs: &[Brief], remembered: &[(u32, DateTime<Utc>, NaiveDate)], buyers: usize) -> Self {
+        let paid = || {
+            briefs
+                .iter()
+                .filter(|b| b.early == Some(SkipReason::Paid))
+                .map(|b| (b.buyer, b.created_at, b.day))
+                .chain(remembered.iter().copied())
+        };
+        let mut start = vec![0; buyers + 1];
+        for (buyer, _, _) in paid() {
             start[buyer as usize + 1] += 1;
         }
         for b in 1..start.len() {
             start[b] += start[b - 1];
         }
-        let times = paid.iter().map(|&(_, at, _)| at).collect();
-        let mut days: Vec<NaiveDate> = paid.iter().map(|&(_, _, day)| day).collect();
-        for b in 0..start.len() - 1 {
+        let total = start[buyers];
+        let mut times = vec![DateTime::<Utc>::MIN_UTC; total];
+        let mut days = vec![NaiveDate::MIN; total];
+        let mut next = start.clone();
+        for (buyer, at, day) in paid() {
+            let at_slot = &mut next[buyer as usize];
+            times[*at_slot] = at;
+            days[*at_slot] = day;
+            *at_slot += 1;
+        }
+        drop(next);
+        for b in 0..buyers {
+            times[start[b]..start[b + 1]].sort_unstable();
             days[start[b]..start[b + 1]].sort_unstable();
         }
         PaidHistory { start, times, days }
