@@ -937,3 +937,45 @@ fn refusals_keep_a_pipelining_connection_in_step() {
 fn refusals_keep_a_connection_without_pipelining_in_step() {
     refusals_on_one_connection(&["--no-pipelining"]);
 }
+
+#[test]
+fn paid_orders_are_remembered_for_later_exports_and_counted_once() {
+    // A sending run remembers the export's paid orders: X paid P1 on the 20th.
+    let test = Test::new()
+        .config(&format!(
+            "{GENERIC_CONFIG}\n[delivery]\nvia = \"outbox\"\noutbox = \"review\"\n"
+        ))
+        .orders(
+            GENERIC_HEADER,
+            &["P1,x,Xia,x@example.com,paid,2026-11-20 10:00,10.00,web,Tea,"],
+        );
+    send(&test, &[]).success();
+    let unpaid = "U1,x,Xia,x@example.com,pending,2026-11-22 10:00,10.00,web,Tea,";
+    let decide = |rows: &[&str]| {
+        let text = format!("{GENERIC_HEADER}\n{}\n", rows.join("\n"));
+        std::fs::write(test.path("orders.csv"), text).unwrap();
+        let args = [
+            "run",
+            "--orders",
+            "orders.csv",
+            "--now",
+            NOW,
+            "--format",
+            "json",
+        ];
+        Decisions::parse(&test.exec(&args)).outcome("U1")
+    };
+    // P1 is gone from the later export, but X is still a returning buyer (no perk: no mail).
+    assert_eq!(decide(&[unpaid]), "skip:no_offer_for_returning");
+    // In the export and in the ledger: one paid order, not two (two would make X loyal).
+    let p1 = "P1,x,Xia,x@example.com,paid,2026-11-20 10:00,10.00,web,Tea,";
+    assert_eq!(decide(&[p1, unpaid]), "skip:no_offer_for_returning");
+    // Another paid order in the export adds to the remembered one.
+    let p0 = "P0,x,Xia,x@example.com,paid,2026-11-19 10:00,10.00,web,Tea,";
+    assert_eq!(decide(&[p0, unpaid]), "loyal");
+    // Without the ledger, X would be new.
+    let fresh = Test::new()
+        .config(GENERIC_CONFIG)
+        .orders(GENERIC_HEADER, &[unpaid]);
+    assert_eq!(fresh.decide().outcome("U1"), "popular");
+}
