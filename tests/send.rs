@@ -979,3 +979,171 @@ fn paid_orders_are_remembered_for_later_exports_and_counted_once() {
         .orders(GENERIC_HEADER, &[unpaid]);
     assert_eq!(fresh.decide().outcome("U1"), "popular");
 }
+
+#[test]
+fn a_ledger_locked_by_another_tool_for_a_while_only_delays_the_sending() {
+    let (_dir, server) = plain_server();
+    let rows = many(20, 0);
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    let test = Test::new()
+        .config(&smtp_config(
+            &server,
+            "max_connections = 2\nrate_limit = \"10/s\"\n",
+        ))
+        .orders(GENERIC_HEADER, &rows[..1]);
+    send(&test, &[]).success().stderr_has("sent 1");
+    std::fs::write(
+        test.path("orders.csv"),
+        format!("{GENERIC_HEADER}\n{}\n", rows.join("\n")),
+    )
+    .unwrap();
+    // Twenty messages at ten a second; half a second in, another program takes the ledger's
+    // write lock for a second and a half (as a SQLite browser saving an edit would).
+    let run = test.spawn(&["run", "--orders", "orders.csv", "--now", NOW, "--send"]);
+    std::thread::sleep(Duration::from_millis(500));
+    let python = std::env::var("PAYREMIND_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let locked = std::process::Command::new(python)
+        .arg("-c")
+        .arg(
+            "import sqlite3, sys, time\n\
+             db = sqlite3.connect(sys.argv[1], isolation_level=None)\n\
+             db.execute('BEGIN IMMEDIATE')\n\
+             time.sleep(1.5)\n\
+             db.execute('COMMIT')",
+        )
+        .arg(test.path("payremind.db"))
+        .status()
+        .unwrap();
+    assert!(locked.success());
+    let out = run.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("sent 19"), "{stderr}");
+    assert_each_arrived_once(&server, 20);
+}
+
+#[test]
+fn a_second_signal_stops_at_once_even_while_the_ledger_is_locked() {
+    let (_dir, server) = plain_server();
+    let rows = many(20, 0);
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    let test = Test::new()
+        .config(&smtp_config(
+            &server,
+            "max_connections = 2\nrate_limit = \"10/s\"\n",
+        ))
+        .orders(GENERIC_HEADER, &rows[..1]);
+    send(&test, &[]).success();
+    std::fs::write(
+        test.path("orders.csv"),
+        format!("{GENERIC_HEADER}\n{}\n", rows.join("\n")),
+    )
+    .unwrap();
+    let run = test.spawn(&["run", "--orders", "orders.csv", "--now", NOW, "--send"]);
+    std::thread::sleep(Duration::from_millis(300));
+    // Another program holds the write lock for five seconds.
+    let python = std::env::var("PAYREMIND_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let mut locker = std::process::Command::new(python)
+        .arg("-c")
+        .arg(
+            "import sqlite3, sys, time\n\
+             db = sqlite3.connect(sys.argv[1], isolation_level=None)\n\
+             db.execute('BEGIN IMMEDIATE')\n\
+             print('locked', flush=True)\n\
+             time.sleep(5)\n\
+             db.execute('COMMIT')",
+        )
+        .arg(test.path("payremind.db"))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(locker.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(line.trim(), "locked");
+    let locked_at = std::time::Instant::now();
+    std::thread::sleep(Duration::from_millis(300));
+    for _ in 0..2 {
+        std::process::Command::new("kill")
+            .args(["-TERM", &run.id().to_string()])
+            .status()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let out = run.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        locked_at.elapsed() < Duration::from_secs(4),
+        "the run waited for the lock: {:?}",
+        locked_at.elapsed()
+    );
+    locker.wait().unwrap();
+    // Whatever was cut short is sent by the next run or listed as unknown, never twice.
+    send(&test, &[]);
+    let ids = accepted(&server);
+    assert!(ids.values().all(|&n| n == 1), "a message arrived twice");
+}
+
+#[test]
+fn a_failed_ledger_write_keeps_the_outcomes_it_can() {
+    let (_dir, server) = plain_server();
+    let rows = many(6, 0);
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    let test = Test::new()
+        .config(&smtp_config(&server, "max_connections = 1\n"))
+        .orders(GENERIC_HEADER, &rows[..1]);
+    send(&test, &[]).success();
+    // The ledger refuses K003's intent (as a full disk or a broken file would). K002's
+    // outcome waits in the same commit as K003's intent: it must not be lost with it.
+    let python = std::env::var("PAYREMIND_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let sql = |statement: &str| {
+        let status = std::process::Command::new(&python)
+            .arg("-c")
+            .arg("import sqlite3, sys\nsqlite3.connect(sys.argv[1], isolation_level=None).execute(sys.argv[2])")
+            .arg(test.path("payremind.db"))
+            .arg(statement)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    };
+    sql(
+        "CREATE TRIGGER refuse BEFORE INSERT ON attempts WHEN NEW.order_id = 'K003' \
+         BEGIN SELECT RAISE(ABORT, 'refused for the test'); END",
+    );
+    std::fs::write(
+        test.path("orders.csv"),
+        format!("{GENERIC_HEADER}\n{}\n", rows.join("\n")),
+    )
+    .unwrap();
+    send(&test, &[])
+        .failure(2)
+        .stderr_has("refused for the test");
+    sql("DROP TRIGGER refuse");
+    let history = test.exec(&["history", "--format", "json"]);
+    let statuses: std::collections::BTreeMap<String, String> = history
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .map(|a| {
+            (
+                a["order_id"].as_str().unwrap().to_owned(),
+                a["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    for sent in ["K000", "K001", "K002"] {
+        assert_eq!(statuses[sent], "sent", "{statuses:?}");
+    }
+    assert!(!statuses.contains_key("K003"), "{statuses:?}");
+    // The next run sends the rest, and nothing twice.
+    send(&test, &[]).success();
+    assert_each_arrived_once(&server, 6);
+}

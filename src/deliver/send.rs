@@ -20,7 +20,7 @@ use super::smtp::{Connection, Delivered};
 use super::{Secret, files};
 use crate::config::{Delivery, PasswordSource, Smtp};
 use crate::error::Error;
-use crate::ledger::{Intent, Ledger, Status, Write};
+use crate::ledger::{BatchError, Intent, Ledger, Status, Write};
 
 /// One message to hand over.
 pub struct Job {
@@ -110,7 +110,10 @@ impl Pace {
 /// # Errors
 /// The ledger cannot record an intent or an outcome (then nothing more is sent), or the
 /// password is missing.
-pub fn send(jobs: Vec<Job>, delivery: &Delivery, ledger: Ledger) -> Result<Results, Error> {
+pub fn send(jobs: Vec<Job>, delivery: &Delivery, mut ledger: Ledger) -> Result<Results, Error> {
+    // The commits run on the thread that serves the connections and the signals: SQLite may
+    // block it only briefly; longer waits for a lock are taken asleep (`commit`).
+    ledger.set_busy_timeout(Duration::from_millis(50))?;
     let password = match delivery {
         Delivery::Smtp(smtp) => password(smtp)?.map(Arc::new),
         _ => None,
@@ -245,8 +248,8 @@ struct Request {
 /// `synchronous = NORMAL`: a few writes, no flush); the workers' replies wait in the socket
 /// buffers meanwhile, and the workers that wake up after it queue their writes for the next
 /// batch. Readers never block a commit in WAL mode, and the lock file keeps other sending
-/// runs out; only another tool writing to the file could make a commit wait (SQLite's busy
-/// timeout), and the sending with it, as it would have waited for the intent anyway.
+/// runs out; only another tool writing to the file makes a commit wait, and then the wait is
+/// taken asleep in short steps (`commit`), so the connections and the signals are still served.
 async fn write_ledger(
     mut ledger: Ledger,
     mut requests: tokio::sync::mpsc::UnboundedReceiver<Request>,
@@ -268,25 +271,54 @@ async fn write_ledger(
         }
         let (writes, replies): (Vec<Write>, Vec<_>) =
             batch.into_iter().map(|r| (r.write, r.reply)).unzip();
-        // A locked database (someone writing to it with another tool) may pass: try a few
-        // times before giving up; a failed batch is rolled back whole, so a retry is safe.
-        let mut result = ledger.write_batch(&writes);
-        for _ in 0..3 {
-            if result.is_ok() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            result = ledger.write_batch(&writes);
-        }
+        let result = commit(&mut ledger, &writes).await;
         let ids = result.as_ref().ok();
         for (i, reply) in replies.into_iter().enumerate() {
             if let Some(reply) = reply {
                 let _ = reply.send(ids.and_then(|ids| ids[i]));
             }
         }
-        result?;
+        if let Err(e) = result {
+            // What is certain still goes in: the outcomes of messages already handed over
+            // (rolled back with the batch, they would show as unknown). The batch's intents
+            // are answered "not recorded", so their messages are not sent.
+            let outcomes: Vec<Write> = writes
+                .into_iter()
+                .filter(|w| matches!(w, Write::Outcome { .. }))
+                .collect();
+            if !outcomes.is_empty() {
+                commit(&mut ledger, &outcomes).await.ok();
+            }
+            return Err(e);
+        }
     }
     Ok(())
+}
+
+/// How long a sending run waits for a ledger another tool keeps locked.
+const LOCK_PATIENCE: Duration = Duration::from_secs(30);
+
+/// Commits one batch. SQLite waits for another connection's lock only briefly (the busy
+/// timeout set in [`send`]); longer waits happen here, asleep, so that the connections and
+/// the signals are served meanwhile. A failed batch is rolled back whole, so trying it again
+/// is safe: while the database is locked, for up to [`LOCK_PATIENCE`]; after other failures,
+/// three more times a second apart.
+async fn commit(ledger: &mut Ledger, writes: &[Write]) -> Result<Vec<Option<i64>>, Error> {
+    let deadline = Instant::now() + LOCK_PATIENCE;
+    let mut failures = 0;
+    loop {
+        match ledger.write_batch(writes) {
+            Ok(ids) => return Ok(ids),
+            Err(BatchError::Busy(_)) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(BatchError::Failed(_)) if failures < 3 => {
+                failures += 1;
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            Err(e) => return Err(e.into_error()),
+        }
+    }
 }
 
 async fn watch_signals(stop: Arc<AtomicBool>) {

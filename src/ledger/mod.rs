@@ -490,14 +490,26 @@ impl Ledger {
     ///
     /// # Errors
     /// The transaction fails; nothing of the batch is recorded.
-    pub fn write_batch(&mut self, batch: &[Write]) -> Result<Vec<Option<i64>>, Error> {
+    pub fn write_batch(&mut self, batch: &[Write]) -> Result<Vec<Option<i64>>, BatchError> {
         let path = self.path.clone();
-        let tx = self.conn.transaction().map_err(|e| db_error(&path, &e))?;
+        let failed = |e: rusqlite::Error| {
+            let busy = matches!(
+                e.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+            );
+            let error = db_error(&path, &e);
+            if busy {
+                BatchError::Busy(error)
+            } else {
+                BatchError::Failed(error)
+            }
+        };
+        let tx = self.conn.transaction().map_err(failed)?;
         let mut ids = Vec::with_capacity(batch.len());
         for write in batch {
             match write {
                 Write::Intent { intent, at } => {
-                    insert_intent(&tx, intent, *at).map_err(|e| db_error(&path, &e))?;
+                    insert_intent(&tx, intent, *at).map_err(failed)?;
                     ids.push(Some(tx.last_insert_rowid()));
                 }
                 Write::Outcome {
@@ -506,14 +518,44 @@ impl Ledger {
                     reply,
                     at,
                 } => {
-                    update_outcome(&tx, *id, *status, reply, *at)
-                        .map_err(|e| db_error(&path, &e))?;
+                    update_outcome(&tx, *id, *status, reply, *at).map_err(failed)?;
                     ids.push(None);
                 }
             }
         }
-        tx.commit().map_err(|e| db_error(&path, &e))?;
+        tx.commit().map_err(failed)?;
         Ok(ids)
+    }
+
+    /// How long a write waits for another connection's lock before it fails as
+    /// [`BatchError::Busy`] (a sending run waits in short steps, between which it keeps
+    /// serving its connections and signals).
+    ///
+    /// # Errors
+    /// The setting cannot be changed.
+    pub fn set_busy_timeout(&mut self, wait: std::time::Duration) -> Result<(), Error> {
+        self.conn
+            .busy_timeout(wait)
+            .map_err(|e| db_error(&self.path, &e))
+    }
+}
+
+/// Why [`Ledger::write_batch`] wrote nothing (the batch is rolled back whole).
+#[derive(Debug)]
+pub enum BatchError {
+    /// Another connection holds the write lock: the same batch may be tried again.
+    Busy(Error),
+    /// Any other failure.
+    Failed(Error),
+}
+
+impl BatchError {
+    /// The error, whatever the kind.
+    #[must_use]
+    pub fn into_error(self) -> Error {
+        match self {
+            BatchError::Busy(e) | BatchError::Failed(e) => e,
+        }
     }
 }
 

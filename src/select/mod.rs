@@ -360,7 +360,11 @@ impl PaidHistory {
     /// From the export's paid orders (in `briefs`) and the `remembered` ones, for `buyers`
     /// buyers. Built in place (count, then fill, then sort each buyer's slices): no list of
     /// all paid orders is made on the way.
-    fn new(briefs: &[Brief], remembered: &[(u32, DateTime<Utc>, NaiveDate)], buyers: usize) -> Self {
+    fn new(
+        briefs: &[Brief],
+        remembered: &[(u32, DateTime<Utc>, NaiveDate)],
+        buyers: usize,
+    ) -> Self {
         let paid = || {
             briefs
                 .iter()
