@@ -926,6 +926,11 @@ fn refusals_on_one_connection(extra: &[&str]) {
             "p6@example.com"
         ]
     );
+    // The envelope was pipelined exactly when the server offered it.
+    let offered = !extra.contains(&"--no-pipelining");
+    for message in server.received() {
+        assert_eq!(message.pipelined, offered, "{:?}", message.rcpt_tos);
+    }
 }
 
 #[test]

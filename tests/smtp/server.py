@@ -83,6 +83,10 @@ class Handler:
             if seen < limit:
                 return "451 4.3.0 Try again later"
         envelope.rcpt_tos.append(address)
+        # Whether the client sent DATA without waiting for this reply (pipelining): it is
+        # already in the read buffer. (aiosmtpd's reader is private; a test server may look.)
+        buffered = bytes(getattr(getattr(server, "_reader", None), "_buffer", b""))
+        envelope.pipelined = buffered.upper().startswith(b"DATA")
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
@@ -106,7 +110,8 @@ class Handler:
         # The envelope first, the message last and by rename: a visible .eml is complete.
         with open(base + ".json", "w") as f:
             json.dump({"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos,
-                       "auth": bool(session.authenticated)}, f)
+                       "auth": bool(session.authenticated),
+                       "pipelined": getattr(envelope, "pipelined", False)}, f)
         with open(base + ".eml.tmp", "wb") as f:
             f.write(envelope.original_content or envelope.content)
         os.rename(base + ".eml.tmp", base + ".eml")

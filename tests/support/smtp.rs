@@ -18,6 +18,8 @@ pub struct Received {
     pub raw: Vec<u8>,
     pub rcpt_tos: Vec<String>,
     pub authenticated: bool,
+    /// The client sent DATA before the server answered RCPT (PIPELINING).
+    pub pipelined: bool,
 }
 
 impl Received {
@@ -130,6 +132,7 @@ impl SmtpServer {
                         .map(|v| v.as_str().unwrap_or_default().to_owned())
                         .collect(),
                     authenticated: envelope["auth"].as_bool().unwrap_or(false),
+                    pipelined: envelope["pipelined"].as_bool().unwrap_or(false),
                 }
             })
             .collect()
