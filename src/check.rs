@@ -25,17 +25,22 @@ pub fn check(args: &CheckArgs) -> Result<u8, Error> {
     templates.check(&settings, names.iter().copied())?;
     let source = Source::new(&args.orders);
     // Read once, keeping counts and bad rows, not orders.
-    let (tally, info) = ingest::visit(&source, &settings, Tally::default, |tally, item| {
-        match item {
-            Item::Order(order) => {
-                tally.orders += 1;
-                tally.multi_row += u64::from(order.rows > 1);
-                tally.newest = tally.newest.max(Some(order.created_at));
+    let (tally, info) = ingest::visit(
+        &source,
+        &settings,
+        || Ok(Tally::default()),
+        |tally, item| {
+            match item {
+                Item::Order(order) => {
+                    tally.orders += 1;
+                    tally.multi_row += u64::from(order.rows > 1);
+                    tally.newest = tally.newest.max(Some(order.created_at));
+                }
+                Item::Invalid(row) => tally.invalid.push(row.clone()),
             }
-            Item::Invalid(row) => tally.invalid.push(row.clone()),
-        }
-        Ok(())
-    })?;
+            Ok(())
+        },
+    )?;
 
     let mut out = String::new();
     let mut problems = 0;

@@ -12,7 +12,8 @@
 //! verdicts): a million-row export is decided in bounded memory. Standard input is read into
 //! memory first ([`Source::rereadable`]) since it cannot be read twice.
 
-use std::hash::{BuildHasher, Hasher};
+use std::cell::RefCell;
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::ops::ControlFlow;
 
 use chrono::{DateTime, Utc};
@@ -21,7 +22,7 @@ use rustc_hash::FxBuildHasher;
 use crate::config::Settings;
 use crate::error::Error;
 use crate::ingest::{self, ExportInfo, Item, Source};
-use crate::ledger::Memory;
+use crate::ledger::{Memory, PaidBatch};
 use crate::order::Order;
 use crate::plan::{self, Action, Facts};
 use crate::render::{MessageContext, Templates};
@@ -76,37 +77,61 @@ impl Surveyed {
     }
 }
 
-/// Adds one order to a fingerprint of the sequence of orders.
-fn fingerprint(hasher: &mut impl Hasher, order: &Order) {
-    hasher.write_u64(order.line);
-    hasher.write(order.id.as_bytes());
+/// Adds an item to a fingerprint of the export: what the decisions rest on (an order's line,
+/// number, buyer, contact, channel, status and times; a bad row's line and buyer), so an export
+/// replaced between the passes is noticed even when its order numbers stay where they were.
+fn fingerprint(hasher: &mut impl Hasher, item: &Item) {
+    match item {
+        Item::Order(o) => (
+            o.line,
+            &o.id,
+            &o.buyer,
+            &o.email,
+            &o.channel,
+            o.status,
+            o.created_at,
+            o.paid_at,
+            o.close_at,
+            o.prior_paid_orders,
+        )
+            .hash(hasher),
+        Item::Invalid(row) => (row.line, &row.order_id, &row.buyer).hash(hasher),
+    }
 }
 
-/// The first pass: reads the export once and judges every order. `also` sees each order as it
-/// goes by (a sending run remembers the paid ones in the ledger).
+/// The first pass: reads the export once and judges every order. With `paid`, a sending run
+/// remembers the export's paid orders in the ledger on the way (only from the reading that
+/// counts: see [`ingest::visit`]).
 ///
 /// # Errors
-/// The export cannot be read (see [`ingest::visit`]), or what `also` returns.
+/// The export cannot be read (see [`ingest::visit`]), or the ledger cannot be written.
 pub fn survey(
     source: &Source,
     settings: &Settings,
     now: DateTime<Utc>,
     memory: &Memory,
-    mut also: impl FnMut(&Order) -> Result<(), Error>,
+    paid: Option<&mut PaidBatch<'_>>,
 ) -> Result<Surveyed, Error> {
+    let paid = RefCell::new(paid);
     let start = || {
-        (
+        // A reading before this one (orders turned out scattered) saw fragments of orders.
+        if let Some(batch) = paid.borrow_mut().as_mut() {
+            batch.restart()?;
+        }
+        Ok((
             Survey::new(settings, now, Some(&memory.paid)),
             FxBuildHasher.build_hasher(),
-        )
+        ))
     };
     let ((survey, hasher), info) =
         ingest::visit(source, settings, start, |(survey, hasher), item| {
+            fingerprint(hasher, item);
             match item {
                 Item::Order(order) => {
                     survey.order(order);
-                    fingerprint(hasher, order);
-                    also(order)?;
+                    if let Some(batch) = paid.borrow_mut().as_mut() {
+                        batch.add(order)?;
+                    }
                 }
                 Item::Invalid(row) => survey.invalid(row),
             }
@@ -132,7 +157,7 @@ pub fn decide(
     options: &Options<'_>,
 ) -> Result<Vec<Entry>, Error> {
     let source = source.rereadable()?;
-    let surveyed = survey(&source, settings, now, options.memory, |_| Ok(()))?;
+    let surveyed = survey(&source, settings, now, options.memory, None)?;
     let mut entries = Vec::with_capacity(surveyed.orders());
     decide_each(
         &source,
@@ -168,12 +193,7 @@ pub fn decide_each(
     options: &Options<'_>,
     emit: &mut dyn FnMut(Entry) -> Result<(), Error>,
 ) -> Result<(), Error> {
-    let changed = || {
-        Error::Export {
-        path: source.display(),
-        message: "changed while it was being read (is the export still being written?); run payremind again once the file is complete".into(),
-    }
-    };
+    let changed = || changed(source);
     let mut decider = Decider {
         settings,
         templates,
@@ -189,6 +209,7 @@ pub fn decide_each(
     let mut verdicts = surveyed.verdicts.iter();
     let mut complete = true;
     ingest::each(source, settings, surveyed.info.grouping, |item| {
+        fingerprint(&mut hasher, item);
         let order = match item {
             Item::Order(order) => order,
             Item::Invalid(row) => {
@@ -199,7 +220,6 @@ pub fn decide_each(
             }
         };
         let verdict = *verdicts.next().ok_or_else(changed)?;
-        fingerprint(&mut hasher, order);
         let entry = decider.decide(order, verdict)?;
         if !options.reminders_only || entry.decision == Decision::Remind {
             emit(entry)?;
@@ -215,6 +235,15 @@ pub fn decide_each(
         return Err(changed());
     }
     Ok(())
+}
+
+/// The error for an export that is not the same on a second reading.
+#[must_use]
+pub fn changed(source: &Source) -> Error {
+    Error::Export {
+        path: source.display(),
+        message: "changed while it was being read (is the export still being written?); run payremind again once the file is complete".into(),
+    }
 }
 
 /// What the second pass needs to decide one order.
@@ -345,7 +374,7 @@ mod tests {
         let templates = Templates::load(&settings).unwrap();
         let now = crate::clock::parse_instant("2026-11-23T09:00:00+08:00").unwrap();
         let memory = Memory::default();
-        let surveyed = survey(first, &settings, now, &memory, |_| Ok(())).unwrap();
+        let surveyed = survey(first, &settings, now, &memory, None).unwrap();
         let mut entries = Vec::new();
         let options = Options::all(&memory);
         decide_each(
@@ -374,7 +403,9 @@ mod tests {
         ]);
         let other = export(&["B1,a@example.com,pending,2026-11-22 10:00"]);
         let shorter = export(&[]);
-        for changed in [longer, other, shorter] {
+        // The same order numbers on the same lines, but A1 is paid now (a re-download).
+        let paid = export(&["A1,a@example.com,paid,2026-11-22 10:00"]);
+        for changed in [longer, other, shorter, paid] {
             let err = two_exports(&a, &changed).unwrap_err().to_string();
             assert!(err.contains("changed while it was being read"), "{err}");
         }

@@ -98,11 +98,11 @@ fn run_reminders(args: &RunArgs) -> Result<u8, Error> {
         // A sending run also remembers the export's paid orders, for later exports.
         Some(ledger) => {
             let mut paid = ledger.remember_paid()?;
-            let surveyed = decisions::survey(&source, &settings, now, &memory, |o| paid.add(o))?;
+            let surveyed = decisions::survey(&source, &settings, now, &memory, Some(&mut paid))?;
             paid.commit()?;
             surveyed
         }
-        None => decisions::survey(&source, &settings, now, &memory, |_| Ok(()))?,
+        None => decisions::survey(&source, &settings, now, &memory, None)?,
     };
 
     let options = Options {
@@ -173,15 +173,16 @@ fn run_reminders(args: &RunArgs) -> Result<u8, Error> {
                     Decision::Remind => reminders
                         .next()
                         .filter(|sent| sent.order_id == entry.order_id)
-                        .ok_or_else(|| Error::Export {
-                            path: source.display(),
-                            message: "changed while it was being read; run payremind again once the file is complete".into(),
-                        })?,
+                        .ok_or_else(|| decisions::changed(&source))?,
                     Decision::Skip => entry,
                 };
                 summary.record(&entry);
                 outbox.order(&entry).map_err(Error::Output)
             })?;
+            if reminders.next().is_some() {
+                // A reminder that was sent but not decided again: the export changed.
+                return Err(decisions::changed(&source));
+            }
         }
         _ => {
             // A dry run prints each entry as it is decided: nothing is kept for the end.

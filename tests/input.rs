@@ -41,6 +41,60 @@ fn standard_input() {
 }
 
 #[test]
+fn a_pipe_named_as_a_file_is_read_once_and_kept() {
+    // `--orders /dev/stdin` (or `<(…)`, a FIFO) cannot be read twice; the rows of S1 are apart,
+    // so the export is even read a third time.
+    let outcome = Test::new()
+        .config(GENERIC_CONFIG)
+        .stdin(
+            "order_id,email,status,created_at,product\n\
+             S1,s1@example.com,pending,2026-11-22 10:00,Tea\n\
+             S2,s2@example.com,pending,2026-11-22 10:00,Tea\n\
+             S1,s1@example.com,pending,2026-11-22 10:00,Cup\n",
+        )
+        .args(&[
+            "run",
+            "--orders",
+            "/dev/stdin",
+            "--format",
+            "json",
+            "--now",
+            NOW,
+        ])
+        .run();
+    let d = crate::support::Decisions::parse(&outcome);
+    assert_eq!(d.summary["orders"], 2);
+    assert_eq!(d.outcome("S1"), "popular");
+    assert_eq!(d.get("S1")["products"], serde_json::json!(["Tea", "Cup"]));
+    assert_eq!(d.outcome("S2"), "popular");
+}
+
+#[test]
+fn bad_rows_on_one_line_keep_their_order() {
+    // A bare CR (an old Mac line end) ends a record without starting a line: two records on
+    // line 2, both without a status. D1's rows are apart, so the file is read whole and both
+    // are reported together at its end.
+    let d = Test::new()
+        .config(GENERIC_CONFIG)
+        .file(
+            "orders.csv",
+            "order_id,email,status,created_at\n\
+             A1,a@example.com,,2026-11-22 10:00\rB7,b@example.com,,2026-11-22 10:00\n\
+             D1,d@example.com,pending,2026-11-22 10:00\n\
+             C1,c@example.com,pending,2026-11-22 10:00\n\
+             D1,d@example.com,pending,2026-11-22 10:00\n",
+        )
+        .decide_file("orders.csv");
+    let ids: Vec<&str> = d
+        .orders
+        .iter()
+        .map(|o| o["order_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["A1", "B7", "D1", "C1"]);
+    assert_eq!(d.get("B7")["line"], 2);
+}
+
+#[test]
 fn gb18030_and_utf16_exports_decode() {
     let config = format!(
         "{GENERIC_CONFIG}\n[columns]\norder_id = \"订单编号\"\nbuyer_name = \"收货人姓名\"\nemail = \"买家邮箱\"\n\

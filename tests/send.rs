@@ -1152,3 +1152,42 @@ fn a_failed_ledger_write_keeps_the_outcomes_it_can() {
     send(&test, &[]).success();
     assert_each_arrived_once(&server, 6);
 }
+
+#[test]
+fn a_scattered_export_remembers_only_whole_paid_orders() {
+    // X1's rows are apart and contradict each other (paid, then pending): read whole, X1 is
+    // unreadable. The first, adjacent reading saw a paid fragment of it; that must not be
+    // remembered as a paid order of x.
+    let test = Test::new()
+        .config(&format!(
+            "{GENERIC_CONFIG}\n[delivery]\nvia = \"outbox\"\noutbox = \"review\"\n"
+        ))
+        .orders(
+            GENERIC_HEADER,
+            &[
+                "X1,x,Xia,x@example.com,paid,2026-11-22 10:00,10.00,web,Tea,",
+                "Y1,y,Yan,y@example.com,pending,2026-11-22 10:00,10.00,web,Tea,",
+                "X1,x,Xia,x@example.com,pending,2026-11-22 10:00,10.00,web,Cup,",
+            ],
+        );
+    let (_, d) = send_json(&test, &[]);
+    assert_eq!(d.get("X1")["reason"], "invalid_row");
+    // The next export: x's new order of the same day is not "paid the same day".
+    std::fs::write(
+        test.path("orders.csv"),
+        format!(
+            "{GENERIC_HEADER}\nX2,x,Xia,x@example.com,pending,2026-11-22 11:00,10.00,web,Tea,\n"
+        ),
+    )
+    .unwrap();
+    let args = [
+        "run",
+        "--orders",
+        "orders.csv",
+        "--now",
+        NOW,
+        "--format",
+        "json",
+    ];
+    assert_eq!(Decisions::parse(&test.exec(&args)).outcome("X2"), "popular");
+}

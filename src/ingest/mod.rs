@@ -71,23 +71,31 @@ impl Source {
         }
     }
 
-    /// The same export, readable more than once: standard input is read into memory (a
-    /// file is read again from disk).
+    /// The same export, readable more than once: standard input, a pipe or anything else
+    /// that is not a regular file (`<(…)`, `/dev/stdin`, a FIFO) is read into memory; a file
+    /// is read again from disk.
     ///
     /// # Errors
-    /// Standard input cannot be read.
+    /// The export cannot be opened or read.
     pub fn rereadable(&self) -> Result<Source, Error> {
-        if !self.is_stdin() {
+        if self.bytes.is_some() {
+            return Ok(self.clone());
+        }
+        let regular = !self.is_stdin() && std::fs::metadata(&self.path).is_ok_and(|m| m.is_file());
+        if regular {
             return Ok(self.clone());
         }
         let mut bytes = Vec::new();
-        std::io::stdin()
+        self.open()?
             .read_to_end(&mut bytes)
             .map_err(|source| Error::Read {
                 path: self.display(),
                 source,
             })?;
-        Ok(Source::from_bytes("<stdin>", bytes))
+        Ok(Source {
+            path: self.display(),
+            bytes: Some(bytes.into()),
+        })
     }
 
     fn is_stdin(&self) -> bool {
@@ -293,7 +301,8 @@ pub fn read(source: &Source, settings: &Settings) -> Result<Ingested, Error> {
 
 /// Reads the export once, handing each order and bad row to `visit` (in file order), with
 /// memory that does not grow with the file. An export whose orders are scattered is read again
-/// whole: `start` gives `visit` a fresh state each time. Returns the last state and what the
+/// whole: `start` gives `visit` a fresh state each time (and must undo whatever `visit` did
+/// outside that state: the first reading saw fragments of orders). Returns the last state and what the
 /// export said; read it again with the same [`ExportInfo::grouping`] to see the same items.
 ///
 /// # Errors
@@ -301,13 +310,13 @@ pub fn read(source: &Source, settings: &Settings) -> Result<Ingested, Error> {
 pub fn visit<S>(
     source: &Source,
     settings: &Settings,
-    mut start: impl FnMut() -> S,
+    mut start: impl FnMut() -> Result<S, Error>,
     mut visit: impl FnMut(&mut S, &Item) -> Result<(), Error>,
 ) -> Result<(S, ExportInfo), Error> {
     // Standard input is read into memory, in case it has to be read again.
     let source = &source.rereadable()?;
     for grouping in [Grouping::Adjacent, Grouping::Whole] {
-        let mut state = start();
+        let mut state = start()?;
         let (info, scattered) = each(source, settings, grouping, |item| {
             visit(&mut state, item).map(|()| ControlFlow::Continue(()))
         })?;
@@ -525,7 +534,8 @@ impl<'s> Stream<'s> {
 
     /// Moves the grouper's reports into the queue of bad rows.
     fn pending_from_grouper(&mut self) {
-        while let Some(row) = self.grouper.invalid.pop() {
+        // In the order reported: rows of the same line keep it.
+        for row in std::mem::take(&mut self.grouper.invalid) {
             self.report(row);
         }
     }

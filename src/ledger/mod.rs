@@ -482,6 +482,8 @@ impl Ledger {
             .conn
             .transaction()
             .map_err(|e| db_error(&self.path, &e))?;
+        tx.execute_batch("SAVEPOINT export")
+            .map_err(|e| db_error(&self.path, &e))?;
         Ok(PaidBatch {
             tx,
             path: &self.path,
@@ -654,6 +656,16 @@ impl PaidBatch<'_> {
                 ])
             })
             .map(drop)
+            .map_err(|e| db_error(self.path, &e))
+    }
+
+    /// Forgets what was added so far (the export is being read again).
+    ///
+    /// # Errors
+    /// The ledger cannot be written.
+    pub fn restart(&mut self) -> Result<(), Error> {
+        self.tx
+            .execute_batch("ROLLBACK TO export")
             .map_err(|e| db_error(self.path, &e))
     }
 

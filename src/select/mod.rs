@@ -105,14 +105,17 @@ struct Brief {
 pub struct Survey<'a> {
     settings: &'a Settings,
     now: DateTime<Utc>,
-    remembered: Option<&'a RememberedPaid>,
+    /// The ledger's paid orders from earlier exports, each numbered, and found by (buyer,
+    /// order number).
+    remembered: Vec<(&'a str, DateTime<Utc>)>,
+    remembered_index: FxHashMap<(&'a str, &'a str), usize>,
     /// Buyer identities, numbered in order of appearance.
     buyers: FxHashMap<Box<str>, u32>,
     briefs: Vec<Brief>,
     /// Buyers of rows that could not be read.
     unreadable: FxHashSet<u32>,
-    /// Paid orders of the export that the ledger remembers too: counted once.
-    remembered_here: FxHashMap<u32, Vec<Box<str>>>,
+    /// The remembered orders (by number) that the export has too: counted once.
+    remembered_here: FxHashSet<usize>,
 }
 
 impl<'a> Survey<'a> {
@@ -123,14 +126,23 @@ impl<'a> Survey<'a> {
         now: DateTime<Utc>,
         remembered: Option<&'a RememberedPaid>,
     ) -> Survey<'a> {
+        let mut list = Vec::new();
+        let mut index = FxHashMap::default();
+        for (buyer, orders) in remembered.into_iter().flatten() {
+            for (order_id, at) in orders {
+                index.insert((buyer.as_str(), order_id.as_str()), list.len());
+                list.push((buyer.as_str(), *at));
+            }
+        }
         Survey {
             settings,
             now,
-            remembered,
+            remembered: list,
+            remembered_index: index,
             buyers: FxHashMap::default(),
             briefs: Vec::new(),
             unreadable: FxHashSet::default(),
-            remembered_here: FxHashMap::default(),
+            remembered_here: FxHashSet::default(),
         }
     }
 
@@ -147,16 +159,11 @@ impl<'a> Survey<'a> {
     pub fn order(&mut self, order: &Order) {
         let (settings, now) = (self.settings, self.now);
         let buyer = self.buyer(&order.buyer);
-        if order.status == StatusClass::Paid
-            && self
-                .remembered
-                .and_then(|r| r.get(&order.buyer))
-                .is_some_and(|list| list.iter().any(|(id, _)| *id == order.id))
-        {
-            self.remembered_here
-                .entry(buyer)
-                .or_default()
-                .push(order.id.as_str().into());
+        if order.status == StatusClass::Paid {
+            let key = (order.buyer.as_str(), order.id.as_str());
+            if let Some(&i) = self.remembered_index.get(&key) {
+                self.remembered_here.insert(i);
+            }
         }
         let closing_soon = closes_soon(order, settings, now);
         self.briefs.push(Brief {
@@ -187,15 +194,12 @@ impl<'a> Survey<'a> {
     fn remembered_paid(&self) -> Vec<(u32, DateTime<Utc>, NaiveDate)> {
         let zone = self.settings.timezone;
         let mut paid = Vec::new();
-        for (buyer, list) in self.remembered.into_iter().flatten() {
-            let Some(&n) = self.buyers.get(buyer.as_str()) else {
+        for (i, (buyer, at)) in self.remembered.iter().enumerate() {
+            if self.remembered_here.contains(&i) {
                 continue;
-            };
-            let here = self.remembered_here.get(&n).map_or(&[][..], Vec::as_slice);
-            for (order_id, at) in list {
-                if !here.iter().any(|id| **id == **order_id) {
-                    paid.push((n, *at, at.with_timezone(&zone).date_naive()));
-                }
+            }
+            if let Some(&n) = self.buyers.get(*buyer) {
+                paid.push((n, *at, at.with_timezone(&zone).date_naive()));
             }
         }
         paid
@@ -214,7 +218,7 @@ impl<'a> Survey<'a> {
         // names are needed only to find the remembered paid orders of this export's buyers.
         let remembered = self.remembered_paid();
         let buyers = self.buyers.len();
-        drop(self.buyers);
+        drop((self.buyers, self.remembered_index, self.remembered));
         let history = PaidHistory::new(&self.briefs, &remembered, buyers);
         drop(remembered);
         let briefs = &self.briefs;
