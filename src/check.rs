@@ -12,6 +12,7 @@ use crate::ingest::{self, InvalidRow, Item, Source};
 use crate::order::StoreTime;
 use crate::order::hours;
 use crate::render::Templates;
+use crate::report::{BAD_ROWS_SHOWN, more_bad_rows};
 
 /// Checks config, templates and export; 0 when ready to run, 2 when something must be fixed.
 ///
@@ -36,7 +37,12 @@ pub fn check(args: &CheckArgs) -> Result<u8, Error> {
                     tally.multi_row += u64::from(order.rows > 1);
                     tally.newest = tally.newest.max(Some(order.created_at));
                 }
-                Item::Invalid(row) => tally.invalid.push(row.clone()),
+                Item::Invalid(row) => {
+                    tally.invalid_rows += 1;
+                    if tally.invalid.len() < BAD_ROWS_SHOWN {
+                        tally.invalid.push(row.clone());
+                    }
+                }
             }
             Ok(())
         },
@@ -129,15 +135,16 @@ pub fn check(args: &CheckArgs) -> Result<u8, Error> {
     writeln!(
         w,
         "orders: {} ({} with several rows); invalid rows: {}",
-        tally.orders,
-        tally.multi_row,
-        tally.invalid.len()
+        tally.orders, tally.multi_row, tally.invalid_rows
     )
     .ok();
     let file = source.display().display().to_string();
     for row in &tally.invalid {
         let line = ingest::describe_bad_row(&file, row.line, row.column, &row.value, &row.error);
         writeln!(w, "  {line}").ok();
+    }
+    if let Some(more) = more_bad_rows(tally.invalid_rows) {
+        writeln!(w, "  {more}").ok();
     }
     for warning in &info.warnings {
         writeln!(w, "warning: {warning}").ok();
@@ -173,5 +180,7 @@ struct Tally {
     orders: u64,
     multi_row: u64,
     newest: Option<StoreTime>,
+    invalid_rows: u64,
+    /// The first [`BAD_ROWS_SHOWN`] bad rows.
     invalid: Vec<InvalidRow>,
 }

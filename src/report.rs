@@ -155,6 +155,19 @@ impl Entry {
 /// How many order ids per reason the text summary lists.
 const EXAMPLES_PER_REASON: usize = 8;
 
+/// How many bad rows the text summary and `check` list; the rest are counted (a whole file of
+/// bad rows, as a wrong encoding makes, would otherwise be a million lines, all kept until the
+/// end). The JSON Lines output has every one.
+pub const BAD_ROWS_SHOWN: usize = 20;
+
+/// The line after the first [`BAD_ROWS_SHOWN`] bad rows, when there are more.
+#[must_use]
+pub fn more_bad_rows(total: u64) -> Option<String> {
+    let more = total.saturating_sub(BAD_ROWS_SHOWN as u64);
+    (more > 0)
+        .then(|| format!("… and {more} more bad rows (all of them: payremind run --format json)"))
+}
+
 /// The tally of a run: a JSON Lines object of `"type":"summary"`, or a few lines for people.
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
@@ -304,6 +317,9 @@ impl Summary {
         }
         if reason == INVALID_ROW {
             self.invalid_rows += 1;
+            if self.invalid.len() >= BAD_ROWS_SHOWN {
+                return;
+            }
             self.invalid.push(crate::ingest::describe_bad_row(
                 &self.file,
                 entry.line,
@@ -364,6 +380,9 @@ impl fmt::Display for Summary {
             for line in &self.invalid {
                 writeln!(f, "  invalid row {line}")?;
             }
+            if let Some(more) = more_bad_rows(self.invalid_rows) {
+                writeln!(f, "  {more}")?;
+            }
             for warning in &self.warnings {
                 writeln!(f, "warning: {warning}")?;
             }
@@ -396,10 +415,13 @@ impl fmt::Display for Summary {
             writeln!(
                 f,
                 "invalid rows {} (skipped, the other rows went on):",
-                self.invalid.len()
+                self.invalid_rows
             )?;
             for line in &self.invalid {
                 writeln!(f, "  {line}")?;
+            }
+            if let Some(more) = more_bad_rows(self.invalid_rows) {
+                writeln!(f, "  {more}")?;
             }
         }
         for warning in &self.warnings {

@@ -68,3 +68,50 @@ fn check_counts_scattered_rows_of_an_order_once_even_from_standard_input() {
         .stdout_has("export: <stdin> (UTF-8, delimiter ',', 3 rows)")
         .stdout_has("orders: 2 (1 with several rows); invalid rows: 0");
 }
+
+#[test]
+fn a_file_of_bad_rows_is_counted_not_listed_whole() {
+    // 100 bad rows (no valid time) and 60 orders whose second row spells the name otherwise.
+    let mut export = String::from("order_id,buyer_name,email,status,created_at\n");
+    for i in 0..100 {
+        export.push_str(&format!("B{i},Bo,b{i}@example.com,pending,soon\n"));
+    }
+    for i in 0..60 {
+        export.push_str(&format!(
+            "W{i},Wu,w{i}@example.com,pending,2026-11-22 10:00\n"
+        ));
+        export.push_str(&format!(
+            "W{i},Woo,w{i}@example.com,pending,2026-11-22 10:00\n"
+        ));
+    }
+    let test = Test::new()
+        .config(GENERIC_CONFIG)
+        .file("orders.csv", export);
+    let check = test.exec(&["check", "--orders", "orders.csv", "--now", NOW]);
+    check
+        .stdout_has("orders: 60 (60 with several rows); invalid rows: 100")
+        .stdout_has("  … and 80 more bad rows (all of them: payremind run --format json)")
+        .stdout_has("warning: … and 10 more warnings like these");
+    assert_eq!(
+        check.stdout.matches("orders.csv:").count(),
+        20,
+        "{}",
+        check.stdout
+    );
+    assert_eq!(check.stdout.matches("warning: line").count(), 50);
+    let run = test.exec(&["run", "--orders", "orders.csv", "--now", NOW]);
+    run.success()
+        .stderr_has("invalid rows 100 (skipped, the other rows went on):")
+        .stderr_has("  … and 80 more bad rows");
+    // The JSON Lines have every one (and the summary counts them under "invalid_row").
+    let json = test.exec(&[
+        "run",
+        "--orders",
+        "orders.csv",
+        "--now",
+        NOW,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(json.stdout.matches("\"invalid_row\"").count(), 100 + 1);
+}

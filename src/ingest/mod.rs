@@ -197,6 +197,9 @@ pub enum Item {
     Invalid(InvalidRow),
 }
 
+/// How many warnings an export keeps; the rest are counted.
+const WARNINGS_KEPT: usize = 50;
+
 /// How much text is read ahead to find the header line.
 const HEADER_PEEK: usize = 64 * 1024;
 
@@ -417,6 +420,8 @@ pub struct Stream<'s> {
     previous: csv::StringRecord,
     previous_line: Option<u64>,
     ended: bool,
+    /// Warnings past [`WARNINGS_KEPT`], counted.
+    warnings_left_out: usize,
     /// What the export says besides its orders (complete at the end).
     pub info: ExportInfo,
 }
@@ -495,6 +500,7 @@ impl<'s> Stream<'s> {
             current: csv::StringRecord::new(),
             previous: csv::StringRecord::new(),
             previous_line: None,
+            warnings_left_out: 0,
             info,
         })
     }
@@ -583,6 +589,12 @@ impl<'s> Stream<'s> {
                 let (columns, _) = self.columns.as_ref().expect("checked above");
                 self.grouper.end(self.settings, columns);
                 self.ended = true;
+                if self.warnings_left_out > 0 {
+                    self.info.warnings.push(format!(
+                        "… and {} more warnings like these",
+                        self.warnings_left_out
+                    ));
+                }
                 return Ok(());
             }
             Ok(true) => {}
@@ -673,6 +685,11 @@ impl<'s> Stream<'s> {
             Ok(row) => {
                 self.grouper
                     .add(row, self.settings, columns, &mut info.warnings);
+                if info.warnings.len() > WARNINGS_KEPT {
+                    // One per order at most, but a whole file of them helps nobody: count.
+                    self.warnings_left_out += info.warnings.len() - WARNINGS_KEPT;
+                    info.warnings.truncate(WARNINGS_KEPT);
+                }
             }
             Err(bad) => {
                 self.grouper.poison(&bad.order_id, self.settings, columns);
