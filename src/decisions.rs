@@ -155,7 +155,7 @@ pub fn decide(
     templates: &Templates,
     now: DateTime<Utc>,
     options: &Options<'_>,
-) -> Result<Vec<Entry>, Error> {
+) -> Result<Vec<Entry<'static>>, Error> {
     let source = source.rereadable()?;
     let surveyed = survey(&source, settings, now, options.memory, None)?;
     let mut entries = Vec::with_capacity(surveyed.orders());
@@ -167,7 +167,7 @@ pub fn decide(
         now,
         options,
         &mut |entry| {
-            entries.push(entry);
+            entries.push(entry.into_owned());
             Ok(())
         },
     )?;
@@ -259,7 +259,7 @@ struct Decider<'a> {
 
 impl Decider<'_> {
     /// The entry of one order, given select's verdict.
-    fn decide(&mut self, order: &Order, verdict: Verdict) -> Result<Entry, Error> {
+    fn decide<'o>(&mut self, order: &'o Order, verdict: Verdict) -> Result<Entry<'o>, Error> {
         let (settings, memory, now) = (self.settings, self.options.memory, self.now);
         let entry = Entry::for_order(order, now);
         let (buyer_type, closing_soon) = match verdict {
@@ -369,7 +369,7 @@ mod tests {
     }
 
     /// The second pass of `first` run over `second`: the entries, or the error.
-    fn two_exports(first: &Source, second: &Source) -> Result<Vec<Entry>, Error> {
+    fn two_exports(first: &Source, second: &Source) -> Result<Vec<Entry<'static>>, Error> {
         let settings = settings();
         let templates = Templates::load(&settings).unwrap();
         let now = crate::clock::parse_instant("2026-11-23T09:00:00+08:00").unwrap();
@@ -385,7 +385,7 @@ mod tests {
             now,
             &options,
             &mut |e| {
-                entries.push(e);
+                entries.push(e.into_owned());
                 Ok(())
             },
         )

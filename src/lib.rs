@@ -148,7 +148,7 @@ fn run_reminders(args: &RunArgs) -> Result<u8, Error> {
                 ..options
             };
             decide(&only, &mut |entry| {
-                reminders.push(entry);
+                reminders.push(entry.into_owned());
                 Ok(())
             })?;
             let jobs = deliver::jobs(&reminders, &settings, &sender, now)?;

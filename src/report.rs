@@ -2,6 +2,7 @@
 //! tallies them. Both are `Serialize` for scripts (JSON Lines) and the summary is `Display` for
 //! people. The summary also decides the exit code of a run that got this far.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -21,18 +22,20 @@ pub enum Decision {
     Skip,
 }
 
-/// One order's outcome: a JSON Lines object of `"type":"order"`.
+/// One order's outcome: a JSON Lines object of `"type":"order"`. It borrows the order's text
+/// (a million orders are printed without copying their strings); [`Entry::into_owned`] keeps
+/// one past its order.
 #[derive(Debug, Clone, Serialize)]
-pub struct Entry {
+pub struct Entry<'a> {
     /// Always `order`.
     #[serde(rename = "type")]
     pub kind: &'static str,
     /// Order number as exported.
-    pub order_id: String,
+    pub order_id: Cow<'a, str>,
     /// Buyer identity used by the per-buyer rules.
-    pub buyer_id: String,
+    pub buyer_id: Cow<'a, str>,
     /// Name as exported.
-    pub buyer_name: String,
+    pub buyer_name: Cow<'a, str>,
     /// Remind or skip.
     pub decision: Decision,
     /// Why it is skipped.
@@ -62,7 +65,7 @@ pub struct Entry {
     /// The order total with its currency.
     pub total: Option<String>,
     /// The order's product lines, every row of a multi-row order.
-    pub products: Vec<String>,
+    pub products: Cow<'a, [String]>,
     /// When the order was placed (RFC 3339, store zone).
     pub created_at: Option<String>,
     /// Line of the order's first row (or of the bad row).
@@ -84,15 +87,15 @@ pub const OUTCOME_UNKNOWN: &str = "outcome_unknown";
 /// The reason reported for a row that could not be read.
 pub const INVALID_ROW: &str = "invalid_row";
 
-impl Entry {
+impl<'a> Entry<'a> {
     /// An order decided on (remind or skip); message fields filled by the caller for reminders.
     #[must_use]
-    pub fn for_order(order: &Order, now: chrono::DateTime<chrono::Utc>) -> Entry {
+    pub fn for_order(order: &'a Order, now: chrono::DateTime<chrono::Utc>) -> Entry<'a> {
         Entry {
             kind: "order",
-            order_id: order.id.clone(),
-            buyer_id: order.buyer.clone(),
-            buyer_name: order.buyer_name.clone(),
+            order_id: Cow::Borrowed(&order.id),
+            buyer_id: Cow::Borrowed(&order.buyer),
+            buyer_name: Cow::Borrowed(&order.buyer_name),
             decision: Decision::Skip,
             reason: None,
             template: None,
@@ -105,7 +108,7 @@ impl Entry {
             status: None,
             server_reply: None,
             total: order.total.as_ref().map(ToString::to_string),
-            products: order.products.clone(),
+            products: Cow::Borrowed(&order.products),
             created_at: Some(order.created_at.to_rfc3339()),
             line: order.line,
             column: None,
@@ -116,12 +119,12 @@ impl Entry {
 
     /// A row that could not be read.
     #[must_use]
-    pub fn for_invalid(row: &InvalidRow) -> Entry {
+    pub fn for_invalid(row: &'a InvalidRow) -> Entry<'a> {
         Entry {
             kind: "order",
-            order_id: row.order_id.clone(),
-            buyer_id: row.buyer.clone(),
-            buyer_name: String::new(),
+            order_id: Cow::Borrowed(&row.order_id),
+            buyer_id: Cow::Borrowed(&row.buyer),
+            buyer_name: Cow::Borrowed(""),
             decision: Decision::Skip,
             reason: Some(INVALID_ROW.into()),
             template: None,
@@ -134,7 +137,7 @@ impl Entry {
             status: None,
             server_reply: None,
             total: None,
-            products: Vec::new(),
+            products: Cow::Borrowed(&[]),
             created_at: None,
             line: row.line,
             column: row.column,
@@ -145,10 +148,22 @@ impl Entry {
 
     /// Marks the entry skipped for `reason`.
     #[must_use]
-    pub fn skipped(mut self, reason: &str) -> Entry {
+    pub fn skipped(mut self, reason: &str) -> Entry<'a> {
         self.decision = Decision::Skip;
         self.reason = Some(reason.to_owned());
         self
+    }
+
+    /// The same entry, owning its text.
+    #[must_use]
+    pub fn into_owned(self) -> Entry<'static> {
+        Entry {
+            order_id: Cow::Owned(self.order_id.into_owned()),
+            buyer_id: Cow::Owned(self.buyer_id.into_owned()),
+            buyer_name: Cow::Owned(self.buyer_name.into_owned()),
+            products: Cow::Owned(self.products.into_owned()),
+            ..self
+        }
     }
 }
 
@@ -252,7 +267,7 @@ impl Summary {
     }
 
     /// Counts one entry.
-    pub fn record(&mut self, entry: &Entry) {
+    pub fn record(&mut self, entry: &Entry<'_>) {
         if entry.decision == Decision::Remind {
             self.reminders += 1;
             if self.dry_run {
@@ -330,7 +345,7 @@ impl Summary {
         } else {
             let ids = self.examples.entry(reason).or_default();
             if ids.len() < EXAMPLES_PER_REASON {
-                ids.push(entry.order_id.clone());
+                ids.push(entry.order_id.to_string());
             }
         }
     }

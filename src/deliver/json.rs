@@ -23,7 +23,7 @@ impl<W: Write> JsonLines<W> {
 }
 
 impl<W: Write> Outbox for JsonLines<W> {
-    fn order(&mut self, entry: &Entry) -> io::Result<()> {
+    fn order(&mut self, entry: &Entry<'_>) -> io::Result<()> {
         self.line(entry)
     }
 

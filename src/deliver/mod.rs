@@ -54,7 +54,7 @@ pub trait Outbox {
     ///
     /// # Errors
     /// The output cannot be written.
-    fn order(&mut self, entry: &Entry) -> io::Result<()>;
+    fn order(&mut self, entry: &Entry<'_>) -> io::Result<()>;
 
     /// Takes the closing tally, after the last entry.
     ///
@@ -119,7 +119,7 @@ pub fn ready_to_send(settings: &Settings) -> Result<Mailbox, Error> {
 /// # Errors
 /// A template that fails to render, or a message lettre refuses.
 pub fn jobs(
-    entries: &[Entry],
+    entries: &[Entry<'_>],
     settings: &Settings,
     sender: &Mailbox,
     now: chrono::DateTime<chrono::Utc>,
@@ -161,8 +161,8 @@ pub fn jobs(
         jobs.push(send::Job {
             entry: index,
             intent: Intent {
-                order_id: entry.order_id.clone(),
-                buyer_id: entry.buyer_id.clone(),
+                order_id: entry.order_id.to_string(),
+                buyer_id: entry.buyer_id.to_string(),
                 template: template.clone(),
                 rank: crate::plan::rank(&settings.rules, template),
                 final_step: crate::plan::is_final(&settings.rules, template),

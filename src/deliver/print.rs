@@ -29,7 +29,7 @@ impl<W: Write, E: Write> Text<W, E> {
 }
 
 impl<W: Write, E: Write> Outbox for Text<W, E> {
-    fn order(&mut self, entry: &Entry) -> io::Result<()> {
+    fn order(&mut self, entry: &Entry<'_>) -> io::Result<()> {
         if entry.decision != Decision::Remind || self.sending {
             return Ok(());
         }
