@@ -82,16 +82,17 @@ impl Surveyed {
 /// replaced between the passes is noticed even when its order numbers stay where they were.
 fn fingerprint(hasher: &mut impl Hasher, item: &Item) {
     match item {
+        // Times as seconds: hashing chrono's parts field by field cost 5 % of a run.
         Item::Order(o) => (
             o.line,
             &o.id,
             &o.buyer,
             &o.email,
             &o.channel,
-            o.status,
-            o.created_at,
-            o.paid_at,
-            o.close_at,
+            o.status as u8,
+            o.created_at.timestamp(),
+            o.paid_at.map(|t| t.timestamp()),
+            o.close_at.map(|t| t.timestamp()),
             o.prior_paid_orders,
         )
             .hash(hasher),
