@@ -8,7 +8,7 @@ use crate::cli::CheckArgs;
 use crate::clock;
 use crate::config::Settings;
 use crate::error::Error;
-use crate::ingest::{self, InvalidRow, Item, Source};
+use crate::ingest::{self, Detail, InvalidRow, Item, Source};
 use crate::order::StoreTime;
 use crate::order::hours;
 use crate::render::Templates;
@@ -29,6 +29,7 @@ pub fn check(args: &CheckArgs) -> Result<u8, Error> {
     let (tally, info) = ingest::visit(
         &source,
         &settings,
+        Detail::Full,
         || Ok(Tally::default()),
         |tally, item| {
             match item {

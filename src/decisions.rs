@@ -21,7 +21,7 @@ use rustc_hash::FxBuildHasher;
 
 use crate::config::Settings;
 use crate::error::Error;
-use crate::ingest::{self, ExportInfo, Item, Source};
+use crate::ingest::{self, Detail, ExportInfo, Item, Source};
 use crate::ledger::{Memory, PaidBatch};
 use crate::order::Order;
 use crate::plan::{self, Action, Facts};
@@ -124,8 +124,12 @@ pub fn survey(
             FxBuildHasher.build_hasher(),
         ))
     };
-    let ((survey, hasher), info) =
-        ingest::visit(source, settings, start, |(survey, hasher), item| {
+    let ((survey, hasher), info) = ingest::visit(
+        source,
+        settings,
+        Detail::Decisions,
+        start,
+        |(survey, hasher), item| {
             fingerprint(hasher, item);
             match item {
                 Item::Order(order) => {
@@ -137,7 +141,8 @@ pub fn survey(
                 Item::Invalid(row) => survey.invalid(row),
             }
             Ok(())
-        })?;
+        },
+    )?;
     Ok(Surveyed {
         verdicts: survey.verdicts(),
         info,
@@ -182,6 +187,9 @@ pub fn decide(
 /// before the plan, `already_reminded` (this step, or a later one, was sent) and `buyer_cap`
 /// (a reminder to the buyer less than `min_gap` ago) after it.
 ///
+/// Returns what this reading of the export said: with every detail read, its warnings are
+/// the complete ones (the first pass leaves out those about names).
+///
 /// # Errors
 /// A template that fails to render for a real order, an export that changed since the first
 /// pass, or what `emit` returns.
@@ -193,7 +201,7 @@ pub fn decide_each(
     now: DateTime<Utc>,
     options: &Options<'_>,
     emit: &mut dyn FnMut(Entry) -> Result<(), Error>,
-) -> Result<(), Error> {
+) -> Result<ExportInfo, Error> {
     let changed = || changed(source);
     let mut decider = Decider {
         settings,
@@ -209,33 +217,38 @@ pub fn decide_each(
     let mut hasher = FxBuildHasher.build_hasher();
     let mut verdicts = surveyed.verdicts.iter();
     let mut complete = true;
-    ingest::each(source, settings, surveyed.info.grouping, |item| {
-        fingerprint(&mut hasher, item);
-        let order = match item {
-            Item::Order(order) => order,
-            Item::Invalid(row) => {
-                if !options.reminders_only {
-                    emit(Entry::for_invalid(row))?;
+    let (info, _) = ingest::each(
+        source,
+        settings,
+        (surveyed.info.grouping, Detail::Full),
+        |item| {
+            fingerprint(&mut hasher, item);
+            let order = match item {
+                Item::Order(order) => order,
+                Item::Invalid(row) => {
+                    if !options.reminders_only {
+                        emit(Entry::for_invalid(row))?;
+                    }
+                    return Ok(ControlFlow::Continue(()));
                 }
-                return Ok(ControlFlow::Continue(()));
+            };
+            let verdict = *verdicts.next().ok_or_else(changed)?;
+            let entry = decider.decide(order, verdict)?;
+            if !options.reminders_only || entry.decision == Decision::Remind {
+                emit(entry)?;
             }
-        };
-        let verdict = *verdicts.next().ok_or_else(changed)?;
-        let entry = decider.decide(order, verdict)?;
-        if !options.reminders_only || entry.decision == Decision::Remind {
-            emit(entry)?;
-        }
-        if options.reminders_only && options.limit.is_some_and(|l| decider.reminders >= l) {
-            // Nothing after this can be a reminder: the rest of the file need not be read.
-            complete = false;
-            return Ok(ControlFlow::Break(()));
-        }
-        Ok(ControlFlow::Continue(()))
-    })?;
+            if options.reminders_only && options.limit.is_some_and(|l| decider.reminders >= l) {
+                // Nothing after this can be a reminder: the rest of the file need not be read.
+                complete = false;
+                return Ok(ControlFlow::Break(()));
+            }
+            Ok(ControlFlow::Continue(()))
+        },
+    )?;
     if complete && (verdicts.next().is_some() || hasher.finish() != surveyed.fingerprint) {
         return Err(changed());
     }
-    Ok(())
+    Ok(info)
 }
 
 /// The error for an export that is not the same on a second reading.
@@ -390,7 +403,7 @@ mod tests {
                 Ok(())
             },
         )
-        .map(|()| entries)
+        .map(|_| entries)
     }
 
     #[test]

@@ -236,7 +236,13 @@ fn status_notes(source: &Source, layout: Layout, headers: &[String]) -> Result<S
             .map(|(f, h)| (f, vec![h]))
             .collect();
     }
-    let Ok(((), read)) = ingest::visit(source, &settings, || Ok(()), |(), _| Ok(())) else {
+    let Ok(((), read)) = ingest::visit(
+        source,
+        &settings,
+        ingest::Detail::Decisions,
+        || Ok(()),
+        |(), _| Ok(()),
+    ) else {
         return Ok(String::new());
     };
     let mapping = Mapping::new(layout, false, &settings);

@@ -120,7 +120,6 @@ fn run_reminders(args: &RunArgs) -> Result<u8, Error> {
     );
     summary.rows = surveyed.info.rows;
     summary.orders = surveyed.orders() as u64;
-    summary.warnings.clone_from(&surveyed.info.warnings);
 
     let stdout = io::stdout().lock();
     let out = io::BufWriter::with_capacity(64 * 1024, stdout);
@@ -139,7 +138,8 @@ fn run_reminders(args: &RunArgs) -> Result<u8, Error> {
         )
     };
 
-    match (sender, ledger) {
+    // The last complete reading reads every detail: its warnings are the complete ones.
+    let read = match (sender, ledger) {
         (Some(sender), Some(ledger)) => {
             // Sending: the reminders first (the read stops once `--limit` are found)...
             let mut reminders = Vec::new();
@@ -168,7 +168,7 @@ fn run_reminders(args: &RunArgs) -> Result<u8, Error> {
                 render: false,
                 ..options
             };
-            decide(&again, &mut |entry| {
+            let read = decide(&again, &mut |entry| {
                 let entry = match entry.decision {
                     Decision::Remind => reminders
                         .next()
@@ -183,15 +183,17 @@ fn run_reminders(args: &RunArgs) -> Result<u8, Error> {
                 // A reminder that was sent but not decided again: the export changed.
                 return Err(decisions::changed(&source));
             }
+            read
         }
         _ => {
             // A dry run prints each entry as it is decided: nothing is kept for the end.
             decide(&options, &mut |entry| {
                 summary.record(&entry);
                 outbox.order(&entry).map_err(Error::Output)
-            })?;
+            })?
         }
-    }
+    };
+    summary.warnings = read.warnings;
     summary.elapsed_seconds = started.elapsed().as_secs_f64();
     outbox.finish(&summary).map_err(Error::Output)?;
     Ok(summary.exit_code())

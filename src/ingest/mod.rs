@@ -188,6 +188,17 @@ pub struct ExportInfo {
     pub grouping: Grouping,
 }
 
+/// How much of each order to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// Everything.
+    Full,
+    /// Only what the decisions rest on: the buyer's name, the country and the product lines
+    /// (shown, never checked) are left empty, and so are the warnings about names that
+    /// differ between the rows of an order. Every row is still checked as with `Full`.
+    Decisions,
+}
+
 /// One thing an export yields, in file order: an order (at its first row) or a bad row.
 #[derive(Debug)]
 pub enum Item {
@@ -313,6 +324,7 @@ pub fn read(source: &Source, settings: &Settings) -> Result<Ingested, Error> {
 pub fn visit<S>(
     source: &Source,
     settings: &Settings,
+    detail: Detail,
     mut start: impl FnMut() -> Result<S, Error>,
     mut visit: impl FnMut(&mut S, &Item) -> Result<(), Error>,
 ) -> Result<(S, ExportInfo), Error> {
@@ -320,7 +332,7 @@ pub fn visit<S>(
     let source = &source.rereadable()?;
     for grouping in [Grouping::Adjacent, Grouping::Whole] {
         let mut state = start()?;
-        let (info, scattered) = each(source, settings, grouping, |item| {
+        let (info, scattered) = each(source, settings, (grouping, detail), |item| {
             visit(&mut state, item).map(|()| ControlFlow::Continue(()))
         })?;
         if !scattered {
@@ -348,14 +360,14 @@ const BATCH: usize = 1024;
 pub fn each(
     source: &Source,
     settings: &Settings,
-    grouping: Grouping,
+    (grouping, detail): (Grouping, Detail),
     mut visit: impl FnMut(&Item) -> Result<ControlFlow<()>, Error>,
 ) -> Result<(ExportInfo, bool), Error> {
     std::thread::scope(|scope| {
         let (batches, received) = std::sync::mpsc::sync_channel::<Vec<Item>>(4);
         let (give_back, given_back) = std::sync::mpsc::sync_channel::<Vec<Item>>(8);
         let reader = scope.spawn(move || {
-            let mut stream = Stream::open(source, settings, grouping)?;
+            let mut stream = Stream::open(source, settings, grouping)?.with_detail(detail);
             let mut batch = Vec::with_capacity(BATCH);
             while let Some(item) = stream.next_item()? {
                 batch.push(item);
@@ -420,6 +432,7 @@ pub struct Stream<'s> {
     previous: csv::StringRecord,
     previous_line: Option<u64>,
     ended: bool,
+    detail: Detail,
     /// Warnings past [`WARNINGS_KEPT`], counted.
     warnings_left_out: usize,
     /// What the export says besides its orders (complete at the end).
@@ -501,8 +514,16 @@ impl<'s> Stream<'s> {
             previous: csv::StringRecord::new(),
             previous_line: None,
             warnings_left_out: 0,
+            detail: Detail::Full,
             info,
         })
+    }
+
+    /// Reads only `detail` of each order.
+    #[must_use]
+    pub fn with_detail(mut self, detail: Detail) -> Stream<'s> {
+        self.detail = detail;
+        self
     }
 
     /// Known once the stream has ended: an order's rows were not adjacent (only with
@@ -679,7 +700,14 @@ impl<'s> Stream<'s> {
                 ),
             }))
         } else {
-            row::parse(record, line, columns, mapping, self.settings.timezone)
+            row::parse(
+                record,
+                line,
+                columns,
+                mapping,
+                self.settings.timezone,
+                self.detail,
+            )
         };
         match result {
             Ok(row) => {

@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 
 use super::columns::Columns;
 use super::layout::Mapping;
-use super::{InvalidRow, value};
+use super::{Detail, InvalidRow, value};
 use crate::order::{Field, StatusClass, StoreTime};
 
 /// One row's values, parsed; `None` = empty cell.
@@ -52,6 +52,7 @@ pub fn parse(
     columns: &Columns,
     mapping: &Mapping,
     zone: Tz,
+    detail: Detail,
 ) -> Result<Row, Box<InvalidRow>> {
     let order_id = columns.order_id(record);
     let cells = Cells {
@@ -86,12 +87,18 @@ pub fn parse(
     })?;
     let time = |v: &str| value::parse_time(v, zone);
     let owned = |field| cells.text(field).map(|v| v.trim().to_owned());
+    // What is only shown (never checked, never decided on) is left out when not wanted.
+    let shown = |field| {
+        (detail == Detail::Full)
+            .then(|| cells.text(field))
+            .flatten()
+    };
     Ok(Row {
         line,
         buyer_id: owned(Field::BuyerId),
-        buyer_name: cells.text(Field::BuyerName).map(|n| one_line(&n)),
+        buyer_name: shown(Field::BuyerName).map(|n| one_line(&n)),
         email: owned(Field::Email),
-        country: owned(Field::Country),
+        country: shown(Field::Country).map(|c| c.trim().to_owned()),
         status_label: owned(Field::Status),
         status,
         created_at: cells.parse(Field::CreatedAt, time)?,
@@ -99,7 +106,7 @@ pub fn parse(
         total: cells.parse(Field::Total, value::parse_money)?,
         currency: cells.text(Field::Currency).map(|c| c.trim().to_uppercase()),
         channel: owned(Field::Channel),
-        product: cells.text(Field::Product).map(|p| p.trim().to_owned()),
+        product: shown(Field::Product).map(|p| p.trim().to_owned()),
         prior_paid_orders: cells.parse(Field::PriorPaidOrders, value::parse_count)?,
         close_at: cells.parse(Field::CloseAt, time)?,
         order_id,
