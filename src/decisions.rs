@@ -3,14 +3,15 @@
 //! Whether an order is reminded can depend on rows anywhere in the file (a paid order of the
 //! same buyer further down, a later order, a bad row), so the decisions take two passes:
 //!
-//! 1. [`survey`] reads the export once and keeps 32 bytes per order ([`Survey`]): every
-//!    order's [`Verdict`] is known at the end.
-//! 2. [`decide_each`] reads it again, order by order, and hands on one [`Entry`] per order and
-//!    per bad row, in file order: planned, checked against the ledger and rendered.
+//! 1. [`survey`] reads the export once, only what decisions rest on ([`Detail::Decisions`]),
+//!    and keeps 32 bytes per order ([`Survey`]): every order's [`Verdict`] is known at the end.
+//! 2. [`decide_each`] reads it again, in full, order by order, and hands on one [`Entry`] per
+//!    order and per bad row, in file order: planned, checked against the ledger and rendered.
+//!    A fingerprint of both readings makes an export replaced in between an error.
 //!
-//! Neither pass holds more than the order being read (and, at the end of the first, the
-//! verdicts): a million-row export is decided in bounded memory. Standard input is read into
-//! memory first ([`Source::rereadable`]) since it cannot be read twice.
+//! Neither pass holds more than the orders being read (and, at the end of the first, the
+//! verdicts): a million-row export is decided in bounded memory. Standard input and pipes are
+//! read into memory first ([`Source::rereadable`]) since they cannot be read twice.
 
 use std::cell::RefCell;
 use std::hash::{BuildHasher, Hash, Hasher};
