@@ -163,7 +163,7 @@ fn run_reminders(args: &RunArgs) -> Result<u8, Error> {
             }
             // ...then every entry in file order, each reminder with what became of it (the
             // same decisions: the ledger's memory is the one read before sending).
-            let mut reminders = reminders.into_iter();
+            let mut reminders = reminders.into_iter().peekable();
             let again = Options {
                 render: false,
                 ..options
@@ -171,19 +171,29 @@ fn run_reminders(args: &RunArgs) -> Result<u8, Error> {
             let read = decide(&again, &mut |entry| {
                 let entry = match entry.decision {
                     Decision::Remind => reminders
-                        .next()
-                        .filter(|sent| sent.order_id == entry.order_id)
+                        .next_if(|sent| sent.order_id == entry.order_id)
                         .ok_or_else(|| decisions::changed(&source))?,
                     Decision::Skip => entry,
                 };
                 summary.record(&entry);
                 outbox.order(&entry).map_err(Error::Output)
-            })?;
-            if reminders.next().is_some() {
-                // A reminder that was sent but not decided again: the export changed.
-                return Err(decisions::changed(&source));
+            });
+            match read {
+                Ok(read) if reminders.peek().is_none() => read,
+                read => {
+                    // The export cannot be read as before now that the mail is out (changed,
+                    // gone): the reminders not shown yet still are, with the summary, then
+                    // the error. The ledger has every outcome; nothing is sent twice.
+                    let error = read.err().unwrap_or_else(|| decisions::changed(&source));
+                    for entry in reminders {
+                        summary.record(&entry);
+                        outbox.order(&entry).map_err(Error::Output)?;
+                    }
+                    summary.elapsed_seconds = started.elapsed().as_secs_f64();
+                    outbox.finish(&summary).map_err(Error::Output)?;
+                    return Err(error);
+                }
             }
-            read
         }
         _ => {
             // A dry run prints each entry as it is decided: nothing is kept for the end.

@@ -1191,3 +1191,52 @@ fn a_scattered_export_remembers_only_whole_paid_orders() {
     ];
     assert_eq!(Decisions::parse(&test.exec(&args)).outcome("X2"), "popular");
 }
+
+#[test]
+fn an_export_replaced_while_sending_still_shows_what_was_sent() {
+    // Five slow messages (0.3 s each on one connection); half a second in, the export is
+    // replaced (the next cron download). The last reading, which prints the entries, finds
+    // another file: the run says so, exit 2, but lists every sent reminder and the summary.
+    let (_dir, server) = plain_server();
+    let rows = many(5, 300);
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    let test = Test::new()
+        .config(&smtp_config(&server, "max_connections = 1\n"))
+        .orders(GENERIC_HEADER, &rows);
+    let run = test.spawn(&[
+        "run",
+        "--orders",
+        "orders.csv",
+        "--now",
+        NOW,
+        "--send",
+        "--format",
+        "json",
+    ]);
+    std::thread::sleep(Duration::from_millis(500));
+    std::fs::write(
+        test.path("orders.csv"),
+        format!(
+            "{GENERIC_HEADER}\n{}\n",
+            row("N1", "n1@example.com", "2026-11-22 10:00")
+        ),
+    )
+    .unwrap();
+    let out = run.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("changed while it was being read"),
+        "{stderr}"
+    );
+    let d = Decisions::parse(&crate::support::Outcome {
+        status: 0,
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: stderr.into_owned(),
+    });
+    assert_eq!(d.summary["sent"], 5);
+    for i in 0..5 {
+        assert_eq!(d.get(&format!("K{i:03}"))["status"], "sent");
+    }
+    assert_each_arrived_once(&server, 5);
+}
