@@ -1240,3 +1240,22 @@ fn an_export_replaced_while_sending_still_shows_what_was_sent() {
     }
     assert_each_arrived_once(&server, 5);
 }
+
+#[test]
+fn a_server_that_refuses_a_second_ehlo_is_written_to_one_command_at_a_time() {
+    // payremind says EHLO again to learn about PIPELINING (lettre does not keep that word);
+    // a server that refuses the repetition still gets its mail, without pipelining.
+    let dir = tempfile::tempdir().unwrap();
+    let server = SmtpServer::start_with(dir.path(), false, false, None, &["--refuse-second-ehlo"]);
+    let test = Test::new().config(&smtp_config(&server, "")).orders(
+        GENERIC_HEADER,
+        &[
+            &row("E1", "e1@example.com", "2026-11-22 10:00"),
+            &row("E2", "e2@example.com", "2026-11-22 10:00"),
+        ],
+    );
+    send(&test, &[]).success().stderr_has("sent 2");
+    let received = server.received();
+    assert_eq!(received.len(), 2);
+    assert!(received.iter().all(|m| !m.pipelined));
+}

@@ -235,14 +235,17 @@ impl Connection {
         // lettre keeps only the EHLO keywords it uses itself, not PIPELINING: ask again (EHLO
         // may be repeated, RFC 5321 4.1.4) and read the keyword ourselves. Before AUTH, which
         // a new EHLO might forget on some servers.
-        let ehlo = timed(wait, conn.command(Ehlo::new(hello.clone())))
-            .await?
-            .map_err(|e| crate::error::chain(&e))?;
-        let pipelining = ehlo.message().skip(1).any(|line| {
-            line.split_whitespace()
-                .next()
-                .is_some_and(|word| word.eq_ignore_ascii_case("PIPELINING"))
-        });
+        let pipelining = match timed(wait, conn.command(Ehlo::new(hello.clone()))).await? {
+            Ok(ehlo) => ehlo.message().skip(1).any(|line| {
+                line.split_whitespace()
+                    .next()
+                    .is_some_and(|word| word.eq_ignore_ascii_case("PIPELINING"))
+            }),
+            // A server that will not say EHLO twice (its first answer stands, RFC 5321 4.1.4):
+            // one command at a time then.
+            Err(e) if e.is_permanent() || e.is_transient() => false,
+            Err(e) => return Err(Opening::Retry(crate::error::chain(&e))),
+        };
         if let Some(user) = &s.username {
             let password = self
                 .password

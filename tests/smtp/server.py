@@ -13,13 +13,14 @@ Accepted messages are written to --maildir as NNNNNN.eml (the message as receive
 NNNNNN.json (the envelope). When it is listening it prints "READY <port>" on stdout.
 
   server.py --maildir DIR [--tls-dir DIR] [--implicit-tls] [--auth USER:PASSWORD]
-            [--max-sessions N] [--no-pipelining]
+            [--max-sessions N] [--no-pipelining] [--refuse-second-ehlo]
 
 --max-sessions answers EHLO with 421 beyond N sessions at once, as providers that limit
 concurrent connections do.
 
 The server offers PIPELINING (RFC 2920), as Postfix and the big providers do, so the tests go
 through payremind's pipelined envelope; --no-pipelining leaves it out (the one-by-one path).
+--refuse-second-ehlo answers a repeated EHLO with 502, as a strict server may.
 
 --tls-dir makes a certificate authority and a certificate for 127.0.0.1/localhost with trustme
 and writes the authority to DIR/ca.pem (what payremind's [smtp].ca_file trusts); the server
@@ -40,8 +41,9 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 class Handler:
-    def __init__(self, maildir, max_sessions=None, pipelining=True):
+    def __init__(self, maildir, max_sessions=None, pipelining=True, refuse_second_ehlo=False):
         self.maildir = maildir
+        self.refuse_second_ehlo = refuse_second_ehlo
         self.pipelining = pipelining
         self.max_sessions = max_sessions
         self.sessions = 0
@@ -51,6 +53,9 @@ class Handler:
         self.lock = threading.Lock()
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        if self.refuse_second_ehlo and getattr(session, "greeted", False):
+            return ["502 5.5.1 EHLO already given"]
+        session.greeted = True
         # A session counts once, however often it says EHLO.
         if self.max_sessions is not None and not getattr(session, "counted", False):
             with self.lock:
@@ -132,6 +137,7 @@ def main():
     parser.add_argument("--auth")
     parser.add_argument("--max-sessions", type=int)
     parser.add_argument("--no-pipelining", action="store_true")
+    parser.add_argument("--refuse-second-ehlo", action="store_true")
     args = parser.parse_args()
     os.makedirs(args.maildir, exist_ok=True)
 
@@ -163,7 +169,7 @@ def main():
         kwargs.update(tls_context=tls, require_starttls=True)
 
     port = free_port()
-    controller = Controller(Handler(args.maildir, args.max_sessions, not args.no_pipelining), hostname="127.0.0.1", port=port,
+    controller = Controller(Handler(args.maildir, args.max_sessions, not args.no_pipelining, args.refuse_second_ehlo), hostname="127.0.0.1", port=port,
                             server_hostname="localhost", ready_timeout=10, **kwargs)
     controller.start()
     print("READY %d" % port, flush=True)
