@@ -322,8 +322,14 @@ impl Summary {
             }
             return;
         }
-        let reason = entry.reason.clone().unwrap_or_default();
-        *self.skipped.entry(reason.clone()).or_default() += 1;
+        // Counted for every skipped order of the export: no copy of the reason once it is known.
+        let reason = entry.reason.as_deref().unwrap_or_default();
+        match self.skipped.get_mut(reason) {
+            Some(count) => *count += 1,
+            None => {
+                self.skipped.insert(reason.to_owned(), 1);
+            }
+        }
         if !self.dry_run && reason == OUTCOME_UNKNOWN {
             self.problems.push(format!(
                 "order {}: an earlier reminder may or may not have arrived (the connection broke, or a run was killed while sending); check the mail server's log, then run with --retry-unknown to send it once more",
@@ -343,9 +349,13 @@ impl Summary {
                 entry.error.as_deref().unwrap_or_default(),
             ));
         } else {
-            let ids = self.examples.entry(reason).or_default();
-            if ids.len() < EXAMPLES_PER_REASON {
-                ids.push(entry.order_id.to_string());
+            match self.examples.get_mut(reason) {
+                Some(ids) if ids.len() >= EXAMPLES_PER_REASON => {}
+                Some(ids) => ids.push(entry.order_id.to_string()),
+                None => {
+                    self.examples
+                        .insert(reason.to_owned(), vec![entry.order_id.to_string()]);
+                }
             }
         }
     }
