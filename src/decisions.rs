@@ -66,7 +66,7 @@ pub struct Surveyed {
     verdicts: Vec<Verdict>,
     /// Rows, warnings, encoding, mapping, and the grouping the second pass must use.
     pub info: ExportInfo,
-    /// Of the sequence of orders (first line and number): the second pass must see the same.
+    /// Of what the decisions rest on ([`fingerprint`]): the second pass must see the same.
     fingerprint: u64,
 }
 
@@ -121,7 +121,7 @@ pub fn survey(
             batch.restart()?;
         }
         Ok((
-            Survey::new(settings, now, Some(&memory.paid)),
+            Survey::new(settings, now, &memory.paid),
             FxBuildHasher.build_hasher(),
         ))
     };
@@ -221,7 +221,8 @@ pub fn decide_each(
     let (info, _) = ingest::each(
         source,
         settings,
-        (surveyed.info.grouping, Detail::Full),
+        surveyed.info.grouping,
+        Detail::Full,
         |item| {
             fingerprint(&mut hasher, item);
             let order = match item {

@@ -316,8 +316,9 @@ pub fn read(source: &Source, settings: &Settings) -> Result<Ingested, Error> {
 /// Reads the export once, handing each order and bad row to `visit` (in file order), with
 /// memory that does not grow with the file. An export whose orders are scattered is read again
 /// whole: `start` gives `visit` a fresh state each time (and must undo whatever `visit` did
-/// outside that state: the first reading saw fragments of orders). Returns the last state and what the
-/// export said; read it again with the same [`ExportInfo::grouping`] to see the same items.
+/// outside that state: the first reading saw fragments of orders). Returns the last state and
+/// what the export said; read it again with the same [`ExportInfo::grouping`] to see the same
+/// items.
 ///
 /// # Errors
 /// What [`Stream::open`] and `visit` return, or a read error.
@@ -328,11 +329,11 @@ pub fn visit<S>(
     mut start: impl FnMut() -> Result<S, Error>,
     mut visit: impl FnMut(&mut S, &Item) -> Result<(), Error>,
 ) -> Result<(S, ExportInfo), Error> {
-    // Standard input is read into memory, in case it has to be read again.
+    // Standard input and pipes are read into memory, in case they have to be read again.
     let source = &source.rereadable()?;
     for grouping in [Grouping::Adjacent, Grouping::Whole] {
         let mut state = start()?;
-        let (info, scattered) = each(source, settings, (grouping, detail), |item| {
+        let (info, scattered) = each(source, settings, grouping, detail, |item| {
             visit(&mut state, item).map(|()| ControlFlow::Continue(()))
         })?;
         if !scattered {
@@ -360,7 +361,8 @@ const BATCH: usize = 1024;
 pub fn each(
     source: &Source,
     settings: &Settings,
-    (grouping, detail): (Grouping, Detail),
+    grouping: Grouping,
+    detail: Detail,
     mut visit: impl FnMut(&Item) -> Result<ControlFlow<()>, Error>,
 ) -> Result<(ExportInfo, bool), Error> {
     std::thread::scope(|scope| {
@@ -625,10 +627,7 @@ impl<'s> Stream<'s> {
             Err(e) => {
                 let line = self.watch.borrow_mut().next_record_line();
                 let error = if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) {
-                    format!(
-                        "has bytes that are not valid {}; set [source].encoding to the export's encoding (like \"gb18030\" or \"windows-1252\")",
-                        self.info.encoding
-                    )
+                    not_valid_in(self.info.encoding)
                 } else {
                     crate::error::chain(&e)
                 };
@@ -694,10 +693,7 @@ impl<'s> Stream<'s> {
                 order_id: columns.order_id(record),
                 buyer: row::buyer_of(record, columns),
                 value: String::new(),
-                error: format!(
-                    "has bytes that are not valid {}; set [source].encoding to the export's encoding (like \"gb18030\" or \"windows-1252\")",
-                    info.encoding
-                ),
+                error: not_valid_in(info.encoding),
             }))
         } else {
             row::parse(
@@ -727,12 +723,11 @@ impl<'s> Stream<'s> {
     }
 }
 
-impl Iterator for Stream<'_> {
-    type Item = Result<Item, Error>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        self.next_item().transpose()
-    }
+/// A row with bytes its encoding cannot have: what is wrong and what to do.
+fn not_valid_in(encoding: &str) -> String {
+    format!(
+        "has bytes that are not valid {encoding}; set [source].encoding to the export's encoding (like \"gb18030\" or \"windows-1252\")"
+    )
 }
 
 fn csv_error(path: &Path, e: &csv::Error) -> Error {

@@ -124,11 +124,11 @@ impl<'a> Survey<'a> {
     pub fn new(
         settings: &'a Settings,
         now: DateTime<Utc>,
-        remembered: Option<&'a RememberedPaid>,
+        remembered: &'a RememberedPaid,
     ) -> Survey<'a> {
         let mut list = Vec::new();
         let mut index = FxHashMap::default();
-        for (buyer, orders) in remembered.into_iter().flatten() {
+        for (buyer, orders) in remembered {
             for (order_id, at) in orders {
                 index.insert((buyer.as_str(), order_id.as_str()), list.len());
                 list.push((buyer.as_str(), *at));
