@@ -371,7 +371,8 @@ fn limit_keeps_the_first_reminders_in_export_order() {
                 "R1,r1,,r1@example.com,pending,2026-11-22 10:00,10.00,web,Tea,",
                 "R2,r2,,r2@example.com,paid,2026-11-22 10:00,10.00,web,Tea,",
                 "R3,r3,,r3@example.com,pending,2026-11-22 10:00,10.00,web,Tea,",
-                "R4,r4,,r4@example.com,pending,2026-11-22 10:00,10.00,web,Tea,",
+                // The oldest, and the last in the file: the limit goes by the file.
+                "R4,r4,,r4@example.com,pending,2026-11-21 09:00,10.00,web,Tea,",
             ],
         )
         .args(&["--limit", "2"])

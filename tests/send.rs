@@ -342,6 +342,48 @@ fn assert_each_arrived_once(server: &SmtpServer, count: usize) {
     assert!(ids.values().all(|&n| n == 1), "a message arrived twice");
 }
 
+/// Waits (up to 20 s) until the server has accepted `count` messages.
+fn wait_for_arrivals(server: &SmtpServer, count: usize) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while server.received().len() < count && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Python, with the test's ledger as its first argument (another program on the same file).
+fn python_on_ledger(test: &Test, script: &str) -> std::process::Command {
+    let python =
+        std::env::var("PAYREMIND_TEST_PYTHON").expect("PAYREMIND_TEST_PYTHON is set by tests/run");
+    let mut command = std::process::Command::new(python);
+    command.arg("-c").arg(script).arg(test.path("payremind.db"));
+    command
+}
+
+/// Another program takes the ledger's write lock for `seconds` (as a database browser saving
+/// an edit would); returns once the lock is held.
+fn lock_ledger(test: &Test, seconds: f64) -> std::process::Child {
+    let script = format!(
+        "import sqlite3, sys, time\n\
+         db = sqlite3.connect(sys.argv[1], isolation_level=None)\n\
+         db.execute('BEGIN IMMEDIATE')\n\
+         print('locked', flush=True)\n\
+         time.sleep({seconds})\n\
+         db.execute('COMMIT')"
+    );
+    let mut locker = python_on_ledger(test, &script)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(locker.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(line.trim(), "locked");
+    locker
+}
+
 /// Message-IDs the server accepted, with how often.
 fn accepted(server: &SmtpServer) -> HashMap<String, usize> {
     let mut ids = HashMap::new();
@@ -373,10 +415,7 @@ fn kill_9_in_the_middle_then_a_rerun_delivers_every_message_once() {
         .orders(GENERIC_HEADER, &rows);
     let mut run = test.spawn(&["run", "--orders", "orders.csv", "--now", NOW, "--send"]);
     // Let it get well into the 500 messages (about 1.3 s in all), then kill -9.
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while server.received().len() < 100 && std::time::Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_arrivals(&server, 100);
     run.kill().unwrap();
     run.wait().unwrap();
     let before = accepted(&server).len();
@@ -433,10 +472,7 @@ fn overlapping_runs_never_send_twice() {
         .config(&smtp_config(&server, "max_connections = 1\n"))
         .orders(GENERIC_HEADER, &rows);
     let first = test.spawn(&["run", "--orders", "orders.csv", "--now", NOW, "--send"]);
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while server.received().is_empty() && std::time::Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_for_arrivals(&server, 1);
     send(&test, &[])
         .failure(2)
         .stderr_has("another payremind run is sending right now");
@@ -461,10 +497,7 @@ fn sigterm_stops_cleanly_and_the_rest_is_sent_next_time() {
         .config(&smtp_config(&server, "max_connections = 2\n"))
         .orders(GENERIC_HEADER, &rows);
     let run = test.spawn(&["run", "--orders", "orders.csv", "--now", NOW, "--send"]);
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while server.received().len() < 10 && std::time::Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_for_arrivals(&server, 10);
     std::process::Command::new("kill")
         .args(["-TERM", &run.id().to_string()])
         .status()
@@ -572,11 +605,10 @@ fn min_gap_between_two_reminders_to_one_buyer() {
     );
     send(&test, &[]).success();
     // A new order of the same buyer, ten hours later.
-    std::fs::write(
-        test.path("orders.csv"),
-        format!("{GENERIC_HEADER}\nG2,G1-buyer,Buyer G1,g1@example.com,pending,2026-11-23 10:00,10.00,web,Tea,\n"),
-    )
-    .unwrap();
+    test.set_orders(
+        GENERIC_HEADER,
+        &["G2,G1-buyer,Buyer G1,g1@example.com,pending,2026-11-23 10:00,10.00,web,Tea,"],
+    );
     let out = test.exec(&[
         "run",
         "--orders",
@@ -663,14 +695,10 @@ fn a_message_refused_after_its_data_is_not_sent_again() {
     assert_eq!(status, 0);
     assert_eq!(d.outcome("X1"), "skip:gave_up", "this order is given up");
     // The address is not to blame: the buyer's next order is reminded.
-    std::fs::write(
-        test.path("orders.csv"),
-        format!(
-            "{GENERIC_HEADER}\n{}\n",
-            row("X2", "spam.x1@example.com", "2026-11-22 10:00")
-        ),
-    )
-    .unwrap();
+    test.set_orders(
+        GENERIC_HEADER,
+        &[&row("X2", "spam.x1@example.com", "2026-11-22 10:00")],
+    );
     let (_, d) = send_json(&test, &[]);
     assert_eq!(
         d.get("X2")["status"],
@@ -759,7 +787,14 @@ fn a_server_that_allows_fewer_connections_still_gets_every_message() {
         .config(&smtp_config(&server, "max_connections = 4\n"))
         .orders(GENERIC_HEADER, &rows);
     let (status, d) = send_json(&test, &[]);
-    assert_eq!(d.summary["sent"], 40, "{}", d.stderr);
+    // Seen at 38 once under a loaded full run, not reproduced alone: show what the rest got.
+    let unsent: Vec<String> = d
+        .orders
+        .iter()
+        .filter(|o| o["status"] != "sent")
+        .map(|o| format!("{} {} {}", o["order_id"], o["status"], o["server_reply"]))
+        .collect();
+    assert_eq!(d.summary["sent"], 40, "{unsent:?} {}", d.summary);
     assert_eq!(status, 0);
     assert_each_arrived_once(&server, 40);
 }
@@ -957,8 +992,7 @@ fn paid_orders_are_remembered_for_later_exports_and_counted_once() {
     send(&test, &[]).success();
     let unpaid = "U1,x,Xia,x@example.com,pending,2026-11-22 10:00,10.00,web,Tea,";
     let decide = |rows: &[&str]| {
-        let text = format!("{GENERIC_HEADER}\n{}\n", rows.join("\n"));
-        std::fs::write(test.path("orders.csv"), text).unwrap();
+        test.set_orders(GENERIC_HEADER, rows);
         let args = [
             "run",
             "--orders",
@@ -997,29 +1031,17 @@ fn a_ledger_locked_by_another_tool_for_a_while_only_delays_the_sending() {
         ))
         .orders(GENERIC_HEADER, &rows[..1]);
     send(&test, &[]).success().stderr_has("sent 1");
-    std::fs::write(
-        test.path("orders.csv"),
-        format!("{GENERIC_HEADER}\n{}\n", rows.join("\n")),
-    )
-    .unwrap();
-    // Twenty messages at ten a second; half a second in, another program takes the ledger's
-    // write lock for a second and a half (as a SQLite browser saving an edit would).
+    test.set_orders(GENERIC_HEADER, &rows);
+    // Twenty messages at ten a second; once they are going out, another program holds the
+    // ledger's write lock for a second and a half.
     let run = test.spawn(&["run", "--orders", "orders.csv", "--now", NOW, "--send"]);
-    std::thread::sleep(Duration::from_millis(500));
-    let python = std::env::var("PAYREMIND_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
-    let locked = std::process::Command::new(python)
-        .arg("-c")
-        .arg(
-            "import sqlite3, sys, time\n\
-             db = sqlite3.connect(sys.argv[1], isolation_level=None)\n\
-             db.execute('BEGIN IMMEDIATE')\n\
-             time.sleep(1.5)\n\
-             db.execute('COMMIT')",
-        )
-        .arg(test.path("payremind.db"))
-        .status()
-        .unwrap();
-    assert!(locked.success());
+    wait_for_arrivals(&server, 2);
+    let mut locker = lock_ledger(&test, 1.5);
+    assert!(
+        server.received().len() < 20,
+        "the lock came after the sending: the test shows nothing"
+    );
+    locker.wait().unwrap();
     let out = run.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
@@ -1039,36 +1061,12 @@ fn a_second_signal_stops_at_once_even_while_the_ledger_is_locked() {
         ))
         .orders(GENERIC_HEADER, &rows[..1]);
     send(&test, &[]).success();
-    std::fs::write(
-        test.path("orders.csv"),
-        format!("{GENERIC_HEADER}\n{}\n", rows.join("\n")),
-    )
-    .unwrap();
+    test.set_orders(GENERIC_HEADER, &rows);
     let run = test.spawn(&["run", "--orders", "orders.csv", "--now", NOW, "--send"]);
-    std::thread::sleep(Duration::from_millis(300));
-    // Another program holds the write lock for five seconds.
-    let python = std::env::var("PAYREMIND_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
-    let mut locker = std::process::Command::new(python)
-        .arg("-c")
-        .arg(
-            "import sqlite3, sys, time\n\
-             db = sqlite3.connect(sys.argv[1], isolation_level=None)\n\
-             db.execute('BEGIN IMMEDIATE')\n\
-             print('locked', flush=True)\n\
-             time.sleep(5)\n\
-             db.execute('COMMIT')",
-        )
-        .arg(test.path("payremind.db"))
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(locker.stdout.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    assert_eq!(line.trim(), "locked");
+    // Once the run is sending (its signal handlers are in place), another program holds the
+    // write lock for five seconds.
+    wait_for_arrivals(&server, 2);
+    let mut locker = lock_ledger(&test, 5.0);
     let locked_at = std::time::Instant::now();
     std::thread::sleep(Duration::from_millis(300));
     for _ in 0..2 {
@@ -1091,10 +1089,14 @@ fn a_second_signal_stops_at_once_even_while_the_ledger_is_locked() {
         locked_at.elapsed()
     );
     locker.wait().unwrap();
-    // Whatever was cut short is sent by the next run or listed as unknown, never twice.
-    send(&test, &[]);
+    // What was cut short is sent by the next run or listed as unknown, never twice.
+    let (_, d) = send_json(&test, &[]);
     let ids = accepted(&server);
     assert!(ids.values().all(|&n| n == 1), "a message arrived twice");
+    let unknown = d.summary["skipped"]["outcome_unknown"]
+        .as_u64()
+        .unwrap_or(0);
+    assert_eq!(ids.len() as u64 + unknown, 20, "{:?}", d.summary);
 }
 
 #[test]
@@ -1108,12 +1110,10 @@ fn a_failed_ledger_write_keeps_the_outcomes_it_can() {
     send(&test, &[]).success();
     // The ledger refuses K003's intent (as a full disk or a broken file would). K002's
     // outcome waits in the same commit as K003's intent: it must not be lost with it.
-    let python = std::env::var("PAYREMIND_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
     let sql = |statement: &str| {
-        let status = std::process::Command::new(&python)
-            .arg("-c")
-            .arg("import sqlite3, sys\nsqlite3.connect(sys.argv[1], isolation_level=None).execute(sys.argv[2])")
-            .arg(test.path("payremind.db"))
+        let script = "import sqlite3, sys\n\
+                      sqlite3.connect(sys.argv[1], isolation_level=None).execute(sys.argv[2])";
+        let status = python_on_ledger(&test, script)
             .arg(statement)
             .status()
             .unwrap();
@@ -1123,11 +1123,7 @@ fn a_failed_ledger_write_keeps_the_outcomes_it_can() {
         "CREATE TRIGGER refuse BEFORE INSERT ON attempts WHEN NEW.order_id = 'K003' \
          BEGIN SELECT RAISE(ABORT, 'refused for the test'); END",
     );
-    std::fs::write(
-        test.path("orders.csv"),
-        format!("{GENERIC_HEADER}\n{}\n", rows.join("\n")),
-    )
-    .unwrap();
+    test.set_orders(GENERIC_HEADER, &rows);
     send(&test, &[])
         .failure(2)
         .stderr_has("refused for the test");
@@ -1173,13 +1169,10 @@ fn a_scattered_export_remembers_only_whole_paid_orders() {
     let (_, d) = send_json(&test, &[]);
     assert_eq!(d.get("X1")["reason"], "invalid_row");
     // The next export: x's new order of the same day is not "paid the same day".
-    std::fs::write(
-        test.path("orders.csv"),
-        format!(
-            "{GENERIC_HEADER}\nX2,x,Xia,x@example.com,pending,2026-11-22 11:00,10.00,web,Tea,\n"
-        ),
-    )
-    .unwrap();
+    test.set_orders(
+        GENERIC_HEADER,
+        &["X2,x,Xia,x@example.com,pending,2026-11-22 11:00,10.00,web,Tea,"],
+    );
     let args = [
         "run",
         "--orders",
@@ -1194,7 +1187,7 @@ fn a_scattered_export_remembers_only_whole_paid_orders() {
 
 #[test]
 fn an_export_replaced_while_sending_still_shows_what_was_sent() {
-    // Five slow messages (0.3 s each on one connection); half a second in, the export is
+    // Five slow messages (0.3 s each on one connection); once the first is in, the export is
     // replaced (the next cron download). The last reading, which prints the entries, finds
     // another file: the run says so, exit 2, but lists every sent reminder and the summary.
     let (_dir, server) = plain_server();
@@ -1213,15 +1206,11 @@ fn an_export_replaced_while_sending_still_shows_what_was_sent() {
         "--format",
         "json",
     ]);
-    std::thread::sleep(Duration::from_millis(500));
-    std::fs::write(
-        test.path("orders.csv"),
-        format!(
-            "{GENERIC_HEADER}\n{}\n",
-            row("N1", "n1@example.com", "2026-11-22 10:00")
-        ),
-    )
-    .unwrap();
+    wait_for_arrivals(&server, 1);
+    test.set_orders(
+        GENERIC_HEADER,
+        &[&row("N1", "n1@example.com", "2026-11-22 10:00")],
+    );
     let out = run.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
