@@ -451,7 +451,7 @@ impl Settings {
                 .select
                 .distribution_channels
                 .iter()
-                .map(|c| c.trim().to_lowercase())
+                .map(|c| normalize_label(c))
                 .collect(),
             min_gap: duration("min_gap", config.select.min_gap.as_deref(), "20h")?,
             max_reminders: config.select.max_reminders.unwrap_or(3),

@@ -27,7 +27,7 @@ use crate::ledger::{Memory, PaidBatch};
 use crate::order::Order;
 use crate::plan::{self, Action, Facts};
 use crate::render::{MessageContext, Templates};
-use crate::report::{Decision, Entry};
+use crate::report::{Decision, Entry, OUTCOME_UNKNOWN};
 use crate::select::{self, Survey, Verdict};
 
 /// The reason given to reminders past `--limit`.
@@ -294,7 +294,7 @@ impl Decider<'_> {
             .unwrap_or_default();
         let (sent, final_sent, highest) = memory.sent(&order.id);
         let before_plan = if memory.outcome_unknown(&order.id) && !self.options.retry_unknown {
-            Some("outcome_unknown")
+            Some(OUTCOME_UNKNOWN)
         } else if memory.bounced(&to) {
             Some("bounced")
         } else if final_sent

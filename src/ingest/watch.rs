@@ -107,11 +107,10 @@ impl Watch {
             self.starts.push_back(self.line);
             self.at_record_start = false;
         }
-        let ends_record = self.quote != Quote::Quoted && matches!(b, b'\n' | b'\r');
+        // Never inside quotes here (`see` reads quoted text itself): a line break ends a record.
+        let ends_record = matches!(b, b'\n' | b'\r');
         self.quote = match (self.quote, b) {
             (Quote::FieldStart | Quote::AfterClosing, b'"') => Quote::Quoted,
-            (Quote::Quoted, b'"') => Quote::AfterClosing,
-            (Quote::Quoted, _) => Quote::Quoted,
             (_, b'\n' | b'\r') => Quote::FieldStart,
             (_, d) if d == self.delimiter => Quote::FieldStart,
             _ => Quote::Unquoted,

@@ -226,7 +226,8 @@ pub fn rank(rules: &[Rule], template: &str) -> usize {
     rules
         .iter()
         .position(|r| {
-            r.action == Action::Template(template.to_owned()) && r.closing_soon != Some(true)
+            matches!(&r.action, Action::Template(t) if t == template)
+                && r.closing_soon != Some(true)
         })
         .unwrap_or(usize::MAX)
 }
@@ -236,7 +237,7 @@ pub fn rank(rules: &[Rule], template: &str) -> usize {
 pub fn is_final(rules: &[Rule], template: &str) -> bool {
     rules
         .iter()
-        .any(|r| r.final_step && r.action == Action::Template(template.to_owned()))
+        .any(|r| r.final_step && matches!(&r.action, Action::Template(t) if t == template))
 }
 
 /// The first matching rule's action, or a skip with [`NO_RULE`].
