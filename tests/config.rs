@@ -1,7 +1,7 @@
 //! The config file: typos and bad values stop the run with one line that says where and what
 //! to do; custom rules change the ladder without a rebuild.
 
-use crate::support::{GENERIC_CONFIG, GENERIC_HEADER, NOW, Test};
+use crate::support::{GENERIC_CONFIG, GENERIC_HEADER, NO_ROWS, NOW, Test};
 
 fn run_with(config: &str) -> crate::support::Outcome {
     Test::new()
@@ -39,13 +39,13 @@ fn a_bad_value_names_the_setting() {
 #[test]
 fn run_needs_a_config_file() {
     Test::new()
-        .orders(GENERIC_HEADER, &[])
+        .orders(GENERIC_HEADER, NO_ROWS)
         .args(&["run", "--orders", "orders.csv"])
         .run()
         .failure(2)
         .stderr_has("no config file: ./payremind.toml does not exist; run `payremind init`");
     Test::new()
-        .orders(GENERIC_HEADER, &[])
+        .orders(GENERIC_HEADER, NO_ROWS)
         .args(&["run", "--orders", "orders.csv", "--config", "shop.toml"])
         .run()
         .failure(2)
@@ -84,7 +84,7 @@ fn the_config_flag_and_its_environment_twin() {
 fn a_bad_now_is_a_usage_error() {
     Test::new()
         .config(GENERIC_CONFIG)
-        .orders(GENERIC_HEADER, &[])
+        .orders(GENERIC_HEADER, NO_ROWS)
         .args(&["run", "--orders", "orders.csv", "--now", "tomorrow"])
         .run()
         .failure(2)

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use crate::support::smtp::SmtpServer;
-use crate::support::{Decisions, GENERIC_CONFIG, GENERIC_HEADER, NOW, Test};
+use crate::support::{Decisions, GENERIC_CONFIG, GENERIC_HEADER, NO_ROWS, NOW, Test};
 
 /// A plain SMTP server (no TLS, no AUTH) in a folder of its own; keep the folder alive.
 fn plain_server() -> (tempfile::TempDir, SmtpServer) {
@@ -318,7 +318,6 @@ fn a_server_that_is_not_there_stops_the_run_and_the_next_run_sends() {
             )
         })
         .collect();
-    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
     let test = Test::new().config(&config).orders(GENERIC_HEADER, &rows);
     let started = std::time::Instant::now();
     send(&test, &[])
@@ -409,7 +408,6 @@ fn many(count: usize, slow_ms: u32) -> Vec<String> {
 fn kill_9_in_the_middle_then_a_rerun_delivers_every_message_once() {
     let (_dir, server) = plain_server();
     let rows = many(500, 10);
-    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
     let test = Test::new()
         .config(&smtp_config(&server, "max_connections = 4\n"))
         .orders(GENERIC_HEADER, &rows);
@@ -467,7 +465,6 @@ fn kill_9_in_the_middle_then_a_rerun_delivers_every_message_once() {
 fn overlapping_runs_never_send_twice() {
     let (_dir, server) = plain_server();
     let rows = many(60, 25);
-    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
     let test = Test::new()
         .config(&smtp_config(&server, "max_connections = 1\n"))
         .orders(GENERIC_HEADER, &rows);
@@ -492,7 +489,6 @@ fn overlapping_runs_never_send_twice() {
 fn sigterm_stops_cleanly_and_the_rest_is_sent_next_time() {
     let (_dir, server) = plain_server();
     let rows = many(80, 25);
-    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
     let test = Test::new()
         .config(&smtp_config(&server, "max_connections = 2\n"))
         .orders(GENERIC_HEADER, &rows);
@@ -520,15 +516,7 @@ fn the_dry_run_reads_the_ledger_and_writes_nothing() {
         GENERIC_HEADER,
         &[&row("D1", "d1@example.com", "2026-11-22 10:00")],
     );
-    let d = Decisions::parse(&test.exec(&[
-        "run",
-        "--orders",
-        "orders.csv",
-        "--now",
-        NOW,
-        "--format",
-        "json",
-    ]));
+    let d = test.preview();
     assert_eq!(d.outcome("D1"), "popular");
     assert!(
         !test.path("payremind.db").exists(),
@@ -536,15 +524,7 @@ fn the_dry_run_reads_the_ledger_and_writes_nothing() {
     );
     send(&test, &[]).success();
     let before = std::fs::read(test.path("payremind.db")).unwrap();
-    let d = Decisions::parse(&test.exec(&[
-        "run",
-        "--orders",
-        "orders.csv",
-        "--now",
-        NOW,
-        "--format",
-        "json",
-    ]));
+    let d = test.preview();
     assert_eq!(
         d.outcome("D1"),
         "skip:already_reminded",
@@ -731,7 +711,7 @@ fn a_password_is_never_sent_unencrypted_unless_allowed() {
         .config(&format!(
             "{GENERIC_CONFIG}\n[smtp]\nhost = \"127.0.0.1\"\nsecurity = \"none\"\nusername = \"shop\"\n"
         ))
-        .orders(GENERIC_HEADER, &[]);
+        .orders(GENERIC_HEADER, NO_ROWS);
     send(&test, &[])
         .failure(2)
         .stderr_has("[smtp].security: is \"none\" but a username is set");
@@ -782,7 +762,6 @@ fn a_server_that_allows_fewer_connections_still_gets_every_message() {
     let dir = tempfile::tempdir().unwrap();
     let server = SmtpServer::start_with(dir.path(), false, false, None, &["--max-sessions", "2"]);
     let rows = many(40, 0);
-    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
     let test = Test::new()
         .config(&smtp_config(&server, "max_connections = 4\n"))
         .orders(GENERIC_HEADER, &rows);
@@ -803,7 +782,6 @@ fn a_server_that_allows_fewer_connections_still_gets_every_message() {
 fn the_rate_limit_spaces_the_messages() {
     let (_dir, server) = plain_server();
     let rows = many(6, 0);
-    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
     let test = Test::new()
         .config(&smtp_config(
             &server,
@@ -1023,7 +1001,6 @@ fn paid_orders_are_remembered_for_later_exports_and_counted_once() {
 fn a_ledger_locked_by_another_tool_for_a_while_only_delays_the_sending() {
     let (_dir, server) = plain_server();
     let rows = many(20, 0);
-    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
     let test = Test::new()
         .config(&smtp_config(
             &server,
@@ -1053,7 +1030,6 @@ fn a_ledger_locked_by_another_tool_for_a_while_only_delays_the_sending() {
 fn a_second_signal_stops_at_once_even_while_the_ledger_is_locked() {
     let (_dir, server) = plain_server();
     let rows = many(20, 0);
-    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
     let test = Test::new()
         .config(&smtp_config(
             &server,
@@ -1103,7 +1079,6 @@ fn a_second_signal_stops_at_once_even_while_the_ledger_is_locked() {
 fn a_failed_ledger_write_keeps_the_outcomes_it_can() {
     let (_dir, server) = plain_server();
     let rows = many(6, 0);
-    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
     let test = Test::new()
         .config(&smtp_config(&server, "max_connections = 1\n"))
         .orders(GENERIC_HEADER, &rows[..1]);
@@ -1192,7 +1167,6 @@ fn an_export_replaced_while_sending_still_shows_what_was_sent() {
     // another file: the run says so, exit 2, but lists every sent reminder and the summary.
     let (_dir, server) = plain_server();
     let rows = many(5, 300);
-    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
     let test = Test::new()
         .config(&smtp_config(&server, "max_connections = 1\n"))
         .orders(GENERIC_HEADER, &rows);

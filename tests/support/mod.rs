@@ -30,6 +30,9 @@ timezone = "Asia/Shanghai"
 pub const GENERIC_HEADER: &str =
     "order_id,buyer_id,buyer_name,email,status,created_at,total,channel,product,close_at";
 
+/// An export with a header and no order.
+pub const NO_ROWS: &[&str] = &[];
+
 pub struct Test {
     dir: tempfile::TempDir,
     args: Vec<String>,
@@ -105,16 +108,16 @@ impl Test {
     }
 
     /// `orders.csv` from a header and rows.
-    pub fn orders(self, header: &str, rows: &[&str]) -> Test {
+    pub fn orders(self, header: &str, rows: &[impl AsRef<str>]) -> Test {
         self.set_orders(header, rows);
         self
     }
 
     /// Writes orders.csv (again): the next export of the same shop.
-    pub fn set_orders(&self, header: &str, rows: &[&str]) {
+    pub fn set_orders(&self, header: &str, rows: &[impl AsRef<str>]) {
         let mut text = format!("{header}\n");
         for row in rows {
-            text.push_str(row);
+            text.push_str(row.as_ref());
             text.push('\n');
         }
         std::fs::write(self.path("orders.csv"), text).expect("write orders.csv");
@@ -160,6 +163,19 @@ impl Test {
     /// Extra arguments given with [`Test::args`] come after these.
     pub fn decide(self) -> Decisions {
         self.decide_file("orders.csv")
+    }
+
+    /// [`Test::decide`] without giving up the test: a dry run of today's orders.csv.
+    pub fn preview(&self) -> Decisions {
+        Decisions::parse(&self.exec(&[
+            "run",
+            "--orders",
+            "orders.csv",
+            "--now",
+            NOW,
+            "--format",
+            "json",
+        ]))
     }
 
     /// [`Test::decide`] on another export in the scratch folder.
