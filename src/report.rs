@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::ingest::InvalidRow;
 use crate::ledger::Status;
-use crate::order::{BuyerType, Order};
+use crate::order::{BuyerType, Order, Text};
 
 /// Whether an order gets a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -65,7 +65,7 @@ pub struct Entry<'a> {
     /// The order total with its currency.
     pub total: Option<String>,
     /// The order's product lines, every row of a multi-row order.
-    pub products: Cow<'a, [String]>,
+    pub products: Cow<'a, [Text]>,
     /// When the order was placed (RFC 3339, store zone).
     pub created_at: Option<String>,
     /// Line of the order's first row (or of the bad row).

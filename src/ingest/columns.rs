@@ -8,7 +8,7 @@ use std::path::Path;
 use super::layout::Mapping;
 use super::value;
 use crate::error::Error;
-use crate::order::Field;
+use crate::order::{Field, Text};
 
 /// A header as a seller would read it: BOM, surrounding spaces and everything after an
 /// embedded newline removed, look-alike Cyrillic capitals read as Latin.
@@ -131,9 +131,9 @@ impl Columns {
 
     /// The order number of a record, empty when it has none.
     #[must_use]
-    pub fn order_id(&self, record: &csv::StringRecord) -> String {
+    pub fn order_id(&self, record: &csv::StringRecord) -> Text {
         self.get(record, Field::OrderId)
-            .map(Cow::into_owned)
+            .map(|id| Text::from(id.as_ref()))
             .unwrap_or_default()
     }
 

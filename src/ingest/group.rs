@@ -17,7 +17,7 @@ use super::InvalidRow;
 use super::columns::Columns;
 use super::row::Row;
 use crate::config::Settings;
-use crate::order::{Field, Money, Order};
+use crate::order::{Field, Money, Order, Text};
 
 /// How rows are grouped into orders.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,10 +30,10 @@ pub enum Grouping {
 
 /// One order being put together from its rows.
 struct Slot {
-    order_id: String,
+    order_id: Text,
     /// The first readable row, which later rows fill in and are checked against.
     first: Option<Row>,
-    products: Vec<String>,
+    products: Vec<Text>,
     rows: u32,
     /// A row of the order could not be read: the order is kept out.
     poisoned: bool,
@@ -96,7 +96,7 @@ impl Grouper {
         }
         self.open.push(Slot {
             // Named by the caller, from the row's own string when it can.
-            order_id: String::new(),
+            order_id: Text::default(),
             first: None,
             products: Vec::new(),
             rows: 0,
@@ -189,12 +189,13 @@ impl Grouper {
         let report = InvalidRow {
             line: row.line,
             column: None,
-            order_id: row.order_id,
+            order_id: row.order_id.into(),
             buyer: first
                 .buyer_id
                 .clone()
-                .or_else(|| first.email.as_ref().map(|e| e.to_lowercase()))
-                .unwrap_or_default(),
+                .or_else(|| first.email.as_ref().map(Text::to_lowercase))
+                .unwrap_or_default()
+                .into(),
             value: later.clone(),
             error: format!(
                 "{field} {later:?} contradicts {earlier:?} on line {} of the same order; the order is skipped: fix the export",
@@ -209,7 +210,7 @@ impl Grouper {
         if !order_id.is_empty() {
             let slot = self.slot(order_id, settings, columns);
             if slot.order_id.is_empty() {
-                slot.order_id = order_id.to_owned();
+                slot.order_id = Text::from(order_id);
             }
             slot.poisoned = true;
         }
@@ -256,9 +257,9 @@ fn hash(order_id: &str) -> u64 {
 
 /// One order from its merged first row, or the report of a required value no row has.
 fn finish(
-    order_id: String,
+    order_id: Text,
     row: Row,
-    products: Vec<String>,
+    products: Vec<Text>,
     rows: u32,
     settings: &Settings,
     columns: &Columns,
@@ -267,13 +268,13 @@ fn finish(
     let buyer = match row.buyer_id {
         Some(id) => id,
         None if !email.is_empty() => email.to_lowercase(),
-        None => format!("order:{order_id}"),
+        None => compact_str::format_compact!("order:{order_id}"),
     };
     let missing = |field: Field| InvalidRow {
         line: row.line,
         column: columns.header(field).map(|(c, _)| c),
-        order_id: order_id.clone(),
-        buyer: buyer.clone(),
+        order_id: order_id.to_string(),
+        buyer: buyer.to_string(),
         value: String::new(),
         error: format!("{field} is empty on every row of order {order_id}"),
     };
@@ -285,7 +286,7 @@ fn finish(
     };
     let currency = row
         .currency
-        .unwrap_or_else(|| settings.shop.currency.clone());
+        .unwrap_or_else(|| Text::from(settings.shop.currency.as_str()));
     Ok(Order {
         line: row.line,
         id: order_id,
@@ -306,8 +307,7 @@ fn finish(
     })
 }
 
-#[allow(clippy::ptr_arg)] // `merge_by` compares the field's own type.
-fn caseless(a: &String, b: &String) -> bool {
+fn caseless(a: &Text, b: &Text) -> bool {
     a.trim().to_lowercase() == b.trim().to_lowercase()
 }
 

@@ -599,7 +599,7 @@ impl<'s> Stream<'s> {
                     line,
                     column: None,
                     buyer,
-                    order_id,
+                    order_id: order_id.into(),
                     value: String::new(),
                     error: "the file ends in the middle of this row, so it was cut off (an interrupted download?); download the export again".into(),
                 });
@@ -675,7 +675,7 @@ impl<'s> Stream<'s> {
             Err(Box::new(InvalidRow {
                 line,
                 column: Some(columns.width + 1),
-                order_id: columns.order_id(record),
+                order_id: columns.order_id(record).into(),
                 buyer: row::buyer_of(record, columns),
                 value: record.get(columns.width).unwrap_or_default().to_owned(),
                 error: format!(
@@ -690,7 +690,7 @@ impl<'s> Stream<'s> {
             Err(Box::new(InvalidRow {
                 line,
                 column: None,
-                order_id: columns.order_id(record),
+                order_id: columns.order_id(record).into(),
                 buyer: row::buyer_of(record, columns),
                 value: String::new(),
                 error: not_valid_in(info.encoding),

@@ -8,25 +8,25 @@ use rust_decimal::Decimal;
 use super::columns::Columns;
 use super::layout::Mapping;
 use super::{Detail, InvalidRow, value};
-use crate::order::{Field, StatusClass, StoreTime};
+use crate::order::{Field, StatusClass, StoreTime, Text};
 
 /// One row's values, parsed; `None` = empty cell.
 #[derive(Debug)]
 pub struct Row {
     pub line: u64,
-    pub order_id: String,
-    pub buyer_id: Option<String>,
-    pub buyer_name: Option<String>,
-    pub email: Option<String>,
-    pub country: Option<String>,
-    pub status_label: Option<String>,
+    pub order_id: Text,
+    pub buyer_id: Option<Text>,
+    pub buyer_name: Option<Text>,
+    pub email: Option<Text>,
+    pub country: Option<Text>,
+    pub status_label: Option<Text>,
     pub status: Option<StatusClass>,
     pub created_at: Option<StoreTime>,
     pub paid_at: Option<StoreTime>,
     pub total: Option<Decimal>,
-    pub currency: Option<String>,
-    pub channel: Option<String>,
-    pub product: Option<String>,
+    pub currency: Option<Text>,
+    pub channel: Option<Text>,
+    pub product: Option<Text>,
     pub prior_paid_orders: Option<u32>,
     pub close_at: Option<StoreTime>,
 }
@@ -86,7 +86,7 @@ pub fn parse(
         })
     })?;
     let time = |v: &str| value::parse_time(v, zone);
-    let owned = |field| cells.text(field).map(|v| v.trim().to_owned());
+    let owned = |field| cells.text(field).map(|v| Text::from(v.trim()));
     // What is only shown (never checked, never decided on) is left out when not wanted.
     let shown = |field| {
         (detail == Detail::Full)
@@ -98,15 +98,17 @@ pub fn parse(
         buyer_id: owned(Field::BuyerId),
         buyer_name: shown(Field::BuyerName).map(|n| one_line(&n)),
         email: owned(Field::Email),
-        country: shown(Field::Country).map(|c| c.trim().to_owned()),
+        country: shown(Field::Country).map(|c| Text::from(c.trim())),
         status_label: owned(Field::Status),
         status,
         created_at: cells.parse(Field::CreatedAt, time)?,
         paid_at: cells.parse(Field::PaidAt, time)?,
         total: cells.parse(Field::Total, value::parse_money)?,
-        currency: cells.text(Field::Currency).map(|c| c.trim().to_uppercase()),
+        currency: cells
+            .text(Field::Currency)
+            .map(|c| Text::from_str_to_uppercase(c.trim())),
         channel: owned(Field::Channel),
-        product: shown(Field::Product).map(|p| p.trim().to_owned()),
+        product: shown(Field::Product).map(|p| Text::from(p.trim())),
         prior_paid_orders: cells.parse(Field::PriorPaidOrders, value::parse_count)?,
         close_at: cells.parse(Field::CloseAt, time)?,
         order_id,
@@ -114,7 +116,7 @@ pub fn parse(
 }
 
 /// A name as one line: line breaks and control characters become spaces, runs of spaces one.
-fn one_line(text: &str) -> String {
+fn one_line(text: &str) -> Text {
     let text = text.trim();
     let clean = !text
         .chars()
@@ -122,12 +124,13 @@ fn one_line(text: &str) -> String {
         && !text.contains("  ");
     if clean {
         // Nearly every name: one copy, no splitting.
-        return text.to_owned();
+        return Text::from(text);
     }
     text.split(|c: char| c.is_whitespace() || c.is_control())
         .filter(|w| !w.is_empty())
         .collect::<Vec<_>>()
         .join(" ")
+        .into()
 }
 
 /// One record's cells, with what a bad cell's report needs.

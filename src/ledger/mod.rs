@@ -650,8 +650,8 @@ impl PaidBatch<'_> {
             )
             .and_then(|mut stmt| {
                 stmt.execute(params![
-                    order.buyer,
-                    order.id,
+                    order.buyer.as_str(),
+                    order.id.as_str(),
                     order.created_at.to_rfc3339()
                 ])
             })

@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use crate::config::{Settings, Shop};
 use crate::error::Error;
-use crate::order::{BuyerType, Money, Order, StoreTime};
+use crate::order::{BuyerType, Money, Order, StoreTime, Text};
 use crate::plan::Action;
 
 /// The built-in templates, one per playbook step: name and source.
@@ -289,27 +289,27 @@ pub struct ShopContext<'a> {
 #[derive(Debug, Serialize)]
 pub struct BuyerContext {
     /// Name as exported; may be empty.
-    pub name: String,
+    pub name: Text,
     /// `new`, `returning` or `loyal`.
     #[serde(rename = "type")]
     pub kind: BuyerType,
     /// The address the message goes to.
     pub email: String,
     /// Country as exported; may be empty.
-    pub country: String,
+    pub country: Text,
 }
 
 /// `order` in a template.
 #[derive(Debug, Serialize)]
 pub struct OrderContext {
     /// Order number.
-    pub id: String,
+    pub id: Text,
     /// `128.00 USD`; empty when the export has no total.
     pub total: String,
     /// The total less `[shop].discount_percent`; empty when no total.
     pub discounted_total: String,
     /// Product lines.
-    pub products: Vec<String>,
+    pub products: Vec<Text>,
     /// When it was placed, store time (`2026-11-21 19:00`).
     pub created_at: String,
     /// Hours since it was placed, whole.
@@ -412,8 +412,8 @@ fn samples(shop: &Shop) -> Vec<MessageContext<'_>> {
         ),
     };
     let bare = Order {
-        buyer_name: String::new(),
-        country: String::new(),
+        buyer_name: Text::default(),
+        country: Text::default(),
         total: None,
         products: Vec::new(),
         close_at: None,
@@ -426,7 +426,7 @@ fn samples(shop: &Shop) -> Vec<MessageContext<'_>> {
                 shop,
                 order,
                 buyer_type,
-                order.email.clone(),
+                order.email.to_string(),
                 now,
             ));
         }
