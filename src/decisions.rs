@@ -26,7 +26,7 @@ use crate::ingest::{self, Detail, ExportInfo, Item, Source};
 use crate::ledger::{Memory, PaidBatch};
 use crate::order::Order;
 use crate::plan::{self, Action, Facts};
-use crate::render::{MessageContext, Templates};
+use crate::render::{MessageContext, ShopContext, Templates};
 use crate::report::{Decision, Entry, OUTCOME_UNKNOWN};
 use crate::select::{self, Survey, Verdict};
 
@@ -207,6 +207,7 @@ pub fn decide_each(
     let mut decider = Decider {
         settings,
         templates,
+        shop: ShopContext::new(&settings.shop)?,
         now,
         options,
         promo_ends_in: settings
@@ -266,6 +267,8 @@ pub fn changed(source: &Source) -> Error {
 struct Decider<'a> {
     settings: &'a Settings,
     templates: &'a Templates,
+    /// `shop` as templates see it, made once.
+    shop: ShopContext<'a>,
     now: DateTime<Utc>,
     options: &'a Options<'a>,
     promo_ends_in: Option<chrono::TimeDelta>,
@@ -350,7 +353,7 @@ impl Decider<'_> {
             return Ok(entry.skipped(OVER_LIMIT));
         }
         if self.options.render {
-            let context = MessageContext::new(&settings.shop, order, buyer_type, to.clone(), now);
+            let context = MessageContext::new(&self.shop, order, buyer_type, to.clone(), now);
             let message = self.templates.render(&template, &context)?;
             entry.html = self.templates.render_html(&template, &context)?;
             entry.subject = Some(message.subject);
