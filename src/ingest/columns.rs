@@ -137,7 +137,7 @@ impl Columns {
             .unwrap_or_default()
     }
 
-    /// The cell for `field`, unwrapped from Excel's protection; several columns are joined
+    /// The cell for `field`, trimmed and unwrapped from Excel's protection; several columns are joined
     /// with a space. `None` when empty or unmapped.
     #[must_use]
     pub fn get<'r>(&self, record: &'r csv::StringRecord, field: Field) -> Option<Cow<'r, str>> {

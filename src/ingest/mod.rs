@@ -645,7 +645,7 @@ impl<'s> Stream<'s> {
         }
         let line = self.watch.borrow_mut().next_record_line();
         self.info.rows += 1;
-        if self.current.iter().all(|cell| cell.trim().is_empty()) {
+        if self.current.iter().all(|cell| value::trim(cell).is_empty()) {
             return Ok(());
         }
         std::mem::swap(&mut self.current, &mut self.previous);
@@ -659,7 +659,7 @@ impl<'s> Stream<'s> {
         let (columns, mapping) = self.columns.as_ref().expect("a record needs columns");
         let info = &mut self.info;
         if let Some(label) = columns.get(record, Field::Status) {
-            let label = label.trim();
+            let label = value::trim(&label);
             match info.statuses.get_mut(label) {
                 Some(count) => *count += 1,
                 None => {
@@ -670,7 +670,7 @@ impl<'s> Stream<'s> {
         let result = if record
             .iter()
             .skip(columns.width)
-            .any(|cell| !cell.trim().is_empty())
+            .any(|cell| !value::trim(cell).is_empty())
         {
             Err(Box::new(InvalidRow {
                 line,

@@ -86,7 +86,8 @@ pub fn parse(
         })
     })?;
     let time = |v: &str| value::parse_time(v, zone);
-    let owned = |field| cells.text(field).map(|v| Text::from(v.trim()));
+    // Cells come trimmed (see `Columns::get`).
+    let owned = |field| cells.text(field).map(|v| Text::from(v.as_ref()));
     // What is only shown (never checked, never decided on) is left out when not wanted.
     let shown = |field| {
         (detail == Detail::Full)
@@ -98,26 +99,36 @@ pub fn parse(
         buyer_id: owned(Field::BuyerId),
         buyer_name: shown(Field::BuyerName).map(|n| one_line(&n)),
         email: owned(Field::Email),
-        country: shown(Field::Country).map(|c| Text::from(c.trim())),
+        country: shown(Field::Country).map(|c| Text::from(c.as_ref())),
         status_label: owned(Field::Status),
         status,
         created_at: cells.parse(Field::CreatedAt, time)?,
         paid_at: cells.parse(Field::PaidAt, time)?,
         total: cells.parse(Field::Total, value::parse_money)?,
-        currency: cells
-            .text(Field::Currency)
-            .map(|c| Text::from_str_to_uppercase(c.trim())),
+        currency: cells.text(Field::Currency).map(|c| upper_case(&c)),
         channel: owned(Field::Channel),
-        product: shown(Field::Product).map(|p| Text::from(p.trim())),
+        product: shown(Field::Product).map(|p| Text::from(p.as_ref())),
         prior_paid_orders: cells.parse(Field::PriorPaidOrders, value::parse_count)?,
         close_at: cells.parse(Field::CloseAt, time)?,
         order_id,
     })
 }
 
+/// A currency code in capitals; most are already.
+fn upper_case(code: &str) -> Text {
+    if code
+        .bytes()
+        .all(|b| b.is_ascii() && !b.is_ascii_lowercase())
+    {
+        Text::from(code)
+    } else {
+        Text::from_str_to_uppercase(code)
+    }
+}
+
 /// A name as one line: line breaks and control characters become spaces, runs of spaces one.
 fn one_line(text: &str) -> Text {
-    let text = text.trim();
+    let text = value::trim(text);
     let clean = !text
         .chars()
         .any(|c| c.is_control() || (c.is_whitespace() && c != ' '))
