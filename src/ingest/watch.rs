@@ -89,15 +89,28 @@ impl Watch {
             self.step(bytes[i]);
             i += 1;
             if self.quote == Quote::Unquoted {
-                // The rest of an unquoted field changes nothing: skip to its end.
-                match memchr::memchr3(self.delimiter, b'\n', b'\r', &bytes[i..]) {
-                    Some(k) => i += k,
-                    None => break,
+                // Until the next quote or line break nothing changes but which field this
+                // is, and that matters only for a quote: skip there (a memchr per line, not
+                // one per field).
+                match memchr::memchr3(b'"', b'\n', b'\r', &bytes[i..]) {
+                    Some(k) => {
+                        i += k;
+                        // A quote right after a delimiter opens a quoted field; anywhere else
+                        // in an unquoted field it is text. (`i` is past the byte stepped.)
+                        if bytes[i] == b'"' && bytes[i - 1] == self.delimiter {
+                            self.quote = Quote::FieldStart;
+                        }
+                    }
+                    None => i = bytes.len(),
                 }
             }
         }
         if let Some(&b) = bytes.last() {
             self.last = Some(b);
+            // The skip above passes delimiters by: the next text starts a field after one.
+            if self.quote == Quote::Unquoted && b == self.delimiter {
+                self.quote = Quote::FieldStart;
+            }
         }
     }
 
@@ -211,6 +224,34 @@ mod tests {
             "a quote inside an unquoted field is text"
         );
         assert!(watch("a,b\r\n1,\"line\r\nbreak").borrow().inside_quotes());
+    }
+
+    #[test]
+    fn text_cut_anywhere_is_watched_as_when_whole() {
+        let texts = [
+            "a,b\n1,\"x\"\n2,\"y\nz\"\n",
+            "a,b\n1,5\" screen,\"q\"\r\n\"2\",\"say \"\"hi\"\"\"\n3,\"open",
+            "h\r\n\r\nr1\r\n\"two\nlines\"\r\n\nr3\r\n,,\n,\"a,\"\"b\"\"\",c\"d\n",
+        ];
+        for text in texts {
+            let whole = Watch::new(b',', 1);
+            whole.borrow_mut().see(text.as_bytes());
+            for cut in 1..text.len() {
+                let parts = Watch::new(b',', 1);
+                for chunk in text.as_bytes().chunks(cut) {
+                    parts.borrow_mut().see(chunk);
+                }
+                let (w, p) = (whole.borrow(), parts.borrow());
+                assert_eq!(
+                    (&p.starts, p.line, p.quote, p.inside_quotes()),
+                    (&w.starts, w.line, w.quote, w.inside_quotes()),
+                    "{text:?} in pieces of {cut}"
+                );
+            }
+        }
+        let w = Watch::new(b',', 1);
+        w.borrow_mut().see(texts[2].as_bytes());
+        assert_eq!(Vec::from(w.borrow().starts.clone()), [1, 3, 4, 7, 8, 9]);
     }
 
     #[test]
