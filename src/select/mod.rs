@@ -95,7 +95,7 @@ struct Brief {
     prior_paid: Option<u32>,
     /// Rules 2-4 (paid, closed, distribution channel).
     early: Option<SkipReason>,
-    /// Rules 7-9 (too old, too recent, no contact).
+    /// Rules 7-9 (too old, too recent, no contact); not looked at when `early` has a reason.
     late: Option<SkipReason>,
     closing_soon: bool,
 }
@@ -166,17 +166,23 @@ impl<'a> Survey<'a> {
             }
         }
         let closing_soon = closes_soon(order, settings, now);
+        let early = paid(order)
+            .or_else(|| closed(order, now))
+            .or_else(|| distribution_channel(order, settings));
+        // An early reason is reported before any late one: the late rules (the address check
+        // above all) are not worth running then.
+        let late = early.is_none().then(|| {
+            too_old(order, settings, now)
+                .or_else(|| too_recent(order, settings, now, closing_soon))
+                .or_else(|| no_contact(order))
+        });
         self.briefs.push(Brief {
             created_at: order.created_at.with_timezone(&Utc),
             day: order.store_day(),
             buyer,
             prior_paid: order.prior_paid_orders,
-            early: paid(order)
-                .or_else(|| closed(order, now))
-                .or_else(|| distribution_channel(order, settings)),
-            late: too_old(order, settings, now)
-                .or_else(|| too_recent(order, settings, now, closing_soon))
-                .or_else(|| no_contact(order)),
+            early,
+            late: late.flatten(),
             closing_soon,
         });
     }
