@@ -8,9 +8,12 @@ use std::str::FromStr;
 use std::sync::OnceLock;
 
 use chrono::format::{self, Item, Parsed, StrftimeItems};
-use chrono::{DateTime, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
+use chrono::{
+    DateTime, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone,
+};
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
+use std::cell::RefCell;
 
 use crate::order::StoreTime;
 
@@ -87,12 +90,14 @@ const NAIVE: &[&str] = &[
 /// time that does not exist in the zone (skipped by a daylight-saving change).
 pub fn parse_time(text: &str, zone: Tz) -> Result<StoreTime, String> {
     let text = trim(text);
-    // Layouts are compiled once, and the likelier kind (an offset after the date part, or
-    // none) is tried first: this runs for every timestamp of a million-row export.
-    let offset_likely = text.ends_with(['Z', 'z'])
-        || text
-            .char_indices()
-            .any(|(i, c)| i >= 10 && matches!(c, '+' | '-'));
+    // This runs for every timestamp of a million-row export: the most common layout is read
+    // directly; other layouts are compiled once, and the likelier kind (an offset after the
+    // date part, or none) is tried first.
+    if let Some(local) = iso_digits(text) {
+        return in_zone(local, zone);
+    }
+    let offset_likely =
+        text.ends_with(['Z', 'z']) || text.bytes().skip(10).any(|b| matches!(b, b'+' | b'-'));
     let tries: [Layouts; 2] = if offset_likely {
         [with_offset, naive]
     } else {
@@ -125,21 +130,48 @@ fn with_offset(text: &str, zone: Tz) -> Option<Result<StoreTime, String>> {
 
 /// The time, when `text` is a naive local time of the store.
 fn naive(text: &str, zone: Tz) -> Option<Result<StoreTime, String>> {
-    let naive = iso_digits(text).or_else(|| {
-        compiled(NAIVE, &NAIVE_ITEMS).iter().find_map(|items| {
-            let mut parsed = Parsed::new();
-            format::parse(&mut parsed, text, items.iter()).ok()?;
-            parsed.to_naive_datetime_with_offset(0).ok()
-        })
+    let local = compiled(NAIVE, &NAIVE_ITEMS).iter().find_map(|items| {
+        let mut parsed = Parsed::new();
+        format::parse(&mut parsed, text, items.iter()).ok()?;
+        parsed.to_naive_datetime_with_offset(0).ok()
     })?;
-    Some(match zone.from_local_datetime(&naive) {
-        LocalResult::Single(t) => Ok(t.fixed_offset()),
-        // The hour after a daylight-saving change happens twice: take the first.
-        LocalResult::Ambiguous(first, _) => Ok(first.fixed_offset()),
-        LocalResult::None => Err(format!(
+    Some(in_zone(local, zone))
+}
+
+/// Local times recently placed in a zone, by minute: the zone's offset at a local time (a search
+/// through the zone's changes) cost as much as reading the rest of the row, and an export's
+/// orders crowd into the same minutes. Keyed by the whole local time and zone, so a hit is
+/// exactly what the zone would say.
+struct Recent([Option<(Tz, NaiveDateTime, Option<FixedOffset>)>; 1024]);
+
+thread_local! {
+    static RECENT: RefCell<Recent> = const { RefCell::new(Recent([None; 1024])) };
+}
+
+/// A local time of the store's zone as a store time.
+fn in_zone(local: NaiveDateTime, zone: Tz) -> Result<StoreTime, String> {
+    let minute = local.and_utc().timestamp().div_euclid(60);
+    let slot = usize::try_from(minute.rem_euclid(1024)).unwrap_or_default();
+    let known = RECENT.with_borrow(|recent| match recent.0[slot] {
+        Some((z, l, offset)) if z == zone && l == local => Some(offset),
+        _ => None,
+    });
+    let offset = known.unwrap_or_else(|| {
+        let offset = match zone.from_local_datetime(&local) {
+            LocalResult::Single(t) => Some(t.offset().fix()),
+            // The hour after a daylight-saving change happens twice: take the first.
+            LocalResult::Ambiguous(first, _) => Some(first.offset().fix()),
+            LocalResult::None => None,
+        };
+        RECENT.with_borrow_mut(|recent| recent.0[slot] = Some((zone, local, offset)));
+        offset
+    });
+    match offset.and_then(|offset| offset.from_local_datetime(&local).single()) {
+        Some(time) => Ok(time),
+        None => Err(format!(
             "does not exist in {zone} (the clocks skipped it); check the export's time zone"
         )),
-    })
+    }
 }
 
 /// The most common layout, `2026-11-21 19:00:00` (or with `T`, or without seconds), read
@@ -333,6 +365,34 @@ mod tests {
         }
         let gap = parse_time("2026-03-08 02:30", chrono_tz::America::New_York).unwrap_err();
         assert!(gap.contains("does not exist"), "{gap}");
+    }
+
+    #[test]
+    fn a_local_time_seen_before_reads_as_its_own_zone_says() {
+        let new_york = chrono_tz::America::New_York;
+        // Twice each, alternating zones and layouts: what is remembered never leaks across.
+        for _ in 0..2 {
+            for (text, zone) in [
+                ("2026-03-08 02:30", new_york),
+                ("2026-03-08 02:30", SHANGHAI),
+                ("2026-03-08 02:30:00", new_york),
+                ("2026-11-01 01:30", new_york),
+                ("2026-11-01 01:30", SHANGHAI),
+            ] {
+                let expected = match zone.from_local_datetime(&iso_digits(text).unwrap()) {
+                    LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => Some(t.fixed_offset()),
+                    LocalResult::None => None,
+                };
+                assert_eq!(parse_time(text, zone).ok(), expected, "{text} in {zone}");
+            }
+        }
+        // The hour that happens twice is read as its first time (daylight time, -04:00).
+        assert_eq!(
+            parse_time("2026-11-01 01:30", new_york)
+                .unwrap()
+                .to_rfc3339(),
+            "2026-11-01T01:30:00-04:00"
+        );
     }
 
     #[test]
