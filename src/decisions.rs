@@ -326,7 +326,7 @@ impl Decider<'_> {
             has_perk: !settings.shop.returning_perk.is_empty(),
         };
         let template = match plan::plan(&settings.rules, &facts) {
-            Action::Skip(reason) => return Ok(entry.skipped(&reason)),
+            Action::Skip(reason) => return Ok(entry.skipped(reason)),
             Action::Template(template) => template,
         };
         let rank = plan::rank(&settings.rules, &template);

@@ -39,7 +39,7 @@ pub struct Entry<'a> {
     /// Remind or skip.
     pub decision: Decision,
     /// Why it is skipped.
-    pub reason: Option<String>,
+    pub reason: Option<Cow<'a, str>>,
     /// Template of the reminder.
     pub template: Option<String>,
     /// The buyer's type, once known.
@@ -126,7 +126,7 @@ impl<'a> Entry<'a> {
             buyer_id: Cow::Borrowed(&row.buyer),
             buyer_name: Cow::Borrowed(""),
             decision: Decision::Skip,
-            reason: Some(INVALID_ROW.into()),
+            reason: Some(Cow::Borrowed(INVALID_ROW)),
             template: None,
             buyer_type: None,
             age_hours: None,
@@ -148,9 +148,9 @@ impl<'a> Entry<'a> {
 
     /// Marks the entry skipped for `reason`.
     #[must_use]
-    pub fn skipped(mut self, reason: &str) -> Entry<'a> {
+    pub fn skipped(mut self, reason: impl Into<Cow<'a, str>>) -> Entry<'a> {
         self.decision = Decision::Skip;
-        self.reason = Some(reason.to_owned());
+        self.reason = Some(reason.into());
         self
     }
 
@@ -162,6 +162,7 @@ impl<'a> Entry<'a> {
             buyer_id: Cow::Owned(self.buyer_id.into_owned()),
             buyer_name: Cow::Owned(self.buyer_name.into_owned()),
             products: Cow::Owned(self.products.into_owned()),
+            reason: self.reason.map(|r| Cow::Owned(r.into_owned())),
             ..self
         }
     }
