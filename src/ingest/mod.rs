@@ -667,10 +667,10 @@ impl<'s> Stream<'s> {
                 }
             }
         }
-        let result = if record
-            .iter()
-            .skip(columns.width)
-            .any(|cell| !value::trim(cell).is_empty())
+        // Cells beyond the header's columns are an error unless blank (`skip` would walk the
+        // row's cells one by one to get there, for every row).
+        let result = if record.len() > columns.width
+            && (columns.width..record.len()).any(|c| !value::trim(&record[c]).is_empty())
         {
             Err(Box::new(InvalidRow {
                 line,

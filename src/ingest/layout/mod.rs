@@ -16,7 +16,8 @@ mod shopify;
 mod taobao;
 mod woocommerce;
 
-use std::collections::{BTreeMap, HashMap};
+use rustc_hash::FxHashMap;
+use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::config::{Settings, normalize_label};
@@ -127,7 +128,7 @@ pub struct Mapping {
     /// space), and whether the seller set it (a missing explicit column is an error).
     pub columns: Vec<(Field, Vec<Vec<String>>, bool)>,
     /// Status label (normalized) -> class.
-    statuses: HashMap<String, StatusClass>,
+    statuses: FxHashMap<String, StatusClass>,
 }
 
 impl Mapping {
@@ -188,7 +189,7 @@ impl Mapping {
             classes.insert(key, (class, labels));
         }
         // The seller's lists win over the preset's: insert the preset's classes first.
-        let mut statuses = HashMap::new();
+        let mut statuses = FxHashMap::default();
         let own = |key: &str| match key {
             "unpaid" => settings.statuses.unpaid.is_some(),
             "paid" => settings.statuses.paid.is_some(),
