@@ -267,7 +267,7 @@ fn finish(
     let email = row.email.unwrap_or_default();
     let buyer = match row.buyer_id {
         Some(id) => id,
-        None if !email.is_empty() => email.to_lowercase(),
+        None if !email.is_empty() => lower_case(&email),
         None => compact_str::format_compact!("order:{order_id}"),
     };
     let missing = |field: Field| InvalidRow {
@@ -307,8 +307,21 @@ fn finish(
     })
 }
 
+/// An address in lower case, as the buyer's identity; most are already.
+fn lower_case(text: &Text) -> Text {
+    if text
+        .bytes()
+        .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
+    {
+        text.clone()
+    } else {
+        text.to_lowercase()
+    }
+}
+
 fn caseless(a: &Text, b: &Text) -> bool {
-    a.trim().to_lowercase() == b.trim().to_lowercase()
+    // The rows of an order nearly always repeat the value exactly.
+    a == b || a.trim().to_lowercase() == b.trim().to_lowercase()
 }
 
 /// Fills an empty order field from a later row; notes the field and both values when both rows

@@ -96,6 +96,14 @@ pub fn parse_time(text: &str, zone: Tz) -> Result<StoreTime, String> {
     if let Some(local) = iso_digits(text) {
         return in_zone(local, zone);
     }
+    if let Some(time) = iso_with_offset(text) {
+        return Ok(time.with_timezone(&zone).fixed_offset());
+    }
+    any_layout(text, zone)
+}
+
+/// [`parse_time`] by the general layouts only.
+fn any_layout(text: &str, zone: Tz) -> Result<StoreTime, String> {
     let offset_likely =
         text.ends_with(['Z', 'z']) || text.bytes().skip(10).any(|b| matches!(b, b'+' | b'-'));
     let tries: [Layouts; 2] = if offset_likely {
@@ -199,6 +207,42 @@ fn iso_digits(text: &str) -> Option<NaiveDateTime> {
     let seconds = if b.len() == 19 { number(17..19)? } else { 0 };
     let time = NaiveTime::from_hms_opt(number(11..13)?, number(14..16)?, seconds)?;
     Some(date.and_time(time))
+}
+
+/// [`iso_digits`] followed by an offset, `+0800` or `+08:00`, with or without a space before
+/// it: Shopify's `2026-11-21 19:00:00 +0800` and most layouts with an offset, read without
+/// chrono's general parser. Anything else goes to the full layouts.
+fn iso_with_offset(text: &str) -> Option<DateTime<FixedOffset>> {
+    let b = text.as_bytes();
+    let cut = if b.len() > 19 && b[16] == b':' {
+        19
+    } else {
+        16
+    };
+    let local = iso_digits(text.get(..cut)?)?;
+    let rest = text.get(cut..)?;
+    let rest = rest.strip_prefix(' ').unwrap_or(rest);
+    let (sign, digits) = match rest.as_bytes() {
+        [b'+', digits @ ..] => (1, digits),
+        [b'-', digits @ ..] => (-1, digits),
+        _ => return None,
+    };
+    let (hours, minutes) = match digits {
+        [h1, h2, m1, m2] | [h1, h2, b':', m1, m2] => ([*h1, *h2], [*m1, *m2]),
+        _ => return None,
+    };
+    let number = |pair: [u8; 2]| {
+        pair.iter().try_fold(0i32, |n, &d| {
+            d.is_ascii_digit().then(|| n * 10 + i32::from(d - b'0'))
+        })
+    };
+    let (hours, minutes) = (number(hours)?, number(minutes)?);
+    if hours > 23 || minutes > 59 {
+        return None;
+    }
+    FixedOffset::east_opt(sign * (hours * 3600 + minutes * 60))?
+        .from_local_datetime(&local)
+        .single()
 }
 
 static WITH_OFFSET_ITEMS: OnceLock<Vec<Vec<Item<'static>>>> = OnceLock::new();
@@ -365,6 +409,39 @@ mod tests {
         }
         let gap = parse_time("2026-03-08 02:30", chrono_tz::America::New_York).unwrap_err();
         assert!(gap.contains("does not exist"), "{gap}");
+    }
+
+    #[test]
+    fn offsets_read_directly_read_as_the_general_layouts_read_them() {
+        let mut read = 0;
+        for date in ["2026-11-21", "2026-02-29", "2026-12-31"] {
+            for separator in [" ", "T"] {
+                for time in ["19:00:00", "00:05", "23:59:59", "24:00", "19:60"] {
+                    for space in ["", " ", "  "] {
+                        for offset in [
+                            "+0800", "+08:00", "-0530", "-05:30", "+0000", "+2359", "+2400", "+08",
+                            "+8:00", "+08:0", "Z", "+08:00x", "",
+                        ] {
+                            let text = format!("{date}{separator}{time}{space}{offset}");
+                            if let Some(direct) = iso_with_offset(&text) {
+                                read += 1;
+                                assert_eq!(
+                                    any_layout(&text, SHANGHAI),
+                                    Ok(direct.with_timezone(&SHANGHAI).fixed_offset()),
+                                    "{text}"
+                                );
+                            }
+                            assert_eq!(
+                                parse_time(&text, SHANGHAI),
+                                any_layout(trim(&text), SHANGHAI),
+                                "{text}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        assert!(read > 40, "only {read} read directly");
     }
 
     #[test]
