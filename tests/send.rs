@@ -779,6 +779,23 @@ fn a_server_that_allows_fewer_connections_still_gets_every_message() {
 }
 
 #[test]
+fn messages_given_back_after_the_others_finished_are_still_sent() {
+    // Two of the four connections are refused for the whole run; their workers retry for
+    // 0.9 s before giving their messages back, long after the two others have sent the rest.
+    // Those must wait for the two messages rather than leave them for the next run.
+    let dir = tempfile::tempdir().unwrap();
+    let server = SmtpServer::start_with(dir.path(), false, false, None, &["--sessions-ever", "2"]);
+    let rows = many(20, 0);
+    let config = smtp_config(&server, "max_connections = 4\n")
+        .replace("retry_delay = \"10ms\"", "retry_delay = \"300ms\"");
+    let test = Test::new().config(&config).orders(GENERIC_HEADER, &rows);
+    let (status, d) = send_json(&test, &[]);
+    assert_eq!(d.summary["sent"], 20, "{}", d.summary);
+    assert_eq!(status, 0);
+    assert_each_arrived_once(&server, 20);
+}
+
+#[test]
 fn the_rate_limit_spaces_the_messages() {
     let (_dir, server) = plain_server();
     let rows = many(6, 0);

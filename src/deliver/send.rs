@@ -134,7 +134,10 @@ pub fn send(jobs: Vec<Job>, delivery: &Delivery, mut ledger: Ledger) -> Result<R
         .enable_all()
         .build()
         .map_err(Error::Output)?;
-    let queue = Arc::new(Mutex::new(jobs.into_iter().collect::<VecDeque<_>>()));
+    let queue = Arc::new(Mutex::new(Queue {
+        jobs: jobs.into_iter().collect(),
+        out: 0,
+    }));
     let (writer, requests) = tokio::sync::mpsc::unbounded_channel();
     let stop = Arc::new(AtomicBool::new(false));
     let down: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
@@ -357,9 +360,55 @@ async fn watch_signals(stop: Arc<AtomicBool>) {
 
 type Outcomes = Vec<(usize, Status, String)>;
 
+/// The messages not yet taken by a worker, and how many are out with one. A worker whose
+/// connection cannot be opened hands its message back, so an empty queue means the work is
+/// done only when no message is out.
+struct Queue {
+    jobs: VecDeque<Job>,
+    out: usize,
+}
+
+/// What a worker gets from the [`Queue`].
+#[allow(clippy::large_enum_variant)] // Matched at once; boxing would allocate per message.
+enum Take {
+    Job(Job),
+    /// None now, but a message that is out may come back.
+    Wait,
+    Done,
+}
+
+impl Queue {
+    fn take(&mut self) -> Take {
+        match self.jobs.pop_front() {
+            Some(job) => {
+                self.out += 1;
+                Take::Job(job)
+            }
+            None if self.out > 0 => Take::Wait,
+            None => Take::Done,
+        }
+    }
+}
+
+fn lock(queue: &Mutex<Queue>) -> std::sync::MutexGuard<'_, Queue> {
+    queue
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A message out with a worker; dropped when the worker is done with it (after handing it
+/// back, if it does).
+struct Out<'a>(&'a Mutex<Queue>);
+
+impl Drop for Out<'_> {
+    fn drop(&mut self) {
+        lock(self.0).out -= 1;
+    }
+}
+
 /// What the workers share.
 struct Shared<'a> {
-    queue: &'a Mutex<VecDeque<Job>>,
+    queue: &'a Mutex<Queue>,
     writer: &'a tokio::sync::mpsc::UnboundedSender<Request>,
     /// Set by SIGINT/SIGTERM or by an unreachable server: take no new job.
     stop: &'a AtomicBool,
@@ -396,11 +445,19 @@ async fn worker(
         if stop.load(Ordering::SeqCst) {
             break;
         }
-        let job = queue
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .pop_front();
-        let Some(job) = job else { break };
+        let taken = lock(queue).take();
+        let job = match taken {
+            Take::Job(job) => job,
+            // Another worker may still give its message back (its connection failing): wait
+            // for it rather than leave the message for the next run.
+            Take::Wait => {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+            Take::Done => break,
+        };
+        // However this job ends (sent, given back, or the run stopping), it is no longer out.
+        let _out = Out(queue);
         pace.wait().await;
         if stop.load(Ordering::SeqCst) {
             break;
@@ -476,10 +533,7 @@ async fn worker(
         if let Some(reason) = lost {
             // The attempt is in the ledger (failed, nothing handed over); the job itself goes
             // back to the queue, and its outcome is whatever the worker that takes it gets.
-            queue
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .push_front(job);
+            lock(queue).jobs.push_front(job);
             if dead.fetch_add(1, Ordering::SeqCst) + 1 == workers {
                 down.lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner)

@@ -13,10 +13,11 @@ Accepted messages are written to --maildir as NNNNNN.eml (the message as receive
 NNNNNN.json (the envelope). When it is listening it prints "READY <port>" on stdout.
 
   server.py --maildir DIR [--tls-dir DIR] [--implicit-tls] [--auth USER:PASSWORD]
-            [--max-sessions N] [--no-pipelining] [--refuse-second-ehlo]
+            [--max-sessions N] [--sessions-ever N] [--no-pipelining] [--refuse-second-ehlo]
 
 --max-sessions answers EHLO with 421 beyond N sessions at once, as providers that limit
-concurrent connections do.
+concurrent connections do. --sessions-ever answers it with 421 once N sessions have been
+accepted since the start (a quota: the refused connections never get in).
 
 The server offers PIPELINING (RFC 2920), as Postfix and the big providers do, so the tests go
 through payremind's pipelined envelope; --no-pipelining leaves it out (the one-by-one path).
@@ -41,12 +42,15 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 class Handler:
-    def __init__(self, maildir, max_sessions=None, pipelining=True, refuse_second_ehlo=False):
+    def __init__(self, maildir, max_sessions=None, pipelining=True, refuse_second_ehlo=False,
+                 sessions_ever=None):
         self.maildir = maildir
         self.refuse_second_ehlo = refuse_second_ehlo
         self.pipelining = pipelining
         self.max_sessions = max_sessions
         self.sessions = 0
+        self.sessions_ever = sessions_ever
+        self.accepted = 0
         self.count = 0
         self.tempfails = {}
         self.drops = {}
@@ -63,6 +67,12 @@ class Handler:
                     return ["421 4.7.0 Too many connections, try again later"]
                 self.sessions += 1
                 session.counted = True
+        if self.sessions_ever is not None and not getattr(session, "accepted", False):
+            with self.lock:
+                if self.accepted >= self.sessions_ever:
+                    return ["421 4.7.0 Session quota used up, try again later"]
+                self.accepted += 1
+                session.accepted = True
         session.host_name = hostname
         if self.pipelining:
             # aiosmtpd reads and answers commands in order, so it handles a pipelined group.
@@ -136,6 +146,7 @@ def main():
     parser.add_argument("--implicit-tls", action="store_true")
     parser.add_argument("--auth")
     parser.add_argument("--max-sessions", type=int)
+    parser.add_argument("--sessions-ever", type=int)
     parser.add_argument("--no-pipelining", action="store_true")
     parser.add_argument("--refuse-second-ehlo", action="store_true")
     args = parser.parse_args()
@@ -169,7 +180,8 @@ def main():
         kwargs.update(tls_context=tls, require_starttls=True)
 
     port = free_port()
-    controller = Controller(Handler(args.maildir, args.max_sessions, not args.no_pipelining, args.refuse_second_ehlo), hostname="127.0.0.1", port=port,
+    controller = Controller(Handler(args.maildir, args.max_sessions, not args.no_pipelining, args.refuse_second_ehlo,
+                                 args.sessions_ever), hostname="127.0.0.1", port=port,
                             server_hostname="localhost", ready_timeout=10, **kwargs)
     controller.start()
     print("READY %d" % port, flush=True)
