@@ -359,6 +359,13 @@ fn an_unreadable_row_keeps_the_buyers_other_orders_quiet() {
         "identity by e-mail, any case"
     );
     assert_eq!(d.outcome("R1"), "popular");
+    // Lower-cased the same way for the bad row as for the order (a final sigma once was not).
+    let d = decide(&[
+        "S1,,,ABCDEFGHIJKLMNOPΣ@example.com,pending,2026-11-22 10:00,10.00,web,Tea,",
+        "S2,,,ABCDEFGHIJKLMNOPΣ@example.com,paid,2026-11-22 11:00,ten,web,Tea,",
+    ]);
+    assert_eq!(d.outcome("S1"), "skip:buyer_has_invalid_row");
+    assert_eq!(d.get("S1")["buyer_id"], "abcdefghijklmnopς@example.com");
 }
 
 #[test]

@@ -137,8 +137,8 @@ impl Columns {
             .unwrap_or_default()
     }
 
-    /// The cell for `field`, trimmed and unwrapped from Excel's protection; several columns are joined
-    /// with a space. `None` when empty or unmapped.
+    /// The cell for `field`, trimmed and unwrapped from Excel's protection; several columns
+    /// are joined with a space. `None` when empty or unmapped.
     #[must_use]
     pub fn get<'r>(&self, record: &'r csv::StringRecord, field: Field) -> Option<Cow<'r, str>> {
         let (_, cols, _) = &self.index[self.by_field[field as usize]?];

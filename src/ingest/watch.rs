@@ -243,8 +243,8 @@ mod tests {
                 }
                 let (w, p) = (whole.borrow(), parts.borrow());
                 assert_eq!(
-                    (&p.starts, p.line, p.quote, p.inside_quotes()),
-                    (&w.starts, w.line, w.quote, w.inside_quotes()),
+                    (&p.starts, p.line, p.quote, p.at_record_start, p.last),
+                    (&w.starts, w.line, w.quote, w.at_record_start, w.last),
                     "{text:?} in pieces of {cut}"
                 );
             }
