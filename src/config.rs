@@ -67,6 +67,8 @@ pub struct DeliveryConfig {
     pub via: Option<String>,
     /// The sendmail program (default `/usr/sbin/sendmail`).
     pub sendmail: Option<PathBuf>,
+    /// How long the sendmail program may take for one message (default `2m`).
+    pub sendmail_timeout: Option<String>,
     /// The folder `outbox` writes `.eml` files into (default `outbox`, beside the config).
     pub outbox: Option<PathBuf>,
 }
@@ -279,9 +281,20 @@ pub enum Delivery {
     /// To an SMTP server.
     Smtp(Smtp),
     /// To the local MTA's sendmail program.
-    Sendmail(PathBuf),
+    Sendmail(Sendmail),
     /// As `.eml` files into a folder.
     Outbox(PathBuf),
+}
+
+/// `[delivery]` for `via = "sendmail"`.
+#[derive(Debug, Clone)]
+pub struct Sendmail {
+    /// The program (`/usr/sbin/sendmail` unless set).
+    pub program: PathBuf,
+    /// How long it may take for one message before it is stopped: a relaying sendmail (msmtp)
+    /// waits on its server, and a cron run must not hang on it (the next run would find the
+    /// ledger locked).
+    pub timeout: std::time::Duration,
 }
 
 /// How the connection to the SMTP server is secured.
@@ -661,12 +674,18 @@ fn resolve_delivery(
 ) -> Result<Delivery, Error> {
     match delivery.via.as_deref().map(str::trim).unwrap_or("smtp") {
         "smtp" => resolve_smtp(smtp, beside, bad).map(Delivery::Smtp),
-        "sendmail" => Ok(Delivery::Sendmail(
-            delivery
+        "sendmail" => Ok(Delivery::Sendmail(Sendmail {
+            program: delivery
                 .sendmail
                 .clone()
                 .unwrap_or_else(|| PathBuf::from("/usr/sbin/sendmail")),
-        )),
+            timeout: parse_duration(delivery.sendmail_timeout.as_deref().unwrap_or("2m"))
+                .and_then(|d| match d.to_std() {
+                    Ok(d) if !d.is_zero() => Ok(d),
+                    _ => Err("must be more than zero, like \"2m\"".to_owned()),
+                })
+                .map_err(|m| bad("[delivery].sendmail_timeout", m))?,
+        })),
         "outbox" => Ok(Delivery::Outbox(beside(
             delivery
                 .outbox

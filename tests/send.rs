@@ -631,6 +631,97 @@ fn the_outbox_writes_one_file_per_message_once() {
     send(&test, &[]).success().stderr_has("sent 0");
 }
 
+/// A test with `via = "sendmail"` whose program is a shell script (`script`, after the
+/// shebang) in the scratch folder, and two orders due. A real MTA cannot be told to refuse or
+/// to hang; what is tested is payremind's side of the sendmail contract: the arguments, the
+/// message on standard input, the exit status, a program that does not finish.
+fn with_sendmail(script: &str, extra: &str) -> Test {
+    use std::os::unix::fs::PermissionsExt;
+    let test = Test::new();
+    let program = test.path("fake-sendmail");
+    std::fs::write(&program, format!("#!/bin/sh\n{script}\n")).unwrap();
+    std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+    test.config(&format!(
+        "{GENERIC_CONFIG}\n[delivery]\nvia = \"sendmail\"\nsendmail = {:?}\n{extra}",
+        program.display().to_string()
+    ))
+    .orders(
+        GENERIC_HEADER,
+        &[
+            &row("W1", "w1@example.com", "2026-11-22 10:00"),
+            &row("W2", "w2@example.com", "2026-11-22 10:00"),
+        ],
+    )
+}
+
+#[test]
+fn sendmail_gets_each_message_with_its_envelope_once() {
+    let test = with_sendmail(
+        "n=$(ls \"$(dirname \"$0\")\" | grep -c '^got-.*args$')\n\
+         printf '%s\\n' \"$@\" > \"$(dirname \"$0\")/got-$n.args\"\n\
+         cat > \"$(dirname \"$0\")/got-$n.eml\"",
+        "",
+    );
+    let (status, d) = send_json(&test, &[]);
+    assert_eq!(
+        (status, d.summary["sent"].as_u64()),
+        (0, Some(2)),
+        "{}",
+        d.summary
+    );
+    let mut args: Vec<String> = (0..2)
+        .map(|n| std::fs::read_to_string(test.path(&format!("got-{n}.args"))).unwrap())
+        .collect();
+    args.sort();
+    assert_eq!(
+        args,
+        [
+            "-i\n-f\norders@shop.example\n--\nw1@example.com\n",
+            "-i\n-f\norders@shop.example\n--\nw2@example.com\n"
+        ]
+    );
+    let eml = std::fs::read(test.path("got-0.eml")).unwrap();
+    let mail = mailparse::parse_mail(&eml).unwrap();
+    let body = mail.get_body().unwrap();
+    assert!(body.contains("W1") || body.contains("W2"), "{body}");
+    assert_eq!(d.get("W1")["status"], "sent");
+    // Nothing twice: the second run hands nothing over.
+    send(&test, &[]).success().stderr_has("sent 0");
+    assert!(!test.path("got-2.args").exists());
+}
+
+#[test]
+fn a_sendmail_that_refuses_leaves_the_message_failed_with_its_words() {
+    let test = with_sendmail(
+        "cat > /dev/null\necho 'relay host unreachable' >&2\nexit 75",
+        "",
+    );
+    let (status, d) = send_json(&test, &[]);
+    assert_eq!(status, 1, "{}", d.summary);
+    assert_eq!(d.get("W1")["status"], "failed");
+    let reply = d.get("W1")["server_reply"].as_str().unwrap().to_owned();
+    assert!(reply.contains("relay host unreachable"), "{reply}");
+}
+
+#[test]
+fn a_sendmail_that_hangs_is_stopped_and_its_message_counts_as_maybe_sent() {
+    // Without the timeout the program would end after 20 s with status 0: "sent".
+    let test = with_sendmail(
+        "cat > /dev/null\nexec sleep 20",
+        "sendmail_timeout = \"1s\"\n",
+    );
+    let (status, d) = send_json(&test, &[]);
+    assert_eq!(status, 1, "{}", d.summary);
+    for id in ["W1", "W2"] {
+        assert_eq!(d.get(id)["status"], "unknown", "{id}");
+    }
+    let reply = d.get("W1")["server_reply"].as_str().unwrap().to_owned();
+    assert!(reply.contains("did not finish within 1s"), "{reply}");
+    // Maybe sent: the next run leaves them alone rather than risk a second copy.
+    let (_, again) = send_json(&test, &[]);
+    assert_eq!(again.outcome("W1"), "skip:outcome_unknown");
+}
+
 #[test]
 fn sigterm_during_retries_stops_without_waiting_them_out() {
     let (_dir, server) = plain_server();

@@ -2,12 +2,17 @@
 //! into a folder (for review, or for another tool to pick up), `sendmail` hands it to the local
 //! MTA's sendmail program, the usual cron set-up.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use wait_timeout::ChildExt;
 
 use super::mail::Mail;
 use super::smtp::Delivered;
+use crate::config::Sendmail;
 
 /// Writes the message into `dir` as `<Message-ID>.eml`, atomically (a temporary file renamed),
 /// so a reader never sees half a message. Writing the same step again replaces nothing.
@@ -39,9 +44,12 @@ pub fn outbox(dir: &Path, mail: &Mail) -> Delivered {
 }
 
 /// Pipes the message to `sendmail -i -f <sender> -- <recipient>`. Exit status 0 means the
-/// local MTA took it; anything else means it did not.
-pub fn sendmail(program: &Path, mail: &Mail) -> Delivered {
-    let child = Command::new(program)
+/// local MTA took it; anything else means it did not. A program still running after
+/// `[delivery].sendmail_timeout` is stopped, and the message counts as maybe sent (`unknown`):
+/// it may have queued it before it hung.
+pub fn sendmail(sendmail: &Sendmail, mail: &Mail) -> Delivered {
+    let program = sendmail.program.display();
+    let child = Command::new(&sendmail.program)
         .arg("-i")
         .arg("-f")
         .arg(&mail.from)
@@ -55,25 +63,46 @@ pub fn sendmail(program: &Path, mail: &Mail) -> Delivered {
         Ok(child) => child,
         Err(e) => {
             return Delivered::Failed(format!(
-                "cannot run {}: {e}; install a local MTA or set [delivery].sendmail",
-                program.display()
+                "cannot run {program}: {e}; install a local MTA or set [delivery].sendmail"
             ));
         }
     };
-    let written = child
-        .stdin
-        .take()
-        .map(|mut stdin| stdin.write_all(&mail.bytes));
-    match child.wait_with_output() {
-        Ok(out) if out.status.success() && matches!(written, Some(Ok(()))) => {
-            Delivered::Sent(format!("handed to {}", program.display()))
+    // The message is written and the complaints read on threads of their own: a program that
+    // reads nothing, or writes much before it reads, must not stall the run; nor must a
+    // process it leaves behind holding the pipes.
+    let (wrote, written) = mpsc::channel();
+    if let Some(mut stdin) = child.stdin.take() {
+        let bytes = mail.bytes.clone();
+        std::thread::spawn(move || wrote.send(stdin.write_all(&bytes).is_ok()));
+    }
+    let (said, complaint) = mpsc::channel();
+    if let Some(stderr) = child.stderr.take() {
+        std::thread::spawn(move || {
+            let mut text = Vec::new();
+            let _ = stderr.take(16 * 1024).read_to_end(&mut text);
+            said.send(String::from_utf8_lossy(&text).trim().to_owned())
+        });
+    }
+    let status = match child.wait_timeout(sendmail.timeout) {
+        Ok(Some(status)) => status,
+        Ok(None) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Delivered::Unknown(format!(
+                "{program} did not finish within {}, so it was stopped; it may have queued the message: check the mail log (raise [delivery].sendmail_timeout if it is just slow)",
+                humantime::format_duration(sendmail.timeout)
+            ));
         }
-        Ok(out) => Delivered::Failed(format!(
-            "{} refused the message ({}): {}",
-            program.display(),
-            out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
-        )),
-        Err(e) => Delivered::Unknown(format!("{} did not finish: {e}", program.display())),
+        Err(e) => return Delivered::Unknown(format!("{program} did not finish: {e}")),
+    };
+    let wait = Duration::from_secs(1);
+    let complete = written.recv_timeout(wait).unwrap_or(false);
+    if status.success() && complete {
+        Delivered::Sent(format!("handed to {program}"))
+    } else {
+        let complaint = complaint.recv_timeout(wait).unwrap_or_default();
+        Delivered::Failed(format!(
+            "{program} refused the message ({status}): {complaint}"
+        ))
     }
 }
