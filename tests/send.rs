@@ -617,11 +617,8 @@ fn the_outbox_writes_one_file_per_message_once() {
             ],
         );
     send(&test, &[]).success().stderr_has("sent 2");
-    let files: Vec<_> = std::fs::read_dir(test.path("review"))
-        .unwrap()
-        .flatten()
-        .collect();
-    assert_eq!(files.len(), 2);
+    let count = || std::fs::read_dir(test.path("review")).unwrap().count();
+    assert_eq!(count(), 2);
     let eml = std::fs::read(test.path("review/payremind.O1.popular@shop.example.eml")).unwrap();
     let mail = mailparse::parse_mail(&eml).unwrap();
     assert!(
@@ -629,6 +626,7 @@ fn the_outbox_writes_one_file_per_message_once() {
             || mail.get_body().unwrap().contains("order O1")
     );
     send(&test, &[]).success().stderr_has("sent 0");
+    assert_eq!(count(), 2, "the second run wrote nothing");
 }
 
 /// A test with `via = "sendmail"` whose program is a shell script (`script`, after the
@@ -732,7 +730,16 @@ fn sigterm_during_retries_stops_without_waiting_them_out() {
         &[&row("W1", "tempfail-10.w1@example.com", "2026-11-22 10:00")],
     );
     let run = test.spawn(&["run", "--orders", "orders.csv", "--now", NOW, "--send"]);
-    std::thread::sleep(Duration::from_millis(700));
+    // Once the server has refused the first try, the run waits 4 s to try again.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while server.tempfails() == 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(
+        server.tempfails(),
+        1,
+        "the first try never reached the server"
+    );
     let started = std::time::Instant::now();
     std::process::Command::new("kill")
         .args(["-TERM", &run.id().to_string()])

@@ -96,6 +96,9 @@ class Handler:
                 seen = self.tempfails.get(address, 0)
                 self.tempfails[address] = seen + 1
             if seen < limit:
+                # Logged, so a test can tell the client is now waiting to try again.
+                with open(os.path.join(self.maildir, "tempfails.log"), "a") as log:
+                    log.write(address + "\n")
                 return "451 4.3.0 Try again later"
         envelope.rcpt_tos.append(address)
         # Whether the client sent DATA without waiting for this reply (pipelining): it is

@@ -110,6 +110,13 @@ impl SmtpServer {
     }
 
     /// Every message accepted so far, in order.
+    /// How many times a `tempfail-N.` recipient has been refused so far.
+    pub fn tempfails(&self) -> usize {
+        std::fs::read_to_string(self.maildir.join("tempfails.log"))
+            .map(|log| log.lines().count())
+            .unwrap_or(0)
+    }
+
     pub fn received(&self) -> Vec<Received> {
         let mut names: Vec<PathBuf> = std::fs::read_dir(&self.maildir)
             .map(|d| d.flatten().map(|e| e.path()).collect())
