@@ -220,6 +220,127 @@ fn check_names_the_layout_encoding_and_delimiter() {
     }
 }
 
+/// The text of a fixture (UTF-8, else GB18030) with `edit` applied to every record, header
+/// first.
+fn variant(fixture: &str, edit: impl Fn(usize, &mut Vec<String>)) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(fixture);
+    let bytes = std::fs::read(path).unwrap();
+    let text = String::from_utf8(bytes.clone()).unwrap_or_else(|_| {
+        let (text, _, bad) = encoding_rs::GB18030.decode(&bytes);
+        assert!(!bad, "{fixture} decodes");
+        text.into_owned()
+    });
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    for (i, record) in reader.records().enumerate() {
+        let mut cells: Vec<String> = record.unwrap().iter().map(str::to_owned).collect();
+        edit(i, &mut cells);
+        writer.write_record(&cells).unwrap();
+    }
+    String::from_utf8(writer.into_inner().unwrap()).unwrap()
+}
+
+/// The entries of two runs are the same, line numbers and all (only the file name differs).
+fn same_entries(a: &Decisions, b: &Decisions) {
+    assert_eq!(a.orders, b.orders);
+    assert!(a.orders.len() > 10, "{}", a.orders.len());
+}
+
+#[test]
+fn taobao_67_column_export_reads_like_the_61_column_one() {
+    // The newer 订单报表 adds 满返红包金额 after 是否是O2O交易, and five columns before 主订单编号.
+    let fixture = "taobao_ExportOrderList202611230900.csv";
+    let wider = variant(fixture, |i, cells| {
+        assert_eq!(cells.len(), 61, "row {i}");
+        let o2o = 46;
+        let main_order = 60;
+        let (before, after): (&[&str], &[&str]) = if i == 0 {
+            assert_eq!(
+                (&*cells[o2o - 1], &*cells[main_order]),
+                ("是否是O2O交易", "主订单编号")
+            );
+            (
+                &["满返红包金额"],
+                &[
+                    "直播返现状态",
+                    "返现金额",
+                    "新零售成交门店昵称",
+                    "新零售成交门店id",
+                    "新零售成交经销商id",
+                ],
+            )
+        } else {
+            (&[""], &["", "", "", "", ""])
+        };
+        for (k, cell) in after.iter().enumerate() {
+            cells.insert(main_order + k, (*cell).to_owned());
+        }
+        cells.insert(o2o, before[0].to_owned());
+        assert_eq!(cells.len(), 67);
+    });
+    let (encoded, _, _) = encoding_rs::GB18030.encode(&wider);
+    let config = config("Asia/Shanghai", "CNY", "\"莲叶茶庄分销店\"");
+    let outcome = Test::new()
+        .config(&config)
+        .file("ExportOrderList67.csv", encoded)
+        .args(&[
+            "run",
+            "--orders",
+            "ExportOrderList67.csv",
+            "--format",
+            "json",
+            "--now",
+            NOW,
+        ])
+        .run();
+    same_entries(&Decisions::parse(&outcome), &decide(fixture, &config));
+}
+
+#[test]
+fn woocommerce_export_with_status_slugs_reads_like_the_labels() {
+    // The exporter can write the status slug instead of its label.
+    let slugs = variant("woocommerce_orders.csv", |i, cells| {
+        if i > 0 {
+            let status = &mut cells[1];
+            *status = match status.as_str() {
+                "Pending payment" => "pending",
+                "On hold" => "on-hold",
+                "Processing" => "processing",
+                "Completed" => "completed",
+                "Cancelled" => "cancelled",
+                "Failed" => "failed",
+                other => panic!("status {other:?} not in the list"),
+            }
+            .to_owned();
+        }
+    });
+    let config = config("Europe/Berlin", "NOK", "");
+    let outcome = Test::new()
+        .config(&config)
+        .file("orders.csv", slugs)
+        .args(&[
+            "run",
+            "--orders",
+            "orders.csv",
+            "--format",
+            "json",
+            "--now",
+            NOW,
+        ])
+        .run();
+    same_entries(
+        &Decisions::parse(&outcome),
+        &decide("woocommerce_orders.csv", &config),
+    );
+}
+
 #[test]
 fn a_seller_override_changes_just_one_entry_of_a_preset() {
     // The reseller is known here by its tag instead of its app id.
