@@ -894,6 +894,29 @@ fn messages_given_back_after_the_others_finished_are_still_sent() {
 }
 
 #[test]
+fn a_refused_connection_hands_its_message_to_an_open_idle_one() {
+    // Two connections get in and two are refused; the refused ones would retry for 12 s
+    // (4 s, then 8 s). Once the open ones have nothing left to do, the refused ones give
+    // their messages to them instead.
+    let dir = tempfile::tempdir().unwrap();
+    let server = SmtpServer::start_with(dir.path(), false, false, None, &["--max-sessions", "2"]);
+    let rows = many(10, 0);
+    let config = smtp_config(&server, "max_connections = 4\n")
+        .replace("retry_delay = \"10ms\"", "retry_delay = \"4s\"");
+    let test = Test::new().config(&config).orders(GENERIC_HEADER, &rows);
+    let started = std::time::Instant::now();
+    let (status, d) = send_json(&test, &[]);
+    assert_eq!(d.summary["sent"], 10, "{}", d.summary);
+    assert_eq!(status, 0);
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "the retries were waited out: {:?}",
+        started.elapsed()
+    );
+    assert_each_arrived_once(&server, 10);
+}
+
+#[test]
 fn the_rate_limit_spaces_the_messages() {
     let (_dir, server) = plain_server();
     let rows = many(6, 0);

@@ -142,6 +142,7 @@ pub fn send(jobs: Vec<Job>, delivery: &Delivery, mut ledger: Ledger) -> Result<R
     let stop = Arc::new(AtomicBool::new(false));
     let down: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
     let dead = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let idle = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let pace = Arc::new(Pace::new(match delivery {
         Delivery::Smtp(smtp) => smtp.rate_limit,
         _ => None,
@@ -156,6 +157,7 @@ pub fn send(jobs: Vec<Job>, delivery: &Delivery, mut ledger: Ledger) -> Result<R
             let stop = Arc::clone(&stop);
             let down = Arc::clone(&down);
             let dead = Arc::clone(&dead);
+            let idle = Arc::clone(&idle);
             let pace = Arc::clone(&pace);
             let delivery = delivery.clone();
             let password = password.clone();
@@ -167,6 +169,7 @@ pub fn send(jobs: Vec<Job>, delivery: &Delivery, mut ledger: Ledger) -> Result<R
                     stop: &stop,
                     down: &down,
                     dead: &dead,
+                    idle: &idle,
                     workers,
                     pace: &pace,
                 };
@@ -396,6 +399,22 @@ fn lock(queue: &Mutex<Queue>) -> std::sync::MutexGuard<'_, Queue> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// A worker counted in [`Shared::idle`] until dropped.
+struct Idle<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl<'a> Idle<'a> {
+    fn new(idle: &'a std::sync::atomic::AtomicUsize) -> Self {
+        idle.fetch_add(1, Ordering::SeqCst);
+        Idle(idle)
+    }
+}
+
+impl Drop for Idle<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 /// A message out with a worker; dropped when the worker is done with it (after handing it
 /// back, if it does).
 struct Out<'a>(&'a Mutex<Queue>);
@@ -416,6 +435,9 @@ struct Shared<'a> {
     down: &'a Mutex<Option<String>>,
     /// Workers that gave up on their connection.
     dead: &'a std::sync::atomic::AtomicUsize,
+    /// Workers with nothing to do while a message is still out: a worker that cannot open
+    /// its connection hands its message to them rather than wait out its retries.
+    idle: &'a std::sync::atomic::AtomicUsize,
     /// Workers started.
     workers: usize,
     pace: &'a Pace,
@@ -433,9 +455,11 @@ async fn worker(
         stop,
         down,
         dead,
+        idle,
         workers,
         pace,
     } = *shared;
+    let mut idling: Option<Idle<'_>> = None;
     let mut connection = match delivery {
         Delivery::Smtp(smtp) => Some(Connection::new(Arc::new(smtp.clone()), password)),
         _ => None,
@@ -447,10 +471,14 @@ async fn worker(
         }
         let taken = lock(queue).take();
         let job = match taken {
-            Take::Job(job) => job,
+            Take::Job(job) => {
+                idling = None;
+                job
+            }
             // Another worker may still give its message back (its connection failing): wait
             // for it rather than leave the message for the next run.
             Take::Wait => {
+                idling.get_or_insert_with(|| Idle::new(idle));
                 tokio::time::sleep(Duration::from_millis(10)).await;
                 continue;
             }
@@ -480,7 +508,7 @@ async fn worker(
         let mut recorded = Recorded::new(committed);
         let delivered = match (delivery, connection.as_mut()) {
             (Delivery::Smtp(_), Some(conn)) => {
-                Some(conn.deliver(&job.mail, stop, &mut recorded).await)
+                Some(conn.deliver(&job.mail, stop, idle, &mut recorded).await)
             }
             _ if recorded.id().await.is_none() => None,
             (Delivery::Outbox(dir), _) => Some(files::outbox(dir, &job.mail)),

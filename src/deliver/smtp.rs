@@ -17,7 +17,7 @@
 //! pipelined replies after the first are read with `read_response`. The classification above
 //! does not change: the envelope's replies all come before the message leaves.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
@@ -285,6 +285,7 @@ impl Connection {
         &mut self,
         mail: &mail::Mail,
         stop: &AtomicBool,
+        idle: &AtomicUsize,
         recorded: &mut Recorded,
     ) -> Delivered {
         let attempts = self.settings.attempts;
@@ -298,6 +299,13 @@ impl Connection {
                     if stop.load(Ordering::SeqCst) {
                         return Delivered::Failed(format!(
                             "{last}; the run was stopped before another try"
+                        ));
+                    }
+                    // Nothing handed over yet, and other connections are open with nothing to
+                    // do (a server allowing fewer connections): the message goes to them.
+                    if only_connecting && idle.load(Ordering::SeqCst) > 0 {
+                        return Delivered::Unreachable(format!(
+                            "{last}; handed to a connection that is open"
                         ));
                     }
                     tokio::time::sleep_until(
