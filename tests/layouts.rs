@@ -18,12 +18,13 @@ fn config(zone: &str, currency: &str, distribution: &str) -> String {
 }
 
 fn decide(fixture: &str, config: &str) -> Decisions {
-    let outcome = Test::new()
-        .config(config)
-        .fixture(fixture)
-        .args(&["run", "--orders", fixture, "--format", "json", "--now", NOW])
-        .run();
-    Decisions::parse(&outcome)
+    decide_file(Test::new().config(config).fixture(fixture), fixture)
+}
+
+/// The decisions of a dry run of `test` on its file `orders`.
+fn decide_file(test: Test, orders: &str) -> Decisions {
+    let args = ["run", "--orders", orders, "--format", "json", "--now", NOW];
+    Decisions::parse(&test.args(&args).run())
 }
 
 fn expect(d: &Decisions, expected: &[(&str, &str)]) {
@@ -287,20 +288,13 @@ fn taobao_67_column_export_reads_like_the_61_column_one() {
     });
     let (encoded, _, _) = encoding_rs::GB18030.encode(&wider);
     let config = config("Asia/Shanghai", "CNY", "\"莲叶茶庄分销店\"");
-    let outcome = Test::new()
-        .config(&config)
-        .file("ExportOrderList67.csv", encoded)
-        .args(&[
-            "run",
-            "--orders",
-            "ExportOrderList67.csv",
-            "--format",
-            "json",
-            "--now",
-            NOW,
-        ])
-        .run();
-    same_entries(&Decisions::parse(&outcome), &decide(fixture, &config));
+    let wider = decide_file(
+        Test::new()
+            .config(&config)
+            .file("ExportOrderList67.csv", encoded),
+        "ExportOrderList67.csv",
+    );
+    same_entries(&wider, &decide(fixture, &config));
 }
 
 #[test]
@@ -322,23 +316,11 @@ fn woocommerce_export_with_status_slugs_reads_like_the_labels() {
         }
     });
     let config = config("Europe/Berlin", "NOK", "");
-    let outcome = Test::new()
-        .config(&config)
-        .file("orders.csv", slugs)
-        .args(&[
-            "run",
-            "--orders",
-            "orders.csv",
-            "--format",
-            "json",
-            "--now",
-            NOW,
-        ])
-        .run();
-    same_entries(
-        &Decisions::parse(&outcome),
-        &decide("woocommerce_orders.csv", &config),
+    let slugs = decide_file(
+        Test::new().config(&config).file("orders.csv", slugs),
+        "orders.csv",
     );
+    same_entries(&slugs, &decide("woocommerce_orders.csv", &config));
 }
 
 #[test]
