@@ -723,18 +723,19 @@ fn a_sendmail_that_hangs_is_stopped_and_its_message_counts_as_maybe_sent() {
 #[test]
 fn sigterm_during_retries_stops_without_waiting_them_out() {
     let (_dir, server) = plain_server();
-    let config = smtp_config(&server, "attempts = 5\n")
+    let config = smtp_config(&server, "attempts = 5\nmax_connections = 4\n")
         .replace("retry_delay = \"10ms\"", "retry_delay = \"4s\"");
-    let test = Test::new().config(&config).orders(
-        GENERIC_HEADER,
-        &[&row("W1", "tempfail-10.w1@example.com", "2026-11-22 10:00")],
-    );
+    let mut rows = vec![row("W1", "tempfail-10.w1@example.com", "2026-11-22 10:00")];
+    rows.extend(many(3, 0));
+    let test = Test::new().config(&config).orders(GENERIC_HEADER, &rows);
     let run = test.spawn(&["run", "--orders", "orders.csv", "--now", NOW, "--send"]);
-    // Once the server has refused the first try, the run waits 4 s to try again.
+    // Once the server has refused the first try, the run waits 4 s to try again, and the
+    // other three connections, their messages sent, wait with it (W1 may come back).
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while server.tempfails() == 0 && std::time::Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(10));
     }
+    wait_for_arrivals(&server, 3);
     assert_eq!(
         server.tempfails(),
         1,
@@ -756,6 +757,7 @@ fn sigterm_during_retries_stops_without_waiting_them_out() {
         stderr.contains("the run was stopped before another try"),
         "{stderr}"
     );
+    assert_each_arrived_once(&server, 3);
 }
 
 #[test]
