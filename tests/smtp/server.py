@@ -56,6 +56,11 @@ class Handler:
         self.drops = {}
         self.lock = threading.Lock()
 
+    def log(self, name, line):
+        """A line in the maildir's log `name`, for tests to count refusals."""
+        with open(os.path.join(self.maildir, name), "a") as log:
+            log.write(line + "\n")
+
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
         if self.refuse_second_ehlo and getattr(session, "greeted", False):
             return ["502 5.5.1 EHLO already given"]
@@ -64,12 +69,14 @@ class Handler:
         if self.max_sessions is not None and not getattr(session, "counted", False):
             with self.lock:
                 if self.sessions >= self.max_sessions:
+                    self.log("refusals.log", hostname)
                     return ["421 4.7.0 Too many connections, try again later"]
                 self.sessions += 1
                 session.counted = True
         if self.sessions_ever is not None and not getattr(session, "accepted", False):
             with self.lock:
                 if self.accepted >= self.sessions_ever:
+                    self.log("refusals.log", hostname)
                     return ["421 4.7.0 Session quota used up, try again later"]
                 self.accepted += 1
                 session.accepted = True
@@ -97,8 +104,7 @@ class Handler:
                 self.tempfails[address] = seen + 1
             if seen < limit:
                 # Logged, so a test can tell the client is now waiting to try again.
-                with open(os.path.join(self.maildir, "tempfails.log"), "a") as log:
-                    log.write(address + "\n")
+                self.log("tempfails.log", address)
                 return "451 4.3.0 Try again later"
         envelope.rcpt_tos.append(address)
         # Whether the client sent DATA without waiting for this reply (pipelining): it is

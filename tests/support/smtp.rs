@@ -112,7 +112,16 @@ impl SmtpServer {
     /// Every message accepted so far, in order.
     /// How many times a `tempfail-N.` recipient has been refused so far.
     pub fn tempfails(&self) -> usize {
-        std::fs::read_to_string(self.maildir.join("tempfails.log"))
+        self.logged("tempfails.log")
+    }
+
+    /// How many connections were refused (421) for `--max-sessions` or `--sessions-ever`.
+    pub fn refusals(&self) -> usize {
+        self.logged("refusals.log")
+    }
+
+    fn logged(&self, name: &str) -> usize {
+        std::fs::read_to_string(self.maildir.join(name))
             .map(|log| log.lines().count())
             .unwrap_or(0)
     }
