@@ -319,15 +319,11 @@ fn a_server_that_is_not_there_stops_the_run_and_the_next_run_sends() {
         })
         .collect();
     let test = Test::new().config(&config).orders(GENERIC_HEADER, &rows);
-    let started = std::time::Instant::now();
+    // Not attempted, rather than each message failing after its own retries.
     send(&test, &[])
         .failure(1)
         .stderr_has("sent 0, failed 0, unknown 0, bounced 0, not attempted 3 (stopped: cannot connect to 127.0.0.1")
         .stderr_has("not attempted (the mail server could not be reached); it is sent on the next run");
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "it does not wait out every message"
-    );
     let server = SmtpServer::start(dir.path(), false, false, None);
     std::fs::write(test.path("payremind.toml"), smtp_config(&server, "")).unwrap();
     send(&test, &[]).success().stderr_has("sent 3");
@@ -1167,7 +1163,6 @@ fn a_second_signal_stops_at_once_even_while_the_ledger_is_locked() {
     // write lock for five seconds.
     wait_for_arrivals(&server, 2);
     let mut locker = lock_ledger(&test, 5.0);
-    let locked_at = std::time::Instant::now();
     std::thread::sleep(Duration::from_millis(300));
     for _ in 0..2 {
         std::process::Command::new("kill")
@@ -1184,9 +1179,8 @@ fn a_second_signal_stops_at_once_even_while_the_ledger_is_locked() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        locked_at.elapsed() < Duration::from_secs(4),
-        "the run waited for the lock: {:?}",
-        locked_at.elapsed()
+        locker.try_wait().unwrap().is_none(),
+        "the run waited until the lock was given up"
     );
     locker.wait().unwrap();
     // What was cut short is sent by the next run or listed as unknown, never twice.
