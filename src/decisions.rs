@@ -22,7 +22,7 @@ use rustc_hash::FxBuildHasher;
 
 use crate::config::Settings;
 use crate::error::Error;
-use crate::ingest::{self, Detail, ExportInfo, Item, Source};
+use crate::ingest::{self, Detail, ExportInfo, Grouping, Item, Source};
 use crate::ledger::{Memory, PaidBatch};
 use crate::order::Order;
 use crate::plan::{self, Action, Facts};
@@ -219,35 +219,35 @@ pub fn decide_each(
     let mut hasher = FxBuildHasher.build_hasher();
     let mut verdicts = surveyed.verdicts.iter();
     let mut complete = true;
-    let (info, _) = ingest::each(
-        source,
-        settings,
-        surveyed.info.grouping,
-        Detail::Full,
-        |item| {
-            fingerprint(&mut hasher, item);
-            let order = match item {
-                Item::Order(order) => order,
-                Item::Invalid(row) => {
-                    if !options.reminders_only {
-                        emit(Entry::for_invalid(row))?;
-                    }
-                    return Ok(ControlFlow::Continue(()));
+    // Whether the orders are adjacent was found by the survey; a change since then shows in
+    // the fingerprint.
+    let grouping = match surveyed.info.grouping {
+        Grouping::Adjacent => Grouping::AdjacentAsFound,
+        other => other,
+    };
+    let (info, _) = ingest::each(source, settings, grouping, Detail::Full, |item| {
+        fingerprint(&mut hasher, item);
+        let order = match item {
+            Item::Order(order) => order,
+            Item::Invalid(row) => {
+                if !options.reminders_only {
+                    emit(Entry::for_invalid(row))?;
                 }
-            };
-            let verdict = *verdicts.next().ok_or_else(changed)?;
-            let entry = decider.decide(order, verdict)?;
-            if !options.reminders_only || entry.decision == Decision::Remind {
-                emit(entry)?;
+                return Ok(ControlFlow::Continue(()));
             }
-            if options.reminders_only && options.limit.is_some_and(|l| decider.reminders >= l) {
-                // Nothing after this can be a reminder: the rest of the file need not be read.
-                complete = false;
-                return Ok(ControlFlow::Break(()));
-            }
-            Ok(ControlFlow::Continue(()))
-        },
-    )?;
+        };
+        let verdict = *verdicts.next().ok_or_else(changed)?;
+        let entry = decider.decide(order, verdict)?;
+        if !options.reminders_only || entry.decision == Decision::Remind {
+            emit(entry)?;
+        }
+        if options.reminders_only && options.limit.is_some_and(|l| decider.reminders >= l) {
+            // Nothing after this can be a reminder: the rest of the file need not be read.
+            complete = false;
+            return Ok(ControlFlow::Break(()));
+        }
+        Ok(ControlFlow::Continue(()))
+    })?;
     if complete && (verdicts.next().is_some() || hasher.finish() != surveyed.fingerprint) {
         return Err(changed());
     }

@@ -22,8 +22,13 @@ use crate::order::{Field, Money, Order, Text};
 /// How rows are grouped into orders.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Grouping {
-    /// The rows of an order are adjacent: an order ends where another begins.
+    /// The rows of an order are adjacent: an order ends where another begins. An order number
+    /// that comes back later is noticed at the end ([`Grouper::scattered`]).
     Adjacent,
+    /// Adjacent, as an earlier reading of the same export found, and not checked again: a
+    /// later reading compares its fingerprint with the earlier one's instead (sorting every
+    /// order number once more cost about 4 % of a run).
+    AdjacentAsFound,
     /// Rows of one order may be anywhere: every order is held until the end of the file.
     Whole,
 }
@@ -77,7 +82,7 @@ impl Grouper {
     /// The open slot of `order_id`, opening one (and, when adjacent, finishing the others).
     fn slot(&mut self, order_id: &str, settings: &Settings, columns: &Columns) -> &mut Slot {
         match self.grouping {
-            Grouping::Adjacent => {
+            Grouping::Adjacent | Grouping::AdjacentAsFound => {
                 if self
                     .open
                     .first()
