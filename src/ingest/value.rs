@@ -146,10 +146,10 @@ fn naive(text: &str, zone: Tz) -> Option<Result<StoreTime, String>> {
     Some(in_zone(local, zone))
 }
 
-/// Local times recently placed in a zone, by minute: the zone's offset at a local time (a search
-/// through the zone's changes) cost as much as reading the rest of the row, and an export's
-/// orders crowd into the same minutes. Keyed by the whole local time and zone, so a hit is
-/// exactly what the zone would say.
+/// Local times recently placed in a zone, in slots by minute: finding the zone's offset at a
+/// local time searches through the zone's changes, and an export's orders, listed by time as
+/// platforms write them, crowd into the same minutes. Keyed by the whole local time and the
+/// zone, so a hit is exactly what the zone would say.
 struct Recent([Option<(Tz, NaiveDateTime, Option<FixedOffset>)>; 1024]);
 
 thread_local! {
