@@ -62,8 +62,8 @@ pub struct Entry<'a> {
     /// With `--send`: the server's reply or the error.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub server_reply: Option<String>,
-    /// The order total with its currency.
-    pub total: Option<String>,
+    /// The order total with its currency (`128.00 USD`: short, kept inline).
+    pub total: Option<Text>,
     /// The order's product lines, every row of a multi-row order.
     pub products: Cow<'a, [Text]>,
     /// When the order was placed (RFC 3339, store zone).
@@ -107,7 +107,10 @@ impl<'a> Entry<'a> {
             html: None,
             status: None,
             server_reply: None,
-            total: order.total.as_ref().map(ToString::to_string),
+            total: order
+                .total
+                .as_ref()
+                .map(|total| compact_str::format_compact!("{total}")),
             products: Cow::Borrowed(&order.products),
             created_at: Some(order.created_at.to_rfc3339()),
             line: order.line,
