@@ -273,10 +273,22 @@ impl Ledger {
                 path: lock_path.clone(),
                 source,
             })?;
-        } else if lock.try_lock().is_err() {
-            return Err(Error::Busy {
-                path: path.to_owned(),
-            });
+        } else {
+            match lock.try_lock() {
+                Ok(()) => {}
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return Err(Error::Busy {
+                        path: path.to_owned(),
+                    });
+                }
+                // Not another run: the lock file itself cannot be locked (say why).
+                Err(std::fs::TryLockError::Error(source)) => {
+                    return Err(Error::Write {
+                        path: lock_path,
+                        source,
+                    });
+                }
+            }
         }
         let conn = Connection::open(path).map_err(|e| db_error(path, &e))?;
         let mut ledger = Ledger {
