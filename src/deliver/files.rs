@@ -43,10 +43,11 @@ pub fn outbox(dir: &Path, mail: &Mail) -> Delivered {
     }
 }
 
-/// Pipes the message to `sendmail -i -f <sender> -- <recipient>`. Exit status 0 means the
-/// local MTA took it; anything else means it did not. A program still running after
-/// `[delivery].sendmail_timeout` is stopped, and the message counts as maybe sent (`unknown`):
-/// it may have queued it before it hung.
+/// Pipes the message to `sendmail -i -f <sender> -- <recipient>`. Exit status 0, after taking
+/// the whole message, means the local MTA took it; another exit status means it refused it.
+/// Anything in between is `unknown` (it may have queued the message): a program stopped by a
+/// signal, one that exits 0 without reading the whole message, and one still running after
+/// `[delivery].sendmail_timeout`, which is stopped (and the run with it: [`Delivered::Stuck`]).
 pub fn sendmail(sendmail: &Sendmail, mail: &Mail) -> Delivered {
     let program = sendmail.program.display();
     let child = Command::new(&sendmail.program)
@@ -67,9 +68,9 @@ pub fn sendmail(sendmail: &Sendmail, mail: &Mail) -> Delivered {
             ));
         }
     };
-    // The message is written and the complaints read on threads of their own: a program that
-    // reads nothing, or writes much before it reads, must not stall the run; nor must a
-    // process it leaves behind holding the pipes.
+    // The message is written and the program's complaints read on threads of their own: a
+    // program that reads nothing, or writes much before it reads, must not stall the run; nor
+    // must a process it leaves behind holding the pipes.
     let (wrote, written) = mpsc::channel();
     if let Some(mut stdin) = child.stdin.take() {
         let bytes = mail.bytes.clone();
@@ -77,32 +78,61 @@ pub fn sendmail(sendmail: &Sendmail, mail: &Mail) -> Delivered {
     }
     let (said, complaint) = mpsc::channel();
     if let Some(stderr) = child.stderr.take() {
-        std::thread::spawn(move || {
-            let mut text = Vec::new();
-            let _ = stderr.take(16 * 1024).read_to_end(&mut text);
-            said.send(String::from_utf8_lossy(&text).trim().to_owned())
-        });
+        std::thread::spawn(move || said.send(last_words(stderr)));
     }
     let status = match child.wait_timeout(sendmail.timeout) {
         Ok(Some(status)) => status,
         Ok(None) => {
             let _ = child.kill();
             let _ = child.wait();
-            return Delivered::Unknown(format!(
+            return Delivered::Stuck(format!(
                 "{program} did not finish within {}, so it was stopped; it may have queued the message: check the mail log (raise [delivery].sendmail_timeout if it is just slow)",
                 humantime::format_duration(sendmail.timeout)
             ));
         }
-        Err(e) => return Delivered::Unknown(format!("{program} did not finish: {e}")),
+        Err(e) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Delivered::Unknown(format!("{program} could not be waited for: {e}"));
+        }
     };
     let wait = Duration::from_secs(1);
     let complete = written.recv_timeout(wait).unwrap_or(false);
-    if status.success() && complete {
-        Delivered::Sent(format!("handed to {program}"))
-    } else {
-        let complaint = complaint.recv_timeout(wait).unwrap_or_default();
-        Delivered::Failed(format!(
-            "{program} refused the message ({status}): {complaint}"
-        ))
+    let said = || complaint.recv_timeout(wait).unwrap_or_default();
+    match status.code() {
+        Some(0) if complete => Delivered::Sent(format!("handed to {program}")),
+        Some(0) => Delivered::Unknown(format!(
+            "{program} ended without taking the whole message; it may have queued part of it: check the mail log"
+        )),
+        Some(_) => Delivered::Failed(format!(
+            "{program} refused the message ({status}): {}",
+            said()
+        )),
+        None => Delivered::Unknown(format!(
+            "{program} was stopped ({status}); it may have queued the message: check the mail log. {}",
+            said()
+        )),
     }
+}
+
+/// The end of what a program writes to `stream`, read to its end (a program whose pipe is
+/// closed early dies of SIGPIPE): the last few KiB, where the reason usually is.
+fn last_words(mut stream: impl Read) -> String {
+    const KEEP: usize = 4 * 1024;
+    let mut kept = Vec::new();
+    let mut chunk = [0u8; 8 * 1024];
+    loop {
+        match stream.read(&mut chunk) {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                kept.extend_from_slice(&chunk[..n]);
+                if kept.len() > 2 * KEEP {
+                    kept.drain(..kept.len() - KEEP);
+                }
+            }
+        }
+    }
+    let start = kept.len().saturating_sub(KEEP);
+    String::from_utf8_lossy(&kept[start..]).trim().to_owned()
 }

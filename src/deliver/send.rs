@@ -536,6 +536,14 @@ async fn worker(
             Delivered::Bounced(r) => (Status::Bounced, r),
             Delivered::Rejected(r) => (Status::Rejected, r),
             Delivered::Unknown(r) => (Status::Unknown, r),
+            Delivered::Stuck(r) => {
+                // Each next message would hang as long: the rest go out on the next run.
+                down.lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .get_or_insert_with(|| r.clone());
+                stop.store(true, Ordering::SeqCst);
+                (Status::Unknown, r)
+            }
             Delivered::Unreachable(r) => {
                 // This connection slot is no good (server down, or it allows fewer
                 // connections than max_connections): this worker stops and gives its message

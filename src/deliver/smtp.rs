@@ -46,6 +46,9 @@ pub enum Delivered {
     /// The server could not be reached or refused the connection, on every try: nothing was
     /// handed over, and the next messages would fare no better.
     Unreachable(String),
+    /// The transport did not finish with the message and was stopped (a hung sendmail): maybe
+    /// handed over, and the next messages would fare no better.
+    Stuck(String),
 }
 
 /// Where a transaction failed.
