@@ -26,6 +26,9 @@ fn settings() -> Settings {
     Settings::resolve(Config::parse(text, path).unwrap(), Some(path)).unwrap()
 }
 
+/// What both readings must agree on for an item: line, order number, buyer, total, products.
+type Seen = (u64, String, String, Option<String>, Vec<String>);
+
 /// Runs the pipeline on `bytes`; panics are the failure, errors are fine.
 fn pipeline(bytes: Vec<u8>) {
     let settings = settings();
@@ -36,12 +39,49 @@ fn pipeline(bytes: Vec<u8>) {
         let memory = payremind::ledger::Memory::default();
         let options = payremind::Options::all(&memory);
         let entries = payremind::decide(&source, &settings, &templates, now, &options).unwrap();
-        // The two streamed passes see what one whole read sees: every order at its first line
-        // and every bad row, in file order.
-        let mut whole: Vec<u64> = ingested.orders.iter().map(|o| o.line).collect();
-        whole.extend(ingested.invalid.iter().map(|r| r.line));
-        whole.sort_unstable();
-        let streamed: Vec<u64> = entries.iter().map(|e| e.line).collect();
+        // The two streamed passes see what one whole read sees: every order at its first line,
+        // with the same number, buyer, total and products, and every bad row, in file order.
+        let mut whole: Vec<Seen> = ingested
+            .orders
+            .iter()
+            .map(|o| {
+                (
+                    o.line,
+                    o.id.to_string(),
+                    o.buyer.to_string(),
+                    o.total.as_ref().map(ToString::to_string),
+                    o.products.iter().map(ToString::to_string).collect(),
+                )
+            })
+            .collect();
+        whole.extend(ingested.invalid.iter().map(|r| {
+            (
+                r.line,
+                r.order_id.clone(),
+                r.buyer.clone(),
+                None,
+                Vec::new(),
+            )
+        }));
+        // Items on one line (records split by a lone CR) may come in either order.
+        whole.sort();
+        let mut streamed: Vec<Seen> = entries
+            .iter()
+            .map(|e| {
+                (
+                    e.line,
+                    e.order_id.to_string(),
+                    e.buyer_id.to_string(),
+                    e.total.as_ref().map(ToString::to_string),
+                    e.products.iter().map(ToString::to_string).collect(),
+                )
+            })
+            .collect();
+        assert!(
+            streamed.windows(2).all(|pair| pair[0].0 <= pair[1].0),
+            "in file order"
+        );
+        streamed.sort();
         assert_eq!(streamed, whole);
     }
 }

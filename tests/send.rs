@@ -706,12 +706,45 @@ fn a_sendmail_that_hangs_is_stopped_and_its_message_counts_as_maybe_sent() {
     );
     let (status, d) = send_json(&test, &[]);
     assert_eq!(status, 1, "{}", d.summary);
-    for id in ["W1", "W2"] {
-        assert_eq!(d.get(id)["status"], "unknown", "{id}");
-    }
+    assert_eq!(d.get("W1")["status"], "unknown");
     let reply = d.get("W1")["server_reply"].as_str().unwrap().to_owned();
     assert!(reply.contains("did not finish within 1s"), "{reply}");
-    // Maybe sent: the next run leaves them alone rather than risk a second copy.
+    // The next message would hang as long: it is left for the next run.
+    assert_eq!(d.summary["not_attempted"], 1, "{}", d.summary);
+    assert!(d.get("W2")["status"].is_null(), "{}", d.get("W2"));
+    // W1 maybe sent: the next run leaves it alone rather than risk a second copy.
+    let (_, again) = send_json(&test, &[]);
+    assert_eq!(again.outcome("W1"), "skip:outcome_unknown");
+}
+
+#[test]
+fn a_sendmail_that_talks_a_lot_is_not_cut_off() {
+    // A verbose program (more than a pipe's worth on stderr) must be read to its end: closing
+    // the pipe early would kill it mid-message, and the message would go out again.
+    let test = with_sendmail(
+        "cat > \"$(dirname \"$0\")/queued-$$.eml\"\n\
+         i=0; while [ $i -lt 20000 ]; do echo \"relay: line $i\" >&2; i=$((i+1)); done",
+        "",
+    );
+    let (status, d) = send_json(&test, &[]);
+    assert_eq!(status, 0, "{}", d.summary);
+    assert_eq!(d.get("W1")["status"], "sent");
+    send(&test, &[]).success().stderr_has("sent 0");
+    let queued = std::fs::read_dir(test.dir())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("queued-"))
+        .count();
+    assert_eq!(queued, 2, "each message handed over once");
+}
+
+#[test]
+fn a_sendmail_killed_by_a_signal_leaves_its_message_maybe_sent() {
+    // It read the message and may have queued it: not tried again on its own.
+    let test = with_sendmail("cat > /dev/null\nkill -KILL $$", "");
+    let (status, d) = send_json(&test, &[]);
+    assert_eq!(status, 1, "{}", d.summary);
+    assert_eq!(d.get("W1")["status"], "unknown");
     let (_, again) = send_json(&test, &[]);
     assert_eq!(again.outcome("W1"), "skip:outcome_unknown");
 }
@@ -720,12 +753,12 @@ fn a_sendmail_that_hangs_is_stopped_and_its_message_counts_as_maybe_sent() {
 fn sigterm_during_retries_stops_without_waiting_them_out() {
     let (_dir, server) = plain_server();
     let config = smtp_config(&server, "attempts = 5\nmax_connections = 4\n")
-        .replace("retry_delay = \"10ms\"", "retry_delay = \"4s\"");
+        .replace("retry_delay = \"10ms\"", "retry_delay = \"10s\"");
     let mut rows = vec![row("W1", "tempfail-10.w1@example.com", "2026-11-22 10:00")];
     rows.extend(many(3, 0));
     let test = Test::new().config(&config).orders(GENERIC_HEADER, &rows);
     let run = test.spawn(&["run", "--orders", "orders.csv", "--now", NOW, "--send"]);
-    // Once the server has refused the first try, the run waits 4 s to try again, and the
+    // Once the server has refused the first try, the run waits 10 s to try again, and the
     // other three connections, their messages sent, wait with it (W1 may come back).
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while server.tempfails() == 0 && std::time::Instant::now() < deadline {
@@ -892,9 +925,9 @@ fn messages_given_back_after_the_others_finished_are_still_sent() {
 #[test]
 fn a_refused_connection_hands_its_message_to_an_open_idle_one() {
     // Two connections get in and two are refused; the refused ones would try twice more (in
-    // 4 s, then 8 s). Once the open ones have nothing left to do, the refused ones give their
+    // 10 s, then 20 s). Once the open ones have nothing left to do, the refused ones give their
     // messages to them instead of trying again.
-    let refused = send_to_a_limiting_server(&["--max-sessions", "2"], 10, "4s");
+    let refused = send_to_a_limiting_server(&["--max-sessions", "2"], 10, "10s");
     assert_eq!(refused, 2, "the refused connections were tried again");
 }
 

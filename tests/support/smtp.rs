@@ -109,7 +109,6 @@ impl SmtpServer {
         }
     }
 
-    /// Every message accepted so far, in order.
     /// How many times a `tempfail-N.` recipient has been refused so far.
     pub fn tempfails(&self) -> usize {
         self.logged("tempfails.log")
@@ -126,6 +125,7 @@ impl SmtpServer {
             .unwrap_or(0)
     }
 
+    /// Every message accepted so far, in order.
     pub fn received(&self) -> Vec<Received> {
         let mut names: Vec<PathBuf> = std::fs::read_dir(&self.maildir)
             .map(|d| d.flatten().map(|e| e.path()).collect())
