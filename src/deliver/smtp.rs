@@ -304,8 +304,9 @@ impl Connection {
                             "{last}; the run was stopped before another try"
                         ));
                     }
-                    // Nothing handed over yet, and other connections are open with nothing to
-                    // do (a server allowing fewer connections): the message goes to them.
+                    // Nothing handed over yet, and other workers have nothing to do (usually
+                    // with their connection open, when the server allows fewer connections):
+                    // the message goes to them; one whose connection is gone opens it again.
                     if only_connecting && idle.load(Ordering::SeqCst) > 0 {
                         return Delivered::Unreachable(format!(
                             "{last}; handed to a connection that is open"
