@@ -355,7 +355,8 @@ fn python_on_ledger(test: &Test, script: &str) -> std::process::Command {
 }
 
 /// Another program takes the ledger's write lock for `seconds` (as a database browser saving
-/// an edit would); returns once the lock is held.
+/// an edit would); returns once the lock is held. Just before it lets go, it leaves
+/// `payremind.db.released` beside the ledger.
 fn lock_ledger(test: &Test, seconds: f64) -> std::process::Child {
     let script = format!(
         "import sqlite3, sys, time\n\
@@ -363,6 +364,7 @@ fn lock_ledger(test: &Test, seconds: f64) -> std::process::Child {
          db.execute('BEGIN IMMEDIATE')\n\
          print('locked', flush=True)\n\
          time.sleep({seconds})\n\
+         open(sys.argv[1] + '.released', 'w').close()\n\
          db.execute('COMMIT')"
     );
     let mut locker = python_on_ledger(test, &script)
@@ -1212,7 +1214,7 @@ fn a_second_signal_stops_at_once_even_while_the_ledger_is_locked() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        locker.try_wait().unwrap().is_none(),
+        !test.path("payremind.db.released").exists(),
         "the run waited until the lock was given up"
     );
     locker.wait().unwrap();
