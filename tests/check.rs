@@ -104,16 +104,7 @@ fn a_file_of_bad_rows_is_counted_not_listed_whole() {
         .stderr_has("invalid rows 100 (skipped, the other rows went on):")
         .stderr_has("  … and 80 more bad rows");
     // The JSON Lines have every one.
-    let json = test.exec(&[
-        "run",
-        "--orders",
-        "orders.csv",
-        "--now",
-        NOW,
-        "--format",
-        "json",
-    ]);
-    let d = crate::support::Decisions::parse(&json);
+    let d = test.preview();
     let bad = d
         .orders
         .iter()

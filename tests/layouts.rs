@@ -18,13 +18,11 @@ fn config(zone: &str, currency: &str, distribution: &str) -> String {
 }
 
 fn decide(fixture: &str, config: &str) -> Decisions {
-    decide_file(Test::new().config(config).fixture(fixture), fixture)
-}
-
-/// The decisions of a dry run of `test` on its file `orders`.
-fn decide_file(test: Test, orders: &str) -> Decisions {
-    let args = ["run", "--orders", orders, "--format", "json", "--now", NOW];
-    Decisions::parse(&test.args(&args).run())
+    // The support module's NOW is the same instant, written in Beijing time.
+    Test::new()
+        .config(config)
+        .fixture(fixture)
+        .decide_file(fixture)
 }
 
 fn expect(d: &Decisions, expected: &[(&str, &str)]) {
@@ -288,12 +286,10 @@ fn taobao_67_column_export_reads_like_the_61_column_one() {
     });
     let (encoded, _, _) = encoding_rs::GB18030.encode(&wider);
     let config = config("Asia/Shanghai", "CNY", "\"莲叶茶庄分销店\"");
-    let wider = decide_file(
-        Test::new()
-            .config(&config)
-            .file("ExportOrderList67.csv", encoded),
-        "ExportOrderList67.csv",
-    );
+    let wider = Test::new()
+        .config(&config)
+        .file("ExportOrderList67.csv", encoded)
+        .decide_file("ExportOrderList67.csv");
     same_entries(&wider, &decide(fixture, &config));
 }
 
@@ -316,10 +312,10 @@ fn woocommerce_export_with_status_slugs_reads_like_the_labels() {
         }
     });
     let config = config("Europe/Berlin", "NOK", "");
-    let slugs = decide_file(
-        Test::new().config(&config).file("orders.csv", slugs),
-        "orders.csv",
-    );
+    let slugs = Test::new()
+        .config(&config)
+        .file("orders.csv", slugs)
+        .decide();
     same_entries(&slugs, &decide("woocommerce_orders.csv", &config));
 }
 

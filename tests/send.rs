@@ -1126,16 +1126,7 @@ fn paid_orders_are_remembered_for_later_exports_and_counted_once() {
     let unpaid = "U1,x,Xia,x@example.com,pending,2026-11-22 10:00,10.00,web,Tea,";
     let decide = |rows: &[&str]| {
         test.set_orders(GENERIC_HEADER, rows);
-        let args = [
-            "run",
-            "--orders",
-            "orders.csv",
-            "--now",
-            NOW,
-            "--format",
-            "json",
-        ];
-        Decisions::parse(&test.exec(&args)).outcome("U1")
+        test.preview().outcome("U1")
     };
     // P1 is gone from the later export, but X is still a returning buyer (no perk: no mail).
     assert_eq!(decide(&[unpaid]), "skip:no_offer_for_returning");
@@ -1301,16 +1292,7 @@ fn a_scattered_export_remembers_only_whole_paid_orders() {
         GENERIC_HEADER,
         &["X2,x,Xia,x@example.com,pending,2026-11-22 11:00,10.00,web,Tea,"],
     );
-    let args = [
-        "run",
-        "--orders",
-        "orders.csv",
-        "--now",
-        NOW,
-        "--format",
-        "json",
-    ];
-    assert_eq!(Decisions::parse(&test.exec(&args)).outcome("X2"), "popular");
+    assert_eq!(test.preview().outcome("X2"), "popular");
 }
 
 #[test]
