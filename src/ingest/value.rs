@@ -191,11 +191,7 @@ fn iso_digits(text: &str) -> Option<NaiveDateTime> {
         return None;
     }
     let separators = b[4] == b'-' && b[7] == b'-' && matches!(b[10], b' ' | b'T') && b[13] == b':';
-    let number = |range: std::ops::Range<usize>| {
-        b[range].iter().try_fold(0u32, |n, &d| {
-            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
-        })
-    };
+    let number = |range: std::ops::Range<usize>| digits(&b[range]);
     if !separators {
         return None;
     }
@@ -207,6 +203,13 @@ fn iso_digits(text: &str) -> Option<NaiveDateTime> {
     let seconds = if b.len() == 19 { number(17..19)? } else { 0 };
     let time = NaiveTime::from_hms_opt(number(11..13)?, number(14..16)?, seconds)?;
     Some(date.and_time(time))
+}
+
+/// The number written by ASCII `digits`; `None` if any is not a digit.
+fn digits(digits: &[u8]) -> Option<u32> {
+    digits.iter().try_fold(0u32, |n, &d| {
+        d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+    })
 }
 
 /// [`iso_digits`] followed by an offset, `+0800` or `+08:00`, with or without a space before
@@ -222,24 +225,19 @@ fn iso_with_offset(text: &str) -> Option<DateTime<FixedOffset>> {
     let local = iso_digits(text.get(..cut)?)?;
     let rest = text.get(cut..)?;
     let rest = rest.strip_prefix(' ').unwrap_or(rest);
-    let (sign, digits) = match rest.as_bytes() {
-        [b'+', digits @ ..] => (1, digits),
-        [b'-', digits @ ..] => (-1, digits),
+    let (sign, offset) = match rest.as_bytes() {
+        [b'+', offset @ ..] => (1, offset),
+        [b'-', offset @ ..] => (-1, offset),
         _ => return None,
     };
-    let (hours, minutes) = match digits {
-        [h1, h2, m1, m2] | [h1, h2, b':', m1, m2] => ([*h1, *h2], [*m1, *m2]),
+    let (hours, minutes) = match offset {
+        [h1, h2, m1, m2] | [h1, h2, b':', m1, m2] => (digits(&[*h1, *h2])?, digits(&[*m1, *m2])?),
         _ => return None,
     };
-    let number = |pair: [u8; 2]| {
-        pair.iter().try_fold(0i32, |n, &d| {
-            d.is_ascii_digit().then(|| n * 10 + i32::from(d - b'0'))
-        })
-    };
-    let (hours, minutes) = (number(hours)?, number(minutes)?);
     if hours > 23 || minutes > 59 {
         return None;
     }
+    let (hours, minutes) = (i32::try_from(hours).ok()?, i32::try_from(minutes).ok()?);
     FixedOffset::east_opt(sign * (hours * 3600 + minutes * 60))?
         .from_local_datetime(&local)
         .single()
