@@ -17,9 +17,10 @@ use serde::Deserialize;
 use encoding_rs::Encoding;
 
 use crate::error::Error;
-use crate::ingest::layout::Layout;
+use crate::ingest::layout::{Layout, Overrides, Statuses};
 use crate::order::{Field, StoreTime};
 use crate::plan::{Rule, RuleConfig};
+use crate::units::{normalize_label, parse_duration, parse_rate};
 
 /// The commented starter config that `payremind init` writes: every key, explained.
 pub const SAMPLE: &str = include_str!("../config.sample.toml");
@@ -39,7 +40,7 @@ pub struct Config {
     pub columns: BTreeMap<String, ColumnSpec>,
     /// `[statuses]`: export labels for each status class.
     #[serde(default)]
-    pub statuses: StatusesConfig,
+    pub statuses: Statuses,
     /// `[select]`: who is left alone.
     #[serde(default)]
     pub select: SelectConfig,
@@ -163,18 +164,6 @@ pub enum ColumnSpec {
     Joined(Vec<String>),
 }
 
-/// `[statuses]`: each list replaces the layout's list of its class.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StatusesConfig {
-    /// Labels of orders waiting for payment.
-    pub unpaid: Option<Vec<String>>,
-    /// Labels of paid (or authorised, or in payment) orders.
-    pub paid: Option<Vec<String>>,
-    /// Labels of cancelled, voided, refunded or timed-out orders.
-    pub closed: Option<Vec<String>>,
-}
-
 /// `[select]`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -253,16 +242,12 @@ pub struct Settings {
     pub timezone: Tz,
     /// Whether `timezone` was set by the seller (false: UTC, only allowed for `check`).
     pub timezone_set: bool,
-    /// The layout named in `[source] format`; `None` = recognise it from the headers.
-    pub format: Option<Layout>,
     /// The encoding named in `[source] encoding`; `None` = sniff it.
     pub encoding: Option<&'static Encoding>,
     /// The delimiter named in `[source] delimiter`; `None` = detect it.
     pub delimiter: Option<u8>,
-    /// The seller's `[columns]`: header(s) per field, overriding the layout's.
-    pub columns: BTreeMap<Field, Vec<String>>,
-    /// The seller's `[statuses]`, each list replacing the layout's list of that class.
-    pub statuses: StatusesConfig,
+    /// `[source] format`, `[columns]` and `[statuses]`: how the export's layout is read.
+    pub layout: Overrides,
     /// Selection thresholds.
     pub select: Select,
     /// The reminder ladder, first match wins.
@@ -515,11 +500,13 @@ impl Settings {
             shop,
             timezone,
             timezone_set,
-            format,
+            layout: Overrides {
+                format,
+                columns,
+                statuses: config.statuses,
+            },
             encoding,
             delimiter,
-            columns,
-            statuses: config.statuses,
             select,
             rules,
             templates_dir,
@@ -581,19 +568,6 @@ impl Settings {
             }),
         }
     }
-}
-
-/// How status labels and channels are compared: trimmed, case-insensitive.
-#[must_use]
-pub fn normalize_label(label: &str) -> String {
-    label.trim().to_lowercase()
-}
-
-/// Whether `label` is already what [`normalize_label`] makes of it (checked without
-/// allocating, for values read on every row).
-#[must_use]
-pub fn is_normal_label(label: &str) -> bool {
-    label.trim() == label && label.chars().all(|c| c.to_lowercase().eq([c]))
 }
 
 fn resolve_shop(
@@ -786,29 +760,8 @@ fn resolve_smtp(
     })
 }
 
-/// Parses `20/s`, `600/min`, `3000/h` into messages per second.
-fn parse_rate(text: &str) -> Result<f64, String> {
-    let hint =
-        || format!("{text:?} is not a rate; write it like \"20/s\", \"600/min\" or \"none\"");
-    let (count, unit) = text.split_once('/').ok_or_else(hint)?;
-    let count: f64 = count.trim().parse().map_err(|_| hint())?;
-    let per = match unit.trim() {
-        "s" | "sec" | "second" => 1.0,
-        "m" | "min" | "minute" => 60.0,
-        "h" | "hour" => 3600.0,
-        _ => return Err(hint()),
-    };
-    if count <= 0.0 || !count.is_finite() {
-        return Err(hint());
-    }
-    Ok(count / per)
-}
-
 /// A label the seller lists under two classes is a contradiction.
-fn check_statuses(
-    statuses: &StatusesConfig,
-    bad: &dyn Fn(&str, String) -> Error,
-) -> Result<(), Error> {
+fn check_statuses(statuses: &Statuses, bad: &dyn Fn(&str, String) -> Error) -> Result<(), Error> {
     let mut claimed_by: HashMap<String, &str> = HashMap::new();
     for (key, labels) in [
         ("unpaid", &statuses.unpaid),
@@ -831,42 +784,8 @@ fn check_statuses(
     Ok(())
 }
 
-/// Parses a duration like `2h`, `90min`, `7d` or `1d 12h`.
-///
-/// # Errors
-/// A text humantime does not understand, with an example of what it does.
-pub fn parse_duration(text: &str) -> Result<TimeDelta, String> {
-    let std = humantime::parse_duration(text.trim()).map_err(|e| {
-        format!("{text:?} is not a duration ({e}); write it like \"2h\", \"30min\" or \"7d\"")
-    })?;
-    TimeDelta::from_std(std).map_err(|_| format!("{text:?} is too long"))
-}
-
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn a_label_is_normal_exactly_when_normalizing_leaves_it_alone() {
-        for label in [
-            "paid",
-            "Paid",
-            " paid",
-            "paid\t",
-            "等待买家付款",
-            "wc-pending",
-            "İ",
-            "ǅ",
-            "ß",
-            "ẞ",
-            "",
-        ] {
-            assert_eq!(
-                is_normal_label(label),
-                normalize_label(label) == label,
-                "{label:?}"
-            );
-        }
-    }
-
     use super::*;
 
     fn resolve(text: &str) -> Result<Settings, Error> {
@@ -930,7 +849,7 @@ mod tests {
             "[source]\nformat = \"Shopify\"\nencoding = \"gbk\"\ndelimiter = \";\"\n",
         ))
         .unwrap();
-        assert_eq!(settings.format, Some(Layout::Shopify));
+        assert_eq!(settings.layout.format, Some(Layout::Shopify));
         assert_eq!(settings.encoding.map(Encoding::name), Some("GBK"));
         assert_eq!(settings.delimiter, Some(b';'));
         for (key, value) in [
@@ -953,7 +872,10 @@ mod tests {
             "{MINIMAL}[columns]\nbuyer_name = [\"First\", \"Last\"]\nemail = \" Mail \"\n"
         ))
         .unwrap();
-        assert_eq!(settings.columns[&Field::BuyerName], ["First", "Last"]);
-        assert_eq!(settings.columns[&Field::Email], ["Mail"]);
+        assert_eq!(
+            settings.layout.columns[&Field::BuyerName],
+            ["First", "Last"]
+        );
+        assert_eq!(settings.layout.columns[&Field::Email], ["Mail"]);
     }
 }

@@ -229,9 +229,9 @@ fn guess_columns(headers: &[String]) -> Vec<(Field, String)> {
 /// A comment listing the status words of the export and what the layout makes of them.
 fn status_notes(source: &Source, layout: Layout, headers: &[String]) -> Result<String, Error> {
     let mut settings = Settings::resolve(Config::default(), None)?;
-    settings.format = Some(layout);
+    settings.layout.format = Some(layout);
     if layout == Layout::Generic {
-        settings.columns = guess_columns(headers)
+        settings.layout.columns = guess_columns(headers)
             .into_iter()
             .map(|(f, h)| (f, vec![h]))
             .collect();
@@ -245,7 +245,7 @@ fn status_notes(source: &Source, layout: Layout, headers: &[String]) -> Result<S
     ) else {
         return Ok(String::new());
     };
-    let mapping = Mapping::new(layout, false, &settings);
+    let mapping = Mapping::new(layout, false, &settings.layout);
     let mut notes = String::from("# Status words found in the export:\n");
     for (label, count) in &read.statuses {
         let class = mapping.status_class(label).map_or(

@@ -33,6 +33,7 @@ pub mod plan;
 pub mod render;
 pub mod report;
 pub mod select;
+pub mod units;
 
 use std::io::{self, Write};
 

@@ -481,7 +481,7 @@ impl<'s> Stream<'s> {
             });
         } else {
             let normalized: Vec<String> = headers.iter().map(|h| normalize_header(h)).collect();
-            let mapping = Mapping::for_headers(settings, &normalized);
+            let mapping = Mapping::for_headers(&settings.layout, &normalized);
             let found = Columns::find(&path, &headers, &mapping, &mut info.warnings)?;
             info.mapped = mapping
                 .columns

@@ -17,8 +17,8 @@
 use chrono::TimeDelta;
 use serde::Deserialize;
 
-use crate::config::parse_duration;
 use crate::order::BuyerType;
+use crate::units::parse_duration;
 
 /// What the planner knows about one candidate order.
 #[derive(Debug, Clone, Copy)]

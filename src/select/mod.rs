@@ -22,10 +22,11 @@ use std::str::FromStr;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use crate::config::{Settings, is_normal_label, normalize_label};
+use crate::config::Settings;
 use crate::ingest::InvalidRow;
 use crate::ledger::RememberedPaid;
 use crate::order::{BuyerType, Order, StatusClass, Text};
+use crate::units::{is_normal_label, normalize_label};
 
 /// Why select keeps an order quiet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]

@@ -20,8 +20,8 @@ use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::config::{Settings, normalize_label};
 use crate::order::{Field, StatusClass};
+use crate::units::normalize_label;
 
 /// A known export layout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,6 +117,30 @@ pub struct Preset {
     pub closed: &'static [&'static str],
 }
 
+/// The seller's corrections to the presets, from the config: `[source] format`, `[columns]`
+/// and `[statuses]`. Only these three, so reading an export needs no other setting.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// The layout named in `[source] format`; `None` = recognise it from the headers.
+    pub format: Option<Layout>,
+    /// The seller's `[columns]`: header(s) per field, overriding the layout's.
+    pub columns: BTreeMap<Field, Vec<String>>,
+    /// The seller's `[statuses]`, each list replacing the layout's list of that class.
+    pub statuses: Statuses,
+}
+
+/// Status labels per class; each list set replaces the layout's list of its class.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Statuses {
+    /// Labels of orders waiting for payment.
+    pub unpaid: Option<Vec<String>>,
+    /// Labels of paid (or authorised, or in payment) orders.
+    pub paid: Option<Vec<String>>,
+    /// Labels of cancelled, voided, refunded or timed-out orders.
+    pub closed: Option<Vec<String>>,
+}
+
 /// The mapping in use for one file: the preset with the seller's overrides on top.
 #[derive(Debug, Clone)]
 pub struct Mapping {
@@ -134,22 +158,22 @@ pub struct Mapping {
 impl Mapping {
     /// The mapping for a file with these (normalized) headers.
     #[must_use]
-    pub fn for_headers(settings: &Settings, headers: &[String]) -> Mapping {
-        let (layout, detected) = match settings.format {
+    pub fn for_headers(overrides: &Overrides, headers: &[String]) -> Mapping {
+        let (layout, detected) = match overrides.format {
             Some(layout) => (layout, false),
             None => (Layout::detect(headers), true),
         };
-        Mapping::new(layout, detected, settings)
+        Mapping::new(layout, detected, overrides)
     }
 
     /// The preset of `layout` with the seller's `[columns]` and `[statuses]` on top.
     #[must_use]
-    pub fn new(layout: Layout, detected: bool, settings: &Settings) -> Mapping {
+    pub fn new(layout: Layout, detected: bool, overrides: &Overrides) -> Mapping {
         let preset = layout.preset();
         let columns = Field::ALL
             .iter()
             .filter_map(|&field| {
-                if let Some(headers) = settings.columns.get(&field) {
+                if let Some(headers) = overrides.columns.get(&field) {
                     return Some((field, vec![headers.clone()], true));
                 }
                 let candidates: Vec<Vec<String>> = preset
@@ -168,19 +192,19 @@ impl Mapping {
                 "unpaid",
                 StatusClass::Unpaid,
                 preset.unpaid,
-                &settings.statuses.unpaid,
+                &overrides.statuses.unpaid,
             ),
             (
                 "paid",
                 StatusClass::Paid,
                 preset.paid,
-                &settings.statuses.paid,
+                &overrides.statuses.paid,
             ),
             (
                 "closed",
                 StatusClass::Closed,
                 preset.closed,
-                &settings.statuses.closed,
+                &overrides.statuses.closed,
             ),
         ] {
             let labels = own
@@ -191,9 +215,9 @@ impl Mapping {
         // The seller's lists win over the preset's: insert the preset's classes first.
         let mut statuses = FxHashMap::default();
         let own = |key: &str| match key {
-            "unpaid" => settings.statuses.unpaid.is_some(),
-            "paid" => settings.statuses.paid.is_some(),
-            _ => settings.statuses.closed.is_some(),
+            "unpaid" => overrides.statuses.unpaid.is_some(),
+            "paid" => overrides.statuses.paid.is_some(),
+            _ => overrides.statuses.closed.is_some(),
         };
         for pass_own in [false, true] {
             for (key, (class, labels)) in &classes {
