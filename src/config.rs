@@ -16,10 +16,10 @@ use serde::Deserialize;
 
 use encoding_rs::Encoding;
 
+use crate::decide::ladder::{Rule, RuleConfig};
 use crate::error::Error;
 use crate::ingest::layout::{Layout, Overrides, Statuses};
 use crate::order::{Field, StoreTime};
-use crate::plan::{Rule, RuleConfig};
 use crate::units::{normalize_label, parse_duration, parse_rate};
 
 /// The commented starter config that `payremind init` writes: every key, explained.
@@ -462,7 +462,7 @@ impl Settings {
         }
 
         let rules = match config.rules {
-            None => crate::plan::default_rules(),
+            None => crate::decide::ladder::default_rules(),
             Some(list) => list
                 .into_iter()
                 .enumerate()
@@ -799,7 +799,10 @@ mod tests {
     fn the_sample_config_resolves() {
         let settings = resolve(SAMPLE).unwrap();
         assert_eq!(settings.select.min_age, TimeDelta::hours(2));
-        assert_eq!(settings.rules.len(), crate::plan::default_rules().len());
+        assert_eq!(
+            settings.rules.len(),
+            crate::decide::ladder::default_rules().len()
+        );
     }
 
     #[test]

@@ -21,7 +21,7 @@ pub mod check;
 pub mod cli;
 pub mod clock;
 pub mod config;
-pub mod decisions;
+pub mod decide;
 pub mod deliver;
 pub mod error;
 pub mod history;
@@ -29,25 +29,23 @@ pub mod ingest;
 pub mod init;
 pub mod ledger;
 pub mod order;
-pub mod plan;
 pub mod render;
 pub mod report;
-pub mod select;
 pub mod units;
 
 use std::io::{self, Write};
 
 use crate::cli::{Cli, Command, Format, RunArgs};
 use crate::config::Settings;
+use crate::decide::ladder::Action;
 use crate::deliver::Outbox;
 use crate::error::Error;
 use crate::ingest::Source;
 use crate::ledger::{Ledger, Memory};
-use crate::plan::Action;
 use crate::render::Templates;
 use crate::report::{Decision, Entry, Summary};
 
-pub use crate::decisions::{OVER_LIMIT, Options, decide};
+pub use crate::decide::{Options, decide};
 
 /// Runs one command; returns the exit code (0 or 1) or the error that stopped it (exit 2).
 ///
@@ -99,11 +97,11 @@ fn run_reminders(args: &RunArgs) -> Result<u8, Error> {
         // A sending run also remembers the export's paid orders, for later exports.
         Some(ledger) => {
             let mut paid = ledger.remember_paid()?;
-            let surveyed = decisions::survey(&source, &settings, now, &memory, Some(&mut paid))?;
+            let surveyed = decide::survey(&source, &settings, now, &memory, Some(&mut paid))?;
             paid.commit()?;
             surveyed
         }
-        None => decisions::survey(&source, &settings, now, &memory, None)?,
+        None => decide::survey(&source, &settings, now, &memory, None)?,
     };
 
     let options = Options {
@@ -134,7 +132,7 @@ fn run_reminders(args: &RunArgs) -> Result<u8, Error> {
         Format::Json => Box::new(deliver::json::JsonLines::new(out)),
     };
     let decide = |options: &Options<'_>, emit: &mut dyn FnMut(Entry) -> Result<(), Error>| {
-        decisions::decide_each(
+        decide::decide_each(
             &source, &surveyed, &settings, &templates, now, options, emit,
         )
     };
@@ -173,7 +171,7 @@ fn run_reminders(args: &RunArgs) -> Result<u8, Error> {
                 let entry = match entry.decision {
                     Decision::Remind => reminders
                         .next_if(|sent| sent.order_id == entry.order_id)
-                        .ok_or_else(|| decisions::changed(&source))?,
+                        .ok_or_else(|| decide::changed(&source))?,
                     Decision::Skip => entry,
                 };
                 summary.record(&entry);
@@ -185,7 +183,7 @@ fn run_reminders(args: &RunArgs) -> Result<u8, Error> {
                     // The export cannot be read as before now that the mail is out (changed,
                     // gone): the reminders not shown yet still are, with the summary, then
                     // the error. The ledger has every outcome; nothing is sent twice.
-                    let error = read.err().unwrap_or_else(|| decisions::changed(&source));
+                    let error = read.err().unwrap_or_else(|| decide::changed(&source));
                     for entry in reminders {
                         summary.record(&entry);
                         outbox.order(&entry).map_err(Error::Output)?;

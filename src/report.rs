@@ -39,7 +39,7 @@ pub struct Entry<'a> {
     /// Remind or skip.
     pub decision: Decision,
     /// Why it is skipped.
-    pub reason: Option<Cow<'a, str>>,
+    pub reason: Option<Reason>,
     /// Template of the reminder.
     pub template: Option<String>,
     /// The buyer's type, once known.
@@ -81,11 +81,158 @@ pub struct Entry<'a> {
     pub error: Option<String>,
 }
 
-/// The reason for an order whose earlier reminder may or may not have arrived.
-pub const OUTCOME_UNKNOWN: &str = "outcome_unknown";
+/// Why an order gets no reminder: every reason payremind reports, and the only place one is
+/// named. When each applies, and in which pass, is the table in [`crate::decide`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Reason {
+    /// A row that could not be read (ingest).
+    InvalidRow,
+    /// The order is paid.
+    Paid,
+    /// The order is closed or past its close time.
+    Closed,
+    /// A distribution channel: settles late, may well be paid.
+    DistributionChannel,
+    /// The buyer paid another order the same store day.
+    PaidSameDay,
+    /// Another row of the buyer could not be read; it may be paid or later.
+    BuyerHasInvalidRow,
+    /// A later order of the buyer is the one reminded.
+    Superseded,
+    /// Too old to be worth a reminder.
+    TooOld,
+    /// Too early for a reminder.
+    TooRecent,
+    /// No address a reminder could go to.
+    NoContact,
+    /// An earlier reminder may or may not have arrived (not retried on its own).
+    OutcomeUnknown,
+    /// The buyer's address was refused for good by the mail server.
+    Bounced,
+    /// The final offer was sent, `max_reminders` were, or a message was refused for good.
+    GaveUp,
+    /// No rule of the ladder matches the order.
+    NoRule,
+    /// A returning buyer, and no perk to offer (the built-in ladder).
+    NoOfferForReturning,
+    /// A `[[rules]]` entry's own `skip = "…"`.
+    Rule(RuleSkip),
+    /// This step, or a later one, was already sent.
+    AlreadyReminded,
+    /// The buyer was reminded less than `min_gap` ago.
+    BuyerCap,
+    /// Past `--limit`.
+    OverLimit,
+}
 
-/// The reason reported for a row that could not be read.
-pub const INVALID_ROW: &str = "invalid_row";
+impl Reason {
+    /// Every reason with a fixed name, in the order the passes can give them.
+    pub const FIXED: [Reason; 18] = [
+        Reason::InvalidRow,
+        Reason::Paid,
+        Reason::Closed,
+        Reason::DistributionChannel,
+        Reason::PaidSameDay,
+        Reason::BuyerHasInvalidRow,
+        Reason::Superseded,
+        Reason::TooOld,
+        Reason::TooRecent,
+        Reason::NoContact,
+        Reason::OutcomeUnknown,
+        Reason::Bounced,
+        Reason::GaveUp,
+        Reason::NoRule,
+        Reason::NoOfferForReturning,
+        Reason::AlreadyReminded,
+        Reason::BuyerCap,
+        Reason::OverLimit,
+    ];
+
+    /// The reason's name in reports and JSON.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::InvalidRow => "invalid_row",
+            Reason::Paid => "paid",
+            Reason::Closed => "closed",
+            Reason::DistributionChannel => "distribution_channel",
+            Reason::PaidSameDay => "paid_same_day",
+            Reason::BuyerHasInvalidRow => "buyer_has_invalid_row",
+            Reason::Superseded => "superseded",
+            Reason::TooOld => "too_old",
+            Reason::TooRecent => "too_recent",
+            Reason::NoContact => "no_contact",
+            Reason::OutcomeUnknown => "outcome_unknown",
+            Reason::Bounced => "bounced",
+            Reason::GaveUp => "gave_up",
+            Reason::NoRule => "no_rule",
+            Reason::NoOfferForReturning => "no_offer_for_returning",
+            Reason::Rule(skip) => skip.as_str(),
+            Reason::AlreadyReminded => "already_reminded",
+            Reason::BuyerCap => "buyer_cap",
+            Reason::OverLimit => "over_limit",
+        }
+    }
+
+    /// The reason a `[[rules]]` entry's `skip = "…"` names: a fixed reason when it is one's
+    /// name, else the seller's own.
+    ///
+    /// # Errors
+    /// More than 255 different own reasons in one process.
+    pub fn for_rule(name: &str) -> Result<Reason, String> {
+        match Reason::FIXED.into_iter().find(|r| r.as_str() == name) {
+            Some(fixed) => Ok(fixed),
+            None => RuleSkip::new(name).map(Reason::Rule),
+        }
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Reason {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// A seller's own skip reason from `[[rules]]`, kept as a one-byte number so that a
+/// [`Reason`] stays `Copy` and two bytes: the first pass keeps one per order (32 bytes each).
+/// The names are interned once per process (a config names a handful) and live as long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RuleSkip(u8);
+
+/// The own skip reasons met so far, numbered.
+static RULE_SKIPS: std::sync::RwLock<Vec<&'static str>> = std::sync::RwLock::new(Vec::new());
+
+impl RuleSkip {
+    fn new(name: &str) -> Result<RuleSkip, String> {
+        let mut names = RULE_SKIPS
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(i) = names.iter().position(|n| *n == name) {
+            return Ok(RuleSkip(u8::try_from(i).unwrap_or(u8::MAX)));
+        }
+        let number = u8::try_from(names.len())
+            .map_err(|_| "more than 255 different skip reasons: use fewer names".to_owned())?;
+        names.push(Box::leak(name.to_owned().into_boxed_str()));
+        Ok(RuleSkip(number))
+    }
+
+    /// The name as the seller wrote it.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        RULE_SKIPS
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(usize::from(self.0))
+            .copied()
+            .unwrap_or("rule")
+    }
+}
 
 impl<'a> Entry<'a> {
     /// An order decided on (remind or skip); message fields filled by the caller for reminders.
@@ -129,7 +276,7 @@ impl<'a> Entry<'a> {
             buyer_id: Cow::Borrowed(&row.buyer),
             buyer_name: Cow::Borrowed(""),
             decision: Decision::Skip,
-            reason: Some(Cow::Borrowed(INVALID_ROW)),
+            reason: Some(Reason::InvalidRow),
             template: None,
             buyer_type: None,
             age_hours: None,
@@ -151,9 +298,9 @@ impl<'a> Entry<'a> {
 
     /// Marks the entry skipped for `reason`.
     #[must_use]
-    pub fn skipped(mut self, reason: impl Into<Cow<'a, str>>) -> Entry<'a> {
+    pub fn skipped(mut self, reason: Reason) -> Entry<'a> {
         self.decision = Decision::Skip;
-        self.reason = Some(reason.into());
+        self.reason = Some(reason);
         self
     }
 
@@ -165,7 +312,6 @@ impl<'a> Entry<'a> {
             buyer_id: Cow::Owned(self.buyer_id.into_owned()),
             buyer_name: Cow::Owned(self.buyer_name.into_owned()),
             products: Cow::Owned(self.products.into_owned()),
-            reason: self.reason.map(|r| Cow::Owned(r.into_owned())),
             ..self
         }
     }
@@ -327,20 +473,22 @@ impl Summary {
             return;
         }
         // Counted for every skipped order of the export: no copy of the reason once it is known.
-        let reason = entry.reason.as_deref().unwrap_or_default();
-        match self.skipped.get_mut(reason) {
+        let Some(reason) = entry.reason else {
+            return;
+        };
+        match self.skipped.get_mut(reason.as_str()) {
             Some(count) => *count += 1,
             None => {
-                self.skipped.insert(reason.to_owned(), 1);
+                self.skipped.insert(reason.as_str().to_owned(), 1);
             }
         }
-        if !self.dry_run && reason == OUTCOME_UNKNOWN {
+        if !self.dry_run && reason == Reason::OutcomeUnknown {
             self.problems.push(format!(
                 "order {}: an earlier reminder may or may not have arrived (the connection broke, or a run was killed while sending); check the mail server's log, then run with --retry-unknown to send it once more",
                 entry.order_id
             ));
         }
-        if reason == INVALID_ROW {
+        if reason == Reason::InvalidRow {
             self.invalid_rows += 1;
             if self.invalid.len() >= BAD_ROWS_SHOWN {
                 return;
@@ -353,12 +501,12 @@ impl Summary {
                 entry.error.as_deref().unwrap_or_default(),
             ));
         } else {
-            match self.examples.get_mut(reason) {
+            match self.examples.get_mut(reason.as_str()) {
                 Some(ids) if ids.len() >= EXAMPLES_PER_REASON => {}
                 Some(ids) => ids.push(entry.order_id.to_string()),
                 None => {
                     self.examples
-                        .insert(reason.to_owned(), vec![entry.order_id.to_string()]);
+                        .insert(reason.as_str().to_owned(), vec![entry.order_id.to_string()]);
                 }
             }
         }
@@ -368,7 +516,11 @@ impl Summary {
     /// due is not confirmed sent (failed, bounced, unknown, or not attempted).
     #[must_use]
     pub fn exit_code(&self) -> u8 {
-        let unsettled = self.skipped.get(OUTCOME_UNKNOWN).copied().unwrap_or(0);
+        let unsettled = self
+            .skipped
+            .get(Reason::OutcomeUnknown.as_str())
+            .copied()
+            .unwrap_or(0);
         if self.dry_run || (self.sent == self.reminders && unsettled == 0) {
             0
         } else {

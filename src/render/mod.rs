@@ -14,9 +14,9 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::config::{Settings, Shop};
+use crate::decide::ladder::Action;
 use crate::error::Error;
 use crate::order::{BuyerType, Money, Order, StoreTime, Text};
-use crate::plan::Action;
 
 /// The built-in templates, one per playbook step: name and source.
 pub const BUILT_IN: &[(&str, &str)] = &[

@@ -1,4 +1,5 @@
-//! Select, plan and render, over an export read twice so that memory does not grow with it.
+//! Who gets a reminder, which one, and why everybody else does not: select, plan and render,
+//! over an export read twice so that memory does not grow with it.
 //!
 //! Whether an order is reminded can depend on rows anywhere in the file (a paid order of the
 //! same buyer further down, a later order, a bad row), so the decisions take two passes:
@@ -6,12 +7,41 @@
 //! 1. [`survey`] reads the export once, only what decisions rest on ([`Detail::Decisions`]),
 //!    and keeps 32 bytes per order ([`Survey`]): every order's [`Verdict`] is known at the end.
 //! 2. [`decide_each`] reads it again, in full, order by order, and hands on one [`Entry`] per
-//!    order and per bad row, in file order: planned, checked against the ledger and rendered.
+//!    order and per bad row, in file order: checked against the ledger, planned and rendered.
 //!    A fingerprint of both readings makes an export replaced in between an error.
 //!
 //! Neither pass holds more than the orders being read (and, at the end of the first, the
 //! verdicts): a million-row export is decided in bounded memory. Standard input and pipes are
 //! read into memory first ([`Source::rereadable`]) since they cannot be read twice.
+//!
+//! # Every reason, in the order they are tried
+//!
+//! The first rule that applies is the reason reported; each is one function, one [`Reason`].
+//!
+//! | # | reason | pass | home | rule |
+//! | --- | --- | --- | --- | --- |
+//! | 1 | `invalid_row` | ingest | [`crate::ingest`] | the row cannot be read |
+//! | 2 | `paid` | survey | [`select`] | the status means paid |
+//! | 3 | `closed` | survey | [`select`] | the status means closed, or `close_at` has passed |
+//! | 4 | `distribution_channel` | survey | [`select`] | the channel is in `[select].distribution_channels` |
+//! | 5 | `paid_same_day` | survey | [`select`] | another order of the buyer, placed the same store day, is paid |
+//! | 5b | `buyer_has_invalid_row` | survey | [`select`] | another row of the buyer could not be read: it may be a paid or a later order |
+//! | 6 | `superseded` | survey | [`select`] | the buyer has a later order still in the running: only the latest is reminded |
+//! | 7 | `too_old` | survey | [`select`] | older than `[select].max_age` |
+//! | 8 | `too_recent` | survey | [`select`] | younger than `[select].min_age` (unless it closes within `closing_window`) |
+//! | 9 | `no_contact` | survey | [`select`] | no usable e-mail address |
+//! | 10 | `outcome_unknown` | decide | [`history`] | an earlier attempt may have arrived; only `--retry-unknown` sends again |
+//! | 11 | `bounced` | decide | [`history`] | the address was refused for good before |
+//! | 12 | `gave_up` | decide | [`history`] | the final offer or `max_reminders` were sent, or a message was refused for good |
+//! | 13 | `no_rule`, `no_offer_for_returning`, a `[[rules]]` `skip` | decide | [`ladder`] | the ladder sends nothing |
+//! | 14 | `already_reminded` | decide | [`history`] | this step, or a later one, was sent |
+//! | 15 | `buyer_cap` | decide | [`history`] | the buyer was reminded less than `[select].min_gap` ago |
+//! | 16 | `over_limit` | decide | here | past `--limit` |
+//!
+//! Where a new rule goes: a rule that reads the export (the order, or the buyer's other orders)
+//! runs in the survey, and whatever it reads of an order must be in the [`fingerprint`] (so a
+//! changed export is noticed between the passes); a rule that reads the ledger or needs the
+//! step runs in the second pass. Either way: one function, one [`Reason`] variant, a row here.
 
 use std::cell::RefCell;
 use std::hash::{BuildHasher, Hash, Hasher};
@@ -25,13 +55,15 @@ use crate::error::Error;
 use crate::ingest::{self, Detail, ExportInfo, Grouping, Item, Source};
 use crate::ledger::{Memory, PaidBatch};
 use crate::order::Order;
-use crate::plan::{self, Action, Facts};
 use crate::render::{MessageContext, ShopContext, Templates};
-use crate::report::{Decision, Entry, OUTCOME_UNKNOWN};
-use crate::select::{self, Survey, Verdict};
+use crate::report::{Decision, Entry, Reason};
 
-/// The reason given to reminders past `--limit`.
-pub const OVER_LIMIT: &str = "over_limit";
+pub mod history;
+pub mod ladder;
+pub mod select;
+
+use self::ladder::{Action, Facts};
+use self::select::{Survey, Verdict};
 
 /// How [`decide_each`] is asked.
 pub struct Options<'a> {
@@ -277,12 +309,13 @@ struct Decider<'a> {
 }
 
 impl Decider<'_> {
-    /// The entry of one order, given select's verdict.
+    /// The entry of one order, given select's verdict: the ledger's rules, the ladder, then
+    /// `--limit`, in the order of the table above.
     fn decide<'o>(&mut self, order: &'o Order, verdict: Verdict) -> Result<Entry<'o>, Error> {
         let (settings, memory, now) = (self.settings, self.options.memory, self.now);
         let entry = Entry::for_order(order, now);
         let (buyer_type, closing_soon) = match verdict {
-            Verdict::Skip(reason) => return Ok(entry.skipped(reason.as_str())),
+            Verdict::Skip(reason) => return Ok(entry.skipped(reason)),
             Verdict::Candidate {
                 buyer_type,
                 closing_soon,
@@ -295,19 +328,9 @@ impl Decider<'_> {
         let to = select::email_address(&order.email)
             .map(|a| a.to_string())
             .unwrap_or_default();
-        let (sent, final_sent, highest) = memory.sent(&order.id);
-        let before_plan = if memory.outcome_unknown(&order.id) && !self.options.retry_unknown {
-            Some(OUTCOME_UNKNOWN)
-        } else if memory.bounced(&to) {
-            Some("bounced")
-        } else if final_sent
-            || sent >= settings.select.max_reminders as usize
-            || memory.rejected(&order.id)
-        {
-            Some("gave_up")
-        } else {
-            None
-        };
+        let before_plan = history::outcome_unknown(memory, order, self.options.retry_unknown)
+            .or_else(|| history::bounced(memory, &to))
+            .or_else(|| history::gave_up(memory, order, settings));
         if let Some(reason) = before_plan {
             return Ok(entry.skipped(reason));
         }
@@ -325,32 +348,18 @@ impl Decider<'_> {
             promo_ends_in: self.promo_ends_in,
             has_perk: !settings.shop.returning_perk.is_empty(),
         };
-        let template = match plan::plan(&settings.rules, &facts) {
+        let template = match ladder::plan(&settings.rules, &facts) {
             Action::Skip(reason) => return Ok(entry.skipped(reason)),
             Action::Template(template) => template,
         };
-        let rank = plan::rank(&settings.rules, &template);
         // --retry-unknown sends the unsettled step once more; anything else follows the ladder.
         let retrying = self.options.retry_unknown
             && memory.unknown_steps(&order.id).contains(&template.as_str());
-        if !retrying
-            && (memory.sent_step(&order.id, &template) || highest.is_some_and(|h| h > rank))
-        {
-            return Ok(entry.skipped("already_reminded"));
-        }
-        if !retrying
-            && memory
-                .last_sent_to(&order.buyer)
-                .is_some_and(|last| now.signed_duration_since(last) < settings.select.min_gap)
-        {
-            return Ok(entry.skipped("buyer_cap"));
-        }
-        if self
-            .options
-            .limit
-            .is_some_and(|limit| self.reminders >= limit)
-        {
-            return Ok(entry.skipped(OVER_LIMIT));
+        let after_plan = history::already_reminded(memory, order, &template, settings, retrying)
+            .or_else(|| history::buyer_cap(memory, order, settings, now, retrying))
+            .or_else(|| self.over_limit());
+        if let Some(reason) = after_plan {
+            return Ok(entry.skipped(reason));
         }
         if self.options.render {
             let context = MessageContext::new(&self.shop, order, buyer_type, to.clone(), now);
@@ -364,6 +373,14 @@ impl Decider<'_> {
         entry.template = Some(template);
         entry.to = Some(to);
         Ok(entry)
+    }
+
+    /// `--limit` reminders are decided already.
+    fn over_limit(&self) -> Option<Reason> {
+        self.options
+            .limit
+            .is_some_and(|limit| self.reminders >= limit)
+            .then_some(Reason::OverLimit)
     }
 }
 

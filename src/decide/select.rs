@@ -1,80 +1,25 @@
-//! Second stage: who is left alone, and why. One function per playbook rule, each returning
-//! `Some(reason)` when the rule keeps an order quiet; they run in the documented order and the
-//! first that applies is the reason reported.
-//!
-//! | # | reason | rule |
-//! | --- | --- | --- |
-//! | 2 | `paid` | the status means paid |
-//! | 3 | `closed` | the status means closed, or `close_at` has passed |
-//! | 4 | `distribution_channel` | the channel is in `[select].distribution_channels` |
-//! | 5 | `paid_same_day` | another order of the buyer, placed the same store day, is paid |
-//! | 5b | `buyer_has_invalid_row` | another row of the buyer could not be read: it may be a paid or a later order |
-//! | 6 | `superseded` | the buyer has a later order still in the running: only the latest is reminded |
-//! | 7 | `too_old` | older than `[select].max_age` |
-//! | 8 | `too_recent` | younger than `[select].min_age` (unless it closes within `closing_window`) |
-//! | 9 | `no_contact` | no usable e-mail address |
-//!
-//! (1, `invalid_row`, is ingest's; 10, a skip from the plan, is the planner's.)
+//! The first pass's rules: who is left alone, and why, from the export alone (and the paid
+//! orders the ledger remembers from earlier exports). One function per playbook rule, each
+//! returning `Some(reason)` when the rule keeps an order quiet; they run in the order of the
+//! table in [`crate::decide`], and the first that applies is the reason reported.
 
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
 
 use crate::config::Settings;
 use crate::ingest::InvalidRow;
 use crate::ledger::RememberedPaid;
 use crate::order::{BuyerType, Order, StatusClass, Text};
+use crate::report::Reason;
 use crate::units::{is_normal_label, normalize_label};
-
-/// Why select keeps an order quiet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SkipReason {
-    /// The order is paid.
-    Paid,
-    /// The order is closed or past its close time.
-    Closed,
-    /// A distribution channel: settles late, may well be paid.
-    DistributionChannel,
-    /// The buyer paid another order the same day.
-    PaidSameDay,
-    /// Another row of the buyer could not be read; it may be paid or later.
-    BuyerHasInvalidRow,
-    /// A later order of the buyer is the one reminded.
-    Superseded,
-    /// Too old to be worth a reminder.
-    TooOld,
-    /// Too early for a reminder.
-    TooRecent,
-    /// No address a reminder could go to.
-    NoContact,
-}
-
-impl SkipReason {
-    /// The reason's name in reports and JSON.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SkipReason::Paid => "paid",
-            SkipReason::Closed => "closed",
-            SkipReason::DistributionChannel => "distribution_channel",
-            SkipReason::PaidSameDay => "paid_same_day",
-            SkipReason::BuyerHasInvalidRow => "buyer_has_invalid_row",
-            SkipReason::Superseded => "superseded",
-            SkipReason::TooOld => "too_old",
-            SkipReason::TooRecent => "too_recent",
-            SkipReason::NoContact => "no_contact",
-        }
-    }
-}
 
 /// What select says about one order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
     /// Left alone.
-    Skip(SkipReason),
+    Skip(Reason),
     /// Still in the running; the planner picks the message.
     Candidate {
         /// The buyer's type.
@@ -94,11 +39,24 @@ struct Brief {
     day: NaiveDate,
     buyer: u32,
     prior_paid: Option<u32>,
-    /// Rules 2-4 (paid, closed, distribution channel).
-    early: Option<SkipReason>,
-    /// Rules 7-9 (too old, too recent, no contact); not looked at when `early` has a reason.
-    late: Option<SkipReason>,
+    /// The first of rules 2-4 (paid, closed, distribution channel) that applies, else of rules
+    /// 7-9 (too old, too recent, no contact): those need only the order.
+    own: Option<Reason>,
+    /// `own` is one of rules 2-4, reported before the per-buyer rules 5-6.
+    early: bool,
     closing_soon: bool,
+}
+
+impl Brief {
+    /// The reason of rules 2-4, if one applies.
+    fn early_reason(&self) -> Option<Reason> {
+        self.own.filter(|_| self.early)
+    }
+
+    /// The reason of rules 7-9, if one applies and none of rules 2-4 does.
+    fn late_reason(&self) -> Option<Reason> {
+        self.own.filter(|_| !self.early)
+    }
 }
 
 /// The first pass over an export: sees every order and bad row once, keeps what the per-buyer
@@ -183,8 +141,8 @@ impl<'a> Survey<'a> {
             day: order.store_day(),
             buyer,
             prior_paid: order.prior_paid_orders,
-            early,
-            late: late.flatten(),
+            own: early.or(late.flatten()),
+            early: early.is_some(),
             closing_soon,
         });
     }
@@ -230,10 +188,10 @@ impl<'a> Survey<'a> {
         let history = PaidHistory::new(&self.briefs, &remembered, buyers);
         drop(remembered);
         let briefs = &self.briefs;
-        let early: Vec<Option<SkipReason>> = briefs
+        let early: Vec<Option<Reason>> = briefs
             .iter()
             .map(|b| {
-                b.early
+                b.early_reason()
                     .or_else(|| paid_same_day(b, &history))
                     .or_else(|| buyer_has_invalid_row(b, &self.unreadable))
             })
@@ -258,7 +216,7 @@ impl<'a> Survey<'a> {
             .map(|(i, (brief, early))| {
                 let reason = early
                     .or_else(|| superseded(brief, i, &latest))
-                    .or(brief.late);
+                    .or(brief.late_reason());
                 match reason {
                     Some(reason) => Verdict::Skip(reason),
                     None => Verdict::Candidate {
@@ -271,16 +229,16 @@ impl<'a> Survey<'a> {
     }
 }
 
-fn paid(order: &Order) -> Option<SkipReason> {
-    (order.status == StatusClass::Paid).then_some(SkipReason::Paid)
+fn paid(order: &Order) -> Option<Reason> {
+    (order.status == StatusClass::Paid).then_some(Reason::Paid)
 }
 
-fn closed(order: &Order, now: DateTime<Utc>) -> Option<SkipReason> {
+fn closed(order: &Order, now: DateTime<Utc>) -> Option<Reason> {
     let timed_out = order.close_at.is_some_and(|close| close <= now);
-    (order.status == StatusClass::Closed || timed_out).then_some(SkipReason::Closed)
+    (order.status == StatusClass::Closed || timed_out).then_some(Reason::Closed)
 }
 
-fn distribution_channel(order: &Order, settings: &Settings) -> Option<SkipReason> {
+fn distribution_channel(order: &Order, settings: &Settings) -> Option<Reason> {
     let channels = &settings.select.distribution_channels;
     if channels.is_empty() {
         return None;
@@ -292,19 +250,19 @@ fn distribution_channel(order: &Order, settings: &Settings) -> Option<SkipReason
     } else {
         channels.contains(&normalize_label(channel))
     };
-    listed.then_some(SkipReason::DistributionChannel)
+    listed.then_some(Reason::DistributionChannel)
 }
 
-fn paid_same_day(brief: &Brief, history: &PaidHistory) -> Option<SkipReason> {
+fn paid_same_day(brief: &Brief, history: &PaidHistory) -> Option<Reason> {
     history
         .paid_on(brief.buyer, brief.day)
-        .then_some(SkipReason::PaidSameDay)
+        .then_some(Reason::PaidSameDay)
 }
 
-fn buyer_has_invalid_row(brief: &Brief, unreadable: &FxHashSet<u32>) -> Option<SkipReason> {
+fn buyer_has_invalid_row(brief: &Brief, unreadable: &FxHashSet<u32>) -> Option<Reason> {
     unreadable
         .contains(&brief.buyer)
-        .then_some(SkipReason::BuyerHasInvalidRow)
+        .then_some(Reason::BuyerHasInvalidRow)
 }
 
 /// Later = placed later; for the same instant, the order further down the export.
@@ -315,12 +273,12 @@ fn is_later(a: (&Brief, usize), b: (&Brief, usize)) -> bool {
 /// No order: the buyer has none still in the running.
 const NONE: u32 = u32::MAX;
 
-fn superseded(brief: &Brief, index: usize, latest: &[u32]) -> Option<SkipReason> {
-    (latest[brief.buyer as usize] as usize != index).then_some(SkipReason::Superseded)
+fn superseded(brief: &Brief, index: usize, latest: &[u32]) -> Option<Reason> {
+    (latest[brief.buyer as usize] as usize != index).then_some(Reason::Superseded)
 }
 
-fn too_old(order: &Order, settings: &Settings, now: DateTime<Utc>) -> Option<SkipReason> {
-    (order.age(now) > settings.select.max_age).then_some(SkipReason::TooOld)
+fn too_old(order: &Order, settings: &Settings, now: DateTime<Utc>) -> Option<Reason> {
+    (order.age(now) > settings.select.max_age).then_some(Reason::TooOld)
 }
 
 fn too_recent(
@@ -328,8 +286,8 @@ fn too_recent(
     settings: &Settings,
     now: DateTime<Utc>,
     closing_soon: bool,
-) -> Option<SkipReason> {
-    (order.age(now) < settings.select.min_age && !closing_soon).then_some(SkipReason::TooRecent)
+) -> Option<Reason> {
+    (order.age(now) < settings.select.min_age && !closing_soon).then_some(Reason::TooRecent)
 }
 
 /// The order auto-closes in the future, within `[select].closing_window`.
@@ -340,10 +298,10 @@ fn closes_soon(order: &Order, settings: &Settings, now: DateTime<Utc>) -> bool {
     })
 }
 
-fn no_contact(order: &Order) -> Option<SkipReason> {
+fn no_contact(order: &Order) -> Option<Reason> {
     email_address(&order.email)
         .is_none()
-        .then_some(SkipReason::NoContact)
+        .then_some(Reason::NoContact)
 }
 
 /// The address a reminder may go to: a syntactically valid e-mail address that is not masked
@@ -380,7 +338,7 @@ impl PaidHistory {
         let paid = || {
             briefs
                 .iter()
-                .filter(|b| b.early == Some(SkipReason::Paid))
+                .filter(|b| b.early_reason() == Some(Reason::Paid))
                 .map(|b| (b.buyer, b.created_at, b.day))
                 .chain(remembered.iter().copied())
         };
@@ -427,5 +385,15 @@ impl PaidHistory {
             u32::try_from(before).unwrap_or(u32::MAX)
         });
         BuyerType::from_prior_paid(prior)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_brief_stays_32_bytes_so_a_million_orders_fit_in_a_few_dozen_mib() {
+        assert_eq!(std::mem::size_of::<Brief>(), 32);
     }
 }

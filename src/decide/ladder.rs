@@ -1,5 +1,5 @@
-//! Third stage: for each order select let through, pick the message (a template) or a last
-//! reason to stay quiet. The ladder is data: an ordered list of [`Rule`]s, first match wins,
+//! The reminder ladder, the second pass's middle step: for each order select let through, pick
+//! the message (a template) or a last reason to stay quiet. The ladder is data: an ordered list of [`Rule`]s, first match wins,
 //! built in ([`default_rules`]) and replaceable by `[[rules]]` in the config without a rebuild.
 //!
 //! The built-in ladder, from the playbook (ages are inclusive lower bounds):
@@ -18,6 +18,7 @@ use chrono::TimeDelta;
 use serde::Deserialize;
 
 use crate::order::BuyerType;
+use crate::report::Reason;
 use crate::units::parse_duration;
 
 /// What the planner knows about one candidate order.
@@ -43,7 +44,7 @@ pub enum Action {
     /// Send this template.
     Template(String),
     /// Send nothing, for this reason (shown in the report).
-    Skip(String),
+    Skip(Reason),
 }
 
 /// One step of the ladder: every condition that is set must hold.
@@ -110,7 +111,7 @@ impl Rule {
         };
         let action = match (config.template, config.skip) {
             (Some(t), None) if !t.trim().is_empty() => Action::Template(t.trim().to_owned()),
-            (None, Some(s)) if is_reason(&s) => Action::Skip(s),
+            (None, Some(s)) if is_reason(&s) => Action::Skip(Reason::for_rule(&s)?),
             (None, Some(s)) => {
                 return Err(format!(
                     "skip = {s:?}: a reason is one lower-case word with underscores, like \"no_offer_for_returning\""
@@ -175,9 +176,6 @@ fn is_reason(s: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
-/// The reason given when no rule matches an order.
-pub const NO_RULE: &str = "no_rule";
-
 /// The playbook's ladder, used when the config has no `[[rules]]`.
 #[must_use]
 pub fn default_rules() -> Vec<Rule> {
@@ -198,7 +196,7 @@ pub fn default_rules() -> Vec<Rule> {
         },
         for_buyer(
             BuyerType::Returning,
-            Action::Skip("no_offer_for_returning".into()),
+            Action::Skip(Reason::NoOfferForReturning),
         ),
         Rule {
             min_age: Some(TimeDelta::hours(2)),
@@ -240,13 +238,13 @@ pub fn is_final(rules: &[Rule], template: &str) -> bool {
         .any(|r| r.final_step && matches!(&r.action, Action::Template(t) if t == template))
 }
 
-/// The first matching rule's action, or a skip with [`NO_RULE`].
+/// The first matching rule's action, or a skip with [`Reason::NoRule`].
 #[must_use]
 pub fn plan(rules: &[Rule], facts: &Facts) -> Action {
     rules
         .iter()
         .find(|rule| rule.matches(facts))
-        .map_or_else(|| Action::Skip(NO_RULE.into()), |rule| rule.action.clone())
+        .map_or(Action::Skip(Reason::NoRule), |rule| rule.action.clone())
 }
 
 #[cfg(test)]
@@ -267,7 +265,7 @@ mod tests {
     fn step(f: &Facts) -> String {
         match plan(&default_rules(), f) {
             Action::Template(t) => t,
-            Action::Skip(s) => format!("skip:{s}"),
+            Action::Skip(s) => format!("skip:{}", s.as_str()),
         }
     }
 
@@ -327,7 +325,7 @@ mod tests {
             },
         ];
         let mut f = facts(BuyerType::New, 5);
-        assert_eq!(plan(&rules, &f), Action::Skip(NO_RULE.into()));
+        assert_eq!(plan(&rules, &f), Action::Skip(Reason::NoRule));
         f.low_stock = true;
         assert_eq!(plan(&rules, &f), Action::Template("low_stock".into()));
         f.promo_ends_in = Some(TimeDelta::days(2));
