@@ -347,9 +347,7 @@ fn wait_for_arrivals(server: &SmtpServer, count: usize) {
 
 /// Python, with the test's ledger as its first argument (another program on the same file).
 fn python_on_ledger(test: &Test, script: &str) -> std::process::Command {
-    let python =
-        std::env::var("PAYREMIND_TEST_PYTHON").expect("PAYREMIND_TEST_PYTHON is set by tests/run");
-    let mut command = std::process::Command::new(python);
+    let mut command = std::process::Command::new(crate::support::smtp::python());
     command.arg("-c").arg(script).arg(test.path("payremind.db"));
     command
 }

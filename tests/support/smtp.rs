@@ -1,10 +1,38 @@
 //! A real SMTP server process for the tests (tests/smtp/server.py, aiosmtpd) on 127.0.0.1,
-//! started per test and killed when dropped. `tests/run` installs aiosmtpd and sets
-//! PAYREMIND_TEST_PYTHON to the Python that has it.
+//! started per test and killed when dropped. It runs on the Python that [`python`] finds.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+
+/// The Python that has aiosmtpd and trustme: PAYREMIND_TEST_PYTHON if set (`tests/run` sets
+/// it), else the one `tests/install-smtp` installs, so that plain `cargo test` works too.
+/// Found once per test process; if that fails, every test that asks panics with the reason.
+pub fn python() -> &'static Path {
+    static PYTHON: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let found = PYTHON.get_or_init(|| {
+        if let Some(python) = std::env::var_os("PAYREMIND_TEST_PYTHON") {
+            return Ok(python.into());
+        }
+        let install = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/install-smtp");
+        // Its stderr (pip's errors, say) goes straight to the terminal, once.
+        let output = Command::new(&install)
+            .stderr(Stdio::inherit())
+            .output()
+            .map_err(|e| format!("could not run {}: {e}", install.display()))?;
+        if !output.status.success() {
+            return Err(format!("{} failed ({})", install.display(), output.status));
+        }
+        Ok(String::from_utf8_lossy(&output.stdout).trim().into())
+    });
+    match found {
+        Ok(python) => python,
+        Err(failure) => panic!(
+            "{failure}: run tests/run, which installs the test SMTP server (aiosmtpd) from PyPI"
+        ),
+    }
+}
 
 pub struct SmtpServer {
     pub port: u16,
@@ -64,13 +92,10 @@ impl SmtpServer {
         auth: Option<&str>,
         extra: &[&str],
     ) -> SmtpServer {
-        let python = std::env::var("PAYREMIND_TEST_PYTHON").unwrap_or_else(|_| {
-            panic!("PAYREMIND_TEST_PYTHON is not set: run the test suite with tests/run, which installs the SMTP server")
-        });
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smtp/server.py");
         let maildir = dir.join("received");
         let tls_dir = dir.join("tls");
-        let mut cmd = Command::new(python);
+        let mut cmd = Command::new(python());
         cmd.arg(script).arg("--maildir").arg(&maildir);
         if tls {
             cmd.arg("--tls-dir").arg(&tls_dir);
