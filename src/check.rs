@@ -8,9 +8,8 @@ use crate::cli::CheckArgs;
 use crate::clock;
 use crate::config::Settings;
 use crate::error::Error;
-use crate::ingest::{self, Detail, InvalidRow, Item, Source};
-use crate::order::StoreTime;
-use crate::order::hours;
+use crate::ingest::{self, Detail, Item, Source};
+use crate::order::{InvalidRow, StoreTime, describe_bad_row, hours};
 use crate::render::Templates;
 use crate::report::{BAD_ROWS_SHOWN, more_bad_rows};
 
@@ -141,7 +140,7 @@ pub fn check(args: &CheckArgs) -> Result<u8, Error> {
     .ok();
     let file = source.display().display().to_string();
     for row in &tally.invalid {
-        let line = ingest::describe_bad_row(&file, row.line, row.column, &row.value, &row.error);
+        let line = describe_bad_row(&file, row.line, row.column, &row.value, &row.error);
         writeln!(w, "  {line}").ok();
     }
     if let Some(more) = more_bad_rows(tally.invalid_rows) {

@@ -29,6 +29,7 @@ pub mod ingest;
 pub mod init;
 pub mod ledger;
 pub mod order;
+pub mod output;
 pub mod render;
 pub mod report;
 pub mod units;
@@ -38,10 +39,10 @@ use std::io::{self, Write};
 use crate::cli::{Cli, Command, Format, RunArgs};
 use crate::config::Settings;
 use crate::decide::ladder::Action;
-use crate::deliver::Outbox;
 use crate::error::Error;
 use crate::ingest::Source;
 use crate::ledger::{Ledger, Memory};
+use crate::output::Sink;
 use crate::render::Templates;
 use crate::report::{Decision, Entry, Summary};
 
@@ -122,14 +123,14 @@ fn run_reminders(args: &RunArgs) -> Result<u8, Error> {
 
     let stdout = io::stdout().lock();
     let out = io::BufWriter::with_capacity(64 * 1024, stdout);
-    let mut outbox: Box<dyn Outbox> = match args.format {
-        Format::Text => Box::new(deliver::print::Text::new(
+    let mut outbox: Box<dyn Sink> = match args.format {
+        Format::Text => Box::new(output::text::Text::new(
             out,
             io::stderr().lock(),
             &settings.shop.sender,
             args.send,
         )),
-        Format::Json => Box::new(deliver::json::JsonLines::new(out)),
+        Format::Json => Box::new(output::json::JsonLines::new(out)),
     };
     let decide = |options: &Options<'_>, emit: &mut dyn FnMut(Entry) -> Result<(), Error>| {
         decide::decide_each(

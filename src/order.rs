@@ -182,6 +182,42 @@ pub fn hours(delta: TimeDelta) -> f64 {
     (delta.num_seconds() as f64 / 36.0).floor() / 100.0
 }
 
+/// A row that could not be read: where, which cell, and why.
+#[derive(Debug, Clone)]
+pub struct InvalidRow {
+    /// Line of the record in the file (1 = header).
+    pub line: u64,
+    /// 1-based column of the bad cell, when one cell is to blame.
+    pub column: Option<usize>,
+    /// The order number on the row, if it could be read.
+    pub order_id: String,
+    /// The buyer of the row (buyer id, else lower-cased e-mail), if it could be read: the
+    /// buyer's other orders stay quiet, since this one may be paid.
+    pub buyer: String,
+    /// The bad value as written.
+    pub value: String,
+    /// What is wrong with it, and what to do.
+    pub error: String,
+}
+
+/// A bad row as one line a seller can act on: `file:line:column: "value": what to do`.
+#[must_use]
+pub fn describe_bad_row(
+    file: &str,
+    line: u64,
+    column: Option<usize>,
+    value: &str,
+    error: &str,
+) -> String {
+    let column = column.map(|c| format!(":{c}")).unwrap_or_default();
+    let value = if value.is_empty() {
+        String::new()
+    } else {
+        format!("{value:?}: ")
+    };
+    format!("{file}:{line}{column}: {value}{error}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,9 +8,8 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::ingest::InvalidRow;
 use crate::ledger::Status;
-use crate::order::{BuyerType, Order, Text};
+use crate::order::{BuyerType, InvalidRow, Order, Text, describe_bad_row};
 
 /// Whether an order gets a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -493,7 +492,7 @@ impl Summary {
             if self.invalid.len() >= BAD_ROWS_SHOWN {
                 return;
             }
-            self.invalid.push(crate::ingest::describe_bad_row(
+            self.invalid.push(describe_bad_row(
                 &self.file,
                 entry.line,
                 entry.column,

@@ -9,9 +9,8 @@ use std::str::FromStr;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::config::Settings;
-use crate::ingest::InvalidRow;
 use crate::ledger::RememberedPaid;
-use crate::order::{BuyerType, Order, StatusClass, Text};
+use crate::order::{BuyerType, InvalidRow, Order, StatusClass, Text};
 use crate::report::Reason;
 use crate::units::{is_normal_label, normalize_label};
 

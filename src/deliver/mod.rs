@@ -1,25 +1,34 @@
-//! Fifth stage: decided entries leave the program. An [`Outbox`] receives every entry in export
-//! order and the closing summary; each transport is one module.
-//!
-//! | outbox | what it does | stdout | stderr |
-//! | --- | --- | --- | --- |
-//! | [`print::Text`] | the preview a seller reads | each reminder as a block | summary, skips, bad rows |
-//! | [`json::JsonLines`] | for scripts | one object per order, then the summary | nothing |
-//!
-//! With `--send`, the reminders are first handed over ([`send`]) by one of the transports:
+//! `--send`: decided reminders leave the program. Each reminder becomes a message ([`jobs`],
+//! [`mail`]); [`send`] hands them over, recording each in the ledger before (intent) and after
+//! (outcome), through a [`Transport`]:
 //!
 //! | `[delivery] via` | module | how |
 //! | --- | --- | --- |
 //! | `smtp` | [`smtp`] | pooled connections to a mail server, STARTTLS/TLS, AUTH, rate limit |
-//! | `sendmail` | [`files`] | piped to the local MTA's sendmail program |
-//! | `outbox` | [`files`] | one `.eml` file per message in a folder |
+//! | `sendmail` | [`sendmail`] | piped to the local MTA's sendmail program |
+//! | `outbox` | [`outbox`] | one `.eml` file per message in a folder |
+//!
+//! A new transport is one module here with a type that implements [`Transport`], and one arm
+//! in [`open`]; [`send`] (the workers, the pace, the ledger's writer, the signals) does not
+//! change. What the entries look like afterwards (a preview, JSON Lines) is [`crate::output`]'s.
 
-pub mod files;
-pub mod json;
 pub mod mail;
-pub mod print;
+pub mod outbox;
 pub mod send;
+pub mod sendmail;
 pub mod smtp;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize};
+use std::time::SystemTime;
+
+use lettre::message::Mailbox;
+
+use crate::config::{Delivery, Settings};
+use crate::error::Error;
+use crate::ledger::Intent;
+use crate::report::{Decision, Entry};
 
 /// A password: kept out of `Debug`, logs and output.
 pub struct Secret(String);
@@ -44,33 +53,151 @@ impl std::fmt::Debug for Secret {
     }
 }
 
-use std::io;
-
-use crate::report::{Entry, Summary};
-
-/// Where decided entries go.
-pub trait Outbox {
-    /// Takes one order's entry (a reminder or a skip), in export order.
-    ///
-    /// # Errors
-    /// The output cannot be written.
-    fn order(&mut self, entry: &Entry<'_>) -> io::Result<()>;
-
-    /// Takes the closing tally, after the last entry.
-    ///
-    /// # Errors
-    /// The output cannot be written.
-    fn finish(&mut self, summary: &Summary) -> io::Result<()>;
+/// How one hand-over ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivered {
+    /// Accepted; the server's reply.
+    Sent(String),
+    /// Not accepted, maybe temporarily: retry on a later run.
+    Failed(String),
+    /// The recipient was refused for good (5xx at RCPT).
+    Bounced(String),
+    /// The message was refused for good after its data (content or policy 5xx).
+    Rejected(String),
+    /// The message was handed over but the outcome is unknown.
+    Unknown(String),
+    /// The server could not be reached or refused the connection, on every try: nothing was
+    /// handed over, and the next messages would fare no better.
+    Unreachable(String),
+    /// The transport did not finish with the message and was stopped (a hung sendmail): maybe
+    /// handed over, and the next messages would fare no better.
+    Stuck(String),
 }
 
-use std::time::SystemTime;
+impl Delivered {
+    /// The ledger could not record the intent, so nothing was handed over (and the run stops
+    /// sending: the ledger's writer says why).
+    #[must_use]
+    pub fn unrecorded() -> Delivered {
+        Delivered::Failed("the ledger could not record the message".into())
+    }
+}
 
-use lettre::message::Mailbox;
+/// Whether a message's intent is committed, as the ledger task answers it; asked as often as
+/// needed (the SMTP delivery asks before the message leaves, the worker again for the row id).
+pub struct Recorded {
+    answer: Option<tokio::sync::oneshot::Receiver<Option<i64>>>,
+    id: Option<i64>,
+}
 
-use crate::config::{Delivery, Settings};
-use crate::error::Error;
-use crate::ledger::Intent;
-use crate::report::Decision;
+impl Recorded {
+    pub(crate) fn new(answer: tokio::sync::oneshot::Receiver<Option<i64>>) -> Recorded {
+        Recorded {
+            answer: Some(answer),
+            id: None,
+        }
+    }
+
+    /// The intent's row id once it is committed; `None` when the ledger could not record it
+    /// (then the message must not be handed over).
+    pub async fn id(&mut self) -> Option<i64> {
+        if let Some(answer) = self.answer.take() {
+            self.id = answer.await.ok().flatten();
+        }
+        self.id
+    }
+}
+
+/// What a transport is given with each message: whether the message may leave yet, and what
+/// the other workers are doing.
+pub struct HandOver<'a> {
+    /// Set by SIGINT/SIGTERM or by an unreachable server: no new try.
+    pub stop: &'a AtomicBool,
+    /// Workers with nothing to do: a message whose connection cannot be opened goes to them.
+    pub idle: &'a AtomicUsize,
+    /// The message's intent, committed or not yet.
+    pub recorded: &'a mut Recorded,
+}
+
+impl HandOver<'_> {
+    /// Waits until the intent is committed; `false` when the ledger could not record it (then
+    /// the message must not be handed over).
+    pub async fn recorded(&mut self) -> bool {
+        self.recorded.id().await.is_some()
+    }
+}
+
+/// A future a transport returns, boxed so that [`Transport`] can be a trait object.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// How one worker hands messages over: one connection to a server, a program, a folder.
+pub trait Transport: Send {
+    /// Hands one message over. The message itself must not leave before
+    /// [`HandOver::recorded`] says its intent is committed.
+    fn deliver<'a>(
+        &'a mut self,
+        mail: &'a mail::Mail,
+        hand_over: HandOver<'a>,
+    ) -> BoxFuture<'a, Delivered>;
+
+    /// Ends the worker's session politely (QUIT), after its last message.
+    fn close(&mut self) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
+}
+
+/// The transports of one sending run: how many work in parallel, how fast, and a new one for
+/// each worker.
+pub struct Transports {
+    /// Workers at most (fewer when there are fewer messages).
+    pub workers: usize,
+    /// Messages per second at most, across all workers.
+    pub rate_limit: Option<f64>,
+    connect: Box<dyn Fn() -> Box<dyn Transport> + Send + Sync>,
+}
+
+impl Transports {
+    /// `workers` transports made by `connect`, paced at `rate_limit`.
+    pub fn new(
+        workers: usize,
+        rate_limit: Option<f64>,
+        connect: impl Fn() -> Box<dyn Transport> + Send + Sync + 'static,
+    ) -> Transports {
+        Transports {
+            workers,
+            rate_limit,
+            connect: Box::new(connect),
+        }
+    }
+
+    /// A transport for one more worker.
+    #[must_use]
+    pub fn connect(&self) -> Box<dyn Transport> {
+        (self.connect)()
+    }
+}
+
+/// The one place that knows every transport: `[delivery] via` becomes [`Transports`].
+///
+/// # Errors
+/// A secret the transport needs (the SMTP password) is missing.
+pub fn open(delivery: &Delivery) -> Result<Transports, Error> {
+    match delivery {
+        Delivery::Smtp(settings) => smtp::transports(settings),
+        Delivery::Sendmail(program) => {
+            let program = program.clone();
+            Ok(Transports::new(1, None, move || {
+                Box::new(sendmail::Program::new(program.clone()))
+            }))
+        }
+        Delivery::Outbox(dir) => {
+            let dir = dir.clone();
+            Ok(Transports::new(1, None, move || {
+                Box::new(outbox::Outbox::new(dir.clone()))
+            }))
+        }
+    }
+}
 
 /// Checks what sending needs before anything is decided: a valid sender, a valid Reply-To, a
 /// server to send to. Returns the sender.

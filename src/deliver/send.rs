@@ -16,9 +16,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::mail::Mail;
-use super::smtp::{Connection, Delivered};
-use super::{Secret, files};
-use crate::config::{Delivery, PasswordSource, Smtp};
+use super::{Delivered, HandOver, Recorded};
+use crate::config::Delivery;
 use crate::error::Error;
 use crate::ledger::{BatchError, Intent, Ledger, Status, Write};
 
@@ -41,38 +40,6 @@ pub struct Results {
     pub interrupted: bool,
     /// Why the remaining jobs were not attempted, when the run stopped early.
     pub stopped: Option<String>,
-}
-
-/// Reads the SMTP password from where `[smtp]` says it is. Only called when sending.
-///
-/// # Errors
-/// A login is configured and the password is not there.
-pub fn password(smtp: &Smtp) -> Result<Option<Secret>, Error> {
-    if smtp.username.is_none() {
-        return Ok(None);
-    }
-    let setting = |message: String| Error::Secret { message };
-    match &smtp.password {
-        PasswordSource::Env(name) => match std::env::var(name) {
-            Ok(value) if !value.is_empty() => Ok(Some(Secret::new(value))),
-            _ => Err(setting(format!(
-                "the SMTP password is not set: export {name} (for cron, in an environment file the crontab line sources), or set [smtp].password_file"
-            ))),
-        },
-        PasswordSource::File(path) => match std::fs::read_to_string(path) {
-            Ok(text) if !text.trim().is_empty() => Ok(Some(Secret::new(
-                text.lines().next().unwrap_or_default().to_owned(),
-            ))),
-            Ok(_) => Err(setting(format!(
-                "[smtp].password_file {} is empty",
-                path.display()
-            ))),
-            Err(e) => Err(setting(format!(
-                "cannot read [smtp].password_file {}: {e}",
-                path.display()
-            ))),
-        },
-    }
 }
 
 /// A shared pace: at most `rate` messages per second across all workers.
@@ -114,14 +81,8 @@ pub fn send(jobs: Vec<Job>, delivery: &Delivery, mut ledger: Ledger) -> Result<R
     // The commits run on the thread that serves the connections and the signals: SQLite may
     // block it only briefly; longer waits for a lock are taken asleep (`commit`).
     ledger.set_busy_timeout(Duration::from_millis(50))?;
-    let password = match delivery {
-        Delivery::Smtp(smtp) => password(smtp)?.map(Arc::new),
-        _ => None,
-    };
-    let workers = match delivery {
-        Delivery::Smtp(smtp) => smtp.max_connections.min(jobs.len().max(1)),
-        _ => 1,
-    };
+    let transports = Arc::new(super::open(delivery)?);
+    let workers = transports.workers.min(jobs.len().max(1));
     let progress = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new(jobs.len() as u64);
         bar.set_style(
@@ -143,10 +104,7 @@ pub fn send(jobs: Vec<Job>, delivery: &Delivery, mut ledger: Ledger) -> Result<R
     let down: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
     let dead = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let idle = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let pace = Arc::new(Pace::new(match delivery {
-        Delivery::Smtp(smtp) => smtp.rate_limit,
-        _ => None,
-    }));
+    let pace = Arc::new(Pace::new(transports.rate_limit));
     let results = runtime.block_on(async {
         let signals = tokio::spawn(watch_signals(Arc::clone(&stop)));
         let written = tokio::spawn(write_ledger(ledger, requests));
@@ -159,8 +117,7 @@ pub fn send(jobs: Vec<Job>, delivery: &Delivery, mut ledger: Ledger) -> Result<R
             let dead = Arc::clone(&dead);
             let idle = Arc::clone(&idle);
             let pace = Arc::clone(&pace);
-            let delivery = delivery.clone();
-            let password = password.clone();
+            let transports = Arc::clone(&transports);
             let progress = progress.clone();
             handles.push(tokio::spawn(async move {
                 let shared = Shared {
@@ -173,7 +130,7 @@ pub fn send(jobs: Vec<Job>, delivery: &Delivery, mut ledger: Ledger) -> Result<R
                     workers,
                     pace: &pace,
                 };
-                worker(&shared, &delivery, password, progress.as_ref()).await
+                worker(&shared, transports.connect(), progress.as_ref()).await
             }));
         }
         let mut results = Results::default();
@@ -211,31 +168,6 @@ pub fn send(jobs: Vec<Job>, delivery: &Delivery, mut ledger: Ledger) -> Result<R
         bar.finish_and_clear();
     }
     results
-}
-
-/// Whether a message's intent is committed, as the ledger task answers it; asked as often as
-/// needed (the SMTP delivery asks before the message leaves, the worker again for the row id).
-pub struct Recorded {
-    answer: Option<tokio::sync::oneshot::Receiver<Option<i64>>>,
-    id: Option<i64>,
-}
-
-impl Recorded {
-    fn new(answer: tokio::sync::oneshot::Receiver<Option<i64>>) -> Recorded {
-        Recorded {
-            answer: Some(answer),
-            id: None,
-        }
-    }
-
-    /// The intent's row id once it is committed; `None` when the ledger could not record it
-    /// (then the message must not be handed over).
-    pub async fn id(&mut self) -> Option<i64> {
-        if let Some(answer) = self.answer.take() {
-            self.id = answer.await.ok().flatten();
-        }
-        self.id
-    }
 }
 
 /// A write for the ledger task, with where to say it is committed (intents only).
@@ -445,8 +377,7 @@ struct Shared<'a> {
 
 async fn worker(
     shared: &Shared<'_>,
-    delivery: &Delivery,
-    password: Option<Arc<Secret>>,
+    mut transport: Box<dyn super::Transport>,
     progress: Option<&indicatif::ProgressBar>,
 ) -> Result<Outcomes, Error> {
     let Shared {
@@ -460,10 +391,6 @@ async fn worker(
         pace,
     } = *shared;
     let mut idling: Option<Idle<'_>> = None;
-    let mut connection = match delivery {
-        Delivery::Smtp(smtp) => Some(Connection::new(Arc::new(smtp.clone()), password)),
-        _ => None,
-    };
     let mut outcomes = Vec::new();
     loop {
         if stop.load(Ordering::SeqCst) {
@@ -506,24 +433,13 @@ async fn worker(
             break;
         }
         let mut recorded = Recorded::new(committed);
-        let delivered = match (delivery, connection.as_mut()) {
-            (Delivery::Smtp(_), Some(conn)) => {
-                Some(conn.deliver(&job.mail, stop, idle, &mut recorded).await)
-            }
-            _ if recorded.id().await.is_none() => None,
-            (Delivery::Outbox(dir), _) => Some(files::outbox(dir, &job.mail)),
-            (Delivery::Sendmail(program), _) => {
-                let program = program.clone();
-                let mail = job.mail.clone();
-                Some(
-                    tokio::task::spawn_blocking(move || files::sendmail(&program, &mail))
-                        .await
-                        .unwrap_or_else(|e| Delivered::Unknown(e.to_string())),
-                )
-            }
-            (Delivery::Smtp(_), None) => Some(Delivered::Failed("no connection".into())),
+        let hand_over = HandOver {
+            stop,
+            idle,
+            recorded: &mut recorded,
         };
-        let (Some(delivered), Some(id)) = (delivered, recorded.id().await) else {
+        let delivered = transport.deliver(&job.mail, hand_over).await;
+        let Some(id) = recorded.id().await else {
             // The ledger could not record the intent, so nothing was handed over: send
             // nothing more (the writer says why).
             stop.store(true, Ordering::SeqCst);
@@ -583,8 +499,6 @@ async fn worker(
         }
         outcomes.push((job.entry, status, reply));
     }
-    if let Some(conn) = connection.as_mut() {
-        conn.close().await;
-    }
+    transport.close().await;
     Ok(outcomes)
 }

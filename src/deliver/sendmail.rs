@@ -1,9 +1,7 @@
-//! The two transports that need no mail server: `outbox` writes each message as an `.eml` file
-//! into a folder (for review, or for another tool to pick up), `sendmail` hands it to the local
-//! MTA's sendmail program, the usual cron set-up.
+//! The `sendmail` transport: each message is piped to the local MTA's sendmail program, the
+//! usual cron set-up. Needs no mail server of its own; a hung program is stopped.
 
 use std::io::{Read, Write};
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -11,35 +9,38 @@ use std::time::Duration;
 use wait_timeout::ChildExt;
 
 use super::mail::Mail;
-use super::smtp::Delivered;
+use super::{BoxFuture, Delivered, HandOver, Transport};
 use crate::config::Sendmail;
 
-/// Writes the message into `dir` as `<Message-ID>.eml`, atomically (a temporary file renamed),
-/// so a reader never sees half a message. Writing the same step again replaces nothing.
-pub fn outbox(dir: &Path, mail: &Mail) -> Delivered {
-    let name: String = mail
-        .message_id
-        .trim_matches(|c| c == '<' || c == '>')
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '=' | '@') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let path = dir.join(format!("{name}.eml"));
-    if path.exists() {
-        return Delivered::Sent(format!("already in the outbox: {}", path.display()));
+/// Hands each message to the sendmail program, one at a time, off the runtime's thread.
+pub struct Program {
+    sendmail: Sendmail,
+}
+
+impl Program {
+    /// The program and its timeout, as `[delivery]` says.
+    #[must_use]
+    pub fn new(sendmail: Sendmail) -> Program {
+        Program { sendmail }
     }
-    let tmp = dir.join(format!(".{name}.tmp"));
-    let result = std::fs::create_dir_all(dir)
-        .and_then(|()| std::fs::write(&tmp, &mail.bytes))
-        .and_then(|()| std::fs::rename(&tmp, &path));
-    match result {
-        Ok(()) => Delivered::Sent(format!("written to {}", path.display())),
-        Err(e) => Delivered::Failed(format!("cannot write {}: {e}", path.display())),
+}
+
+impl Transport for Program {
+    fn deliver<'a>(
+        &'a mut self,
+        mail: &'a Mail,
+        mut hand_over: HandOver<'a>,
+    ) -> BoxFuture<'a, Delivered> {
+        Box::pin(async move {
+            if !hand_over.recorded().await {
+                return Delivered::unrecorded();
+            }
+            let program = self.sendmail.clone();
+            let mail = mail.clone();
+            tokio::task::spawn_blocking(move || sendmail(&program, &mail))
+                .await
+                .unwrap_or_else(|e| Delivered::Unknown(e.to_string()))
+        })
     }
 }
 
@@ -48,7 +49,7 @@ pub fn outbox(dir: &Path, mail: &Mail) -> Delivered {
 /// Anything in between is `unknown` (it may have queued the message): a program stopped by a
 /// signal, one that exits 0 without reading the whole message, and one still running after
 /// `[delivery].sendmail_timeout`, which is stopped (and the run with it: [`Delivered::Stuck`]).
-pub fn sendmail(sendmail: &Sendmail, mail: &Mail) -> Delivered {
+fn sendmail(sendmail: &Sendmail, mail: &Mail) -> Delivered {
     let program = sendmail.program.display();
     let child = Command::new(&sendmail.program)
         .arg("-i")

@@ -17,6 +17,7 @@
 //! pipelined replies after the first are read with `read_response`. The classification above
 //! does not change: the envelope's replies all come before the message leaves.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -26,29 +27,75 @@ use lettre::transport::smtp::commands::{Data, Ehlo, Mail, Rcpt, Rset};
 use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
 use tokio::net::TcpStream;
 
-use super::mail;
-use super::send::Recorded;
-use crate::config::{Security, Smtp};
+use super::{BoxFuture, Delivered, HandOver, Recorded, Secret, Transport, Transports, mail};
+use crate::config::{PasswordSource, Security, Smtp};
+use crate::error::Error;
 
-/// How one hand-over ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Delivered {
-    /// Accepted; the server's reply.
-    Sent(String),
-    /// Not accepted, maybe temporarily: retry on a later run.
-    Failed(String),
-    /// The recipient was refused for good (5xx at RCPT).
-    Bounced(String),
-    /// The message was refused for good after its data (content or policy 5xx).
-    Rejected(String),
-    /// The message was handed over but the outcome is unknown.
-    Unknown(String),
-    /// The server could not be reached or refused the connection, on every try: nothing was
-    /// handed over, and the next messages would fare no better.
-    Unreachable(String),
-    /// The transport did not finish with the message and was stopped (a hung sendmail): maybe
-    /// handed over, and the next messages would fare no better.
-    Stuck(String),
+/// The SMTP transports of a sending run: `max_connections` connections to the server, paced
+/// by `rate_limit`. Reads the password now, so that a missing one stops the run before any
+/// message is handed over.
+///
+/// # Errors
+/// A login is configured and the password is not there.
+pub fn transports(settings: &Smtp) -> Result<Transports, Error> {
+    let password = password(settings)?.map(Arc::new);
+    let shared = Arc::new(settings.clone());
+    Ok(Transports::new(
+        settings.max_connections,
+        settings.rate_limit,
+        move || Box::new(Connection::new(Arc::clone(&shared), password.clone())),
+    ))
+}
+
+/// Reads the SMTP password from where `[smtp]` says it is. Only called when sending.
+///
+/// # Errors
+/// A login is configured and the password is not there.
+pub fn password(smtp: &Smtp) -> Result<Option<Secret>, Error> {
+    if smtp.username.is_none() {
+        return Ok(None);
+    }
+    let setting = |message: String| Error::Secret { message };
+    match &smtp.password {
+        PasswordSource::Env(name) => match std::env::var(name) {
+            Ok(value) if !value.is_empty() => Ok(Some(Secret::new(value))),
+            _ => Err(setting(format!(
+                "the SMTP password is not set: export {name} (for cron, in an environment file the crontab line sources), or set [smtp].password_file"
+            ))),
+        },
+        PasswordSource::File(path) => match std::fs::read_to_string(path) {
+            Ok(text) if !text.trim().is_empty() => Ok(Some(Secret::new(
+                text.lines().next().unwrap_or_default().to_owned(),
+            ))),
+            Ok(_) => Err(setting(format!(
+                "[smtp].password_file {} is empty",
+                path.display()
+            ))),
+            Err(e) => Err(setting(format!(
+                "cannot read [smtp].password_file {}: {e}",
+                path.display()
+            ))),
+        },
+    }
+}
+
+impl Transport for Connection {
+    fn deliver<'a>(
+        &'a mut self,
+        mail: &'a mail::Mail,
+        hand_over: HandOver<'a>,
+    ) -> BoxFuture<'a, Delivered> {
+        Box::pin(self.deliver_with_retries(
+            mail,
+            hand_over.stop,
+            hand_over.idle,
+            hand_over.recorded,
+        ))
+    }
+
+    fn close(&mut self) -> BoxFuture<'_, ()> {
+        Box::pin(self.quit())
+    }
 }
 
 /// Where a transaction failed.
@@ -87,8 +134,8 @@ impl From<String> for Opening {
 
 /// One SMTP connection, reconnected as needed.
 pub struct Connection {
-    settings: std::sync::Arc<Smtp>,
-    password: Option<std::sync::Arc<super::Secret>>,
+    settings: Arc<Smtp>,
+    password: Option<Arc<Secret>>,
     conn: Option<AsyncSmtpConnection>,
     /// The server of `conn` offers PIPELINING.
     pipelining: bool,
@@ -97,10 +144,7 @@ pub struct Connection {
 impl Connection {
     /// A connection (opened lazily, at the first message).
     #[must_use]
-    pub fn new(
-        settings: std::sync::Arc<Smtp>,
-        password: Option<std::sync::Arc<super::Secret>>,
-    ) -> Self {
+    pub fn new(settings: Arc<Smtp>, password: Option<Arc<Secret>>) -> Self {
         Connection {
             settings,
             password,
@@ -284,7 +328,7 @@ impl Connection {
     /// says its intent is committed; the envelope may go out before, while the commit runs
     /// (MAIL, RCPT and DATA hand nothing over: a connection closed before the end-of-data dot
     /// delivers nothing).
-    pub async fn deliver(
+    async fn deliver_with_retries(
         &mut self,
         mail: &mail::Mail,
         stop: &AtomicBool,
@@ -342,7 +386,7 @@ impl Connection {
                 Ok(reply) => return Delivered::Sent(reply),
                 Err(Failure::Unrecorded) => {
                     self.conn = None;
-                    return Delivered::Failed("the ledger could not record the message".into());
+                    return Delivered::unrecorded();
                 }
                 Err(Failure::Before {
                     reason,
@@ -493,7 +537,7 @@ impl Connection {
     }
 
     /// Says goodbye politely, if connected.
-    pub async fn close(&mut self) {
+    async fn quit(&mut self) {
         if let Some(mut conn) = self.conn.take() {
             let _ = tokio::time::timeout(Duration::from_secs(2), conn.quit()).await;
         }

@@ -13,11 +13,10 @@ use std::collections::VecDeque;
 use std::fmt::Display;
 use std::hash::BuildHasher;
 
-use super::InvalidRow;
 use super::columns::Columns;
 use super::row::Row;
 use crate::config::Settings;
-use crate::order::{Field, Money, Order, Text};
+use crate::order::{Field, InvalidRow, Money, Order, Text};
 
 /// How rows are grouped into orders.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,8 +7,8 @@ use rust_decimal::Decimal;
 
 use super::columns::Columns;
 use super::layout::Mapping;
-use super::{Detail, InvalidRow, value};
-use crate::order::{Field, StatusClass, StoreTime, Text};
+use super::{Detail, value};
+use crate::order::{Field, InvalidRow, StatusClass, StoreTime, Text};
 
 /// One row's values, parsed; `None` = empty cell.
 #[derive(Debug)]

@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use super::Outbox;
+use super::Sink;
 use crate::report::{Entry, Summary};
 
 /// Writes one JSON object per line.
@@ -22,7 +22,7 @@ impl<W: Write> JsonLines<W> {
     }
 }
 
-impl<W: Write> Outbox for JsonLines<W> {
+impl<W: Write> Sink for JsonLines<W> {
     fn order(&mut self, entry: &Entry<'_>) -> io::Result<()> {
         self.line(entry)
     }

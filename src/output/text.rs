@@ -1,8 +1,8 @@
-//! The dry-run preview: every reminder as a readable block on stdout, the summary on stderr.
+//! The preview: every reminder as a readable block on stdout, the summary on stderr.
 
 use std::io::{self, Write};
 
-use super::Outbox;
+use super::Sink;
 use crate::report::{Decision, Entry, Summary};
 
 /// Prints reminders for a person to review.
@@ -28,7 +28,7 @@ impl<W: Write, E: Write> Text<W, E> {
     }
 }
 
-impl<W: Write, E: Write> Outbox for Text<W, E> {
+impl<W: Write, E: Write> Sink for Text<W, E> {
     fn order(&mut self, entry: &Entry<'_>) -> io::Result<()> {
         if entry.decision != Decision::Remind || self.sending {
             return Ok(());
