@@ -81,7 +81,7 @@ pub struct Entry<'a> {
 }
 
 /// Why an order gets no reminder: every reason payremind reports, and the only place one is
-/// named. When each applies, and in which pass, is the table in [`crate::decide`].
+/// named. When each applies, and in which pass, is the table in [`crate::decide`](mod@crate::decide).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Reason {
     /// A row that could not be read (ingest).

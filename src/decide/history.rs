@@ -1,6 +1,6 @@
 //! The second pass's ledger rules: what earlier runs sent decides whether this one may send
 //! again. One function per rule, each returning `Some(reason)` when the rule keeps an order
-//! quiet; [`crate::decide`] runs them in the order of its table, the first three before the
+//! quiet; [`crate::decide`](mod@crate::decide) runs them in the order of its table, the first three before the
 //! ladder picks a step and the last two after (they need the step).
 //!
 //! They read only the ledger's [`Memory`] (loaded once before the pass), never the export's

@@ -39,7 +39,7 @@
 //! | 16 | `over_limit` | decide | here | past `--limit` |
 //!
 //! Where a new rule goes: a rule that reads the export (the order, or the buyer's other orders)
-//! runs in the survey, and whatever it reads of an order must be in the [`fingerprint`] (so a
+//! runs in the survey, and whatever it reads of an order must be in the fingerprint (so a
 //! changed export is noticed between the passes); a rule that reads the ledger or needs the
 //! step runs in the second pass. Either way: one function, one [`Reason`] variant, a row here.
 

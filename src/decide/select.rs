@@ -1,7 +1,7 @@
 //! The first pass's rules: who is left alone, and why, from the export alone (and the paid
 //! orders the ledger remembers from earlier exports). One function per playbook rule, each
 //! returning `Some(reason)` when the rule keeps an order quiet; they run in the order of the
-//! table in [`crate::decide`], and the first that applies is the reason reported.
+//! table in [`crate::decide`](mod@crate::decide), and the first that applies is the reason reported.
 
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::str::FromStr;

@@ -170,7 +170,7 @@ pub fn check(args: &CheckArgs) -> Result<u8, Error> {
     } else {
         writeln!(w, "problems: {problems}; fix them before sending").ok();
     }
-    crate::print_stdout(&out)?;
+    super::print_stdout(&out)?;
     Ok(if problems == 0 { 0 } else { 2 })
 }
 

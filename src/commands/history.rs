@@ -69,6 +69,6 @@ pub fn history(args: &HistoryArgs) -> Result<u8, Error> {
             }
         }
     }
-    crate::print_stdout(&out)?;
+    super::print_stdout(&out)?;
     Ok(0)
 }

@@ -1,0 +1,238 @@
+//! `payremind run`: the pipeline end to end. A preview (the default) decides every order and
+//! prints each entry as it is decided; a sending run decides the reminders, hands them over,
+//! then prints every entry with what became of its message.
+//!
+//! How often the export is read, and why: [`decide`] reads it twice (a verdict can depend on
+//! rows anywhere in the file, and memory must not grow with it). A sending run reads it a
+//! third time: the reminders are collected first (and the reading stops at `--limit`), sent,
+//! and only then is every entry printed in file order with its outcome, without holding the
+//! skipped orders in memory meanwhile.
+
+use std::io;
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+
+use crate::cli::{Format, RunArgs};
+use crate::config::Settings;
+use crate::decide::ladder::Action;
+use crate::decide::{self, Options, Surveyed};
+use crate::deliver;
+use crate::error::Error;
+use crate::ingest::{ExportInfo, Source};
+use crate::ledger::{Ledger, Memory};
+use crate::output::Sink;
+use crate::render::Templates;
+use crate::report::{Decision, Summary};
+use crate::{clock, output};
+
+/// Runs `payremind run`: a preview, or with `--send` a sending run.
+///
+/// # Errors
+/// Anything a seller must fix before the run can go on: see [`Error`].
+pub fn run(args: &RunArgs) -> Result<u8, Error> {
+    let started = Instant::now();
+    let now = clock::evaluation_instant(args.now.as_deref())?;
+    let settings = Settings::from_args(args.config.as_deref(), true)?;
+    settings.ready_to_run()?;
+    if args.send {
+        send(args, &settings, now, started)
+    } else {
+        preview(args, &settings, now, started)
+    }
+}
+
+/// A dry run: every entry printed as it is decided; nothing is kept for the end, nothing
+/// is written to the ledger (which is only read, when there is one).
+fn preview(
+    args: &RunArgs,
+    settings: &Settings,
+    now: DateTime<Utc>,
+    started: Instant,
+) -> Result<u8, Error> {
+    let templates = templates(settings)?;
+    let memory = match Ledger::open_read_only(&settings.ledger_path)? {
+        Some(ledger) => ledger.memory()?,
+        None => Memory::default(),
+    };
+    let source = Source::new(&args.orders).rereadable()?;
+    let surveyed = decide::survey(&source, settings, now, &memory, None)?;
+    let options = options(args, &memory);
+    let mut summary = summary(&source, &surveyed, now, false);
+    let mut sink = sink(args, settings);
+    let read = decide::decide_each(
+        &source,
+        &surveyed,
+        settings,
+        &templates,
+        now,
+        &options,
+        &mut |entry| {
+            summary.record(&entry);
+            sink.order(&entry).map_err(Error::Output)
+        },
+    )?;
+    finish(summary, Ok(read), started, sink.as_mut())
+}
+
+/// `--send`: the ledger is held for the whole run; the export's paid orders are remembered
+/// for later exports; the reminders are handed over, then every entry is printed with its
+/// outcome.
+fn send(
+    args: &RunArgs,
+    settings: &Settings,
+    now: DateTime<Utc>,
+    started: Instant,
+) -> Result<u8, Error> {
+    let sender = deliver::ready_to_send(settings)?;
+    let templates = templates(settings)?;
+    let mut ledger = Ledger::open_for_send(&settings.ledger_path, args.wait)?;
+    let memory = ledger.memory()?;
+    let source = Source::new(&args.orders).rereadable()?;
+    let mut paid = ledger.remember_paid()?;
+    let surveyed = decide::survey(&source, settings, now, &memory, Some(&mut paid))?;
+    paid.commit()?;
+    let options = options(args, &memory);
+    let mut summary = summary(&source, &surveyed, now, true);
+    let mut sink = sink(args, settings);
+
+    // The reminders first (the reading stops once `--limit` are found)...
+    let mut reminders = Vec::new();
+    let only = Options {
+        reminders_only: true,
+        ..options
+    };
+    decide::decide_each(
+        &source,
+        &surveyed,
+        settings,
+        &templates,
+        now,
+        &only,
+        &mut |entry| {
+            reminders.push(entry.into_owned());
+            Ok(())
+        },
+    )?;
+    let jobs = deliver::jobs(&reminders, settings, &sender, now)?;
+    let results = deliver::send::send(jobs, &settings.delivery, ledger)?;
+    summary.interrupted = results.interrupted;
+    summary.stopped = results.stopped;
+    for (index, status, reply) in results.outcomes {
+        if let Some(entry) = reminders.get_mut(index) {
+            entry.status = Some(status);
+            entry.server_reply = Some(reply);
+        }
+    }
+
+    // ...then every entry in file order, each reminder with what became of it (the same
+    // decisions: the ledger's memory is the one read before sending).
+    let again = Options {
+        render: false,
+        ..options
+    };
+    let mut reminders = reminders.into_iter().peekable();
+    let read = decide::decide_each(
+        &source,
+        &surveyed,
+        settings,
+        &templates,
+        now,
+        &again,
+        &mut |entry| {
+            let entry = match entry.decision {
+                Decision::Remind => reminders
+                    .next_if(|sent| sent.order_id == entry.order_id)
+                    .ok_or_else(|| decide::changed(&source))?,
+                Decision::Skip => entry,
+            };
+            summary.record(&entry);
+            sink.order(&entry).map_err(Error::Output)
+        },
+    );
+    let read = match read {
+        Ok(read) if reminders.peek().is_none() => Ok(read),
+        read => {
+            // The export cannot be read as before now that the mail is out (changed, gone):
+            // the reminders not shown yet still are, with the summary, then the error. The
+            // ledger has every outcome; nothing is sent twice.
+            for entry in reminders {
+                summary.record(&entry);
+                sink.order(&entry).map_err(Error::Output)?;
+            }
+            Err(read.err().unwrap_or_else(|| decide::changed(&source)))
+        }
+    };
+    finish(summary, read, started, sink.as_mut())
+}
+
+/// The templates, checked (every one the ladder can pick) before the first real message.
+fn templates(settings: &Settings) -> Result<Templates, Error> {
+    let templates = Templates::load(settings)?;
+    let used = settings.rules.iter().filter_map(|rule| match &rule.action {
+        Action::Template(name) => Some(name.as_str()),
+        Action::Skip(_) => None,
+    });
+    templates.check(settings, used)?;
+    Ok(templates)
+}
+
+fn options<'m>(args: &RunArgs, memory: &'m Memory) -> Options<'m> {
+    Options {
+        limit: args.limit,
+        memory,
+        retry_unknown: args.retry_unknown,
+        reminders_only: false,
+        render: true,
+    }
+}
+
+/// An empty tally of the run, with what the survey found.
+fn summary(source: &Source, surveyed: &Surveyed, now: DateTime<Utc>, sending: bool) -> Summary {
+    let mut summary = Summary::new(
+        source.display().display().to_string(),
+        surveyed.info.encoding,
+        now.to_rfc3339(),
+        !sending,
+    );
+    summary.rows = surveyed.info.rows;
+    summary.orders = surveyed.orders() as u64;
+    summary
+}
+
+/// Where the entries go: `--format`, on stdout (the summary of the text format on stderr).
+fn sink(args: &RunArgs, settings: &Settings) -> Box<dyn Sink> {
+    let out = io::BufWriter::with_capacity(64 * 1024, io::stdout().lock());
+    match args.format {
+        Format::Text => Box::new(output::text::Text::new(
+            out,
+            io::stderr().lock(),
+            &settings.shop.sender,
+            args.send,
+        )),
+        Format::Json => Box::new(output::json::JsonLines::new(out)),
+    }
+}
+
+/// Closes the run: the summary (with the last complete reading's warnings: it read every
+/// detail), then the exit code, or the error that ended the reading.
+fn finish(
+    mut summary: Summary,
+    read: Result<ExportInfo, Error>,
+    started: Instant,
+    sink: &mut dyn Sink,
+) -> Result<u8, Error> {
+    let error = match read {
+        Ok(read) => {
+            summary.warnings = read.warnings;
+            None
+        }
+        Err(error) => Some(error),
+    };
+    summary.elapsed_seconds = started.elapsed().as_secs_f64();
+    sink.finish(&summary).map_err(Error::Output)?;
+    match error {
+        Some(error) => Err(error),
+        None => Ok(summary.exit_code()),
+    }
+}
