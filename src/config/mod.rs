@@ -1,0 +1,376 @@
+//! The seller's `payremind.toml`, read before anything else: the schema (typos are errors, so a
+//! misspelt key never silently changes who gets a message) and its resolution into [`Settings`],
+//! the validated values every later stage receives.
+//!
+//! Precedence: built-in defaults < the config file < command-line flags. Parsing from a string
+//! ([`Config::parse`]) is apart from loading a file, so tests and `check` can use it directly.
+
+mod delivery;
+mod select;
+mod shop;
+mod source;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono_tz::Tz;
+use encoding_rs::Encoding;
+use serde::Deserialize;
+
+pub use self::delivery::{
+    Delivery, DeliveryConfig, PasswordSource, Security, Sendmail, Smtp, SmtpConfig,
+};
+pub use self::select::{Select, SelectConfig};
+pub use self::shop::{Shop, ShopConfig};
+pub use self::source::{ColumnSpec, SourceConfig};
+use crate::decide::ladder::{Rule, RuleConfig};
+use crate::error::Error;
+use crate::ingest::layout::{Overrides, Statuses};
+
+/// How a section's resolution reports a bad value: the setting's name and what to write.
+type Bad<'a> = &'a dyn Fn(&str, String) -> Error;
+
+/// The commented starter config that `payremind init` writes: every key, explained.
+pub const SAMPLE: &str = include_str!("../../config.sample.toml");
+
+/// The file as written: every section optional, unknown keys rejected.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `[shop]`: who the messages come from and what they may offer.
+    #[serde(default)]
+    pub shop: ShopConfig,
+    /// `[source]`: how to read the export.
+    #[serde(default)]
+    pub source: SourceConfig,
+    /// `[columns]`: canonical field = header in the export (or a list of headers, joined).
+    #[serde(default)]
+    pub columns: BTreeMap<String, ColumnSpec>,
+    /// `[statuses]`: export labels for each status class.
+    #[serde(default)]
+    pub statuses: Statuses,
+    /// `[select]`: who is left alone.
+    #[serde(default)]
+    pub select: SelectConfig,
+    /// `[templates]`: where the seller's own message templates are.
+    #[serde(default)]
+    pub templates: TemplatesConfig,
+    /// `[[rules]]`: the reminder ladder; absent = the built-in ladder.
+    pub rules: Option<Vec<RuleConfig>>,
+    /// `[delivery]`: how `--send` hands messages over.
+    #[serde(default)]
+    pub delivery: DeliveryConfig,
+    /// `[smtp]`: the mail server.
+    #[serde(default)]
+    pub smtp: SmtpConfig,
+    /// `[ledger]`: where sent reminders are remembered.
+    #[serde(default)]
+    pub ledger: LedgerConfig,
+}
+
+/// `[ledger]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LedgerConfig {
+    /// The SQLite file (default `payremind.db` beside the config file).
+    pub path: Option<PathBuf>,
+}
+
+/// `[templates]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplatesConfig {
+    /// Folder of `<name>.txt` templates that override or add to the built-in ones, relative to
+    /// the config file.
+    pub dir: Option<PathBuf>,
+}
+
+impl Config {
+    /// Parses a config from its text; `path` only names it in errors.
+    ///
+    /// # Errors
+    /// Invalid TOML, an unknown key or a value of the wrong type, with line and column.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, Error> {
+        toml::from_str(text).map_err(|e| {
+            let (line, column) = e
+                .span()
+                .map_or((1, 1), |span| line_column(text, span.start));
+            Error::ConfigSyntax {
+                path: path.to_owned(),
+                line,
+                column,
+                message: e.message().trim().replace('\n', " "),
+            }
+        })
+    }
+
+    /// Reads and parses the config file at `path`.
+    ///
+    /// # Errors
+    /// The file cannot be read or does not parse.
+    pub fn load(path: &Path) -> Result<Config, Error> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Config::parse(&text, path)
+    }
+}
+
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+/// The validated settings a run works with: every duration parsed, every name resolved.
+#[derive(Debug)]
+pub struct Settings {
+    /// The config file they came from (`None`: built-in defaults only).
+    pub path: Option<PathBuf>,
+    /// Shop identity and offers.
+    pub shop: Shop,
+    /// Zone of naive export timestamps and of the store's calendar day.
+    pub timezone: Tz,
+    /// Whether `timezone` was set by the seller (false: UTC, only allowed for `check`).
+    pub timezone_set: bool,
+    /// The encoding named in `[source] encoding`; `None` = sniff it.
+    pub encoding: Option<&'static Encoding>,
+    /// The delimiter named in `[source] delimiter`; `None` = detect it.
+    pub delimiter: Option<u8>,
+    /// `[source] format`, `[columns]` and `[statuses]`: how the export's layout is read.
+    pub layout: Overrides,
+    /// Selection thresholds.
+    pub select: Select,
+    /// The reminder ladder, first match wins.
+    pub rules: Vec<Rule>,
+    /// The seller's template folder, resolved against the config file's folder.
+    pub templates_dir: Option<PathBuf>,
+    /// How `--send` hands messages over.
+    pub delivery: Delivery,
+    /// The ledger file.
+    pub ledger_path: PathBuf,
+}
+
+impl Settings {
+    /// Resolves a parsed config; `path` is the config file (relative template folders are
+    /// resolved against its folder), `None` for built-in defaults.
+    ///
+    /// # Errors
+    /// A value that parses as TOML but cannot be used: an unknown time zone, a bad duration, an
+    /// unknown column key, a label claimed by two classes, a rule that makes no sense.
+    pub fn resolve(config: Config, path: Option<&Path>) -> Result<Settings, Error> {
+        let shown = path.map_or_else(|| PathBuf::from("<defaults>"), Path::to_path_buf);
+        let bad = |setting: &str, message: String| Error::Setting {
+            path: shown.clone(),
+            setting: setting.to_owned(),
+            message,
+        };
+
+        let source_settings = source::resolve(&config.source, &bad)?;
+        let shop = shop::resolve(config.shop, source_settings.timezone, &bad)?;
+        let layout = source::overrides(
+            source_settings.format,
+            &config.columns,
+            config.statuses,
+            &bad,
+        )?;
+        let select = select::resolve(&config.select, &bad)?;
+        let rules = select::rules(config.rules, &bad)?;
+
+        let templates_dir = config
+            .templates
+            .dir
+            .map(|dir| match path.and_then(Path::parent) {
+                Some(base) if dir.is_relative() => base.join(dir),
+                _ => dir,
+            });
+
+        let base = path
+            .and_then(Path::parent)
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let beside = |p: PathBuf| if p.is_relative() { base.join(p) } else { p };
+        let delivery = delivery::resolve(&config.delivery, &config.smtp, &beside, &bad)?;
+        let ledger_path = beside(
+            config
+                .ledger
+                .path
+                .unwrap_or_else(|| PathBuf::from("payremind.db")),
+        );
+
+        Ok(Settings {
+            delivery,
+            ledger_path,
+            path: path.map(Path::to_path_buf),
+            shop,
+            timezone: source_settings.timezone,
+            timezone_set: source_settings.timezone_set,
+            layout,
+            encoding: source_settings.encoding,
+            delimiter: source_settings.delimiter,
+            select,
+            rules,
+            templates_dir,
+        })
+    }
+
+    /// The settings of a run: `--config` when given, else `./payremind.toml` when present.
+    /// `required` says whether built-in defaults may stand in for a missing file (`check`).
+    ///
+    /// # Errors
+    /// No config where one is required, or a config that does not load or resolve.
+    pub fn from_args(config: Option<&Path>, required: bool) -> Result<Settings, Error> {
+        let default = Path::new("payremind.toml");
+        let path = match config {
+            Some(path) => Some(path),
+            None if default.exists() => Some(default),
+            None if required => return Err(Error::NoConfig),
+            None => None,
+        };
+        match path {
+            Some(path) => Settings::resolve(Config::load(path)?, Some(path)),
+            None => Settings::resolve(Config::default(), None),
+        }
+    }
+
+    /// Settings a real run cannot do without and the file leaves unset, with what to write.
+    #[must_use]
+    pub fn missing(&self) -> Vec<(&'static str, &'static str)> {
+        let mut missing = Vec::new();
+        if self.shop.name.is_empty() {
+            missing.push((
+                "[shop].name",
+                "is missing; write your shop's name under [shop], like name = \"My Shop\" (every message is signed with it)",
+            ));
+        }
+        if !self.timezone_set {
+            missing.push((
+                "[source].timezone",
+                "is missing; set the zone your export's times are in, like \"Asia/Shanghai\" (payremind never guesses it)",
+            ));
+        }
+        missing
+    }
+
+    /// Refuses a run with settings missing.
+    ///
+    /// # Errors
+    /// The first missing setting.
+    pub fn ready_to_run(&self) -> Result<(), Error> {
+        match self.missing().first() {
+            None => Ok(()),
+            Some((setting, message)) => Err(Error::Setting {
+                path: self
+                    .path
+                    .clone()
+                    .unwrap_or_else(|| PathBuf::from("<defaults>")),
+                setting: (*setting).to_owned(),
+                message: (*message).to_owned(),
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::layout::Layout;
+    use crate::order::Field;
+    use chrono::TimeDelta;
+
+    fn resolve(text: &str) -> Result<Settings, Error> {
+        let path = Path::new("payremind.toml");
+        Settings::resolve(Config::parse(text, path)?, Some(path))
+    }
+
+    const MINIMAL: &str = "[shop]\nname = \"Shop\"\n[source]\ntimezone = \"Asia/Shanghai\"\n";
+
+    #[test]
+    fn the_sample_config_resolves() {
+        let settings = resolve(SAMPLE).unwrap();
+        assert_eq!(settings.select.min_age, TimeDelta::hours(2));
+        assert_eq!(
+            settings.rules.len(),
+            crate::decide::ladder::default_rules().len()
+        );
+    }
+
+    #[test]
+    fn a_typo_names_the_key_and_its_line() {
+        let err = resolve(&format!("{MINIMAL}[select]\nmin_agee = \"3h\"\n")).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.starts_with("payremind.toml:6:1: unknown field `min_agee`"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_column_key_is_an_error() {
+        let err = resolve(&format!("{MINIMAL}[columns]\nemial = \"E-mail\"\n")).unwrap_err();
+        assert!(
+            err.to_string().contains("[columns].emial: is not a field"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_label_in_two_classes_is_an_error() {
+        let err = resolve(&format!(
+            "{MINIMAL}[statuses]\nunpaid = [\"Pending\"]\nclosed = [\"pending\"]\n"
+        ))
+        .unwrap_err();
+        assert!(err.to_string().contains("also listed under"), "{err}");
+    }
+
+    #[test]
+    fn durations_and_zone_are_validated() {
+        let err = resolve(&format!("{MINIMAL}[select]\nmin_age = \"two hours\"\n")).unwrap_err();
+        assert!(err.to_string().contains("[select].min_age"), "{err}");
+        let err =
+            resolve("[shop]\nname = \"S\"\n[source]\ntimezone = \"Mars/Base\"\n").unwrap_err();
+        assert!(err.to_string().contains("[source].timezone"), "{err}");
+        let settings = resolve("[shop]\nname = \"S\"\n").unwrap();
+        let err = settings.ready_to_run().unwrap_err();
+        assert!(err.to_string().contains("never guesses"), "{err}");
+    }
+
+    #[test]
+    fn source_settings_are_validated() {
+        let settings = resolve(&MINIMAL.replace(
+            "[source]\n",
+            "[source]\nformat = \"Shopify\"\nencoding = \"gbk\"\ndelimiter = \";\"\n",
+        ))
+        .unwrap();
+        assert_eq!(settings.layout.format, Some(Layout::Shopify));
+        assert_eq!(settings.encoding.map(Encoding::name), Some("GBK"));
+        assert_eq!(settings.delimiter, Some(b';'));
+        for (key, value) in [
+            ("format", "etsy"),
+            ("encoding", "klingon"),
+            ("delimiter", ";;"),
+        ] {
+            let text = MINIMAL.replace("[source]\n", &format!("[source]\n{key} = \"{value}\"\n"));
+            let err = resolve(&text).unwrap_err();
+            assert!(
+                err.to_string().contains(&format!("[source].{key}")),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn columns_take_one_header_or_several() {
+        let settings = resolve(&format!(
+            "{MINIMAL}[columns]\nbuyer_name = [\"First\", \"Last\"]\nemail = \" Mail \"\n"
+        ))
+        .unwrap();
+        assert_eq!(
+            settings.layout.columns[&Field::BuyerName],
+            ["First", "Last"]
+        );
+        assert_eq!(settings.layout.columns[&Field::Email], ["Mail"]);
+    }
+}

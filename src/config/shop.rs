@@ -1,0 +1,92 @@
+//! `[shop]`: who the messages come from and what they may offer.
+
+use chrono_tz::Tz;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+use super::Bad;
+use crate::error::Error;
+use crate::order::StoreTime;
+
+/// `[shop]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShopConfig {
+    /// Shop name, used in every message.
+    pub name: Option<String>,
+    /// `From:` of the messages, `Shop <orders@shop.example>`.
+    pub sender: Option<String>,
+    /// How-to-pay page for new buyers.
+    pub payment_help_url: Option<String>,
+    /// The final step's discount, in percent.
+    pub discount_percent: Option<Decimal>,
+    /// What a returning buyer is offered; empty or absent = leave returning buyers alone.
+    pub returning_perk: Option<String>,
+    /// Currency of the totals when the export has no currency column.
+    pub currency: Option<String>,
+    /// Products that are nearly sold out (rules can match on them).
+    #[serde(default)]
+    pub low_stock_products: Vec<String>,
+    /// When the running promotion ends (rules can match on it).
+    pub promo_ends: Option<String>,
+    /// `Reply-To:` of the messages, when replies should go elsewhere than `sender`.
+    pub reply_to: Option<String>,
+}
+
+/// `[shop]`, resolved.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Shop {
+    /// Shop name.
+    pub name: String,
+    /// `From:` address, as written.
+    pub sender: String,
+    /// How-to-pay page.
+    pub payment_help_url: String,
+    /// The final step's discount, percent.
+    pub discount_percent: Decimal,
+    /// The returning buyers' perk; empty = none.
+    pub returning_perk: String,
+    /// Currency when the export has none.
+    pub currency: String,
+    /// Products that are nearly sold out, as exported.
+    pub low_stock_products: Vec<String>,
+    /// End of the running promotion.
+    #[serde(skip)]
+    pub promo_ends: Option<StoreTime>,
+    /// `Reply-To:` address, as written; empty = none.
+    pub reply_to: String,
+}
+
+pub(super) fn resolve(shop: ShopConfig, timezone: Tz, bad: Bad<'_>) -> Result<Shop, Error> {
+    let name = shop.name.unwrap_or_default().trim().to_owned();
+    let discount_percent = shop.discount_percent.unwrap_or(Decimal::from(3));
+    if discount_percent.is_sign_negative() || discount_percent >= Decimal::ONE_HUNDRED {
+        return Err(bad(
+            "[shop].discount_percent",
+            format!("{discount_percent} is not a percentage between 0 and 100"),
+        ));
+    }
+    let currency = shop.currency.unwrap_or_default().trim().to_uppercase();
+    let promo_ends = match shop.promo_ends.as_deref() {
+        None => None,
+        Some(text) => Some(
+            crate::ingest::value::parse_time(text, timezone).map_err(|m| {
+                bad(
+                    "[shop].promo_ends",
+                    format!("{text:?}: {m}; write it like \"2026-11-30 23:59\""),
+                )
+            })?,
+        ),
+    };
+    Ok(Shop {
+        name,
+        sender: shop.sender.unwrap_or_default().trim().to_owned(),
+        payment_help_url: shop.payment_help_url.unwrap_or_default().trim().to_owned(),
+        discount_percent,
+        returning_perk: shop.returning_perk.unwrap_or_default().trim().to_owned(),
+        currency,
+        low_stock_products: shop.low_stock_products,
+        promo_ends,
+        reply_to: shop.reply_to.unwrap_or_default().trim().to_owned(),
+    })
+}
