@@ -1,8 +1,12 @@
-//! The only place that reads the wall clock. Every stage receives `now` from here or from
-//! `--now`, so a what-if run and the tests see exactly the same decisions (clippy.toml bans the
-//! clock elsewhere).
+//! Time: the only place that reads the wall clock, and the store's calendar. Every stage
+//! receives `now` from here or from `--now`, so a what-if run and the tests see exactly the
+//! same decisions (clippy.toml bans the clock elsewhere); every "same day" is the store's day
+//! ([`StoreZone::day`]), never UTC's.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono_tz::Tz;
+
+use crate::order::StoreTime;
 
 use crate::error::Error;
 
@@ -28,6 +32,35 @@ pub fn parse_instant(value: &str) -> Result<DateTime<Utc>, Error> {
             value: value.to_owned(),
             message: e.to_string(),
         })
+}
+
+/// The store's time zone (`[source].timezone`): the export's times without an offset are read
+/// in it, and its calendar decides what "the same day" is.
+#[derive(Debug, Clone, Copy)]
+pub struct StoreZone(Tz);
+
+impl StoreZone {
+    /// The zone the seller named.
+    #[must_use]
+    pub fn new(zone: Tz) -> StoreZone {
+        StoreZone(zone)
+    }
+
+    /// The store's calendar day of an instant: an order placed at 23:30 in Shanghai is on
+    /// that Shanghai day, whatever its offset in the export and whatever UTC's date.
+    #[must_use]
+    pub fn day<Z: TimeZone>(self, at: &DateTime<Z>) -> NaiveDate {
+        at.with_timezone(&self.0).date_naive()
+    }
+
+    /// [`StoreZone::day`] of a time ingest made: ingest reads every export time into the
+    /// store's zone, so its own date is the store's day and no conversion is needed (this runs
+    /// for every order).
+    #[must_use]
+    pub fn day_of(self, at: &StoreTime) -> NaiveDate {
+        debug_assert_eq!(at.date_naive(), self.day(at));
+        at.date_naive()
+    }
 }
 
 /// The real time, for what the ledger records as "when it was attempted" (beside the evaluated

@@ -8,6 +8,7 @@ use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use crate::clock::StoreZone;
 use crate::config::Settings;
 use crate::ledger::RememberedPaid;
 use crate::order::{BuyerType, InvalidRow, Order, StatusClass, Text};
@@ -63,6 +64,8 @@ impl Brief {
 pub struct Survey<'a> {
     settings: &'a Settings,
     now: DateTime<Utc>,
+    /// Whose calendar "the same day" is.
+    zone: StoreZone,
     /// The ledger's paid orders from earlier exports, each numbered, and found by (buyer,
     /// order number).
     remembered: Vec<(&'a str, DateTime<Utc>)>,
@@ -96,6 +99,7 @@ impl<'a> Survey<'a> {
         Survey {
             settings,
             now,
+            zone: StoreZone::new(settings.timezone),
             remembered: list,
             remembered_index: index,
             buyers: FxHashMap::default(),
@@ -137,7 +141,7 @@ impl<'a> Survey<'a> {
         });
         self.briefs.push(Brief {
             created_at: order.created_at.with_timezone(&Utc),
-            day: order.store_day(),
+            day: self.zone.day_of(&order.created_at),
             buyer,
             prior_paid: order.prior_paid_orders,
             own: early.or(late.flatten()),
@@ -157,14 +161,13 @@ impl<'a> Survey<'a> {
     /// The ledger's paid orders of this export's buyers, by buyer number, without those the
     /// export has too (counted once): (buyer, placed at, store day).
     fn remembered_paid(&self) -> Vec<(u32, DateTime<Utc>, NaiveDate)> {
-        let zone = self.settings.timezone;
         let mut paid = Vec::new();
         for (i, (buyer, at)) in self.remembered.iter().enumerate() {
             if self.remembered_here.contains(&i) {
                 continue;
             }
             if let Some(&n) = self.buyers.get(*buyer) {
-                paid.push((n, *at, at.with_timezone(&zone).date_naive()));
+                paid.push((n, *at, self.zone.day(at)));
             }
         }
         paid

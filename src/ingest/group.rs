@@ -16,7 +16,7 @@ use std::hash::BuildHasher;
 use super::columns::Columns;
 use super::row::Row;
 use crate::config::Settings;
-use crate::order::{Field, InvalidRow, Money, Order, Text};
+use crate::order::{Field, InvalidRow, Money, Order, Text, buyer_identity};
 
 /// How rows are grouped into orders.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -194,10 +194,7 @@ impl Grouper {
             line: row.line,
             column: None,
             order_id: row.order_id.into(),
-            buyer: first
-                .buyer_id
-                .clone()
-                .or_else(|| first.email.as_ref().map(lower_case))
+            buyer: buyer_identity(first.buyer_id.clone(), first.email.as_deref())
                 .unwrap_or_default()
                 .into(),
             value: later.clone(),
@@ -269,11 +266,9 @@ fn finish(
     columns: &Columns,
 ) -> Result<Order, InvalidRow> {
     let email = row.email.unwrap_or_default();
-    let buyer = match row.buyer_id {
-        Some(id) => id,
-        None if !email.is_empty() => lower_case(&email),
-        None => compact_str::format_compact!("order:{order_id}"),
-    };
+    // Neither id nor e-mail: the order is its own buyer (it cannot be told apart).
+    let buyer = buyer_identity(row.buyer_id, Some(email.as_str()))
+        .unwrap_or_else(|| compact_str::format_compact!("order:{order_id}"));
     let missing = |field: Field| InvalidRow {
         line: row.line,
         column: columns.header(field).map(|(c, _)| c),
@@ -311,20 +306,6 @@ fn finish(
     })
 }
 
-/// An address in lower case, as the buyer's identity; most are already. Lower-cased as
-/// `str::to_lowercase` does, as everywhere else a buyer is named (compact_str's own
-/// `to_lowercase` can pick another final sigma).
-fn lower_case(text: &Text) -> Text {
-    if text
-        .bytes()
-        .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
-    {
-        text.clone()
-    } else {
-        Text::from(text.as_str().to_lowercase())
-    }
-}
-
 fn caseless(a: &Text, b: &Text) -> bool {
     // The rows of an order nearly always repeat the value exactly.
     a == b || a.trim().to_lowercase() == b.trim().to_lowercase()
@@ -355,28 +336,5 @@ fn merge_by<T: Display>(
             conflicts.push((field, a.to_string(), b.to_string()));
         }
         _ => {}
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_buyer_is_lower_cased_as_everywhere_else() {
-        // compact_str lower-cases the ASCII before a final sigma in blocks and then picks σ;
-        // std (used for bad rows' buyers and in the ledger) picks ς.
-        for address in [
-            "ABCDEFGHIJKLMNOPΣ@example.com",
-            "ΟΔΥΣΣΕΥΣ@example.com",
-            "Chen.Wei@Example.COM",
-            "already@lower.case",
-        ] {
-            assert_eq!(
-                lower_case(&Text::from(address)).as_str(),
-                address.to_lowercase(),
-                "{address}"
-            );
-        }
     }
 }

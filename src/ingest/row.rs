@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use super::columns::Columns;
 use super::layout::Mapping;
 use super::{Detail, value};
-use crate::order::{Field, InvalidRow, StatusClass, StoreTime, Text};
+use crate::order::{Field, InvalidRow, StatusClass, StoreTime, Text, buyer_identity};
 
 /// One row's values, parsed; `None` = empty cell.
 #[derive(Debug)]
@@ -31,14 +31,16 @@ pub struct Row {
     pub close_at: Option<StoreTime>,
 }
 
-/// The buyer a row belongs to, as far as it can be read: the buyer id, else the lower-cased
-/// e-mail. Empty when neither is there.
+/// The buyer a row belongs to ([`buyer_identity`]), as far as it can be read: empty when
+/// neither the buyer id nor the e-mail is there.
 #[must_use]
 pub fn buyer_of(record: &csv::StringRecord, columns: &Columns) -> String {
-    columns
+    let id = columns
         .get(record, Field::BuyerId)
-        .map(std::borrow::Cow::into_owned)
-        .or_else(|| columns.get(record, Field::Email).map(|e| e.to_lowercase()))
+        .map(|id| Text::from(id.as_ref()));
+    let email = columns.get(record, Field::Email);
+    buyer_identity(id, email.as_deref())
+        .map(String::from)
         .unwrap_or_default()
 }
 
