@@ -4,11 +4,13 @@
 
 use std::fmt::Write as _;
 
+use chrono::{DateTime, Utc};
+
 use crate::cli::CheckArgs;
 use crate::clock;
 use crate::config::Settings;
 use crate::error::Error;
-use crate::ingest::{self, Detail, Item, Source};
+use crate::ingest::{self, Detail, ExportInfo, Item, Source};
 use crate::order::{InvalidRow, StoreTime, describe_bad_row, hours};
 use crate::render::Templates;
 use crate::report::{BAD_ROWS_SHOWN, more_bad_rows};
@@ -24,33 +26,33 @@ pub fn check(args: &CheckArgs) -> Result<u8, Error> {
     let names: Vec<&str> = templates.names().collect();
     templates.check(&settings, names.iter().copied())?;
     let source = Source::new(&args.orders);
-    // Read once, keeping counts and bad rows, not orders.
-    let (tally, info) = ingest::visit(
-        &source,
-        &settings,
-        Detail::Full,
-        || Ok(Tally::default()),
-        |tally, item| {
-            match item {
-                Item::Order(order) => {
-                    tally.orders += 1;
-                    tally.multi_row += u64::from(order.rows > 1);
-                    tally.newest = tally.newest.max(Some(order.created_at));
-                }
-                Item::Invalid(row) => {
-                    tally.invalid_rows += 1;
-                    if tally.invalid.len() < BAD_ROWS_SHOWN {
-                        tally.invalid.push(row.clone());
-                    }
-                }
-            }
-            Ok(())
-        },
-    )?;
+    let (tally, info) = Tally::read(&source, &settings)?;
 
     let mut out = String::new();
-    let mut problems = 0;
     let w = &mut out;
+    let mut problems = describe_config(w, &settings, &source);
+    describe_export(w, &settings, &source, &info);
+    problems += describe_statuses(w, &info);
+    describe_orders(w, &source, &tally, &info, now);
+    writeln!(
+        w,
+        "templates: {} render ({})",
+        names.len(),
+        names.join(", ")
+    )
+    .ok();
+    if problems == 0 {
+        writeln!(w, "ok: ready for `payremind run`").ok();
+    } else {
+        writeln!(w, "problems: {problems}; fix them before sending").ok();
+    }
+    super::print_stdout(&out)?;
+    Ok(if problems == 0 { 0 } else { 2 })
+}
+
+/// Which config, and the settings a run cannot do without: returns how many are missing.
+fn describe_config(w: &mut String, settings: &Settings, source: &Source) -> usize {
+    let mut problems = 0;
     match &settings.path {
         Some(path) => writeln!(w, "config: {}", path.display()),
         None => writeln!(
@@ -71,6 +73,11 @@ pub fn check(args: &CheckArgs) -> Result<u8, Error> {
         )
         .ok();
     }
+    problems
+}
+
+/// The file as read: encoding, delimiter, rows, the layout and every column it maps.
+fn describe_export(w: &mut String, settings: &Settings, source: &Source, info: &ExportInfo) {
     let delimiter = match info.delimiter {
         b'\t' => "tab".to_owned(),
         d => format!("{:?}", char::from(d)),
@@ -112,7 +119,11 @@ pub fn check(args: &CheckArgs) -> Result<u8, Error> {
         }
         .ok();
     }
+}
 
+/// Every status label and its class: returns how many labels no class claims.
+fn describe_statuses(w: &mut String, info: &ExportInfo) -> usize {
+    let mut problems = 0;
     writeln!(w, "statuses:").ok();
     if info.statuses.is_empty() {
         writeln!(w, "  (none)").ok();
@@ -132,6 +143,17 @@ pub fn check(args: &CheckArgs) -> Result<u8, Error> {
         .ok();
     }
 
+    problems
+}
+
+/// Orders, the first bad rows, warnings, and how fresh the export is.
+fn describe_orders(
+    w: &mut String,
+    source: &Source,
+    tally: &Tally,
+    info: &ExportInfo,
+    now: DateTime<Utc>,
+) {
     writeln!(
         w,
         "orders: {} ({} with several rows); invalid rows: {}",
@@ -158,20 +180,6 @@ pub fn check(args: &CheckArgs) -> Result<u8, Error> {
         )
         .ok();
     }
-    writeln!(
-        w,
-        "templates: {} render ({})",
-        names.len(),
-        names.join(", ")
-    )
-    .ok();
-    if problems == 0 {
-        writeln!(w, "ok: ready for `payremind run`").ok();
-    } else {
-        writeln!(w, "problems: {problems}; fix them before sending").ok();
-    }
-    super::print_stdout(&out)?;
-    Ok(if problems == 0 { 0 } else { 2 })
 }
 
 /// What `check` keeps of the export's orders: counts, not the orders.
@@ -183,4 +191,32 @@ struct Tally {
     invalid_rows: u64,
     /// The first [`BAD_ROWS_SHOWN`] bad rows.
     invalid: Vec<InvalidRow>,
+}
+
+impl Tally {
+    /// Reads the export once, keeping counts and bad rows, not orders.
+    fn read(source: &Source, settings: &Settings) -> Result<(Tally, ExportInfo), Error> {
+        ingest::visit(
+            source,
+            settings,
+            Detail::Full,
+            || Ok(Tally::default()),
+            |tally, item| {
+                match item {
+                    Item::Order(order) => {
+                        tally.orders += 1;
+                        tally.multi_row += u64::from(order.rows > 1);
+                        tally.newest = tally.newest.max(Some(order.created_at));
+                    }
+                    Item::Invalid(row) => {
+                        tally.invalid_rows += 1;
+                        if tally.invalid.len() < BAD_ROWS_SHOWN {
+                            tally.invalid.push(row.clone());
+                        }
+                    }
+                }
+                Ok(())
+            },
+        )
+    }
 }
