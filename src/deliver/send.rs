@@ -375,6 +375,51 @@ struct Shared<'a> {
     pace: &'a Pace,
 }
 
+impl Shared<'_> {
+    /// What the ledger records of a hand-over, and (third) why this worker's connection is no
+    /// good, when it is not. A stuck transport stops the whole run.
+    fn settle(&self, delivered: Delivered) -> (Status, String, Option<String>) {
+        match delivered {
+            Delivered::Sent(r) => (Status::Sent, r, None),
+            Delivered::Failed(r) => (Status::Failed, r, None),
+            Delivered::Bounced(r) => (Status::Bounced, r, None),
+            Delivered::Rejected(r) => (Status::Rejected, r, None),
+            Delivered::Unknown(r) => (Status::Unknown, r, None),
+            Delivered::Stuck(r) => {
+                // Each next message would hang as long: the rest go out on the next run.
+                self.down
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .get_or_insert_with(|| r.clone());
+                self.stop.store(true, Ordering::SeqCst);
+                (Status::Unknown, r, None)
+            }
+            Delivered::Unreachable(r) => {
+                // This connection slot is no good (server down, or it allows fewer
+                // connections than max_connections): this worker stops and gives its message
+                // back to the others. When no worker is left, the rest go out on the next run
+                // instead of each waiting out the same retries.
+                let lost = Some(r.clone());
+                (Status::Failed, r, lost)
+            }
+        }
+    }
+
+    /// Puts the job of a worker that gives up its connection back in the queue. The attempt is
+    /// in the ledger (failed, nothing handed over); the job's outcome is whatever the worker
+    /// that takes it gets. The last worker to give up stops the run.
+    fn give_back(&self, job: Job, reason: String) {
+        lock(self.queue).jobs.push_front(job);
+        if self.dead.fetch_add(1, Ordering::SeqCst) + 1 == self.workers {
+            self.down
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .get_or_insert(reason);
+            self.stop.store(true, Ordering::SeqCst);
+        }
+    }
+}
+
 async fn worker(
     shared: &Shared<'_>,
     mut transport: Box<dyn super::Transport>,
@@ -384,11 +429,9 @@ async fn worker(
         queue,
         writer,
         stop,
-        down,
-        dead,
         idle,
-        workers,
         pace,
+        ..
     } = *shared;
     let mut idling: Option<Idle<'_>> = None;
     let mut outcomes = Vec::new();
@@ -445,30 +488,7 @@ async fn worker(
             stop.store(true, Ordering::SeqCst);
             break;
         };
-        let mut lost = None;
-        let (status, reply) = match delivered {
-            Delivered::Sent(r) => (Status::Sent, r),
-            Delivered::Failed(r) => (Status::Failed, r),
-            Delivered::Bounced(r) => (Status::Bounced, r),
-            Delivered::Rejected(r) => (Status::Rejected, r),
-            Delivered::Unknown(r) => (Status::Unknown, r),
-            Delivered::Stuck(r) => {
-                // Each next message would hang as long: the rest go out on the next run.
-                down.lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .get_or_insert_with(|| r.clone());
-                stop.store(true, Ordering::SeqCst);
-                (Status::Unknown, r)
-            }
-            Delivered::Unreachable(r) => {
-                // This connection slot is no good (server down, or it allows fewer
-                // connections than max_connections): this worker stops and gives its message
-                // back to the others. When no worker is left, the rest go out on the next run
-                // instead of each waiting out the same retries.
-                lost = Some(r.clone());
-                (Status::Failed, r)
-            }
-        };
+        let (status, reply, lost) = shared.settle(delivered);
         let outcome = Write::Outcome {
             id,
             status,
@@ -483,15 +503,7 @@ async fn worker(
             stop.store(true, Ordering::SeqCst);
         }
         if let Some(reason) = lost {
-            // The attempt is in the ledger (failed, nothing handed over); the job itself goes
-            // back to the queue, and its outcome is whatever the worker that takes it gets.
-            lock(queue).jobs.push_front(job);
-            if dead.fetch_add(1, Ordering::SeqCst) + 1 == workers {
-                down.lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .get_or_insert(reason);
-                stop.store(true, Ordering::SeqCst);
-            }
+            shared.give_back(job, reason);
             break;
         }
         if let Some(bar) = progress {
