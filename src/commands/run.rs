@@ -23,7 +23,7 @@ use crate::ingest::{ExportInfo, Source};
 use crate::ledger::{Ledger, Memory};
 use crate::output::Sink;
 use crate::render::Templates;
-use crate::report::{Decision, Summary};
+use crate::report::{Decision, Entry, Summary};
 use crate::{clock, output};
 
 /// Runs `payremind run`: a preview, or with `--send` a sending run.
@@ -95,6 +95,10 @@ fn send(
     let options = options(args, &memory);
     let mut summary = summary(&source, &surveyed, now, true);
     let mut sink = sink(args, settings);
+    // One more reading of the export with these options.
+    let pass = |options: &Options<'_>, emit: &mut dyn FnMut(Entry) -> Result<(), Error>| {
+        decide::decide_each(&source, &surveyed, settings, &templates, now, options, emit)
+    };
 
     // The reminders first (the reading stops once `--limit` are found)...
     let mut reminders = Vec::new();
@@ -102,18 +106,10 @@ fn send(
         reminders_only: true,
         ..options
     };
-    decide::decide_each(
-        &source,
-        &surveyed,
-        settings,
-        &templates,
-        now,
-        &only,
-        &mut |entry| {
-            reminders.push(entry.into_owned());
-            Ok(())
-        },
-    )?;
+    pass(&only, &mut |entry| {
+        reminders.push(entry.into_owned());
+        Ok(())
+    })?;
     let jobs = deliver::jobs(&reminders, settings, &sender, now)?;
     let results = deliver::send::send(jobs, &settings.delivery, ledger)?;
     summary.interrupted = results.interrupted;
@@ -132,24 +128,16 @@ fn send(
         ..options
     };
     let mut reminders = reminders.into_iter().peekable();
-    let read = decide::decide_each(
-        &source,
-        &surveyed,
-        settings,
-        &templates,
-        now,
-        &again,
-        &mut |entry| {
-            let entry = match entry.decision {
-                Decision::Remind => reminders
-                    .next_if(|sent| sent.order_id == entry.order_id)
-                    .ok_or_else(|| decide::changed(&source))?,
-                Decision::Skip => entry,
-            };
-            summary.record(&entry);
-            sink.order(&entry).map_err(Error::Output)
-        },
-    );
+    let read = pass(&again, &mut |entry| {
+        let entry = match entry.decision {
+            Decision::Remind => reminders
+                .next_if(|sent| sent.order_id == entry.order_id)
+                .ok_or_else(|| decide::changed(&source))?,
+            Decision::Skip => entry,
+        };
+        summary.record(&entry);
+        sink.order(&entry).map_err(Error::Output)
+    });
     let read = match read {
         Ok(read) if reminders.peek().is_none() => Ok(read),
         read => {
