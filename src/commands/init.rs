@@ -68,14 +68,14 @@ fn starter_for(source: &Source) -> Result<String, Error> {
         ),
         1,
     );
-    if let Some(currency) = currency_of(layout) {
+    if let Some(currency) = layout.preset().currency {
         config = config.replacen(
             "currency = \"USD\"",
             &format!("currency = \"{currency}\""),
             1,
         );
     }
-    if let Some(hint) = zone_hint(layout) {
+    if let Some(hint) = layout.preset().zone_hint {
         config = config.replacen(
             "# timezone = \"Asia/Shanghai\"",
             &format!("# {hint}\n# timezone = \"Asia/Shanghai\""),
@@ -115,33 +115,6 @@ fn starter_for(source: &Source) -> Result<String, Error> {
         1,
     );
     Ok(config)
-}
-
-/// The currency a layout's exports are in when they have no currency column.
-fn currency_of(layout: Layout) -> Option<&'static str> {
-    match layout {
-        // 卖家中心 amounts are yuan; AliExpress back-office amounts are US dollars.
-        Layout::Taobao => Some("CNY"),
-        Layout::AliExpress => Some("USD"),
-        _ => None,
-    }
-}
-
-/// What a seller should know about the time zone of a layout's export.
-fn zone_hint(layout: Layout) -> Option<&'static str> {
-    match layout {
-        Layout::Taobao => Some("Taobao/Tmall exports are in Beijing time: \"Asia/Shanghai\"."),
-        Layout::Shopify => Some(
-            "Shopify times carry their offset; set your store's zone (Settings > General) for the calendar day.",
-        ),
-        Layout::AliExpress => Some(
-            "Check which zone your AliExpress back office shows times in (often US Pacific, \"America/Los_Angeles\").",
-        ),
-        Layout::WooCommerce => {
-            Some("WooCommerce writes the site's zone (Settings > General > Timezone).")
-        }
-        Layout::Generic => None,
-    }
 }
 
 /// Header name fragments that usually hold each field, best first.

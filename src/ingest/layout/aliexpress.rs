@@ -65,4 +65,9 @@ pub static PRESET: Preset = Preset {
         "IN_CANCEL",
         "ARCHIVE",
     ],
+    // Back-office amounts are US dollars.
+    currency: Some("USD"),
+    zone_hint: Some(
+        "Check which zone your AliExpress back office shows times in (often US Pacific, \"America/Los_Angeles\").",
+    ),
 };

@@ -28,4 +28,6 @@ pub static PRESET: Preset = Preset {
     unpaid: &["unpaid", "pending"],
     paid: &["paid"],
     closed: &["closed", "cancelled", "canceled"],
+    currency: None,
+    zone_hint: None,
 };

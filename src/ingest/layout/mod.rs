@@ -115,6 +115,11 @@ pub struct Preset {
     pub paid: &'static [&'static str],
     /// Labels of closed orders.
     pub closed: &'static [&'static str],
+    /// The currency of its amounts, when the marketplace has one (`init` writes it as
+    /// `[shop].currency`).
+    pub currency: Option<&'static str>,
+    /// What to set `[source].timezone` to for this export (`init` writes it as a comment).
+    pub zone_hint: Option<&'static str>,
 }
 
 /// The seller's corrections to the presets, from the config: `[source] format`, `[columns]`

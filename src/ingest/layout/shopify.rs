@@ -27,4 +27,8 @@ pub static PRESET: Preset = Preset {
     // `authorized`: the card is validated, the buyer has paid as far as they know.
     paid: &["paid", "authorized", "partially_paid", "partially_refunded"],
     closed: &["voided", "refunded", "expired"],
+    currency: None,
+    zone_hint: Some(
+        "Shopify times carry their offset; set your store's zone (Settings > General) for the calendar day.",
+    ),
 };

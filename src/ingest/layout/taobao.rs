@@ -33,4 +33,7 @@ pub static PRESET: Preset = Preset {
         "TRADE_FINISHED",
     ],
     closed: &["交易关闭", "TRADE_CLOSED", "TRADE_CLOSED_BY_TAOBAO"],
+    // 卖家中心 amounts are yuan.
+    currency: Some("CNY"),
+    zone_hint: Some("Taobao/Tmall exports are in Beijing time: \"Asia/Shanghai\"."),
 };

@@ -42,4 +42,6 @@ pub static PRESET: Preset = Preset {
         "Draft",
         "checkout-draft",
     ],
+    currency: None,
+    zone_hint: Some("WooCommerce writes the site's zone (Settings > General > Timezone)."),
 };
