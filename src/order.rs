@@ -158,6 +158,19 @@ pub struct Order {
     pub prior_paid_orders: Option<u32>,
     /// When the platform closes the order if it stays unpaid (flash sales).
     pub close_at: Option<StoreTime>,
+    /// How the buyer chose to pay, as exported (`Cash on Delivery (COD)`, `Direct bank
+    /// transfer`, `货到付款`); may be empty.
+    pub payment_method: Text,
+    /// The fulfilment (shipping) state as exported: a word (`fulfilled`, `unfulfilled`), or
+    /// for layouts that only have a ship time or tracking number, that value; may be empty.
+    pub fulfillment: Text,
+    /// B2B payment terms as exported (`Net 30`, or the next payment's due date); may be empty.
+    pub payment_terms: Text,
+    /// The export's tags, as one cell (Shopify `Tags`); may be empty.
+    pub tags: Text,
+    /// The export says the order was cancelled (`Cancelled at` is set): it is closed whatever
+    /// its payment status says.
+    pub cancelled: bool,
 }
 
 impl Order {
@@ -321,11 +334,23 @@ pub enum Field {
     PriorPaidOrders,
     /// When the platform auto-closes the unpaid order.
     CloseAt,
+    /// How the buyer chose to pay (cash on delivery, bank transfer, card...).
+    PaymentMethod,
+    /// Whether the order was shipped: a fulfilment word, a ship time or a tracking number.
+    Fulfillment,
+    /// When the order was cancelled: any value closes the order.
+    CancelledAt,
+    /// B2B payment terms (`Net 30`): the buyer pays later, by agreement.
+    PaymentTerms,
+    /// When the next payment under payment terms is due: any value means terms.
+    PaymentDueAt,
+    /// The order's tags (one cell, comma-separated).
+    Tags,
 }
 
 impl Field {
     /// Every field, in the order `[columns]` documents them.
-    pub const ALL: [Field; 14] = [
+    pub const ALL: [Field; 20] = [
         Field::OrderId,
         Field::BuyerId,
         Field::BuyerName,
@@ -340,6 +365,12 @@ impl Field {
         Field::Product,
         Field::PriorPaidOrders,
         Field::CloseAt,
+        Field::PaymentMethod,
+        Field::Fulfillment,
+        Field::CancelledAt,
+        Field::PaymentTerms,
+        Field::PaymentDueAt,
+        Field::Tags,
     ];
 
     /// The `[columns]` key, which is also the header a generic export uses.
@@ -360,6 +391,12 @@ impl Field {
             Field::Product => "product",
             Field::PriorPaidOrders => "prior_paid_orders",
             Field::CloseAt => "close_at",
+            Field::PaymentMethod => "payment_method",
+            Field::Fulfillment => "fulfillment",
+            Field::CancelledAt => "cancelled_at",
+            Field::PaymentTerms => "payment_terms",
+            Field::PaymentDueAt => "payment_due_at",
+            Field::Tags => "tags",
         }
     }
 

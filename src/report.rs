@@ -92,12 +92,24 @@ pub enum Reason {
     Closed,
     /// A distribution channel: settles late, may well be paid.
     DistributionChannel,
+    /// A subscription's renewal order: not a buyer's decision to remind about.
+    SubscriptionRenewal,
+    /// Paid on delivery or later (cash on delivery): pending until the courier collects.
+    PayLater,
+    /// B2B payment terms: the buyer pays by the agreed date.
+    PaymentTerms,
+    /// The order has shipped: the shop trusted the buyer.
+    AlreadyShipped,
     /// The buyer paid another order the same store day.
     PaidSameDay,
+    /// The buyer paid an order placed after this one: the latest order is their decision.
+    PaidLater,
     /// Another row of the buyer could not be read; it may be paid or later.
     BuyerHasInvalidRow,
     /// A later order of the buyer is the one reminded.
     Superseded,
+    /// Dated after `now`: the clock or the time zone is wrong.
+    InFuture,
     /// Too old to be worth a reminder.
     TooOld,
     /// Too early for a reminder.
@@ -126,14 +138,20 @@ pub enum Reason {
 
 impl Reason {
     /// Every reason with a fixed name, in the order the passes can give them.
-    pub const FIXED: [Reason; 18] = [
+    pub const FIXED: [Reason; 24] = [
         Reason::InvalidRow,
         Reason::Paid,
         Reason::Closed,
         Reason::DistributionChannel,
+        Reason::SubscriptionRenewal,
+        Reason::PayLater,
+        Reason::PaymentTerms,
+        Reason::AlreadyShipped,
         Reason::PaidSameDay,
+        Reason::PaidLater,
         Reason::BuyerHasInvalidRow,
         Reason::Superseded,
+        Reason::InFuture,
         Reason::TooOld,
         Reason::TooRecent,
         Reason::NoContact,
@@ -155,7 +173,13 @@ impl Reason {
             Reason::Paid => "paid",
             Reason::Closed => "closed",
             Reason::DistributionChannel => "distribution_channel",
+            Reason::SubscriptionRenewal => "subscription_renewal",
+            Reason::PayLater => "pay_later",
+            Reason::PaymentTerms => "payment_terms",
+            Reason::AlreadyShipped => "already_shipped",
             Reason::PaidSameDay => "paid_same_day",
+            Reason::PaidLater => "paid_later",
+            Reason::InFuture => "in_future",
             Reason::BuyerHasInvalidRow => "buyer_has_invalid_row",
             Reason::Superseded => "superseded",
             Reason::TooOld => "too_old",

@@ -49,9 +49,92 @@ pub fn is_normal_label(label: &str) -> bool {
     label.trim() == label && label.chars().all(|c| c.to_lowercase().eq([c]))
 }
 
+/// A list of phrases found inside free text, compared as a seller reads them: without case,
+/// and word by word, so `cod` is found in `Cash on Delivery (COD)` and `cash on delivery` in
+/// `cash_on_delivery`, but `cod` is not found in `Barcode`. A phrase in a script written
+/// without spaces (Chinese, Japanese) is found anywhere in the text: `货到付款` in
+/// `支付方式:货到付款`.
+#[derive(Debug, Clone, Default)]
+pub struct Phrases {
+    /// Each phrase as it was written (for messages), and as its lower-case words.
+    phrases: Vec<(String, Vec<String>)>,
+}
+
+impl Phrases {
+    /// The phrases of a config list; empty entries are left out.
+    #[must_use]
+    pub fn new<S: AsRef<str>>(list: &[S]) -> Phrases {
+        Phrases {
+            phrases: list
+                .iter()
+                .map(|p| (p.as_ref().trim().to_owned(), words(p.as_ref())))
+                .filter(|(_, w)| !w.is_empty())
+                .collect(),
+        }
+    }
+
+    /// Whether no phrase is listed.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.phrases.is_empty()
+    }
+
+    /// The first listed phrase found in `text`, as the list writes it.
+    #[must_use]
+    pub fn find(&self, text: &str) -> Option<&str> {
+        if text.trim().is_empty() || self.phrases.is_empty() {
+            return None;
+        }
+        let text_words = words(text);
+        let lower = text.to_lowercase();
+        self.phrases.iter().find_map(|(phrase, wanted)| {
+            let found = if wanted.iter().any(|w| w.chars().any(unspaced)) {
+                lower.contains(&wanted.join(""))
+            } else {
+                text_words
+                    .windows(wanted.len())
+                    .any(|window| window == wanted.as_slice())
+            };
+            found.then_some(phrase.as_str())
+        })
+    }
+}
+
+/// The lower-case words of a text: runs of letters and digits.
+fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// A letter of a script written without spaces between words (CJK, kana, Thai).
+fn unspaced(c: char) -> bool {
+    matches!(c as u32,
+        0x0E00..=0x0E7F // Thai
+        | 0x3040..=0x30FF // kana
+        | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FFFF // Han
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn phrases_are_found_word_by_word_and_without_case() {
+        let cod = Phrases::new(&["cash on delivery", "COD", "货到付款", "наложенный платёж"]);
+        assert_eq!(cod.find("Cash on Delivery (COD)"), Some("cash on delivery"));
+        assert_eq!(cod.find("cash_on_delivery"), Some("cash on delivery"));
+        assert_eq!(cod.find("COD"), Some("COD"));
+        assert_eq!(cod.find("gift_card + cod"), Some("COD"));
+        assert_eq!(cod.find("支付方式:货到付款"), Some("货到付款"));
+        assert_eq!(cod.find("Наложенный платёж"), Some("наложенный платёж"));
+        assert_eq!(cod.find("Barcode pay"), None);
+        assert_eq!(cod.find("shopify_payments"), None);
+        assert_eq!(cod.find(""), None);
+        assert!(Phrases::new(&["", "  "]).is_empty());
+    }
 
     #[test]
     fn a_label_is_normal_exactly_when_normalizing_leaves_it_alone() {

@@ -122,6 +122,6 @@ fn a_rule_naming_a_missing_template_is_an_error() {
     ))
     .failure(2)
     .stderr_has(
-        "[[rules]] #1: template \"gentel\" does not exist; known templates: closing_soon, discount",
+        "[[rules]] #1: template \"gentel\" does not exist; known templates: bank_transfer, closing_soon, discount",
     );
 }

@@ -67,13 +67,8 @@ fn paid_same_day_uses_the_store_calendar_day_not_utc() {
     assert_eq!(d.outcome("S1"), "skip:paid_same_day");
     assert_eq!(
         d.outcome("D1"),
-        "payment_help",
-        "paid the next store day: not the same day"
-    );
-    assert_eq!(
-        d.get("D1")["buyer_type"],
-        "new",
-        "the paid order came later"
+        "skip:paid_later",
+        "paid the next store day: not the same day, but a later order"
     );
     assert_eq!(d.outcome("O1"), "skip:paid_same_day");
 }
@@ -148,14 +143,18 @@ fn buyer_type_counts_earlier_paid_orders_in_the_export() {
         "H1,hal,,hal@example.com,paid,2026-10-01 10:00,10.00,web,Tea,",
         "H2,hal,,hal@example.com,paid,2026-10-15 10:00,10.00,web,Tea,",
         "H3,hal,,hal@example.com,pending,2026-11-22 10:00,10.00,web,Tea,",
-        // Paid orders placed after this one do not count.
+        // A paid order placed after this one: this one is left alone.
         "N1,ned,,ned@example.com,pending,2026-11-20 10:00,10.00,web,Tea,",
         "N2,ned,,ned@example.com,paid,2026-11-21 10:00,10.00,web,Tea,",
+        // Paid orders placed before it count, closed later ones do not supersede it.
+        "R1,rae,,rae@example.com,paid,2026-11-18 10:00,10.00,web,Tea,",
+        "R2,rae,,rae@example.com,closed,2026-11-21 10:00,10.00,web,Tea,",
+        "R3,rae,,rae@example.com,pending,2026-11-20 10:00,10.00,web,Tea,",
     ]);
     assert_eq!(d.get("H3")["buyer_type"], "loyal");
     assert_eq!(d.outcome("H3"), "loyal");
-    assert_eq!(d.get("N1")["buyer_type"], "new");
-    assert_eq!(d.outcome("N1"), "discount");
+    assert_eq!(d.outcome("N1"), "skip:paid_later");
+    assert_eq!(d.get("R3")["buyer_type"], "returning");
 }
 
 #[test]

@@ -51,9 +51,9 @@ fn shopify_export() {
             ("#1010", "skip:closed"),
             ("#1005", "popular"),
             // Sam paid #1009 at 00:30 on the 22nd; #1003 is from 23:30 on the 21st, store time:
-            // another day (in UTC both are on the 22nd).
+            // another day (in UTC both are on the 22nd), but the later order is paid.
             ("#1009", "skip:paid"),
-            ("#1003", "popular"),
+            ("#1003", "skip:paid_later"),
             ("#1008", "skip:paid"),
             ("#1002", "skip:paid_same_day"),
             // Two buyers who share a billing name are two buyers.
@@ -61,7 +61,8 @@ fn shopify_export() {
             ("#1006", "payment_help"),
             ("#1004", "skip:distribution_channel"),
             ("#1001", "skip:paid"),
-            ("#1000", "skip:no_contact"),
+            // Cash on delivery (and no e-mail either): pending until the courier collects.
+            ("#1000", "skip:pay_later"),
             ("#0999", "skip:closed"),
         ],
     );
@@ -87,10 +88,12 @@ fn woocommerce_export() {
             // Two product rows with the order fields repeated: one decision.
             ("5001", "popular"),
             ("5000", "skip:superseded"),
-            ("4999", "payment_help"),
-            // Jon paid 4998 at 00:30 on the 22nd, Berlin time; 4997 is from 23:45 on the 21st.
+            // On hold, waiting for a direct bank transfer.
+            ("4999", "bank_transfer"),
+            // Jon paid 4998 at 00:30 on the 22nd, Berlin time; 4997 is from 23:45 on the 21st:
+            // another day, but the later order is paid.
             ("4998", "skip:paid"),
-            ("4997", "popular"),
+            ("4997", "skip:paid_later"),
             ("4996", "skip:closed"),
             ("4995", "popular"),
             ("4994", "payment_help"),
@@ -108,6 +111,99 @@ fn woocommerce_export() {
 }
 
 #[test]
+fn shopify_cash_on_delivery_shop() {
+    let d = decide("shopify_cod_shop.csv", &config("Asia/Karachi", "PKR", ""));
+    expect(
+        &d,
+        &[
+            // Cash on delivery, however the gateway is spelt, shipped or not.
+            ("#3020", "skip:pay_later"),
+            ("#3019", "skip:pay_later"),
+            ("#3018", "skip:pay_later"),
+            // Partly shipped before payment: the shop trusted the buyer.
+            ("#3017", "skip:already_shipped"),
+            // Cancelled while authorised: closed, so Zara's other order that day is reminded.
+            ("#3016", "skip:closed"),
+            ("#3015", "popular"),
+            ("#3014", "skip:subscription_renewal"),
+            ("#3013", "bank_transfer"),
+            ("#3012", "skip:payment_terms"),
+            // Re-ordered two days later and paid that one.
+            ("#3011", "skip:paid"),
+            ("#3010", "skip:paid_later"),
+            ("#3009", "skip:in_future"),
+            ("#3008", "popular"),
+        ],
+    );
+    assert_eq!(
+        d.get("#3015")["buyer_type"],
+        "new",
+        "a cancelled order is not a paid one"
+    );
+    assert!(
+        d.get("#3013")["body"]
+            .as_str()
+            .unwrap()
+            .contains("You chose to pay by Bank Deposit"),
+        "{}",
+        d.get("#3013")["body"]
+    );
+    let warnings = d.summary["warnings"].to_string();
+    assert!(
+        warnings.contains("1 order is dated after now"),
+        "{warnings}"
+    );
+}
+
+#[test]
+fn a_subscription_rule_sends_renewals_their_own_message() {
+    let config = format!(
+        "{}\n[[rules]]\nsource = [\"Subscription_Contract\"]\ntemplate = \"gentle\"\n\n[[rules]]\ntemplate = \"payment_help\"\n",
+        config("Asia/Karachi", "PKR", "")
+    );
+    let d = decide("shopify_cod_shop.csv", &config);
+    assert_eq!(d.outcome("#3014"), "gentle");
+    assert_eq!(d.outcome("#3008"), "payment_help");
+    assert_eq!(d.outcome("#3020"), "skip:pay_later");
+}
+
+#[test]
+fn pay_later_methods_are_the_sellers_to_set() {
+    let config = format!(
+        "{}pay_later_methods = [\"Bank Deposit\"]\nbank_transfer_methods = []\n",
+        config("Asia/Karachi", "PKR", "")
+    );
+    let d = decide("shopify_cod_shop.csv", &config);
+    assert_eq!(d.outcome("#3013"), "skip:pay_later");
+    // The seller's list replaces the built-in one.
+    assert_eq!(d.outcome("#3020"), "popular");
+}
+
+#[test]
+fn woocommerce_with_its_own_field_selection() {
+    let d = decide(
+        "woocommerce_custom_fields.csv",
+        &config("Europe/Berlin", "EUR", ""),
+    );
+    expect(
+        &d,
+        &[
+            ("7010", "popular"),
+            // Nachnahme: cash on delivery in German.
+            ("7009", "skip:pay_later"),
+            ("7008", "bank_transfer"),
+            ("7007", "bank_transfer"),
+            ("7006", "skip:paid"),
+            ("7005", "skip:paid_later"),
+            ("7004", "skip:paid"),
+            ("7003", "skip:closed"),
+            ("7002", "payment_help"),
+        ],
+    );
+    assert_eq!(d.get("7008")["total"], "49.80 EUR");
+}
+
+#[test]
 fn aliexpress_export() {
     let d = decide(
         "aliexpress_orders.csv",
@@ -119,9 +215,10 @@ fn aliexpress_export() {
             // Two buyers with the same display name "John".
             ("8123456789012345", "popular"),
             ("8123456789012346", "payment_help"),
-            // Paid at 00:20 on the 22nd, the other placed at 23:40 on the 21st, store time.
+            // Paid at 00:20 on the 22nd, the other placed at 23:40 on the 21st, store time: another
+            // day, but the later order is paid.
             ("8123456789012347", "skip:paid"),
-            ("8123456789012348", "popular"),
+            ("8123456789012348", "skip:paid_later"),
             ("8123456789012349", "skip:closed"),
             ("8123456789012350", "skip:paid"),
             ("8123456789012351", "skip:paid_same_day"),
@@ -395,6 +492,25 @@ fn init_from_an_export_writes_a_config_for_its_layout() {
             .failure(2)
             .stderr_has("[shop].name: is missing");
         crate::support::complete_starter(&test.path("payremind.toml"), "Lotus Leaf", zone);
+        if layout == "woocommerce" {
+            // An order waits for a direct bank transfer: its buyer must be told where to pay.
+            test.exec(&["check", "--orders", fixture, "--now", NOW])
+                .failure(2)
+                .stdout_has("problem: unpaid orders waiting for a bank transfer: 1, but [shop] bank_details is empty")
+                .stdout_has("not ready: 1 problem above");
+            let config = test.path("payremind.toml");
+            let written = std::fs::read_to_string(&config).unwrap();
+            let start = written
+                .find("# bank_details = ")
+                .expect("the starter shows bank_details");
+            let end = start + written[start..].find('\n').unwrap();
+            let edited = format!(
+                "{}bank_details = \"Lotus Leaf AS, IBAN NO93 8601 1117 947\"{}",
+                &written[..start],
+                &written[end..]
+            );
+            std::fs::write(&config, edited).unwrap();
+        }
         test.exec(&["check", "--orders", fixture, "--now", NOW])
             .success()
             .stdout_has("ok: ready");

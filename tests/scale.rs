@@ -33,17 +33,20 @@ const BENCH_CONFIG: &str = "[shop]\nname = \"Bench Shop\"\ncurrency = \"USD\"\n[
 
 fn assert_committed_counts(d: &Decisions) {
     assert_eq!(d.summary["orders"], 10_000);
-    assert_eq!(d.summary["reminders"], 941);
+    // 941 before `paid_later` (issue 13): a generated buyer who pays a later order is no
+    // longer reminded of the earlier ones.
+    assert_eq!(d.summary["reminders"], 600);
     assert_eq!(
         d.summary["skipped"],
         serde_json::json!({
             "closed": 984,
             "distribution_channel": 111,
-            "no_offer_for_returning": 486,
+            "no_offer_for_returning": 321,
             "paid": 5658,
+            "paid_later": 1306,
             "paid_same_day": 477,
-            "superseded": 907,
-            "too_old": 406,
+            "superseded": 411,
+            "too_old": 102,
             "too_recent": 30
         })
     );

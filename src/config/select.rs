@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::Bad;
 use crate::decide::ladder::{self, Rule, RuleConfig};
 use crate::error::Error;
-use crate::units::{normalize_label, parse_duration};
+use crate::units::{Phrases, normalize_label, parse_duration};
 
 /// `[select]`.
 #[derive(Debug, Default, Deserialize)]
@@ -27,7 +27,53 @@ pub struct SelectConfig {
     pub min_gap: Option<String>,
     /// Most reminders per order (default 3).
     pub max_reminders: Option<u32>,
+    /// Payment methods paid on delivery or later (default [`PAY_LATER_METHODS`]): such orders
+    /// are never reminded.
+    pub pay_later_methods: Option<Vec<String>>,
+    /// Payment methods that wait for a transfer (default [`BANK_TRANSFER_METHODS`]): such
+    /// orders get the `bank_transfer` message, never card instructions.
+    pub bank_transfer_methods: Option<Vec<String>>,
 }
+
+/// Cash on delivery and the like, as shops and plugins spell it in the markets payremind
+/// reads: the buyer pays the courier, so the order is `pending` until the parcel arrives.
+pub const PAY_LATER_METHODS: &[&str] = &[
+    "cash on delivery",
+    "COD",
+    "pay on delivery",
+    "payment on delivery",
+    "collect on delivery",
+    "货到付款",
+    "наложенный платёж",
+    "наложенный платеж",
+    "оплата при получении",
+    "contra reembolso",
+    "contrareembolso",
+    "pago contra entrega",
+    "pagamento na entrega",
+    "paiement à la livraison",
+    "Nachnahme",
+];
+
+/// Bank transfers and other manual methods, as Shopify, WooCommerce and the marketplaces spell
+/// them: the buyer must send money themselves, so a message about card checkout would be wrong.
+pub const BANK_TRANSFER_METHODS: &[&str] = &[
+    "bank transfer",
+    "direct bank transfer",
+    "bank deposit",
+    "bacs",
+    "wire transfer",
+    "bank wire",
+    "custom",
+    "银行转账",
+    "银行汇款",
+    "банковский перевод",
+    "transferencia bancaria",
+    "transferência bancária",
+    "virement bancaire",
+    "Überweisung",
+    "Vorkasse",
+];
 
 /// `[select]`, resolved.
 #[derive(Debug, Clone)]
@@ -44,6 +90,10 @@ pub struct Select {
     pub min_gap: TimeDelta,
     /// Most reminders per order.
     pub max_reminders: u32,
+    /// Pay-later payment methods (cash on delivery).
+    pub pay_later_methods: Phrases,
+    /// Bank-transfer payment methods.
+    pub bank_transfer_methods: Phrases,
 }
 
 /// `[select]`: durations parsed, channels normalised, and an age window that can let an
@@ -63,6 +113,11 @@ pub(super) fn resolve(select: &SelectConfig, bad: Bad<'_>) -> Result<Select, Err
             .collect(),
         min_gap: duration("min_gap", select.min_gap.as_deref(), "20h")?,
         max_reminders: select.max_reminders.unwrap_or(3),
+        pay_later_methods: phrases(select.pay_later_methods.as_deref(), PAY_LATER_METHODS),
+        bank_transfer_methods: phrases(
+            select.bank_transfer_methods.as_deref(),
+            BANK_TRANSFER_METHODS,
+        ),
     };
     if resolved.min_age > resolved.max_age {
         return Err(bad(
@@ -71,6 +126,14 @@ pub(super) fn resolve(select: &SelectConfig, bad: Bad<'_>) -> Result<Select, Err
         ));
     }
     Ok(resolved)
+}
+
+/// The seller's list, else the built-in one.
+fn phrases(own: Option<&[String]>, default: &[&str]) -> Phrases {
+    match own {
+        Some(list) => Phrases::new(list),
+        None => Phrases::new(default),
+    }
 }
 
 /// `[[rules]]`, or the built-in ladder when there are none.

@@ -31,6 +31,9 @@ pub struct ShopConfig {
     pub promo_ends: Option<String>,
     /// `Reply-To:` of the messages, when replies should go elsewhere than `sender`.
     pub reply_to: Option<String>,
+    /// The account a bank-transfer buyer pays into (the `bank_transfer` message), as it
+    /// should appear: several lines are fine.
+    pub bank_details: Option<String>,
 }
 
 /// `[shop]`, resolved.
@@ -55,6 +58,8 @@ pub struct Shop {
     pub promo_ends: Option<StoreTime>,
     /// `Reply-To:` address, as written; empty = none.
     pub reply_to: String,
+    /// Bank account details for bank-transfer buyers; empty = none.
+    pub bank_details: String,
 }
 
 pub(super) fn resolve(shop: ShopConfig, timezone: Tz, bad: Bad<'_>) -> Result<Shop, Error> {
@@ -88,5 +93,6 @@ pub(super) fn resolve(shop: ShopConfig, timezone: Tz, bad: Bad<'_>) -> Result<Sh
         low_stock_products: shop.low_stock_products,
         promo_ends,
         reply_to: shop.reply_to.unwrap_or_default().trim().to_owned(),
+        bank_details: shop.bank_details.unwrap_or_default().trim().to_owned(),
     })
 }

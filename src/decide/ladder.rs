@@ -6,6 +6,8 @@
 //!
 //! | when | message |
 //! | --- | --- |
+//! | returning buyer paying by bank transfer, no perk | skip `no_offer_for_returning` |
+//! | paying by bank transfer (`[select].bank_transfer_methods`) | `bank_transfer` |
 //! | the order auto-closes within `closing_window` | `closing_soon` |
 //! | loyal buyer (2+ earlier paid orders) | `loyal` |
 //! | returning buyer, `[shop].returning_perk` set | `returning_perk` |
@@ -19,11 +21,11 @@ use serde::Deserialize;
 
 use crate::order::BuyerType;
 use crate::report::Reason;
-use crate::units::parse_duration;
+use crate::units::{normalize_label, parse_duration};
 
 /// What the planner knows about one candidate order.
 #[derive(Debug, Clone, Copy)]
-pub struct Facts {
+pub struct Facts<'a> {
     /// The buyer's type.
     pub buyer_type: BuyerType,
     /// Time since the order was placed.
@@ -36,6 +38,10 @@ pub struct Facts {
     pub promo_ends_in: Option<TimeDelta>,
     /// `[shop].returning_perk` is set.
     pub has_perk: bool,
+    /// The payment method is one of `[select].bank_transfer_methods`.
+    pub bank_transfer: bool,
+    /// The order's source (channel), lower-cased.
+    pub source: &'a str,
 }
 
 /// What a matching rule does.
@@ -64,6 +70,10 @@ pub struct Rule {
     pub promo_ends_within: Option<TimeDelta>,
     /// `[shop].returning_perk` is set (or, `false`, is not).
     pub returning_perk: Option<bool>,
+    /// The payment method is a bank transfer (or, `false`, is not).
+    pub bank_transfer: Option<bool>,
+    /// Any of these sources (channels), lower-cased.
+    pub source: Option<Vec<String>>,
     /// What to do when it matches.
     pub action: Action,
     /// The final offer: once sent, the order is given up.
@@ -88,6 +98,12 @@ pub struct RuleConfig {
     pub promo_ends_within: Option<String>,
     /// Match only when `[shop].returning_perk` is (true) or is not (false) set.
     pub returning_perk: Option<bool>,
+    /// Match only orders paid (true) or not paid (false) by one of
+    /// `[select].bank_transfer_methods`.
+    pub bank_transfer: Option<bool>,
+    /// Match only orders from these sources (the channel column), like
+    /// `["subscription_contract"]`; compared without case.
+    pub source: Option<Vec<String>>,
     /// The template to send.
     pub template: Option<String>,
     /// Or: the reason to send nothing.
@@ -131,6 +147,10 @@ impl Rule {
             low_stock: config.low_stock,
             promo_ends_within: duration("promo_ends_within", config.promo_ends_within)?,
             returning_perk: config.returning_perk,
+            bank_transfer: config.bank_transfer,
+            source: config
+                .source
+                .map(|list| list.iter().map(|s| normalize_label(s)).collect()),
             action,
             final_step: config.final_step.unwrap_or(false),
         })
@@ -148,6 +168,11 @@ impl Rule {
             && wants(self.closing_soon, facts.closing_soon)
             && wants(self.low_stock, facts.low_stock)
             && wants(self.returning_perk, facts.has_perk)
+            && wants(self.bank_transfer, facts.bank_transfer)
+            && self
+                .source
+                .as_ref()
+                .is_none_or(|sources| sources.iter().any(|s| s == facts.source))
             && self.promo_ends_within.is_none_or(|window| {
                 facts
                     .promo_ends_in
@@ -164,6 +189,8 @@ impl Rule {
             low_stock: None,
             promo_ends_within: None,
             returning_perk: None,
+            bank_transfer: None,
+            source: None,
             action,
             final_step: false,
         }
@@ -185,6 +212,20 @@ pub fn default_rules() -> Vec<Rule> {
         ..Rule::new(action)
     };
     vec![
+        // A buyer paying by bank transfer is told how to transfer, never how to check out by
+        // card; a returning one still only with something to offer.
+        Rule {
+            bank_transfer: Some(true),
+            returning_perk: Some(false),
+            ..for_buyer(
+                BuyerType::Returning,
+                Action::Skip(Reason::NoOfferForReturning),
+            )
+        },
+        Rule {
+            bank_transfer: Some(true),
+            ..Rule::new(template("bank_transfer"))
+        },
         Rule {
             closing_soon: Some(true),
             ..Rule::new(template("closing_soon"))
@@ -251,7 +292,7 @@ pub fn plan(rules: &[Rule], facts: &Facts) -> Action {
 mod tests {
     use super::*;
 
-    fn facts(buyer_type: BuyerType, hours: i64) -> Facts {
+    fn facts(buyer_type: BuyerType, hours: i64) -> Facts<'static> {
         Facts {
             buyer_type,
             age: TimeDelta::hours(hours),
@@ -259,6 +300,8 @@ mod tests {
             low_stock: false,
             promo_ends_in: None,
             has_perk: false,
+            bank_transfer: false,
+            source: "web",
         }
     }
 
@@ -314,6 +357,8 @@ mod tests {
                 low_stock: None,
                 promo_ends_within: Some("3d".into()),
                 returning_perk: None,
+                bank_transfer: None,
+                source: None,
                 template: Some("promo_ending".into()),
                 skip: None,
                 final_step: None,
@@ -344,6 +389,8 @@ mod tests {
             low_stock: None,
             promo_ends_within: None,
             returning_perk: None,
+            bank_transfer: None,
+            source: None,
             template: None,
             skip: None,
             final_step: None,

@@ -22,11 +22,17 @@
 //! | --- | --- | --- | --- | --- |
 //! | 1 | `invalid_row` | ingest | [`crate::ingest`] | the row cannot be read |
 //! | 2 | `paid` | survey | [`select`] | the status means paid |
-//! | 3 | `closed` | survey | [`select`] | the status means closed, or `close_at` has passed |
+//! | 3 | `closed` | survey | [`select`] | the status means closed, `cancelled_at` is set, or `close_at` has passed |
 //! | 4 | `distribution_channel` | survey | [`select`] | the channel is in `[select].distribution_channels` |
+//! | 4a | `subscription_renewal` | survey | [`select`] | a subscription's renewal (Shopify source `subscription_contract` or tag `Subscription Recurring Order`), unless a `[[rules]]` entry names its `source` |
+//! | 4b | `pay_later` | survey | [`select`] | the payment method is in `[select].pay_later_methods` (cash on delivery) |
+//! | 4c | `payment_terms` | survey | [`select`] | B2B payment terms are set (Shopify `Payment Terms Name` / `Next Payment Due At`) |
+//! | 4d | `already_shipped` | survey | [`select`] | the fulfilment column says shipped (`fulfilled`, `partial`, a ship time, a tracking number) |
 //! | 5 | `paid_same_day` | survey | [`select`] | another order of the buyer, placed the same store day, is paid |
+//! | 5a | `paid_later` | survey | [`select`] | the buyer paid an order placed after this one (any day) |
 //! | 5b | `buyer_has_invalid_row` | survey | [`select`] | another row of the buyer could not be read: it may be a paid or a later order |
-//! | 6 | `superseded` | survey | [`select`] | the buyer has a later order still in the running: only the latest is reminded |
+//! | 6 | `superseded` | survey | [`select`] | the buyer has a later order still in the running, or one paid on delivery, by terms or shipped: only the latest is reminded |
+//! | 6a | `in_future` | survey | [`select`] | placed after `now`: the clock, `--now` or `[source].timezone` is wrong (a warning says so) |
 //! | 7 | `too_old` | survey | [`select`] | older than `[select].max_age` |
 //! | 8 | `too_recent` | survey | [`select`] | younger than `[select].min_age` (unless it closes within `closing_window`) |
 //! | 9 | `no_contact` | survey | [`select`] | no usable e-mail address |
@@ -57,6 +63,7 @@ use crate::ledger::{Memory, PaidBatch};
 use crate::order::Order;
 use crate::render::{MessageContext, ShopContext, Templates};
 use crate::report::{Decision, Entry, Reason};
+use crate::units::normalize_label;
 
 pub mod history;
 pub mod ladder;
@@ -111,7 +118,8 @@ impl Surveyed {
 }
 
 /// Adds an item to a fingerprint of the export: what the decisions rest on (an order's line,
-/// number, buyer, contact, channel, status and times; a bad row's line and buyer), so an export
+/// number, buyer, contact, channel, status, times, payment method, fulfilment, terms and tags;
+/// a bad row's line and buyer), so an export
 /// replaced between the passes is noticed even when its order numbers stay where they were.
 fn fingerprint(hasher: &mut impl Hasher, item: &Item) {
     match item {
@@ -127,6 +135,7 @@ fn fingerprint(hasher: &mut impl Hasher, item: &Item) {
             o.paid_at.map(|t| t.timestamp()),
             o.close_at.map(|t| t.timestamp()),
             o.prior_paid_orders,
+            (&o.payment_method, &o.fulfillment, &o.payment_terms, &o.tags),
         )
             .hash(hasher),
         Item::Invalid(row) => (row.line, &row.order_id, &row.buyer).hash(hasher),
@@ -257,7 +266,7 @@ pub fn decide_each(
         Grouping::Adjacent => Grouping::AdjacentAsFound,
         other => other,
     };
-    let (info, _) = ingest::each(source, settings, grouping, Detail::Full, |item| {
+    let (mut info, _) = ingest::each(source, settings, grouping, Detail::Full, |item| {
         fingerprint(&mut hasher, item);
         let order = match item {
             Item::Order(order) => order,
@@ -283,7 +292,26 @@ pub fn decide_each(
     if complete && (verdicts.next().is_some() || hasher.finish() != surveyed.fingerprint) {
         return Err(changed());
     }
+    if let Some(warning) = in_future_warning(&surveyed.verdicts, now) {
+        info.warnings.push(warning);
+    }
     Ok(info)
+}
+
+/// Orders dated after `now` mean a clock or a zone is wrong somewhere: worth a warning, since
+/// every age (and so every step) may be off too.
+fn in_future_warning(verdicts: &[Verdict], now: DateTime<Utc>) -> Option<String> {
+    let count = verdicts
+        .iter()
+        .filter(|v| **v == Verdict::Skip(Reason::InFuture))
+        .count();
+    let orders = if count == 1 { "order is" } else { "orders are" };
+    (count > 0).then(|| {
+        format!(
+            "{count} {orders} dated after now ({}): check the computer's clock, --now and [source] timezone",
+            now.format("%Y-%m-%d %H:%M UTC")
+        )
+    })
 }
 
 /// The error for an export that is not the same on a second reading.
@@ -347,6 +375,12 @@ impl Decider<'_> {
             }),
             promo_ends_in: self.promo_ends_in,
             has_perk: !settings.shop.returning_perk.is_empty(),
+            bank_transfer: settings
+                .select
+                .bank_transfer_methods
+                .find(&order.payment_method)
+                .is_some(),
+            source: &normalize_label(&order.channel),
         };
         let template = match ladder::plan(&settings.rules, &facts) {
             Action::Skip(reason) => return Ok(entry.skipped(reason)),

@@ -13,7 +13,7 @@ use crate::config::Settings;
 use crate::ledger::RememberedPaid;
 use crate::order::{BuyerType, InvalidRow, Order, StatusClass, Text};
 use crate::report::Reason;
-use crate::units::{is_normal_label, normalize_label};
+use crate::units::{Phrases, is_normal_label, normalize_label};
 
 /// What select says about one order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,21 +39,21 @@ struct Brief {
     day: NaiveDate,
     buyer: u32,
     prior_paid: Option<u32>,
-    /// The first of rules 2-4 (paid, closed, distribution channel) that applies, else of rules
-    /// 7-9 (too old, too recent, no contact): those need only the order.
+    /// The first of the early rules (paid ... already shipped) that applies, else of the late
+    /// ones (in the future ... no contact): those need only the order.
     own: Option<Reason>,
-    /// `own` is one of rules 2-4, reported before the per-buyer rules 5-6.
+    /// `own` is an early rule's, reported before the per-buyer rules.
     early: bool,
     closing_soon: bool,
 }
 
 impl Brief {
-    /// The reason of rules 2-4, if one applies.
+    /// The reason of an early rule, if one applies.
     fn early_reason(&self) -> Option<Reason> {
         self.own.filter(|_| self.early)
     }
 
-    /// The reason of rules 7-9, if one applies and none of rules 2-4 does.
+    /// The reason of a late rule, if one applies and no early one does.
     fn late_reason(&self) -> Option<Reason> {
         self.own.filter(|_| !self.early)
     }
@@ -131,11 +131,16 @@ impl<'a> Survey<'a> {
         let closing_soon = closes_soon(order, settings, now);
         let early = paid(order)
             .or_else(|| closed(order, now))
-            .or_else(|| distribution_channel(order, settings));
+            .or_else(|| distribution_channel(order, settings))
+            .or_else(|| subscription_renewal(order, settings))
+            .or_else(|| pay_later(order, settings))
+            .or_else(|| payment_terms(order))
+            .or_else(|| already_shipped(order));
         // An early reason is reported before any late one: the late rules (the address check
         // above all) are not worth running then.
         let late = early.is_none().then(|| {
-            too_old(order, settings, now)
+            in_future(order, now)
+                .or_else(|| too_old(order, settings, now))
                 .or_else(|| too_recent(order, settings, now, closing_soon))
                 .or_else(|| no_contact(order))
         });
@@ -195,14 +200,16 @@ impl<'a> Survey<'a> {
             .map(|b| {
                 b.early_reason()
                     .or_else(|| paid_same_day(b, &history))
+                    .or_else(|| paid_later(b, &history))
                     .or_else(|| buyer_has_invalid_row(b, &self.unreadable))
             })
             .collect();
 
-        // The buyer's latest order still in the running after rules 2-5 (`NONE`: none).
+        // The buyer's latest order that is still theirs to pay (`NONE`: none): in the running
+        // after the rules above, or one they pay on delivery, by terms or after shipping.
         let mut latest: Vec<u32> = vec![NONE; buyers];
         for (i, brief) in briefs.iter().enumerate() {
-            if early[i].is_none() {
+            if early[i].is_none_or(still_to_pay) {
                 let best = &mut latest[brief.buyer as usize];
                 if *best == NONE || is_later((brief, i), (&briefs[*best as usize], *best as usize))
                 {
@@ -255,10 +262,106 @@ fn distribution_channel(order: &Order, settings: &Settings) -> Option<Reason> {
     listed.then_some(Reason::DistributionChannel)
 }
 
+/// A buyer orders once by cash on delivery, payment terms or a parcel sent ahead, then pays
+/// it: the order is as much their latest decision as one in the running.
+fn still_to_pay(reason: Reason) -> bool {
+    matches!(
+        reason,
+        Reason::PayLater | Reason::PaymentTerms | Reason::AlreadyShipped
+    )
+}
+
+/// The Shopify source of a subscription app's renewal orders.
+const RENEWAL_SOURCE: &str = "subscription_contract";
+
+/// Whether the order is a subscription's renewal: Shopify's renewal source, or the tag
+/// subscription apps put on renewal orders.
+#[must_use]
+pub fn is_renewal(order: &Order) -> bool {
+    static TAG: std::sync::LazyLock<Phrases> =
+        std::sync::LazyLock::new(|| Phrases::new(&["subscription recurring order"]));
+    order.channel.trim().eq_ignore_ascii_case(RENEWAL_SOURCE) || TAG.find(&order.tags).is_some()
+}
+
+fn subscription_renewal(order: &Order, settings: &Settings) -> Option<Reason> {
+    if !is_renewal(order) {
+        return None;
+    }
+    // A `[[rules]]` entry for the order's source sends it a message of its own.
+    let channel = normalize_label(&order.channel);
+    let own_rule = settings.rules.iter().any(|rule| {
+        rule.source
+            .as_ref()
+            .is_some_and(|sources| sources.contains(&channel))
+    });
+    (!own_rule).then_some(Reason::SubscriptionRenewal)
+}
+
+fn pay_later(order: &Order, settings: &Settings) -> Option<Reason> {
+    settings
+        .select
+        .pay_later_methods
+        .find(&order.payment_method)
+        .map(|_| Reason::PayLater)
+}
+
+fn payment_terms(order: &Order) -> Option<Reason> {
+    (!order.payment_terms.trim().is_empty()).then_some(Reason::PaymentTerms)
+}
+
+fn already_shipped(order: &Order) -> Option<Reason> {
+    is_shipped(&order.fulfillment).then_some(Reason::AlreadyShipped)
+}
+
+/// Fulfilment words that say the parcel (or part of it) has left.
+const SHIPPED: &[&str] = &[
+    "fulfilled",
+    "partial",
+    "partially fulfilled",
+    "partially_fulfilled",
+    "shipped",
+    "partially shipped",
+    "partially_shipped",
+    "delivered",
+    "已发货",
+    "部分发货",
+    "卖家已发货",
+    "отправлен",
+    "enviado",
+    "expédié",
+    "versendet",
+];
+
+/// Whether a fulfilment cell says the order has shipped: a shipped word (`fulfilled`,
+/// `partial`), or a value with a digit in it, which a ship time or a tracking number (the
+/// only shipping columns some layouts have) always has (but `0`). Any other word
+/// (`unfulfilled`, `restocked`, `on_hold`) or an empty cell: not shipped.
+#[must_use]
+pub fn is_shipped(fulfillment: &str) -> bool {
+    let value = fulfillment.trim();
+    if value.is_empty() {
+        return false;
+    }
+    let lower = value.to_lowercase();
+    if NOT_SHIPPED.contains(&lower.as_str()) {
+        return false;
+    }
+    SHIPPED.contains(&lower.as_str()) || value.chars().any(|c| c.is_ascii_digit())
+}
+
+/// Values of a yes/no shipping column that say "not shipped" although they have a digit.
+const NOT_SHIPPED: &[&str] = &["0", "0000-00-00 00:00:00", "false", "no", "none", "null"];
+
 fn paid_same_day(brief: &Brief, history: &PaidHistory) -> Option<Reason> {
     history
         .paid_on(brief.buyer, brief.day)
         .then_some(Reason::PaidSameDay)
+}
+
+fn paid_later(brief: &Brief, history: &PaidHistory) -> Option<Reason> {
+    history
+        .paid_after(brief.buyer, brief.created_at)
+        .then_some(Reason::PaidLater)
 }
 
 fn buyer_has_invalid_row(brief: &Brief, unreadable: &FxHashSet<u32>) -> Option<Reason> {
@@ -277,6 +380,12 @@ const NONE: u32 = u32::MAX;
 
 fn superseded(brief: &Brief, index: usize, latest: &[u32]) -> Option<Reason> {
     (latest[brief.buyer as usize] as usize != index).then_some(Reason::Superseded)
+}
+
+/// Placed after `now`: the computer's clock, `--now` or `[source] timezone` is wrong. Never
+/// reminded (its age means nothing).
+fn in_future(order: &Order, now: DateTime<Utc>) -> Option<Reason> {
+    (order.created_at > now).then_some(Reason::InFuture)
 }
 
 fn too_old(order: &Order, settings: &Settings, now: DateTime<Utc>) -> Option<Reason> {
@@ -377,6 +486,13 @@ impl PaidHistory {
     /// Whether the buyer paid an order placed on `day`.
     fn paid_on(&self, buyer: u32, day: NaiveDate) -> bool {
         self.days[self.range(buyer)].binary_search(&day).is_ok()
+    }
+
+    /// Whether the buyer paid an order placed after `at`.
+    fn paid_after(&self, buyer: u32, at: DateTime<Utc>) -> bool {
+        self.times[self.range(buyer)]
+            .last()
+            .is_some_and(|t| *t > at)
     }
 
     /// From the export's own count when it has one, else the paid orders placed before.

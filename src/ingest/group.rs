@@ -16,7 +16,7 @@ use std::hash::BuildHasher;
 use super::columns::Columns;
 use super::row::Row;
 use crate::config::Settings;
-use crate::order::{Field, InvalidRow, Money, Order, Text, buyer_identity};
+use crate::order::{Field, InvalidRow, Money, Order, StatusClass, Text, buyer_identity};
 
 /// How rows are grouped into orders.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -173,6 +173,33 @@ impl Grouper {
             &mut hard,
         );
         merge(&mut first.close_at, row.close_at, Field::CloseAt, &mut hard);
+        merge_by(
+            &mut first.payment_method,
+            row.payment_method,
+            Field::PaymentMethod,
+            &mut hard,
+            caseless,
+        );
+        merge_by(
+            &mut first.fulfillment,
+            row.fulfillment,
+            Field::Fulfillment,
+            &mut hard,
+            caseless,
+        );
+        merge(
+            &mut first.cancelled_at,
+            row.cancelled_at,
+            Field::CancelledAt,
+            &mut hard,
+        );
+        merge(
+            &mut first.payment_terms,
+            row.payment_terms,
+            Field::PaymentTerms,
+            &mut hard,
+        );
+        merge(&mut first.tags, row.tags, Field::Tags, &mut hard);
         merge(
             &mut first.buyer_name,
             row.buyer_name,
@@ -280,6 +307,13 @@ fn finish(
     let (Some(status_label), Some(status)) = (row.status_label, row.status) else {
         return Err(missing(Field::Status));
     };
+    // A cancelled order is closed whatever its payment status says: Shopify keeps
+    // `authorized` on an order cancelled before capture.
+    let status = if row.cancelled_at.is_some() {
+        StatusClass::Closed
+    } else {
+        status
+    };
     let Some(created_at) = row.created_at else {
         return Err(missing(Field::CreatedAt));
     };
@@ -303,6 +337,11 @@ fn finish(
         rows,
         prior_paid_orders: row.prior_paid_orders,
         close_at: row.close_at,
+        payment_method: row.payment_method.unwrap_or_default(),
+        fulfillment: row.fulfillment.unwrap_or_default(),
+        payment_terms: row.payment_terms.unwrap_or_default(),
+        tags: row.tags.unwrap_or_default(),
+        cancelled: row.cancelled_at.is_some(),
     })
 }
 

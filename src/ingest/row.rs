@@ -29,6 +29,14 @@ pub struct Row {
     pub product: Option<Text>,
     pub prior_paid_orders: Option<u32>,
     pub close_at: Option<StoreTime>,
+    pub payment_method: Option<Text>,
+    pub fulfillment: Option<Text>,
+    /// The cancellation time as written: any value cancels (it is not parsed, so a date in a
+    /// format of its own never makes a row unreadable).
+    pub cancelled_at: Option<Text>,
+    /// Payment terms: the terms' name, else the next payment's due date, as written.
+    pub payment_terms: Option<Text>,
+    pub tags: Option<Text>,
 }
 
 /// The buyer a row belongs to ([`buyer_identity`]), as far as it can be read: empty when
@@ -112,6 +120,11 @@ pub fn parse(
         product: shown(Field::Product).map(|p| Text::from(p.as_ref())),
         prior_paid_orders: cells.parse(Field::PriorPaidOrders, value::parse_count)?,
         close_at: cells.parse(Field::CloseAt, time)?,
+        payment_method: owned(Field::PaymentMethod),
+        fulfillment: owned(Field::Fulfillment),
+        cancelled_at: owned(Field::CancelledAt),
+        payment_terms: owned(Field::PaymentTerms).or_else(|| owned(Field::PaymentDueAt)),
+        tags: owned(Field::Tags),
         order_id,
     })
 }

@@ -22,6 +22,10 @@ use crate::order::{BuyerType, Money, Order, StoreTime, Text};
 pub const BUILT_IN: &[(&str, &str)] = &[
     ("gentle", include_str!("../../templates/en/gentle.txt")),
     (
+        "bank_transfer",
+        include_str!("../../templates/en/bank_transfer.txt"),
+    ),
+    (
         "payment_help",
         include_str!("../../templates/en/payment_help.txt"),
     ),
@@ -344,6 +348,8 @@ pub struct OrderContext {
     pub close_at: String,
     /// Time left until it closes, like `1 h 30 min`; empty when it does not close.
     pub time_left: String,
+    /// How the buyer chose to pay, as exported; may be empty.
+    pub payment_method: Text,
 }
 
 /// `2 h 5 min`, `45 min`: how a buyer reads a deadline.
@@ -406,6 +412,7 @@ impl<'a> MessageContext<'a> {
                 age_hours: order.age(now).num_hours(),
                 close_at: order.close_at.as_ref().map(store_time).unwrap_or_default(),
                 time_left: left.map(time_left).unwrap_or_default(),
+                payment_method: order.payment_method.clone(),
             },
         }
     }
@@ -437,6 +444,11 @@ fn samples(shop: &Shop) -> Result<Vec<MessageContext<'_>>, Error> {
         products: vec!["Sample product".into(), "Second product".into()],
         rows: 2,
         prior_paid_orders: None,
+        payment_method: "Direct bank transfer".into(),
+        fulfillment: Text::default(),
+        payment_terms: Text::default(),
+        tags: Text::default(),
+        cancelled: false,
         close_at: Some(
             (now + TimeDelta::hours(2))
                 .with_timezone(&zone)
@@ -449,6 +461,7 @@ fn samples(shop: &Shop) -> Result<Vec<MessageContext<'_>>, Error> {
         total: None,
         products: Vec::new(),
         close_at: None,
+        payment_method: Text::default(),
         ..full.clone()
     };
     // The first sample has a promotion's end, whether the shop has one or not.

@@ -5,7 +5,7 @@
 //! | layout | from | recognised by |
 //! | --- | --- | --- |
 //! | `shopify` | Shopify admin "Export orders" | `Name`, `Financial Status`, `Lineitem name` |
-//! | `woocommerce` | Advanced Order Export for WooCommerce, default fields | `Order Number`, `Order Status`, `Email (Billing)` |
+//! | `woocommerce` | Advanced Order Export for WooCommerce, any field selection with the order columns | `Order Number`, `Order Status`, `Order Date` |
 //! | `aliexpress` | AliExpress seller back office 批量导出订单 | `订单号`, `订单状态`, `下单时间` |
 //! | `taobao` | Taobao/Tmall 卖家中心 订单报表 (ExportOrderList) | `订单编号`, `买家会员名`, `订单创建时间` |
 //! | `generic` | anything else: headers named like payremind's fields, or `[columns]` | — |

@@ -22,7 +22,18 @@ pub static PRESET: Preset = Preset {
         (Field::Currency, &["Currency"]),
         (Field::Channel, &["Source"]),
         (Field::Product, &["Lineitem name"]),
+        (Field::PaymentMethod, &["Payment Method"]),
+        // Newer exports name the gateways instead.
+        (Field::PaymentMethod, &["Payment Gateway Names"]),
+        (Field::Fulfillment, &["Fulfillment Status"]),
+        (Field::CancelledAt, &["Cancelled at"]),
+        (Field::PaymentTerms, &["Payment Terms Name"]),
+        (Field::PaymentDueAt, &["Next Payment Due At"]),
+        (Field::Tags, &["Tags"]),
     ],
+    // `pending` is also cash on delivery, manual payments and payment terms: the payment
+    // method, fulfilment and terms columns keep those out (`pay_later`, `already_shipped`,
+    // `payment_terms`).
     unpaid: &["pending"],
     // `authorized`: the card is validated, the buyer has paid as far as they know.
     paid: &["paid", "authorized", "partially_paid", "partially_refunded"],

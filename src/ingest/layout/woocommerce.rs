@@ -1,6 +1,7 @@
 //! WooCommerce through the Advanced Order Export plugin, default fields: one row per product
 //! with the order's fields repeated, `Y-m-d H:i` times in the site's zone, status as label or
-//! slug depending on the plugin's settings.
+//! slug depending on the plugin's settings. Recognised by the order columns alone (`Order
+//! Number`, `Order Status`, `Order Date`): sellers choose their own fields.
 
 use super::Preset;
 use crate::order::Field;
@@ -9,12 +10,15 @@ use crate::order::Field;
 pub static PRESET: Preset = Preset {
     name: "woocommerce",
     description: "WooCommerce (Advanced Order Export, default fields)",
-    signature: &["Order Number", "Order Status", "Email (Billing)"],
+    // The order columns alone: a seller's own field selection may leave out the e-mail.
+    signature: &["Order Number", "Order Status", "Order Date"],
     columns: &[
         (Field::OrderId, &["Order Number"]),
         (Field::Status, &["Order Status"]),
         (Field::CreatedAt, &["Order Date"]),
         (Field::Email, &["Email (Billing)"]),
+        // A field selection without the billing e-mail: the customer account's.
+        (Field::Email, &["Customer User Email"]),
         (
             Field::BuyerName,
             &["First Name (Billing)", "Last Name (Billing)"],
@@ -22,6 +26,8 @@ pub static PRESET: Preset = Preset {
         (Field::Country, &["Country Code (Billing)"]),
         (Field::Total, &["Order Total Amount"]),
         (Field::Product, &["Name"]),
+        (Field::PaymentMethod, &["Payment Method Title"]),
+        (Field::PaymentMethod, &["Payment Method"]),
     ],
     unpaid: &[
         "Pending payment",
