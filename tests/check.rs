@@ -22,7 +22,7 @@ fn check_reports_mapping_statuses_bad_rows_and_freshness() {
         .stdout_has("export: orders.csv (UTF-8, delimiter ',', 5 rows)")
         .stdout_has("layout: generic (recognised from the headers)")
         .stdout_has("  order_id           <- \"order_id\" (column 1)")
-        .stdout_has("  buyer_id           (no \"buyer_id\" column: not used)")
+        .stdout_has("  not in this export (not used): buyer_id, buyer_name, country, paid_at,")
         .stdout_has("  pending                              3 rows  unpaid")
         .stdout_has(
             "  shipped                              1 rows  NOT MAPPED: add \"shipped\" to [statuses]",
@@ -31,8 +31,8 @@ fn check_reports_mapping_statuses_bad_rows_and_freshness() {
         .stdout_has("  orders.csv:5:3: \"shipped\": status \"shipped\" is not listed in [statuses]")
         .stdout_has("  orders.csv:6:5: \"lots\": total is not an amount")
         .stdout_has("newest order: 2026-11-23 08:15 (UTC+08:00) (0.75 h before now")
-        .stdout_has("templates: 10 render")
-        .stdout_has("problems: 1; fix them before sending");
+        .stdout_has("templates: 11 render")
+        .stdout_has("not ready: 1 problem above; fix them before sending");
 }
 
 #[test]
@@ -48,7 +48,7 @@ fn check_reads_an_export_without_a_config_and_says_what_is_missing() {
         .stdout_has("problem: [source].timezone is missing")
         .stdout_has("  pending                              1 rows  unpaid")
         .stdout_has("orders: 1 (0 with several rows); invalid rows: 0")
-        .stdout_has("problems: 2; fix them before sending");
+        .stdout_has("not ready: 2 problems above; fix them before sending");
 }
 
 #[test]
@@ -112,4 +112,97 @@ fn a_file_of_bad_rows_is_counted_not_listed_whole() {
         .count();
     assert_eq!(bad, 100);
     assert_eq!(d.summary["invalid_rows"], 100);
+}
+
+/// The Karachi shop's config for `check` on its export (no bank details yet).
+const COD_SHOP: &str =
+    "[shop]\nname = \"Lotus Leaf\"\ncurrency = \"PKR\"\n\n[source]\ntimezone = \"Asia/Karachi\"\n";
+
+/// The same instant as the layout tests: 06:00 in Karachi.
+const COD_NOW: &str = "2026-11-23T01:00:00Z";
+
+#[test]
+fn check_lists_channels_payment_methods_and_fulfilment_with_what_they_mean() {
+    let outcome = Test::new()
+        .config(COD_SHOP)
+        .fixture("shopify_cod_shop.csv")
+        .args(&[
+            "check",
+            "--orders",
+            "shopify_cod_shop.csv",
+            "--now",
+            COD_NOW,
+        ])
+        .run();
+    outcome.failure(2);
+    insta::assert_snapshot!("check_cod_shop", outcome.stdout);
+}
+
+#[test]
+fn check_is_ready_once_the_bank_details_are_set() {
+    let config = COD_SHOP.replace(
+        "currency = \"PKR\"\n",
+        "currency = \"PKR\"\nbank_details = \"Meezan Bank, Lotus Leaf Pvt Ltd, PK36 MEZN 0000 0001 2345 6702\"\n",
+    );
+    Test::new()
+        .config(&config)
+        .fixture("shopify_cod_shop.csv")
+        .args(&[
+            "check",
+            "--orders",
+            "shopify_cod_shop.csv",
+            "--now",
+            COD_NOW,
+        ])
+        .run()
+        .success()
+        .stdout_has("ok: ready for `payremind run`");
+}
+
+#[test]
+fn an_export_whose_rows_are_nearly_all_unreadable_is_not_ready() {
+    // Excel re-saved the dates as its serial numbers: every row is unreadable, which is a
+    // problem of the file, not of three rows.
+    let export = "order_id,email,status,created_at,total\n\
+        X1,x1@example.com,pending,46348.42,10.00\n\
+        X2,x2@example.com,pending,46348.43,10.00\n\
+        X3,x3@example.com,paid,2026-11-22 10:00,10.00\n\
+        X4,x4@example.com,pending,46348.44,10.00\n";
+    Test::new()
+        .config(GENERIC_CONFIG)
+        .file("orders.csv", export)
+        .args(&["check", "--orders", "orders.csv", "--now", NOW])
+        .run()
+        .failure(2)
+        .stdout_has("orders: 1 (0 with several rows); invalid rows: 3")
+        .stdout_has("problem: 3 of 4 rows cannot be read: the export, not the rows, is wrong")
+        .stdout_has("not ready: 1 problem above");
+}
+
+#[test]
+fn an_export_without_an_email_column_is_not_ready() {
+    // The seller's WooCommerce field selection without any e-mail column.
+    let fixture = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/woocommerce_custom_fields.csv"
+    ))
+    .unwrap();
+    let export: String = fixture
+        .lines()
+        .map(|line| {
+            let mut cells: Vec<&str> = line.split(';').collect();
+            cells.remove(3);
+            cells.join(";") + "\r\n"
+        })
+        .collect();
+    assert!(!export.contains("Customer User Email"));
+    Test::new()
+        .config("[shop]\nname = \"Lotus Leaf\"\ncurrency = \"EUR\"\n\n[source]\ntimezone = \"Europe/Berlin\"\n")
+        .file("orders.csv", export)
+        .args(&["check", "--orders", "orders.csv", "--now", NOW])
+        .run()
+        .failure(2)
+        .stdout_has("layout: woocommerce (recognised from the headers)")
+        .stdout_has("problem: no column holds the buyers' e-mail addresses, so nobody can be reminded; set [columns] email")
+        .stdout_has("not ready:");
 }

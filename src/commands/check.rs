@@ -1,7 +1,10 @@
 //! `payremind check`: the pipeline's first stages run on an export without deciding anything,
-//! and a report of what was found: the mapping in use, every status and what it means, the rows
-//! that cannot be read, how fresh the export is, and whether every template renders.
+//! and a report of what was found: the mapping in use, every status and what it means, every
+//! channel, payment method and fulfilment value and which rule it triggers, the rows that
+//! cannot be read, how fresh the export is, and whether every template renders. It ends with a
+//! verdict: "ready" (exit 0) only when nothing a run depends on is missing or broken.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
@@ -9,11 +12,13 @@ use chrono::{DateTime, Utc};
 use crate::cli::CheckArgs;
 use crate::clock;
 use crate::config::Settings;
+use crate::decide::select::{is_renewal, is_shipped};
 use crate::error::Error;
 use crate::ingest::{self, Detail, ExportInfo, Item, Source};
-use crate::order::{InvalidRow, StoreTime, describe_bad_row, hours};
+use crate::order::{Field, InvalidRow, StatusClass, StoreTime, Text, describe_bad_row, hours};
 use crate::render::Templates;
 use crate::report::{BAD_ROWS_SHOWN, more_bad_rows};
+use crate::units::normalize_label;
 
 /// Checks config, templates and export; 0 when ready to run, 2 when something must be fixed.
 ///
@@ -26,14 +31,16 @@ pub fn check(args: &CheckArgs) -> Result<u8, Error> {
     let names: Vec<&str> = templates.names().collect();
     templates.check(&settings, names.iter().copied())?;
     let source = Source::new(&args.orders);
-    let (tally, info) = Tally::read(&source, &settings)?;
+    let (tally, info) = Tally::read(&source, &settings, now)?;
 
     let mut out = String::new();
     let w = &mut out;
     let mut problems = describe_config(w, &settings, &source);
-    describe_export(w, &settings, &source, &info);
+    problems += describe_export(w, &settings, &source, &info);
     problems += describe_statuses(w, &info);
-    describe_orders(w, &source, &tally, &info, now);
+    describe_values(w, &settings, &tally, &info);
+    problems += describe_orders(w, &source, &tally, &info, now);
+    problems += describe_payment_details(w, &settings, &tally);
     writeln!(
         w,
         "templates: {} render ({})",
@@ -44,7 +51,12 @@ pub fn check(args: &CheckArgs) -> Result<u8, Error> {
     if problems == 0 {
         writeln!(w, "ok: ready for `payremind run`").ok();
     } else {
-        writeln!(w, "problems: {problems}; fix them before sending").ok();
+        writeln!(
+            w,
+            "not ready: {problems} problem{} above; fix them before sending",
+            if problems == 1 { "" } else { "s" }
+        )
+        .ok();
     }
     super::print_stdout(&out)?;
     Ok(if problems == 0 { 0 } else { 2 })
@@ -76,8 +88,14 @@ fn describe_config(w: &mut String, settings: &Settings, source: &Source) -> usiz
     problems
 }
 
-/// The file as read: encoding, delimiter, rows, the layout and every column it maps.
-fn describe_export(w: &mut String, settings: &Settings, source: &Source, info: &ExportInfo) {
+/// The file as read: encoding, delimiter, rows, the layout and every column it maps. Returns
+/// 1 when no column holds an e-mail address (nobody could be reminded).
+fn describe_export(
+    w: &mut String,
+    settings: &Settings,
+    source: &Source,
+    info: &ExportInfo,
+) -> usize {
     let delimiter = match info.delimiter {
         b'\t' => "tab".to_owned(),
         d => format!("{:?}", char::from(d)),
@@ -112,13 +130,31 @@ fn describe_export(w: &mut String, settings: &Settings, source: &Source, info: &
         .ok();
     }
     writeln!(w, "columns:").ok();
+    let mut unused = Vec::new();
     for (field, header, column) in &info.mapped {
         match column {
-            Some(c) => writeln!(w, "  {:<18} <- {header:?} (column {c})", field.key()),
-            None => writeln!(w, "  {:<18} (no {header:?} column: not used)", field.key()),
+            Some(c) => {
+                writeln!(w, "  {:<18} <- {header:?} (column {c})", field.key()).ok();
+            }
+            None => unused.push(field.key()),
         }
-        .ok();
     }
+    if !unused.is_empty() {
+        writeln!(w, "  not in this export (not used): {}", unused.join(", ")).ok();
+    }
+    let has_email = info
+        .mapped
+        .iter()
+        .any(|(field, _, column)| *field == Field::Email && column.is_some());
+    if info.mapping.is_some() && !has_email {
+        writeln!(
+            w,
+            "problem: no column holds the buyers' e-mail addresses, so nobody can be reminded; set [columns] email to the header that has them"
+        )
+        .ok();
+        return 1;
+    }
+    0
 }
 
 /// Every status label and its class: returns how many labels no class claims.
@@ -146,14 +182,131 @@ fn describe_statuses(w: &mut String, info: &ExportInfo) -> usize {
     problems
 }
 
-/// Orders, the first bad rows, warnings, and how fresh the export is.
+/// Every channel (source), payment method and fulfilment value with its count of orders, and
+/// what payremind makes of it: a seller sees the reseller, cash-on-delivery or shipped orders
+/// before the first reminder goes out.
+fn describe_values(w: &mut String, settings: &Settings, tally: &Tally, info: &ExportInfo) {
+    let mapped = |field: Field| {
+        info.mapped
+            .iter()
+            .any(|(f, _, column)| *f == field && column.is_some())
+    };
+    let select = &settings.select;
+    let channel = |value: &str| {
+        if select
+            .distribution_channels
+            .contains(&normalize_label(value))
+        {
+            "distribution: never reminded"
+        } else if value.trim().eq_ignore_ascii_case("subscription_contract") {
+            "subscription renewals: never reminded (unless a [[rules]] entry names this source)"
+        } else {
+            ""
+        }
+    };
+    let method = |value: &str| {
+        if select.pay_later_methods.find(value).is_some() {
+            "pay later: never reminded"
+        } else if select.bank_transfer_methods.find(value).is_some() {
+            "bank transfer: the bank_transfer message"
+        } else {
+            ""
+        }
+    };
+    let fulfillment = |value: &str| {
+        if is_shipped(value) {
+            "shipped: never reminded"
+        } else {
+            "not shipped"
+        }
+    };
+    let lists: [(Field, &str, &BTreeMap<Text, u64>, &Mark<'_>); 3] = [
+        (Field::Channel, "channels", &tally.channels, &channel),
+        (
+            Field::PaymentMethod,
+            "payment methods",
+            &tally.methods,
+            &method,
+        ),
+        (
+            Field::Fulfillment,
+            "fulfilment",
+            &tally.fulfillment,
+            &fulfillment,
+        ),
+    ];
+    for (field, title, values, mark) in lists {
+        if values.is_empty() || !mapped(field) {
+            continue;
+        }
+        writeln!(w, "{title} (orders):").ok();
+        let mut by_count: Vec<(&Text, &u64)> = values.iter().collect();
+        by_count.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        for (value, count) in by_count.iter().take(VALUES_SHOWN) {
+            let shown = if value.is_empty() { "(empty)" } else { value };
+            let mark = if value.is_empty() { "" } else { mark(value) };
+            let line = format!("  {shown:<30} {count:>7}  {mark}");
+            writeln!(w, "{}", line.trim_end()).ok();
+        }
+        if by_count.len() > VALUES_SHOWN {
+            writeln!(w, "  … and {} more values", by_count.len() - VALUES_SHOWN).ok();
+        }
+    }
+    for (count, what) in [
+        (
+            tally.cancelled,
+            "cancelled (a cancellation time is set): closed, whatever the status says",
+        ),
+        (
+            tally.terms,
+            "on payment terms: never reminded, the buyer pays by the agreed date",
+        ),
+        (
+            tally.renewals,
+            "subscription renewals: never reminded, unless a [[rules]] entry names their source",
+        ),
+    ] {
+        if count > 0 {
+            writeln!(w, "{}: {what}", orders(count)).ok();
+        }
+    }
+}
+
+/// What `check` says a value of a column means for a reminder (empty: nothing special).
+type Mark<'a> = dyn Fn(&str) -> &'static str + 'a;
+
+/// `1 order`, `3 orders`.
+fn orders(count: u64) -> String {
+    format!("{count} order{}", if count == 1 { "" } else { "s" })
+}
+
+/// How many values of a column `check` lists; the rest are counted.
+const VALUES_SHOWN: usize = 30;
+
+/// Bank-transfer buyers are told where to pay: without `[shop].bank_details`, they cannot be.
+/// Returns 1 when such orders exist and the details are not set.
+fn describe_payment_details(w: &mut String, settings: &Settings, tally: &Tally) -> usize {
+    if tally.unpaid_bank_transfers == 0 || !settings.shop.bank_details.is_empty() {
+        return 0;
+    }
+    writeln!(
+        w,
+        "problem: unpaid orders waiting for a bank transfer: {}, but [shop] bank_details is empty; write the account they should pay into (bank, account holder, IBAN or account number)",
+        tally.unpaid_bank_transfers
+    )
+    .ok();
+    1
+}
+
+/// Orders, the first bad rows, warnings, and how fresh the export is. Returns 1 when most rows
+/// cannot be read (the mapping, the encoding or the date format is wrong, not the rows).
 fn describe_orders(
     w: &mut String,
     source: &Source,
     tally: &Tally,
     info: &ExportInfo,
     now: DateTime<Utc>,
-) {
+) -> usize {
     writeln!(
         w,
         "orders: {} ({} with several rows); invalid rows: {}",
@@ -171,6 +324,14 @@ fn describe_orders(
     for warning in &info.warnings {
         writeln!(w, "warning: {warning}").ok();
     }
+    if tally.in_future > 0 {
+        writeln!(
+            w,
+            "warning: {} dated after now: check the computer's clock, --now and [source] timezone (they are never reminded)",
+            orders(tally.in_future)
+        )
+        .ok();
+    }
     if let Some(newest) = tally.newest {
         writeln!(
             w,
@@ -180,6 +341,17 @@ fn describe_orders(
         )
         .ok();
     }
+    // Rows, not orders: a bad row of a multi-row order is one of its rows.
+    if tally.invalid_rows > 0 && tally.invalid_rows * 2 >= info.rows {
+        writeln!(
+            w,
+            "problem: {} of {} rows cannot be read: the export, not the rows, is wrong (look at the first bad rows above: a re-saved file, another date format, or a column mapped to the wrong header)",
+            tally.invalid_rows, info.rows
+        )
+        .ok();
+        return 1;
+    }
+    0
 }
 
 /// What `check` keeps of the export's orders: counts, not the orders.
@@ -191,11 +363,29 @@ struct Tally {
     invalid_rows: u64,
     /// The first [`BAD_ROWS_SHOWN`] bad rows.
     invalid: Vec<InvalidRow>,
+    /// Orders per channel (source), payment method and fulfilment value, as exported.
+    channels: BTreeMap<Text, u64>,
+    methods: BTreeMap<Text, u64>,
+    fulfillment: BTreeMap<Text, u64>,
+    /// Orders with payment terms.
+    terms: u64,
+    /// Subscription renewal orders.
+    renewals: u64,
+    /// Unpaid orders that get the bank-transfer message.
+    unpaid_bank_transfers: u64,
+    /// Orders with a cancellation time.
+    cancelled: u64,
+    /// Orders dated after `now` (not counted in `newest`).
+    in_future: u64,
 }
 
 impl Tally {
     /// Reads the export once, keeping counts and bad rows, not orders.
-    fn read(source: &Source, settings: &Settings) -> Result<(Tally, ExportInfo), Error> {
+    fn read(
+        source: &Source,
+        settings: &Settings,
+        now: DateTime<Utc>,
+    ) -> Result<(Tally, ExportInfo), Error> {
         ingest::visit(
             source,
             settings,
@@ -206,7 +396,35 @@ impl Tally {
                     Item::Order(order) => {
                         tally.orders += 1;
                         tally.multi_row += u64::from(order.rows > 1);
-                        tally.newest = tally.newest.max(Some(order.created_at));
+                        if order.created_at <= now {
+                            tally.newest = tally.newest.max(Some(order.created_at));
+                        }
+                        for (values, value) in [
+                            (&mut tally.channels, &order.channel),
+                            (&mut tally.methods, &order.payment_method),
+                            (&mut tally.fulfillment, &order.fulfillment),
+                        ] {
+                            *values.entry(value.clone()).or_default() += 1;
+                        }
+                        tally.terms += u64::from(!order.payment_terms.trim().is_empty());
+                        tally.renewals += u64::from(is_renewal(order));
+                        tally.cancelled += u64::from(order.cancelled);
+                        tally.in_future += u64::from(order.created_at > now);
+                        tally.unpaid_bank_transfers += u64::from(
+                            order.status == StatusClass::Unpaid
+                                && order.payment_terms.trim().is_empty()
+                                && !is_shipped(&order.fulfillment)
+                                && settings
+                                    .select
+                                    .bank_transfer_methods
+                                    .find(&order.payment_method)
+                                    .is_some()
+                                && settings
+                                    .select
+                                    .pay_later_methods
+                                    .find(&order.payment_method)
+                                    .is_none(),
+                        );
                     }
                     Item::Invalid(row) => {
                         tally.invalid_rows += 1;
