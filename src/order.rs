@@ -346,11 +346,13 @@ pub enum Field {
     PaymentDueAt,
     /// The order's tags (one cell, comma-separated).
     Tags,
+    /// How many of the row's product were ordered.
+    Quantity,
 }
 
 impl Field {
     /// Every field, in the order `[columns]` documents them.
-    pub const ALL: [Field; 20] = [
+    pub const ALL: [Field; 21] = [
         Field::OrderId,
         Field::BuyerId,
         Field::BuyerName,
@@ -371,6 +373,7 @@ impl Field {
         Field::PaymentTerms,
         Field::PaymentDueAt,
         Field::Tags,
+        Field::Quantity,
     ];
 
     /// The `[columns]` key, which is also the header a generic export uses.
@@ -397,6 +400,7 @@ impl Field {
             Field::PaymentTerms => "payment_terms",
             Field::PaymentDueAt => "payment_due_at",
             Field::Tags => "tags",
+            Field::Quantity => "quantity",
         }
     }
 

@@ -67,7 +67,14 @@ fn shopify_export() {
         ],
     );
     let mia = d.get("#1012");
-    assert_eq!(mia["products"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        mia["products"],
+        serde_json::json!([
+            "Longjing green tea, 250 g × 1",
+            "Glass teapot 600 ml × 1",
+            "Tea towel × 1"
+        ])
+    );
     assert_eq!(mia["total"], "54.00 USD");
     assert_eq!(mia["buyer_name"], "Mia Chen");
     assert_eq!(mia["buyer_id"], "mia.chen@example.com");
@@ -239,6 +246,19 @@ fn aliexpress_export() {
             .contains("do not open and save it in Excel")
     );
     assert_eq!(d.get("8123456789012345")["total"], "9.90 USD");
+    // The product cell's back-office notes are left out; each product has its quantity.
+    assert_eq!(
+        d.get("8123456789012353")["products"],
+        serde_json::json!(["Matcha tin 30 g × 1", "Bamboo whisk × 1"])
+    );
+    assert!(
+        d.get("8123456789012345")["body"]
+            .as_str()
+            .unwrap()
+            .contains("  - Matcha tin 30 g × 1\n"),
+        "{}",
+        d.get("8123456789012345")["body"]
+    );
     assert_eq!(d.summary["encoding"], "UTF-8");
 }
 

@@ -48,6 +48,15 @@ pub fn check(args: &CheckArgs) -> Result<u8, Error> {
         names.join(", ")
     )
     .ok();
+    let unset = settings.shop.unset_promises();
+    if !unset.is_empty() {
+        writeln!(
+            w,
+            "not promised (set these [shop] keys and the messages say them): {}",
+            unset.join(", ")
+        )
+        .ok();
+    }
     if problems == 0 {
         writeln!(w, "ok: ready for `payremind run`").ok();
     } else {

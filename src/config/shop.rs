@@ -31,6 +31,14 @@ pub struct ShopConfig {
     pub promo_ends: Option<String>,
     /// `Reply-To:` of the messages, when replies should go elsewhere than `sender`.
     pub reply_to: Option<String>,
+    /// How soon a paid order ships, like `"24 hours"` or `"2 working days"`: messages promise
+    /// it only when set.
+    pub ships_within: Option<String>,
+    /// A gift the shop adds to paid orders, like `"a tea sample"`: mentioned only when set.
+    pub gift: Option<String>,
+    /// What regular customers get, like `"free shipping"`: the loyal message names it only
+    /// when set.
+    pub member_benefits: Option<String>,
     /// The account a bank-transfer buyer pays into (the `bank_transfer` message), as it
     /// should appear: several lines are fine.
     pub bank_details: Option<String>,
@@ -60,6 +68,30 @@ pub struct Shop {
     pub reply_to: String,
     /// Bank account details for bank-transfer buyers; empty = none.
     pub bank_details: String,
+    /// How soon a paid order ships; empty = never promised.
+    pub ships_within: String,
+    /// The gift added to paid orders; empty = none.
+    pub gift: String,
+    /// What regular customers get; empty = nothing is claimed.
+    pub member_benefits: String,
+}
+
+impl Shop {
+    /// The `[shop]` keys that built-in messages use for a promise, and which of them are not
+    /// set (the sentences that need them are left out): `check` lists them.
+    #[must_use]
+    pub fn unset_promises(&self) -> Vec<&'static str> {
+        [
+            ("ships_within", &self.ships_within),
+            ("gift", &self.gift),
+            ("member_benefits", &self.member_benefits),
+            ("returning_perk", &self.returning_perk),
+        ]
+        .into_iter()
+        .filter(|(_, value)| value.is_empty())
+        .map(|(key, _)| key)
+        .collect()
+    }
 }
 
 pub(super) fn resolve(shop: ShopConfig, timezone: Tz, bad: Bad<'_>) -> Result<Shop, Error> {
@@ -94,5 +126,8 @@ pub(super) fn resolve(shop: ShopConfig, timezone: Tz, bad: Bad<'_>) -> Result<Sh
         promo_ends,
         reply_to: shop.reply_to.unwrap_or_default().trim().to_owned(),
         bank_details: shop.bank_details.unwrap_or_default().trim().to_owned(),
+        ships_within: shop.ships_within.unwrap_or_default().trim().to_owned(),
+        gift: shop.gift.unwrap_or_default().trim().to_owned(),
+        member_benefits: shop.member_benefits.unwrap_or_default().trim().to_owned(),
     })
 }

@@ -396,7 +396,8 @@ impl Decider<'_> {
             return Ok(entry.skipped(reason));
         }
         if self.options.render {
-            let context = MessageContext::new(&self.shop, order, buyer_type, to.clone(), now);
+            let (sent, _, _) = memory.sent(&order.id);
+            let context = MessageContext::new(&self.shop, order, buyer_type, to.clone(), now, sent);
             let message = self.templates.render(&template, &context)?;
             entry.html = self.templates.render_html(&template, &context)?;
             entry.subject = Some(message.subject);

@@ -14,6 +14,7 @@ use std::fmt::Display;
 use std::hash::BuildHasher;
 
 use super::columns::Columns;
+use super::product;
 use super::row::Row;
 use crate::config::Settings;
 use crate::order::{Field, InvalidRow, Money, Order, StatusClass, Text, buyer_identity};
@@ -124,7 +125,7 @@ impl Grouper {
         }
         slot.rows += 1;
         if let Some(product) = row.product.take() {
-            slot.products.push(product);
+            product::add_lines(&mut slot.products, product, row.quantity.as_deref());
         }
         let Some(first) = slot.first.as_mut() else {
             slot.first = Some(row);

@@ -15,6 +15,7 @@ pub mod columns;
 pub mod decode;
 pub mod group;
 pub mod layout;
+pub mod product;
 mod row;
 pub mod value;
 pub mod watch;

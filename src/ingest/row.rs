@@ -27,6 +27,8 @@ pub struct Row {
     pub currency: Option<Text>,
     pub channel: Option<Text>,
     pub product: Option<Text>,
+    /// The quantity of the row's product, as written.
+    pub quantity: Option<Text>,
     pub prior_paid_orders: Option<u32>,
     pub close_at: Option<StoreTime>,
     pub payment_method: Option<Text>,
@@ -118,6 +120,7 @@ pub fn parse(
         currency: cells.text(Field::Currency).map(|c| upper_case(&c)),
         channel: owned(Field::Channel),
         product: shown(Field::Product).map(|p| Text::from(p.as_ref())),
+        quantity: shown(Field::Quantity).map(|q| Text::from(q.as_ref())),
         prior_paid_orders: cells.parse(Field::PriorPaidOrders, value::parse_count)?,
         close_at: cells.parse(Field::CloseAt, time)?,
         payment_method: owned(Field::PaymentMethod),

@@ -350,6 +350,9 @@ pub struct OrderContext {
     pub time_left: String,
     /// How the buyer chose to pay, as exported; may be empty.
     pub payment_method: Text,
+    /// How many reminders about this order were sent before this one (from the ledger): a
+    /// "last reminder" is only the last of several when this is above 0.
+    pub reminders_sent: usize,
 }
 
 /// `2 h 5 min`, `45 min`: how a buyer reads a deadline.
@@ -378,7 +381,8 @@ impl<'a> MessageContext<'a> {
         Ok(context)
     }
 
-    /// The context for `order`, sent to `email`, evaluated at `now`.
+    /// The context for `order`, sent to `email`, evaluated at `now`, after `reminders_sent`
+    /// earlier reminders about it.
     #[must_use]
     pub fn new(
         shop: &ShopContext<'a>,
@@ -386,6 +390,7 @@ impl<'a> MessageContext<'a> {
         buyer_type: BuyerType,
         email: String,
         now: DateTime<Utc>,
+        reminders_sent: usize,
     ) -> Self {
         let money = |m: Option<&Money>| m.map(ToString::to_string).unwrap_or_default();
         let left = order.close_at.map(|c| c.signed_duration_since(now));
@@ -413,6 +418,7 @@ impl<'a> MessageContext<'a> {
                 close_at: order.close_at.as_ref().map(store_time).unwrap_or_default(),
                 time_left: left.map(time_left).unwrap_or_default(),
                 payment_method: order.payment_method.clone(),
+                reminders_sent,
             },
         }
     }
@@ -478,12 +484,16 @@ fn samples(shop: &Shop) -> Result<Vec<MessageContext<'_>>, Error> {
             } else {
                 &as_set
             };
+            // The full sample was reminded before, the bare one not: both branches of a
+            // "last reminder" sentence render.
+            let sent = usize::from(std::ptr::eq(order, &full));
             contexts.push(MessageContext::new(
                 shop,
                 order,
                 buyer_type,
                 order.email.to_string(),
                 now,
+                sent,
             ));
         }
     }
@@ -523,6 +533,81 @@ mod tests {
             }
             insta::assert_snapshot!(*name, text);
         }
+    }
+
+    #[test]
+    fn every_built_in_message_lists_the_orders_products() {
+        let settings = settings();
+        let templates = Templates::load(&settings).unwrap();
+        let samples = samples(&settings.shop).unwrap();
+        for (name, _) in BUILT_IN {
+            let body = templates.render(name, &samples[0]).unwrap().body;
+            for product in ["Sample product", "Second product"] {
+                assert!(body.contains(product), "{name} lacks {product:?}:\n{body}");
+            }
+        }
+    }
+
+    #[test]
+    fn no_built_in_message_promises_what_the_shop_did_not_set() {
+        let mut settings = settings();
+        settings.shop.returning_perk = String::new();
+        let templates = Templates::load(&settings).unwrap();
+        let promises = [
+            "ship within",
+            "ships within",
+            "24 h",
+            "gift",
+            "member",
+            "benefit",
+            "popular",
+            "in stock",
+            "at once",
+        ];
+        for context in samples(&settings.shop).unwrap() {
+            for (name, _) in BUILT_IN {
+                let text = templates.render(name, &context).unwrap();
+                let text = format!("{}\n{}", text.subject, text.body).to_lowercase();
+                for promise in promises {
+                    assert!(
+                        !text.contains(promise),
+                        "{name} promises {promise:?}:\n{text}"
+                    );
+                }
+            }
+        }
+        settings.shop.ships_within = "2 working days".into();
+        settings.shop.gift = "a tea sample".into();
+        settings.shop.member_benefits = "free shipping".into();
+        let templates = Templates::load(&settings).unwrap();
+        let samples = samples(&settings.shop).unwrap();
+        let render = |name: &str| templates.render(name, &samples[0]).unwrap().body;
+        assert!(render("popular").contains("ships within 2 working days"));
+        assert!(render("promo_ending").contains("we will add a tea sample to your parcel"));
+        assert!(render("loyal").contains("you get free shipping on this order"));
+    }
+
+    #[test]
+    fn the_last_reminder_says_so_only_after_an_earlier_one() {
+        let settings = settings();
+        let templates = Templates::load(&settings).unwrap();
+        let samples = samples(&settings.shop).unwrap();
+        let last = "This is our last reminder";
+        // samples[0] follows an earlier reminder, samples[1] does not.
+        assert!(
+            templates
+                .render("discount", &samples[0])
+                .unwrap()
+                .body
+                .contains(last)
+        );
+        assert!(
+            !templates
+                .render("discount", &samples[1])
+                .unwrap()
+                .body
+                .contains(last)
+        );
     }
 
     #[test]

@@ -30,6 +30,7 @@ pub static PRESET: Preset = Preset {
         (Field::PaymentTerms, &["payment_terms"]),
         (Field::PaymentDueAt, &["payment_due_at"]),
         (Field::Tags, &["tags"]),
+        (Field::Quantity, &["quantity"]),
     ],
     unpaid: &["unpaid", "pending"],
     paid: &["paid"],

@@ -22,6 +22,7 @@ pub static PRESET: Preset = Preset {
         (Field::Currency, &["Currency"]),
         (Field::Channel, &["Source"]),
         (Field::Product, &["Lineitem name"]),
+        (Field::Quantity, &["Lineitem quantity"]),
         (Field::PaymentMethod, &["Payment Method"]),
         // Newer exports name the gateways instead.
         (Field::PaymentMethod, &["Payment Gateway Names"]),

@@ -26,6 +26,7 @@ pub static PRESET: Preset = Preset {
         (Field::Country, &["Country Code (Billing)"]),
         (Field::Total, &["Order Total Amount"]),
         (Field::Product, &["Name"]),
+        (Field::Quantity, &["Quantity"]),
         (Field::PaymentMethod, &["Payment Method Title"]),
         (Field::PaymentMethod, &["Payment Method"]),
     ],
