@@ -47,8 +47,10 @@ fn check_reads_an_export_without_a_config_and_says_what_is_missing() {
         .stdout_has("problem: [shop].name is missing")
         .stdout_has("problem: [source].timezone is missing")
         .stdout_has("  pending                              1 rows  unpaid")
+        .stdout_has("problem: [shop].sender is missing")
+        .stdout_has("problem: [shop].currency is missing and the export has no currency column")
         .stdout_has("orders: 1 (0 with several rows); invalid rows: 0")
-        .stdout_has("problems: 2; fix them before sending");
+        .stdout_has("problems: 4; fix them before sending");
 }
 
 #[test]

@@ -17,7 +17,9 @@ fn init_writes_a_config_and_templates_that_check_and_run() {
     test.exec(&[&["check", "--orders", "shop/orders.csv"][..], &config].concat())
         .failure(2)
         .stdout_has("problem: [shop].name is missing")
-        .stdout_has("problem: [source].timezone is missing");
+        .stdout_has("problem: [source].timezone is missing")
+        .stdout_has("problem: [shop].sender is missing")
+        .stdout_has("problem: [shop].currency is missing and the export has no currency column");
     crate::support::complete_starter(
         &test.path("shop/payremind.toml"),
         "My Shop",
@@ -50,4 +52,67 @@ fn init_never_overwrites_without_force() {
             .contains("{{ order.id }}")
     );
     assert!(test.path("payremind.toml").exists());
+}
+
+#[test]
+fn the_starters_example_sender_help_link_and_currency_are_never_used() {
+    // A seller who removes the #s of the starter's examples without writing their own.
+    let test = Test::new().file(
+        "orders.csv",
+        "order_id,email,status,created_at,total\nI1,i1@example.com,pending,2026-11-22 10:00,12.00\n",
+    );
+    test.exec(&["init"]).success();
+    let config = test.path("payremind.toml");
+    crate::support::complete_starter(&config, "My Shop", "Asia/Shanghai");
+    let written = std::fs::read_to_string(&config).unwrap();
+    let edited = written
+        .replace(
+            "sender = \"My Shop <orders@shop.example>\"",
+            "sender = \"My Shop <orders@myshop.example>\"",
+        )
+        .replace("# payment_help_url = ", "payment_help_url = ")
+        .replace("currency = \"USD\"", "# currency = \"USD\"")
+        .replace("via = \"smtp\"", "via = \"outbox\"");
+    std::fs::write(&config, edited).unwrap();
+    let run = ["--orders", "orders.csv", "--now", NOW];
+    test.exec(&[&["check"][..], &run].concat())
+        .failure(2)
+        .stdout_has("problem: [shop].sender is still the starter's example \"My Shop <orders@myshop.example>\"")
+        .stdout_has("problem: [shop].payment_help_url is still the starter's example \"https://myshop.example/help/how-to-pay\"")
+        .stdout_has("problem: [shop].currency is missing and the export has no currency column")
+        .stdout_has("problems: 3; fix them before sending");
+    // A dry run still shows the reminder, and what `--send` will refuse.
+    test.exec(&[&["run"][..], &run].concat())
+        .success()
+        .stdout_has("Subject: Order I1")
+        .stderr_has("payremind: warning: [shop].sender is still the starter's example");
+    let send = test.exec(&[&["run", "--send"][..], &run].concat());
+    send.failure(2)
+        .stderr_has("payremind: error: payremind.toml: [shop].sender: is still the starter's example")
+        .stderr_has("payremind: error: payremind.toml: [shop].payment_help_url: is still the starter's example")
+        .stderr_has("payremind: error: payremind.toml: [shop].currency: is missing");
+    assert!(
+        !test.path("outbox").exists()
+            || std::fs::read_dir(test.path("outbox"))
+                .unwrap()
+                .next()
+                .is_none(),
+        "nothing was sent"
+    );
+    // The seller's own values (a reserved test domain is a real choice): sent.
+    let written = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        written
+            .replace("orders@myshop.example", "orders@shop.example")
+            .replace(
+                "https://myshop.example/help/how-to-pay",
+                "https://shop.example/pay",
+            )
+            .replace("# currency = \"USD\"", "currency = \"EUR\""),
+    )
+    .unwrap();
+    test.exec(&[&["run", "--send"][..], &run].concat())
+        .success();
+    assert_eq!(std::fs::read_dir(test.path("outbox")).unwrap().count(), 1);
 }

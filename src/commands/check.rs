@@ -33,6 +33,10 @@ pub fn check(args: &CheckArgs) -> Result<u8, Error> {
     let mut problems = describe_config(w, &settings, &source);
     describe_export(w, &settings, &source, &info);
     problems += describe_statuses(w, &info);
+    for (setting, message) in settings.unfinished(info.has_currency(), true) {
+        problems += 1;
+        writeln!(w, "problem: {setting} {message}").ok();
+    }
     describe_orders(w, &source, &tally, &info, now);
     writeln!(
         w,

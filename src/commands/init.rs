@@ -45,7 +45,7 @@ pub fn init(args: &InitArgs) -> Result<u8, Error> {
         std::fs::write(path, text).map_err(write_error(path))?;
     }
     eprintln!(
-        "payremind: wrote {} and {} templates in {}\nnext: set [shop].name and [source].timezone in it, then run `payremind check --orders <export.csv>`",
+        "payremind: wrote {} and {} templates in {}\nnext: set [shop] name and sender, [source] timezone and what else it marks REQUIRED, then run `payremind check --orders <export.csv>`",
         files[0].0.display(),
         BUILT_IN.len(),
         templates.display()
@@ -70,7 +70,7 @@ fn starter_for(source: &Source) -> Result<String, Error> {
     );
     if let Some(currency) = layout.preset().currency {
         config = config.replacen(
-            "currency = \"USD\"",
+            "# currency = \"USD\"",
             &format!("currency = \"{currency}\""),
             1,
         );

@@ -152,6 +152,21 @@ pub struct ExportInfo {
     pub grouping: Grouping,
 }
 
+impl ExportInfo {
+    /// Whether the totals' currency is in the export: a currency column, or a layout whose
+    /// marketplace has one currency. Else it must come from `[shop] currency`.
+    #[must_use]
+    pub fn has_currency(&self) -> bool {
+        self.mapped
+            .iter()
+            .any(|(field, _, column)| *field == Field::Currency && column.is_some())
+            || self
+                .mapping
+                .as_ref()
+                .is_some_and(|m| m.layout.preset().currency.is_some())
+    }
+}
+
 /// How much of each order to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Detail {
