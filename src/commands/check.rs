@@ -32,6 +32,10 @@ pub fn check(args: &CheckArgs) -> Result<u8, Error> {
     let w = &mut out;
     let mut problems = describe_config(w, &settings, &source);
     describe_export(w, &settings, &source, &info);
+    if let Some(dates) = &info.dates {
+        problems += usize::from(dates.order().is_err());
+        writeln!(w, "dates: {dates}").ok();
+    }
     problems += describe_statuses(w, &info);
     for (setting, message) in settings.unfinished(info.has_currency(), true) {
         problems += 1;

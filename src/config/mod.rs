@@ -26,6 +26,7 @@ pub use self::source::{ColumnSpec, SourceConfig};
 use crate::decide::ladder::{Rule, RuleConfig};
 use crate::error::Error;
 use crate::ingest::layout::{Overrides, Statuses};
+use crate::ingest::value::DateOrder;
 
 /// How a section's resolution reports a bad value: the setting's name and what to write.
 type Bad<'a> = &'a dyn Fn(&str, String) -> Error;
@@ -139,6 +140,9 @@ pub struct Settings {
     pub encoding: Option<&'static Encoding>,
     /// The delimiter named in `[source] delimiter`; `None` = detect it.
     pub delimiter: Option<u8>,
+    /// `[source] date_order`: day or month first in dates with the year last; `None` = decide
+    /// from the export.
+    pub date_order: Option<DateOrder>,
     /// `[source] format`, `[columns]` and `[statuses]`: how the export's layout is read.
     pub layout: Overrides,
     /// Selection thresholds.
@@ -210,6 +214,7 @@ impl Settings {
             layout,
             encoding: source_settings.encoding,
             delimiter: source_settings.delimiter,
+            date_order: source_settings.date_order,
             select,
             rules,
             templates_dir,
@@ -457,13 +462,18 @@ mod tests {
     fn source_settings_are_validated() {
         let settings = resolve(&MINIMAL.replace(
             "[source]\n",
-            "[source]\nformat = \"Shopify\"\nencoding = \"gbk\"\ndelimiter = \";\"\n",
+            "[source]\nformat = \"Shopify\"\nencoding = \"gbk\"\ndelimiter = \";\"\ndate_order = \"DMY\"\n",
         ))
         .unwrap();
+        assert_eq!(
+            settings.date_order,
+            Some(crate::ingest::value::DateOrder::DayFirst)
+        );
         assert_eq!(settings.layout.format, Some(Layout::Shopify));
         assert_eq!(settings.encoding.map(Encoding::name), Some("GBK"));
         assert_eq!(settings.delimiter, Some(b';'));
         for (key, value) in [
+            ("date_order", "dd/mm"),
             ("format", "etsy"),
             ("encoding", "klingon"),
             ("delimiter", ";;"),

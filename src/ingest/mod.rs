@@ -5,13 +5,15 @@
 //! 3. [`layout`]: the header row names the layout (Shopify, WooCommerce, AliExpress, Taobao or
 //!    generic), whose preset maps fields to headers and status words to classes.
 //! 4. [`columns`]: headers to positions, by name, never by position.
-//! 5. `row`: each record's cells parsed ([`value`]).
+//! 5. `row`: each record's cells parsed ([`value`]); [`dates`] says whether `31/12/2023` is
+//!    day or month first.
 //! 6. `group`: rows merged per order number, so a multi-row order is one order.
 //!
 //! A row that cannot be read becomes an [`InvalidRow`] with its line and column; it keeps its
 //! order quiet (a half-read order is never reminded) and the rest of the file goes on.
 
 pub mod columns;
+pub mod dates;
 pub mod decode;
 pub mod group;
 pub mod layout;
@@ -27,6 +29,7 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use self::columns::{Columns, normalize_header};
+use self::dates::Dates;
 use self::group::Grouper;
 pub use self::group::Grouping;
 use self::layout::Mapping;
@@ -150,6 +153,9 @@ pub struct ExportInfo {
     pub statuses: BTreeMap<String, u64>,
     /// How the rows were grouped into orders.
     pub grouping: Grouping,
+    /// How dates with the year last (`31/12/2023`) were read; `None`: the export has none
+    /// (and `[source] date_order` is `auto`).
+    pub dates: Option<Dates>,
 }
 
 impl ExportInfo {
@@ -277,6 +283,8 @@ pub fn open(source: &Source, settings: &Settings) -> Result<Opened, Error> {
 /// The file cannot be opened or read, is not a text CSV file, or lacks a required (or
 /// explicitly mapped) column.
 pub fn read(source: &Source, settings: &Settings) -> Result<Ingested, Error> {
+    // Read again if its dates must be decided.
+    let source = &source.rereadable()?;
     let mut stream = Stream::open(source, settings, Grouping::Whole)?;
     let (mut orders, mut invalid) = (Vec::new(), Vec::new());
     while let Some(item) = stream.next_item()? {
@@ -399,6 +407,10 @@ pub fn each(
 /// at its first row; bad rows by line).
 pub struct Stream<'s> {
     path: PathBuf,
+    /// The export, read once more if its dates must be decided ([`Dates::decide`]).
+    source: Source,
+    /// How dates with the year last are read: set, or decided at the first such date.
+    dates: std::cell::OnceCell<Dates>,
     settings: &'s Settings,
     csv: csv::Reader<Watched<Box<dyn Read>>>,
     watch: Rc<std::cell::RefCell<Watch>>,
@@ -448,6 +460,7 @@ impl<'s> Stream<'s> {
             mapped: Vec::new(),
             statuses: BTreeMap::new(),
             grouping,
+            dates: None,
         };
         let mut columns = None;
         if headers.iter().all(|h| normalize_header(h).is_empty()) {
@@ -484,6 +497,12 @@ impl<'s> Stream<'s> {
         }
         Ok(Stream {
             path,
+            source: source.clone(),
+            dates: settings
+                .date_order
+                .map(Dates::Set)
+                .map(std::cell::OnceCell::from)
+                .unwrap_or_default(),
             settings,
             csv,
             watch,
@@ -591,6 +610,7 @@ impl<'s> Stream<'s> {
                 let (columns, _) = self.columns.as_ref().expect("checked above");
                 self.grouper.end(self.settings, columns);
                 self.ended = true;
+                self.info.dates = self.dates.get().cloned();
                 if self.warnings_left_out > 0 {
                     self.info.warnings.push(format!(
                         "… and {} more warnings like these",
@@ -675,12 +695,19 @@ impl<'s> Stream<'s> {
                 error: not_valid_in(info.encoding),
             }))
         } else {
+            let (source, settings, dates) = (&self.source, self.settings, &self.dates);
+            let year_last = || {
+                dates
+                    .get_or_init(|| Dates::decide(source, settings, columns))
+                    .order()
+            };
             row::parse(
                 record,
                 line,
                 columns,
                 mapping,
                 self.settings.timezone,
+                &year_last,
                 self.detail,
             )
         };
