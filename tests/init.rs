@@ -116,3 +116,87 @@ fn the_starters_example_sender_help_link_and_currency_are_never_used() {
         .success();
     assert_eq!(std::fs::read_dir(test.path("outbox")).unwrap().count(), 1);
 }
+
+#[test]
+fn init_from_a_generic_export_maps_a_column_only_when_its_values_fit() {
+    // "Customer Total Spent" is named like a buyer and holds amounts; "Customer Paid Orders" is
+    // named like a payment and holds counts. Guessed by name alone, they became the buyer's
+    // name, the payment time and the order total.
+    let test = Test::new().fixture("generic_customer_columns.csv");
+    test.exec(&["init", "--from", "generic_customer_columns.csv"])
+        .success();
+    let written = std::fs::read_to_string(test.path("payremind.toml")).unwrap();
+    for line in [
+        "\norder_id = \"Order ID\"\n",
+        "\nemail = \"Customer Email\"\n",
+        "\ncreated_at = \"Order Created\"\n",
+        "\ntotal = \"Order Total\"\n",
+        "\nprior_paid_orders = \"Customer Paid Orders\"\n",
+        "\n# buyer_name: no column looked like a name (\"Customer Total Spent\" holds amounts)\n",
+        "\n# paid_at: no column looked like a date and time (\"Customer Paid Orders\" holds counts)\n",
+        "\n# unpaid = [\"pending\"]\n",
+    ] {
+        assert!(written.contains(line), "{line:?} missing:\n{written}");
+    }
+    for field in ["buyer_name", "paid_at"] {
+        assert!(
+            !written.contains(&format!("\n{field} =")),
+            "{field} mapped:\n{written}"
+        );
+    }
+    crate::support::complete_starter(&test.path("payremind.toml"), "Lotus Leaf", "Asia/Shanghai");
+    let run = ["--orders", "generic_customer_columns.csv", "--now", NOW];
+    test.exec(&[&["check"][..], &run].concat())
+        .success()
+        .stdout_has("ok: ready");
+    let d = crate::support::Decisions::parse(
+        &test.exec(&[&["run", "--format", "json"][..], &run].concat()),
+    );
+    // The order's own total, and the buyer's earlier paid orders from the count column.
+    assert_eq!(d.get("R-2003")["total"], "42.50 USD");
+    assert_eq!(d.outcome("R-2003"), "skip:no_offer_for_returning");
+    assert_eq!(d.outcome("R-2001"), "popular");
+}
+
+#[test]
+fn init_from_a_recognised_layout_lists_its_status_words_classed() {
+    // A WooCommerce shop with a status of its own (a plugin's "Shipped").
+    let export = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/woocommerce_orders.csv"
+    ))
+    .unwrap()
+    .replacen(",Processing,", ",Shipped,", 1);
+    let test = Test::new().file("orders.csv", export);
+    test.exec(&["init", "--from", "orders.csv"]).success();
+    let written = std::fs::read_to_string(test.path("payremind.toml")).unwrap();
+    for line in [
+        "format = \"woocommerce\"",
+        "\n#   \"Completed\" (1 rows): paid\n",
+        "\n#   \"On hold\" (1 rows): unpaid\n",
+        "\n#   \"Pending payment\" (7 rows): unpaid\n",
+        "\n#   \"Shipped\" (1 rows): NOT CLASSED: add it to unpaid, paid or closed below",
+        "\n# unpaid = [\"Failed\", \"On hold\", \"Pending payment\"]\n",
+        "\n# paid = [\"Completed\"]\n",
+        "\n# closed = [\"Cancelled\"]\n",
+    ] {
+        assert!(written.contains(line), "{line:?} missing:\n{written}");
+    }
+    let config = test.path("payremind.toml");
+    crate::support::complete_starter(&config, "Lotus Leaf", "Europe/Berlin");
+    let run = ["check", "--orders", "orders.csv", "--now", NOW];
+    test.exec(&run)
+        .failure(2)
+        .stdout_has("NOT MAPPED: add \"Shipped\" to [statuses]");
+    // The seller classes it, keeping the layout's word.
+    let written = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        written.replace(
+            "# paid = [\"Completed\"]",
+            "paid = [\"Completed\", \"Shipped\"]",
+        ),
+    )
+    .unwrap();
+    test.exec(&run).success().stdout_has("ok: ready");
+}

@@ -418,7 +418,7 @@ fn init_from_a_generic_export_guesses_the_columns() {
         "paid_at = \"Paid on\"",
         "total = \"Total\"",
         "product = \"Item\"",
-        "#   \"Awaiting payment\" (16 rows): NOT MAPPED",
+        "#   \"Awaiting payment\" (16 rows): NOT CLASSED",
     ] {
         assert!(written.contains(line), "{line} missing:\n{written}");
     }

@@ -215,6 +215,35 @@ pub struct Opened {
     pub delimiter: u8,
 }
 
+impl Opened {
+    /// Up to `per_column` non-empty cells of each column (trimmed, Excel's wrappers removed),
+    /// from the first `rows` rows at most: what `init` checks a guessed column against. A
+    /// record that cannot be read is passed over.
+    #[must_use]
+    pub fn sample(mut self, per_column: usize, rows: usize) -> Vec<Vec<String>> {
+        let mut columns = vec![Vec::new(); self.headers.len()];
+        let mut record = csv::StringRecord::new();
+        for _ in 0..rows {
+            match self.csv.read_record(&mut record) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) if matches!(e.kind(), csv::ErrorKind::Io(_)) => break,
+                Err(_) => continue,
+            }
+            for (cells, cell) in columns.iter_mut().zip(record.iter()) {
+                let cell = value::unwrap_excel(cell);
+                if !cell.is_empty() && cells.len() < per_column {
+                    cells.push(cell.to_owned());
+                }
+            }
+            if columns.iter().all(|cells| cells.len() >= per_column) {
+                break;
+            }
+        }
+        columns
+    }
+}
+
 /// Opens the export and reads its header row.
 ///
 /// # Errors
