@@ -123,21 +123,20 @@ fn init_from_a_generic_export_maps_a_column_only_when_its_values_fit() {
     // named like a payment and holds counts. Guessed by name alone, they became the buyer's
     // name, the payment time and the order total.
     let test = Test::new().fixture("generic_customer_columns.csv");
-    test.exec(&["init", "--from", "generic_customer_columns.csv"])
-        .success();
-    let written = std::fs::read_to_string(test.path("payremind.toml")).unwrap();
-    for line in [
-        "\norder_id = \"Order ID\"\n",
-        "\nemail = \"Customer Email\"\n",
-        "\ncreated_at = \"Order Created\"\n",
-        "\ntotal = \"Order Total\"\n",
-        "\nprior_paid_orders = \"Customer Paid Orders\"\n",
-        "\n# buyer_name: no column looked like a name (\"Customer Total Spent\" holds amounts)\n",
-        "\n# paid_at: no column looked like a date and time (\"Customer Paid Orders\" holds counts)\n",
-        "\n# unpaid = [\"pending\"]\n",
-    ] {
-        assert!(written.contains(line), "{line:?} missing:\n{written}");
-    }
+    let written = init_from(&test, "generic_customer_columns.csv");
+    has_lines(
+        &written,
+        &[
+            "\norder_id = \"Order ID\"\n",
+            "\nemail = \"Customer Email\"\n",
+            "\ncreated_at = \"Order Created\"\n",
+            "\ntotal = \"Order Total\"\n",
+            "\nprior_paid_orders = \"Customer Paid Orders\"\n",
+            "\n# buyer_name: no column looked like a name (\"Customer Total Spent\" holds amounts)\n",
+            "\n# paid_at: no column looked like a date and time (\"Customer Paid Orders\" holds counts)\n",
+            "\n# unpaid = [\"pending\"]\n",
+        ],
+    );
     for field in ["buyer_name", "paid_at"] {
         assert!(
             !written.contains(&format!("\n{field} =")),
@@ -168,20 +167,20 @@ fn init_from_a_recognised_layout_lists_its_status_words_classed() {
     .unwrap()
     .replacen(",Processing,", ",Shipped,", 1);
     let test = Test::new().file("orders.csv", export);
-    test.exec(&["init", "--from", "orders.csv"]).success();
-    let written = std::fs::read_to_string(test.path("payremind.toml")).unwrap();
-    for line in [
-        "format = \"woocommerce\"",
-        "\n#   \"Completed\" (1 rows): paid\n",
-        "\n#   \"On hold\" (1 rows): unpaid\n",
-        "\n#   \"Pending payment\" (7 rows): unpaid\n",
-        "\n#   \"Shipped\" (1 rows): NOT CLASSED: add it to unpaid, paid or closed below",
-        "\n# unpaid = [\"Failed\", \"On hold\", \"Pending payment\"]\n",
-        "\n# paid = [\"Completed\"]\n",
-        "\n# closed = [\"Cancelled\"]\n",
-    ] {
-        assert!(written.contains(line), "{line:?} missing:\n{written}");
-    }
+    let written = init_from(&test, "orders.csv");
+    has_lines(
+        &written,
+        &[
+            "format = \"woocommerce\"",
+            "\n#   \"Completed\" (1 rows): paid\n",
+            "\n#   \"On hold\" (1 rows): unpaid\n",
+            "\n#   \"Pending payment\" (7 rows): unpaid\n",
+            "\n#   \"Shipped\" (1 rows): NOT CLASSED: add it to unpaid, paid or closed below",
+            "\n# unpaid = [\"Failed\", \"On hold\", \"Pending payment\"]\n",
+            "\n# paid = [\"Completed\"]\n",
+            "\n# closed = [\"Cancelled\"]\n",
+        ],
+    );
     let config = test.path("payremind.toml");
     crate::support::complete_starter(&config, "Lotus Leaf", "Europe/Berlin");
     let run = ["check", "--orders", "orders.csv", "--now", NOW];
@@ -199,4 +198,16 @@ fn init_from_a_recognised_layout_lists_its_status_words_classed() {
     )
     .unwrap();
     test.exec(&run).success().stdout_has("ok: ready");
+}
+
+/// `payremind init --from export` in the test's folder: the config it wrote.
+fn init_from(test: &Test, export: &str) -> String {
+    test.exec(&["init", "--from", export]).success();
+    std::fs::read_to_string(test.path("payremind.toml")).unwrap()
+}
+
+fn has_lines(written: &str, lines: &[&str]) {
+    for line in lines {
+        assert!(written.contains(line), "{line:?} missing:\n{written}");
+    }
 }
