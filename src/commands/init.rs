@@ -59,6 +59,8 @@ pub fn init(args: &InitArgs) -> Result<u8, Error> {
 
 /// The sample config, made for the export at `source`.
 fn starter_for(source: &Source) -> Result<String, Error> {
+    // Read more than once (standard input is kept in memory).
+    let source = &source.rereadable()?;
     let defaults = Settings::resolve(Config::default(), None)?;
     let opened = ingest::open(source, &defaults)?;
     let normalized: Vec<String> = opened.headers.iter().map(|h| normalize_header(h)).collect();

@@ -13,13 +13,10 @@
 use std::fmt;
 
 use super::columns::Columns;
-use super::value::{DateOrder, YearLast};
+use super::value::{self, DateOrder, YearLast};
 use super::{Source, open};
 use crate::config::Settings;
 use crate::order::Field;
-
-/// The columns whose dates decide the order.
-const TIME_FIELDS: [Field; 3] = [Field::CreatedAt, Field::PaidAt, Field::CloseAt];
 
 /// A date with the year last, and the line it is on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,8 +40,9 @@ pub enum Dates {
     Set(DateOrder),
     /// The export settles it: the first date, in file order, that can be read only this way.
     Settled(DateOrder, Seen),
-    /// Nothing settles it: every day and month is 12 or less (the first such date).
-    Unsettled(Seen),
+    /// Nothing settles it: every day and month is 12 or less (the first such date, unless the
+    /// export could not be read again).
+    Unsettled(Option<Seen>),
     /// The export has dates of both orders (the first of each).
     Conflicting {
         /// A date that can only be day first.
@@ -74,8 +72,9 @@ impl Dates {
         }
     }
 
-    /// Decides for the export at `source`, reading every date of its time columns
-    /// (`columns`, as its header maps them).
+    /// Decides for the export at `source`, reading every date with the year last in the
+    /// columns its header maps (`columns`): a cell that is a date and time only one way round
+    /// settles it.
     #[must_use]
     pub fn decide(source: &Source, settings: &Settings, columns: &Columns) -> Dates {
         let mut day_first = None;
@@ -99,18 +98,23 @@ impl Dates {
                 if read.is_err() {
                     continue;
                 }
-                for field in TIME_FIELDS {
+                for field in Field::ALL {
                     let Some(cell) = columns.get(&record, field) else {
                         continue;
                     };
                     let Some(date) = YearLast::split(&cell) else {
                         continue;
                     };
-                    let slot = match (date.first > 12, date.second > 12) {
+                    // Read both ways, by the parser the rows are read with (a product named
+                    // "1/2/2023 calendar" is no date either way).
+                    let reads = |order| {
+                        value::parse_time_ordered(&cell, chrono_tz::UTC, || Ok(order)).is_ok()
+                    };
+                    let slot = match (reads(DateOrder::DayFirst), reads(DateOrder::MonthFirst)) {
                         (true, false) => &mut day_first,
                         (false, true) => &mut month_first,
-                        (false, false) => &mut ambiguous,
-                        (true, true) => continue,
+                        (true, true) => &mut ambiguous,
+                        (false, false) => continue,
                     };
                     slot.get_or_insert_with(|| Seen {
                         date: date.date.to_owned(),
@@ -126,13 +130,9 @@ impl Dates {
             },
             (Some(seen), None, _) => Dates::Settled(DateOrder::DayFirst, seen),
             (None, Some(seen), _) => Dates::Settled(DateOrder::MonthFirst, seen),
-            (None, None, Some(seen)) => Dates::Unsettled(seen),
-            // Asked for a date the rows have and this reading did not find (it could not
-            // read the file again): nothing settles it.
-            (None, None, None) => Dates::Unsettled(Seen {
-                date: String::new(),
-                line: 0,
-            }),
+            // `None`: asked for a date this reading did not find (it could not read the file
+            // again): nothing settles it.
+            (None, None, seen) => Dates::Unsettled(seen),
         }
     }
 }
@@ -148,10 +148,15 @@ impl fmt::Display for Dates {
                 order.name()
             ),
             Dates::Settled(order, seen) => write!(f, "{} ({seen} settles it)", order.describe()),
-            Dates::Unsettled(seen) => write!(
-                f,
-                "day or month first? nothing settles it (every day is 12 or less, like {seen}); set [source].date_order = \"dmy\" or \"mdy\": until then rows with such dates cannot be read"
-            ),
+            Dates::Unsettled(seen) => {
+                let like = seen
+                    .as_ref()
+                    .map_or_else(String::new, |seen| format!(", like {seen}"));
+                write!(
+                    f,
+                    "day or month first? nothing settles it (every day is 12 or less{like}); set [source].date_order = \"dmy\" or \"mdy\": until then rows with such dates cannot be read"
+                )
+            }
             Dates::Conflicting {
                 day_first,
                 month_first,
