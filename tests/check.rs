@@ -47,8 +47,10 @@ fn check_reads_an_export_without_a_config_and_says_what_is_missing() {
         .stdout_has("problem: [shop].name is missing")
         .stdout_has("problem: [source].timezone is missing")
         .stdout_has("  pending                              1 rows  unpaid")
+        .stdout_has("problem: [shop].sender is missing")
+        .stdout_has("problem: [shop].currency is missing and the export has no currency column")
         .stdout_has("orders: 1 (0 with several rows); invalid rows: 0")
-        .stdout_has("not ready: 2 problems above; fix them before sending");
+        .stdout_has("not ready: 4 problems above; fix them before sending");
 }
 
 #[test]
@@ -115,8 +117,7 @@ fn a_file_of_bad_rows_is_counted_not_listed_whole() {
 }
 
 /// The Karachi shop's config for `check` on its export (no bank details yet).
-const COD_SHOP: &str =
-    "[shop]\nname = \"Lotus Leaf\"\ncurrency = \"PKR\"\n\n[source]\ntimezone = \"Asia/Karachi\"\n";
+const COD_SHOP: &str = "[shop]\nname = \"Lotus Leaf\"\nsender = \"Lotus Leaf <orders@lotusleaf.example>\"\ncurrency = \"PKR\"\n\n[source]\ntimezone = \"Asia/Karachi\"\n";
 
 /// The same instant as the layout tests: 06:00 in Karachi.
 const COD_NOW: &str = "2026-11-23T01:00:00Z";

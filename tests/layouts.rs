@@ -518,18 +518,7 @@ fn init_from_an_export_writes_a_config_for_its_layout() {
                 .failure(2)
                 .stdout_has("problem: unpaid orders waiting for a bank transfer: 1, but [shop] bank_details is empty")
                 .stdout_has("not ready: 1 problem above");
-            let config = test.path("payremind.toml");
-            let written = std::fs::read_to_string(&config).unwrap();
-            let start = written
-                .find("# bank_details = ")
-                .expect("the starter shows bank_details");
-            let end = start + written[start..].find('\n').unwrap();
-            let edited = format!(
-                "{}bank_details = \"Lotus Leaf AS, IBAN NO93 8601 1117 947\"{}",
-                &written[..start],
-                &written[end..]
-            );
-            std::fs::write(&config, edited).unwrap();
+            crate::support::set_bank_details(&test.path("payremind.toml"));
         }
         test.exec(&["check", "--orders", fixture, "--now", NOW])
             .success()
@@ -554,7 +543,7 @@ fn init_from_a_generic_export_guesses_the_columns() {
         "paid_at = \"Paid on\"",
         "total = \"Total\"",
         "product = \"Item\"",
-        "#   \"Awaiting payment\" (16 rows): NOT MAPPED",
+        "#   \"Awaiting payment\" (16 rows): NOT CLASSED",
     ] {
         assert!(written.contains(line), "{line} missing:\n{written}");
     }

@@ -7,6 +7,7 @@ mod support;
 
 mod check;
 mod config;
+mod dates;
 mod decisions;
 mod example;
 mod fuzz;

@@ -37,7 +37,15 @@ pub fn check(args: &CheckArgs) -> Result<u8, Error> {
     let w = &mut out;
     let mut problems = describe_config(w, &settings, &source);
     problems += describe_export(w, &settings, &source, &info);
+    if let Some(dates) = &info.dates {
+        problems += usize::from(dates.order().is_err());
+        writeln!(w, "dates: {dates}").ok();
+    }
     problems += describe_statuses(w, &info);
+    for (setting, message) in settings.unfinished(info.has_currency(), true) {
+        problems += 1;
+        writeln!(w, "problem: {setting} {message}").ok();
+    }
     describe_values(w, &settings, &tally, &info);
     problems += describe_orders(w, &source, &tally, &info, now);
     problems += describe_payment_details(w, &settings, &tally);

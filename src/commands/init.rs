@@ -1,7 +1,10 @@
 //! `payremind init`: a starter config (every key commented) and the built-in templates, written
 //! where the seller will edit them. With `--from EXPORT`, the config is made for that export:
-//! its layout named, its columns mapped (guessed from the header names for a generic export),
-//! its status words listed. Nothing is overwritten without `--force`.
+//! its layout named, its columns mapped (for a generic export, guessed from the header names
+//! and kept only when the values of the first rows fit the field, else left unmapped with a
+//! comment saying why), its status words listed with what they mean. Nothing is overwritten
+//! without `--force`. The sender, help link and currency are left as commented examples:
+//! `check` and `run --send` refuse them until the seller writes their own.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -11,8 +14,9 @@ use crate::config::{Config, SAMPLE, Settings};
 use crate::error::Error;
 use crate::ingest::columns::normalize_header;
 use crate::ingest::layout::{Layout, Mapping};
+use crate::ingest::value::{self, DateOrder};
 use crate::ingest::{self, Source};
-use crate::order::Field;
+use crate::order::{Field, StatusClass};
 use crate::render::BUILT_IN;
 
 /// Writes `payremind.toml` and `templates/<step>.txt` into the folder.
@@ -45,7 +49,7 @@ pub fn init(args: &InitArgs) -> Result<u8, Error> {
         std::fs::write(path, text).map_err(write_error(path))?;
     }
     eprintln!(
-        "payremind: wrote {} and {} templates in {}\nnext: set [shop].name and [source].timezone in it, then run `payremind check --orders <export.csv>`",
+        "payremind: wrote {} and {} templates in {}\nnext: set [shop] name and sender, [source] timezone and what else it marks REQUIRED, then run `payremind check --orders <export.csv>`",
         files[0].0.display(),
         BUILT_IN.len(),
         templates.display()
@@ -55,6 +59,8 @@ pub fn init(args: &InitArgs) -> Result<u8, Error> {
 
 /// The sample config, made for the export at `source`.
 fn starter_for(source: &Source) -> Result<String, Error> {
+    // Read more than once (standard input is kept in memory).
+    let source = &source.rereadable()?;
     let defaults = Settings::resolve(Config::default(), None)?;
     let opened = ingest::open(source, &defaults)?;
     let normalized: Vec<String> = opened.headers.iter().map(|h| normalize_header(h)).collect();
@@ -70,7 +76,7 @@ fn starter_for(source: &Source) -> Result<String, Error> {
     );
     if let Some(currency) = layout.preset().currency {
         config = config.replacen(
-            "currency = \"USD\"",
+            "# currency = \"USD\"",
             &format!("currency = \"{currency}\""),
             1,
         );
@@ -84,38 +90,73 @@ fn starter_for(source: &Source) -> Result<String, Error> {
     }
 
     let mut columns = String::new();
+    let mut guessed = Vec::new();
     if layout == Layout::Generic {
-        let guessed = guess_columns(&normalized);
+        let sample = ingest::open(source, &defaults)?.sample(SAMPLED, SAMPLED_ROWS);
+        let guesses = guess_columns(&normalized, &sample);
         writeln!(
             columns,
-            "# Guessed from the headers of {name}: check each one."
+            "# Guessed from the headers of {name} and the values of its first rows (a column is\n# mapped only when its values look like what the field holds): check each one."
         )
         .ok();
         for field in Field::ALL {
-            match guessed.iter().find(|(f, _)| *f == field) {
-                Some((_, header)) => writeln!(
-                    columns,
-                    "{} = {}",
-                    field.key(),
-                    toml::Value::String(header.clone())
+            let key = field.key();
+            let line = match guesses.iter().find(|g| g.field == field) {
+                Some(Guess {
+                    header: Some(header),
+                    checked,
+                    ..
+                }) => {
+                    let header = toml::Value::String(header.clone());
+                    if *checked {
+                        format!("{key} = {header}")
+                    } else {
+                        format!(
+                            "{key} = {header}   # empty in the rows read: its values could not be checked"
+                        )
+                    }
+                }
+                Some(Guess { rejected, .. }) if !rejected.is_empty() => format!(
+                    "# {key}: no column looked like {} ({})",
+                    Kind::of(field).what(),
+                    rejected.join(", ")
                 ),
-                None => writeln!(
-                    columns,
-                    "# {} = \"<header>\"   # no header looks like it",
-                    field.key()
-                ),
+                _ => format!("# {key} = \"<header>\"   # no header looks like it"),
+            };
+            writeln!(columns, "{line}").ok();
+            if let Some(Guess {
+                header: Some(header),
+                ..
+            }) = guesses.iter().find(|g| g.field == field)
+            {
+                guessed.push((field, vec![header.clone()]));
             }
-            .ok();
         }
     }
-    let statuses = status_notes(source, layout, &normalized)?;
-    config = config.replacen(
-        "\n[statuses]\n",
-        &format!("{columns}\n[statuses]\n{statuses}"),
-        1,
-    );
+    config = config.replacen("\n[statuses]\n", &format!("{columns}\n[statuses]\n"), 1);
+    let statuses = status_notes(source, layout, guessed)?;
+    if !statuses.is_empty() {
+        config = replace_block(&config, "# unpaid = [", "# closed = [", &statuses);
+    }
     Ok(config)
 }
+
+/// `text` with the lines from the one starting with `first` to the one starting with `last`
+/// (both included) replaced by `with`.
+fn replace_block(text: &str, first: &str, last: &str, with: &str) -> String {
+    let Some(start) = text.find(first) else {
+        return text.to_owned();
+    };
+    let end = text[start..]
+        .find(last)
+        .and_then(|at| text[start + at..].find('\n').map(|nl| start + at + nl + 1))
+        .unwrap_or(text.len());
+    format!("{}{with}{}", &text[..start], &text[end..])
+}
+
+/// How many non-empty values of each column `init` checks, from at most this many rows.
+const SAMPLED: usize = 300;
+const SAMPLED_ROWS: usize = 5000;
 
 /// Header name fragments that usually hold each field, best first.
 const SYNONYMS: &[(Field, &[&str])] = &[
@@ -155,7 +196,18 @@ const SYNONYMS: &[(Field, &[&str])] = &[
         ],
     ),
     (Field::PaidAt, &["paid", "payment date", "付款时间"]),
-    (Field::Total, &["total", "amount", "金额"]),
+    (
+        Field::Total,
+        &[
+            "order total",
+            "grand total",
+            "total amount",
+            "order amount",
+            "total",
+            "amount",
+            "金额",
+        ],
+    ),
     (Field::Currency, &["currency", "币种"]),
     (Field::Channel, &["channel", "source", "店铺"]),
     (
@@ -174,41 +226,212 @@ const SYNONYMS: &[(Field, &[&str])] = &[
     ),
 ];
 
-/// A best guess at `[columns]` for a generic export: each field takes the first unused header
-/// that is, or else contains, one of its usual names.
-fn guess_columns(headers: &[String]) -> Vec<(Field, String)> {
-    let lower: Vec<String> = headers.iter().map(|h| h.to_lowercase()).collect();
-    let mut used = vec![false; headers.len()];
-    let mut guessed = Vec::new();
-    for (field, names) in SYNONYMS {
-        if let Some(i) = lower.iter().position(|h| h == field.key()) {
-            used[i] = true;
-            guessed.push((*field, headers[i].clone()));
-            continue;
-        }
-        let pick = names.iter().find_map(|name| {
-            (0..headers.len())
-                .find(|&i| !used[i] && lower[i] == *name)
-                .or_else(|| (0..headers.len()).find(|&i| !used[i] && lower[i].contains(name)))
-        });
-        if let Some(i) = pick {
-            used[i] = true;
-            guessed.push((*field, headers[i].clone()));
-        }
-    }
-    guessed
+/// What a field's values look like: a column is mapped to a field only when its values do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Time,
+    Amount,
+    Count,
+    Name,
+    Email,
+    Id,
+    Status,
+    Country,
+    Currency,
+    Product,
+    Text,
 }
 
-/// A comment listing the status words of the export and what the layout makes of them.
-fn status_notes(source: &Source, layout: Layout, headers: &[String]) -> Result<String, Error> {
+impl Kind {
+    /// The kind of value `field` holds.
+    fn of(field: Field) -> Kind {
+        match field {
+            Field::CreatedAt | Field::PaidAt | Field::CloseAt => Kind::Time,
+            Field::Total => Kind::Amount,
+            Field::PriorPaidOrders => Kind::Count,
+            Field::BuyerName => Kind::Name,
+            Field::Email => Kind::Email,
+            Field::OrderId | Field::BuyerId => Kind::Id,
+            Field::Status => Kind::Status,
+            Field::Country => Kind::Country,
+            Field::Currency => Kind::Currency,
+            Field::Product => Kind::Product,
+            // The channel (`web`, an app's number), and fields without a check of their own.
+            #[allow(unreachable_patterns)]
+            _ => Kind::Text,
+        }
+    }
+
+    /// For the comment on a field left unmapped: "no column looked like {what}".
+    fn what(self) -> &'static str {
+        match self {
+            Kind::Time => "a date and time",
+            Kind::Amount => "an amount",
+            Kind::Count => "a count",
+            Kind::Name => "a name",
+            Kind::Email => "an e-mail address",
+            Kind::Id => "an id",
+            Kind::Status => "a status word",
+            Kind::Country => "a country",
+            Kind::Currency => "a currency code",
+            Kind::Product => "a product",
+            Kind::Text => "text",
+        }
+    }
+
+    /// Whether one value (trimmed, not empty) looks like this kind, by the parsers that will
+    /// read it.
+    fn fits(self, v: &str) -> bool {
+        let letters = || v.chars().any(char::is_alphabetic);
+        let amount = || value::parse_money(v).is_ok();
+        let short = |most: usize| v.chars().count() <= most;
+        match self {
+            Kind::Time => is_time(v),
+            Kind::Amount => amount(),
+            Kind::Count => value::parse_count(v).is_ok(),
+            Kind::Name => letters() && !v.contains('@') && !amount() && !is_time(v),
+            Kind::Email => is_email(v),
+            // An order number or a buyer's account: one or two words, never an amount with
+            // decimals (a customer's total spent) or a date.
+            Kind::Id => {
+                short(64)
+                    && v.split_whitespace().count() <= 2
+                    && !(amount() && v.contains(['.', ',']))
+                    && !is_time(v)
+            }
+            Kind::Status => letters() && short(40) && !v.contains('@') && !is_time(v),
+            Kind::Country => {
+                letters() && short(60) && !v.contains('@') && !v.chars().any(|c| c.is_ascii_digit())
+            }
+            Kind::Currency => v.len() == 3 && v.chars().all(|c| c.is_ascii_alphabetic()),
+            Kind::Product => !amount() && !is_time(v),
+            Kind::Text => !is_time(v),
+        }
+    }
+
+    /// Whether nearly all `values` (at least 9 in 10, so that one mistyped row does not hide
+    /// a column) look like this kind; never for no values.
+    fn fits_most(self, values: &[String]) -> bool {
+        let fit = values.iter().filter(|v| self.fits(v)).count();
+        !values.is_empty() && fit * 10 >= values.len() * 9
+    }
+}
+
+/// A date and time in any layout an export uses, day or month first.
+fn is_time(v: &str) -> bool {
+    [DateOrder::DayFirst, DateOrder::MonthFirst]
+        .into_iter()
+        .any(|order| value::parse_time_ordered(v, chrono_tz::UTC, || Ok(order)).is_ok())
+}
+
+/// `someone@host.domain`, one word.
+fn is_email(v: &str) -> bool {
+    v.split_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty()
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !v.contains(char::is_whitespace)
+    })
+}
+
+/// What a column holds, for the comment on a field it was not mapped to.
+fn holds(values: &[String]) -> &'static str {
+    if values.is_empty() {
+        return "is empty";
+    }
+    [
+        (Kind::Time, "holds dates"),
+        (Kind::Email, "holds e-mail addresses"),
+        (Kind::Count, "holds counts"),
+        (Kind::Amount, "holds amounts"),
+    ]
+    .into_iter()
+    .find(|(kind, _)| kind.fits_most(values))
+    .map_or("holds other text", |(_, says)| says)
+}
+
+/// One field's guess.
+struct Guess {
+    field: Field,
+    /// The header chosen.
+    header: Option<String>,
+    /// Whether its values were checked (false: the column is empty in the rows read, and its
+    /// header is exactly the field's name or one of its usual names).
+    checked: bool,
+    /// Headers named like the field whose values do not fit it, with what they hold.
+    rejected: Vec<String>,
+}
+
+/// A best guess at `[columns]` for a generic export: each field takes the first unused header
+/// that is exactly the field's key, else exactly one of its usual names, else contains one
+/// (the shortest such header first), whose sampled values fit the field.
+fn guess_columns(headers: &[String], sample: &[Vec<String>]) -> Vec<Guess> {
+    let lower: Vec<String> = headers.iter().map(|h| h.to_lowercase()).collect();
+    let empty = Vec::new();
+    let values = |i: usize| sample.get(i).unwrap_or(&empty);
+    let mut used = vec![false; headers.len()];
+    let mut guesses = Vec::new();
+    for (field, names) in SYNONYMS {
+        let kind = Kind::of(*field);
+        // (column, named exactly)
+        let mut candidates: Vec<(usize, bool)> = Vec::new();
+        let mut consider = |i: usize, exact: bool| {
+            if !used[i] && !candidates.iter().any(|(c, _)| *c == i) {
+                candidates.push((i, exact));
+            }
+        };
+        for i in (0..headers.len()).filter(|&i| lower[i] == field.key()) {
+            consider(i, true);
+        }
+        for name in *names {
+            for i in (0..headers.len()).filter(|&i| lower[i] == *name) {
+                consider(i, true);
+            }
+        }
+        for name in *names {
+            let mut containing: Vec<usize> = (0..headers.len())
+                .filter(|&i| lower[i].contains(name))
+                .collect();
+            containing.sort_by_key(|&i| lower[i].chars().count());
+            for i in containing {
+                consider(i, false);
+            }
+        }
+        let mut guess = Guess {
+            field: *field,
+            header: None,
+            checked: false,
+            rejected: Vec::new(),
+        };
+        for (i, exact) in candidates {
+            let values = values(i);
+            if kind.fits_most(values) || (values.is_empty() && exact) {
+                used[i] = true;
+                guess.header = Some(headers[i].clone());
+                guess.checked = !values.is_empty();
+                break;
+            }
+            guess
+                .rejected
+                .push(format!("{:?} {}", headers[i], holds(values)));
+        }
+        guesses.push(guess);
+    }
+    guesses
+}
+
+/// The `[statuses]` lines for the export: every status word it uses, with what the layout (or
+/// the generic words) makes of it, and the three class lists as the export spells them, ready
+/// to be uncommented. Empty when the export cannot be read with this mapping.
+fn status_notes(
+    source: &Source,
+    layout: Layout,
+    guessed: Vec<(Field, Vec<String>)>,
+) -> Result<String, Error> {
     let mut settings = Settings::resolve(Config::default(), None)?;
     settings.layout.format = Some(layout);
-    if layout == Layout::Generic {
-        settings.layout.columns = guess_columns(headers)
-            .into_iter()
-            .map(|(f, h)| (f, vec![h]))
-            .collect();
-    }
+    settings.layout.columns = guessed.into_iter().collect();
     let Ok(((), read)) = ingest::visit(
         source,
         &settings,
@@ -219,13 +442,95 @@ fn status_notes(source: &Source, layout: Layout, headers: &[String]) -> Result<S
         return Ok(String::new());
     };
     let mapping = Mapping::new(layout, false, &settings.layout);
-    let mut notes = String::from("# Status words found in the export:\n");
+    let preset = layout.preset();
+    let mut notes = format!(
+        "# The status words in the export and what they mean ({} words, matched without case):\n",
+        preset.name
+    );
+    let mut found: [(StatusClass, &[&str], Vec<&str>); 3] = [
+        (StatusClass::Unpaid, preset.unpaid, Vec::new()),
+        (StatusClass::Paid, preset.paid, Vec::new()),
+        (StatusClass::Closed, preset.closed, Vec::new()),
+    ];
+    let mut unclaimed = 0;
     for (label, count) in &read.statuses {
-        let class = mapping.status_class(label).map_or(
-            "NOT MAPPED: add it to one of the lists below",
-            crate::order::StatusClass::as_str,
+        match mapping.status_class(label) {
+            Some(class) => {
+                writeln!(notes, "#   {label:?} ({count} rows): {}", class.as_str()).ok();
+                if let Some((_, _, words)) = found.iter_mut().find(|(c, _, _)| *c == class) {
+                    words.push(label);
+                }
+            }
+            None => {
+                unclaimed += 1;
+                writeln!(
+                    notes,
+                    "#   {label:?} ({count} rows): NOT CLASSED: add it to unpaid, paid or closed below, or these rows cannot be read"
+                )
+                .ok();
+            }
+        }
+    }
+    if unclaimed > 0 {
+        notes.push_str(
+            "# A list written here replaces the layout's list of that class: uncomment one and add the word.\n",
         );
-        writeln!(notes, "#   {label:?} ({count} rows): {class}").ok();
+    }
+    for (class, preset_words, words) in &found {
+        let words: Vec<&str> = if words.is_empty() {
+            preset_words.to_vec()
+        } else {
+            words.clone()
+        };
+        let list = toml::Value::Array(words.iter().map(|w| toml::Value::from(*w)).collect());
+        writeln!(notes, "# {} = {list}", class.as_str()).ok();
     }
     Ok(notes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn column(values: &[&str]) -> Vec<String> {
+        values.iter().map(|v| (*v).to_owned()).collect()
+    }
+
+    #[test]
+    fn a_column_is_taken_only_when_its_values_fit() {
+        let headers = column(&["Order", "Customer", "Customer Name", "Date", "Paid"]);
+        let sample = vec![
+            column(&["A1", "A2"]),
+            column(&["12.50", "1,204.10"]),
+            column(&["Ana Lima", "林莉"]),
+            // Excel's re-saves, day first and month first with AM/PM: dates either way.
+            column(&["31/12/2023 22:36", "12/31/2023 10:36 PM"]),
+            column(&["yes", "no"]),
+        ];
+        let guesses = guess_columns(&headers, &sample);
+        let guess = |field| guesses.iter().find(|g| g.field == field).unwrap();
+        assert_eq!(guess(Field::OrderId).header.as_deref(), Some("Order"));
+        assert_eq!(
+            guess(Field::BuyerName).header.as_deref(),
+            Some("Customer Name")
+        );
+        assert_eq!(guess(Field::CreatedAt).header.as_deref(), Some("Date"));
+        assert_eq!(guess(Field::PaidAt).header, None);
+        assert_eq!(guess(Field::PaidAt).rejected, ["\"Paid\" holds other text"]);
+        assert_eq!(
+            guess(Field::Total).header,
+            None,
+            "\"Customer\" is not named like a total"
+        );
+        // Nine in ten must fit: one mistyped date does not hide a column, two in ten do.
+        let mut dates = column(&["2026-11-22 10:00"; 9]);
+        dates.push("2026-11-31 10:00".into());
+        assert!(Kind::Time.fits_most(&dates));
+        dates.push("soon".into());
+        assert!(!Kind::Time.fits_most(&dates));
+        assert!(!Kind::Time.fits_most(&[]));
+        assert!(Kind::Email.fits("a.b@example.com") && !Kind::Email.fits("138****6621"));
+        assert!(!Kind::Name.fits("59.80") && !Kind::Name.fits("2026-11-22 10:00"));
+        assert!(!Kind::Id.fits("59.80") && Kind::Id.fits("#1001"));
+    }
 }

@@ -19,7 +19,7 @@ use crate::decide::ladder::Action;
 use crate::decide::{self, Options, Surveyed};
 use crate::deliver;
 use crate::error::Error;
-use crate::ingest::{ExportInfo, Source};
+use crate::ingest::{ExportInfo, Grouping, Source, Stream};
 use crate::ledger::{Ledger, Memory};
 use crate::output::Sink;
 use crate::render::Templates;
@@ -35,10 +35,29 @@ pub fn run(args: &RunArgs) -> Result<u8, Error> {
     let now = clock::evaluation_instant(args.now.as_deref())?;
     let settings = Settings::from_args(args.config.as_deref(), true)?;
     settings.ready_to_run()?;
+    let source = Source::new(&args.orders).rereadable()?;
+    // Only the header is read: whether the export has its own currency.
+    let header = Stream::open(&source, &settings, Grouping::Adjacent)?.info;
+    let unfinished = settings.unfinished(header.has_currency(), args.send);
     if args.send {
-        send(args, &settings, now, started)
+        // Every problem is shown, the last as the error that ends the run.
+        if let Some(((setting, message), before)) = unfinished.split_last() {
+            for (setting, message) in before {
+                eprintln!(
+                    "payremind: error: {}",
+                    settings.setting_error(setting, message)
+                );
+            }
+            return Err(settings.setting_error(setting, message));
+        }
+        send(args, &settings, &source, now, started)
     } else {
-        preview(args, &settings, now, started)
+        for (setting, message) in &unfinished {
+            eprintln!(
+                "payremind: warning: {setting} {message} (a dry run goes on; `run --send` refuses)"
+            );
+        }
+        preview(args, &settings, &source, now, started)
     }
 }
 
@@ -47,6 +66,7 @@ pub fn run(args: &RunArgs) -> Result<u8, Error> {
 fn preview(
     args: &RunArgs,
     settings: &Settings,
+    source: &Source,
     now: DateTime<Utc>,
     started: Instant,
 ) -> Result<u8, Error> {
@@ -55,13 +75,12 @@ fn preview(
         Some(ledger) => ledger.memory()?,
         None => Memory::default(),
     };
-    let source = Source::new(&args.orders).rereadable()?;
-    let surveyed = decide::survey(&source, settings, now, &memory, None)?;
+    let surveyed = decide::survey(source, settings, now, &memory, None)?;
     let options = options(args, &memory);
-    let mut summary = summary(&source, &surveyed, now, false);
+    let mut summary = summary(source, &surveyed, now, false);
     let mut sink = sink(args, settings);
     let read = decide::decide_each(
-        &source,
+        source,
         &surveyed,
         settings,
         &templates,
@@ -81,6 +100,7 @@ fn preview(
 fn send(
     args: &RunArgs,
     settings: &Settings,
+    source: &Source,
     now: DateTime<Utc>,
     started: Instant,
 ) -> Result<u8, Error> {
@@ -88,16 +108,15 @@ fn send(
     let templates = templates(settings)?;
     let mut ledger = Ledger::open_for_send(&settings.ledger_path, args.wait)?;
     let memory = ledger.memory()?;
-    let source = Source::new(&args.orders).rereadable()?;
     let mut paid = ledger.remember_paid()?;
-    let surveyed = decide::survey(&source, settings, now, &memory, Some(&mut paid))?;
+    let surveyed = decide::survey(source, settings, now, &memory, Some(&mut paid))?;
     paid.commit()?;
     let options = options(args, &memory);
-    let mut summary = summary(&source, &surveyed, now, true);
+    let mut summary = summary(source, &surveyed, now, true);
     let mut sink = sink(args, settings);
     // One more reading of the export with these options.
     let pass = |options: &Options<'_>, emit: &mut dyn FnMut(Entry) -> Result<(), Error>| {
-        decide::decide_each(&source, &surveyed, settings, &templates, now, options, emit)
+        decide::decide_each(source, &surveyed, settings, &templates, now, options, emit)
     };
 
     // The reminders first (the reading stops once `--limit` are found)...
@@ -132,7 +151,7 @@ fn send(
         let entry = match entry.decision {
             Decision::Remind => reminders
                 .next_if(|sent| sent.order_id == entry.order_id)
-                .ok_or_else(|| decide::changed(&source))?,
+                .ok_or_else(|| decide::changed(source))?,
             Decision::Skip => entry,
         };
         summary.record(&entry);
@@ -148,7 +167,7 @@ fn send(
                 summary.record(&entry);
                 sink.order(&entry).map_err(Error::Output)?;
             }
-            Err(read.err().unwrap_or_else(|| decide::changed(&source)))
+            Err(read.err().unwrap_or_else(|| decide::changed(source)))
         }
     };
     finish(summary, read, started, sink.as_mut())

@@ -26,6 +26,7 @@ pub use self::source::{ColumnSpec, SourceConfig};
 use crate::decide::ladder::{Rule, RuleConfig};
 use crate::error::Error;
 use crate::ingest::layout::{Overrides, Statuses};
+use crate::ingest::value::DateOrder;
 
 /// How a section's resolution reports a bad value: the setting's name and what to write.
 type Bad<'a> = &'a dyn Fn(&str, String) -> Error;
@@ -139,6 +140,9 @@ pub struct Settings {
     pub encoding: Option<&'static Encoding>,
     /// The delimiter named in `[source] delimiter`; `None` = detect it.
     pub delimiter: Option<u8>,
+    /// `[source] date_order`: day or month first in dates with the year last; `None` = decide
+    /// from the export.
+    pub date_order: Option<DateOrder>,
     /// `[source] format`, `[columns]` and `[statuses]`: how the export's layout is read.
     pub layout: Overrides,
     /// Selection thresholds.
@@ -210,6 +214,7 @@ impl Settings {
             layout,
             encoding: source_settings.encoding,
             delimiter: source_settings.delimiter,
+            date_order: source_settings.date_order,
             select,
             rules,
             templates_dir,
@@ -254,6 +259,73 @@ impl Settings {
         missing
     }
 
+    /// Settings that still hold the starter's example values, or that the export needs and
+    /// the file leaves unset, each with what to write: `check` shows them as problems,
+    /// `run --send` refuses while there are any, a dry run warns.
+    ///
+    /// `export_has_currency`: the export has a currency column, or its layout has one
+    /// currency (then `[shop] currency` is not needed). `sending`: the messages are to leave
+    /// (then `[shop] sender` is needed).
+    ///
+    /// The example values are the starter's own ([`SAMPLE`]), compared exactly: a test shop's
+    /// own `orders@shop.example` is a real choice, the starter's `orders@myshop.example` is not.
+    #[must_use]
+    pub fn unfinished(
+        &self,
+        export_has_currency: bool,
+        sending: bool,
+    ) -> Vec<(&'static str, String)> {
+        let mut problems = Vec::new();
+        let shop = &self.shop;
+        for (setting, key, value, todo) in [
+            (
+                "[shop].sender",
+                "sender",
+                &shop.sender,
+                "write the address your reminders come from, as your mail server lets you send",
+            ),
+            (
+                "[shop].payment_help_url",
+                "payment_help_url",
+                &shop.payment_help_url,
+                "write your shop's own how-to-pay page, or remove the line",
+            ),
+        ] {
+            if starter_shop_value(key).is_some_and(|example| *value == example) {
+                problems.push((
+                    setting,
+                    format!("is still the starter's example {value:?}; {todo}"),
+                ));
+            }
+        }
+        if sending && shop.sender.is_empty() {
+            problems.push((
+                "[shop].sender",
+                "is missing; write under [shop] the address your reminders come from, like sender = \"Your Shop <orders@your-shop.com>\"".to_owned(),
+            ));
+        }
+        if !export_has_currency && shop.currency.is_empty() {
+            problems.push((
+                "[shop].currency",
+                "is missing and the export has no currency column; write the currency of its totals under [shop], like currency = \"EUR\"".to_owned(),
+            ));
+        }
+        problems
+    }
+
+    /// The error for one of [`Settings::missing`] or [`Settings::unfinished`].
+    #[must_use]
+    pub fn setting_error(&self, setting: &str, message: &str) -> Error {
+        Error::Setting {
+            path: self
+                .path
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("<defaults>")),
+            setting: setting.to_owned(),
+            message: message.to_owned(),
+        }
+    }
+
     /// Refuses a run with settings missing.
     ///
     /// # Errors
@@ -261,16 +333,31 @@ impl Settings {
     pub fn ready_to_run(&self) -> Result<(), Error> {
         match self.missing().first() {
             None => Ok(()),
-            Some((setting, message)) => Err(Error::Setting {
-                path: self
-                    .path
-                    .clone()
-                    .unwrap_or_else(|| PathBuf::from("<defaults>")),
-                setting: (*setting).to_owned(),
-                message: (*message).to_owned(),
-            }),
+            Some((setting, message)) => Err(self.setting_error(setting, message)),
         }
     }
+}
+
+/// The value the starter config ([`SAMPLE`]) shows for `[shop] key`, commented out or not: an
+/// example, which a finished config never holds.
+fn starter_shop_value(key: &str) -> Option<String> {
+    let mut in_shop = false;
+    for line in SAMPLE.lines() {
+        if line.starts_with('[') {
+            in_shop = line == "[shop]";
+            continue;
+        }
+        let line = line.strip_prefix("# ").unwrap_or(line);
+        if in_shop
+            && line
+                .strip_prefix(key)
+                .is_some_and(|rest| rest.starts_with(" = "))
+        {
+            let table: toml::Table = toml::from_str(line).ok()?;
+            return table.get(key)?.as_str().map(str::to_owned);
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -295,6 +382,40 @@ mod tests {
             settings.rules.len(),
             crate::decide::ladder::default_rules().len()
         );
+    }
+
+    #[test]
+    fn the_starters_examples_are_found_and_refused_and_real_values_are_not() {
+        assert_eq!(
+            starter_shop_value("sender").as_deref(),
+            Some("My Shop <orders@myshop.example>")
+        );
+        assert!(starter_shop_value("payment_help_url").is_some_and(|u| u.starts_with("https://")));
+        // The starter as written: the sender is missing, the currency unset.
+        let starter = resolve(SAMPLE).unwrap();
+        fn keys(problems: Vec<(&'static str, String)>) -> Vec<&'static str> {
+            problems.into_iter().map(|(key, _)| key).collect()
+        }
+        assert_eq!(
+            keys(starter.unfinished(false, true)),
+            ["[shop].sender", "[shop].currency"]
+        );
+        assert!(starter.unfinished(true, false).is_empty());
+        // Uncommented but never edited: both examples are refused, sending or not.
+        let uncommented = SAMPLE
+            .replace("# sender = ", "sender = ")
+            .replace("# payment_help_url = ", "payment_help_url = ");
+        assert_eq!(
+            keys(resolve(&uncommented).unwrap().unfinished(true, false)),
+            ["[shop].sender", "[shop].payment_help_url"]
+        );
+        // A test shop's own reserved domain is a real choice.
+        let own = format!(
+            "{MINIMAL}sender = \"Shop <orders@shop.example>\"\npayment_help_url = \"https://shop.example/pay\"\n"
+        )
+        .replace("[source]\ntimezone = \"Asia/Shanghai\"\n", "")
+            + "[source]\ntimezone = \"Asia/Shanghai\"\n";
+        assert!(resolve(&own).unwrap().unfinished(true, true).is_empty());
     }
 
     #[test]
@@ -341,13 +462,18 @@ mod tests {
     fn source_settings_are_validated() {
         let settings = resolve(&MINIMAL.replace(
             "[source]\n",
-            "[source]\nformat = \"Shopify\"\nencoding = \"gbk\"\ndelimiter = \";\"\n",
+            "[source]\nformat = \"Shopify\"\nencoding = \"gbk\"\ndelimiter = \";\"\ndate_order = \"DMY\"\n",
         ))
         .unwrap();
+        assert_eq!(
+            settings.date_order,
+            Some(crate::ingest::value::DateOrder::DayFirst)
+        );
         assert_eq!(settings.layout.format, Some(Layout::Shopify));
         assert_eq!(settings.encoding.map(Encoding::name), Some("GBK"));
         assert_eq!(settings.delimiter, Some(b';'));
         for (key, value) in [
+            ("date_order", "dd/mm"),
             ("format", "etsy"),
             ("encoding", "klingon"),
             ("delimiter", ";;"),

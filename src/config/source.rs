@@ -10,6 +10,7 @@ use serde::Deserialize;
 use super::Bad;
 use crate::error::Error;
 use crate::ingest::layout::{Layout, Overrides, Statuses};
+use crate::ingest::value::DateOrder;
 use crate::order::Field;
 use crate::units::normalize_label;
 
@@ -25,6 +26,9 @@ pub struct SourceConfig {
     pub encoding: Option<String>,
     /// `auto` (default: comma, semicolon or tab, from the header line) or the character.
     pub delimiter: Option<String>,
+    /// `auto` (default: decided from the export), `dmy`, `mdy` or `ymd`: which of day and
+    /// month comes first in dates written with the year last (`31/12/2023`).
+    pub date_order: Option<String>,
 }
 
 /// A `[columns]` value: one header, or several whose values are joined with a space
@@ -45,6 +49,7 @@ pub(super) struct Source {
     pub format: Option<Layout>,
     pub encoding: Option<&'static Encoding>,
     pub delimiter: Option<u8>,
+    pub date_order: Option<DateOrder>,
 }
 
 /// The zone, the layout's name, the encoding and the delimiter.
@@ -91,12 +96,27 @@ pub(super) fn resolve(source: &SourceConfig, bad: Bad<'_>) -> Result<Source, Err
             ));
         }
     };
+    let date_order = match source.date_order.as_deref().map(str::trim) {
+        None | Some("auto") => None,
+        Some(name) => Some(
+            [DateOrder::DayFirst, DateOrder::MonthFirst, DateOrder::YearFirst]
+                .into_iter()
+                .find(|order| order.name().eq_ignore_ascii_case(name))
+                .ok_or_else(|| {
+                    bad(
+                        "[source].date_order",
+                        format!("{name:?} is not a date order; use \"auto\", \"dmy\" (31/12/2023), \"mdy\" (12/31/2023) or \"ymd\" (2023-12-31)"),
+                    )
+                })?,
+        ),
+    };
     Ok(Source {
         timezone,
         timezone_set,
         format,
         encoding,
         delimiter,
+        date_order,
     })
 }
 

@@ -5,13 +5,15 @@
 //! 3. [`layout`]: the header row names the layout (Shopify, WooCommerce, AliExpress, Taobao or
 //!    generic), whose preset maps fields to headers and status words to classes.
 //! 4. [`columns`]: headers to positions, by name, never by position.
-//! 5. `row`: each record's cells parsed ([`value`]).
+//! 5. `row`: each record's cells parsed ([`value`]); [`dates`] says whether `31/12/2023` is
+//!    day or month first.
 //! 6. `group`: rows merged per order number, so a multi-row order is one order.
 //!
 //! A row that cannot be read becomes an [`InvalidRow`] with its line and column; it keeps its
 //! order quiet (a half-read order is never reminded) and the rest of the file goes on.
 
 pub mod columns;
+pub mod dates;
 pub mod decode;
 pub mod group;
 pub mod layout;
@@ -28,6 +30,7 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use self::columns::{Columns, normalize_header};
+use self::dates::Dates;
 use self::group::Grouper;
 pub use self::group::Grouping;
 use self::layout::Mapping;
@@ -151,6 +154,24 @@ pub struct ExportInfo {
     pub statuses: BTreeMap<String, u64>,
     /// How the rows were grouped into orders.
     pub grouping: Grouping,
+    /// How dates with the year last (`31/12/2023`) were read; `None`: the export has none
+    /// (and `[source] date_order` is `auto`).
+    pub dates: Option<Dates>,
+}
+
+impl ExportInfo {
+    /// Whether the totals' currency is in the export: a currency column, or a layout whose
+    /// marketplace has one currency. Else it must come from `[shop] currency`.
+    #[must_use]
+    pub fn has_currency(&self) -> bool {
+        self.mapped
+            .iter()
+            .any(|(field, _, column)| *field == Field::Currency && column.is_some())
+            || self
+                .mapping
+                .as_ref()
+                .is_some_and(|m| m.layout.preset().currency.is_some())
+    }
 }
 
 /// How much of each order to read.
@@ -196,6 +217,35 @@ pub struct Opened {
     pub encoding: &'static str,
     /// The delimiter in use.
     pub delimiter: u8,
+}
+
+impl Opened {
+    /// Up to `per_column` non-empty cells of each column (trimmed, Excel's wrappers removed),
+    /// from the first `rows` rows at most: what `init` checks a guessed column against. A
+    /// record that cannot be read is passed over.
+    #[must_use]
+    pub fn sample(mut self, per_column: usize, rows: usize) -> Vec<Vec<String>> {
+        let mut columns = vec![Vec::new(); self.headers.len()];
+        let mut record = csv::StringRecord::new();
+        for _ in 0..rows {
+            match self.csv.read_record(&mut record) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) if matches!(e.kind(), csv::ErrorKind::Io(_)) => break,
+                Err(_) => continue,
+            }
+            for (cells, cell) in columns.iter_mut().zip(record.iter()) {
+                let cell = value::unwrap_excel(cell);
+                if !cell.is_empty() && cells.len() < per_column {
+                    cells.push(cell.to_owned());
+                }
+            }
+            if columns.iter().all(|cells| cells.len() >= per_column) {
+                break;
+            }
+        }
+        columns
+    }
 }
 
 /// Opens the export and reads its header row.
@@ -266,6 +316,8 @@ pub fn open(source: &Source, settings: &Settings) -> Result<Opened, Error> {
 /// The file cannot be opened or read, is not a text CSV file, or lacks a required (or
 /// explicitly mapped) column.
 pub fn read(source: &Source, settings: &Settings) -> Result<Ingested, Error> {
+    // Read again if its dates must be decided.
+    let source = &source.rereadable()?;
     let mut stream = Stream::open(source, settings, Grouping::Whole)?;
     let (mut orders, mut invalid) = (Vec::new(), Vec::new());
     while let Some(item) = stream.next_item()? {
@@ -388,6 +440,10 @@ pub fn each(
 /// at its first row; bad rows by line).
 pub struct Stream<'s> {
     path: PathBuf,
+    /// The export, read once more if its dates must be decided ([`Dates::decide`]).
+    source: Source,
+    /// How dates with the year last are read: set, or decided at the first such date.
+    dates: std::cell::OnceCell<Dates>,
     settings: &'s Settings,
     csv: csv::Reader<Watched<Box<dyn Read>>>,
     watch: Rc<std::cell::RefCell<Watch>>,
@@ -437,6 +493,7 @@ impl<'s> Stream<'s> {
             mapped: Vec::new(),
             statuses: BTreeMap::new(),
             grouping,
+            dates: None,
         };
         let mut columns = None;
         if headers.iter().all(|h| normalize_header(h).is_empty()) {
@@ -473,6 +530,12 @@ impl<'s> Stream<'s> {
         }
         Ok(Stream {
             path,
+            source: source.clone(),
+            dates: settings
+                .date_order
+                .map(Dates::Set)
+                .map(std::cell::OnceCell::from)
+                .unwrap_or_default(),
             settings,
             csv,
             watch,
@@ -580,6 +643,7 @@ impl<'s> Stream<'s> {
                 let (columns, _) = self.columns.as_ref().expect("checked above");
                 self.grouper.end(self.settings, columns);
                 self.ended = true;
+                self.info.dates = self.dates.get().cloned();
                 if self.warnings_left_out > 0 {
                     self.info.warnings.push(format!(
                         "… and {} more warnings like these",
@@ -664,12 +728,19 @@ impl<'s> Stream<'s> {
                 error: not_valid_in(info.encoding),
             }))
         } else {
+            let (source, settings, dates) = (&self.source, self.settings, &self.dates);
+            let year_last = || {
+                dates
+                    .get_or_init(|| Dates::decide(source, settings, columns))
+                    .order()
+            };
             row::parse(
                 record,
                 line,
                 columns,
                 mapping,
                 self.settings.timezone,
+                &year_last,
                 self.detail,
             )
         };

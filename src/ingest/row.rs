@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 
 use super::columns::Columns;
 use super::layout::Mapping;
+use super::value::DateOrder;
 use super::{Detail, value};
 use crate::order::{Field, InvalidRow, StatusClass, StoreTime, Text, buyer_identity};
 
@@ -64,6 +65,7 @@ pub fn parse(
     columns: &Columns,
     mapping: &Mapping,
     zone: Tz,
+    year_last: &dyn Fn() -> Result<DateOrder, String>,
     detail: Detail,
 ) -> Result<Row, Box<InvalidRow>> {
     let order_id = columns.order_id(record);
@@ -97,7 +99,7 @@ pub fn parse(
             format!("{label:?} is not listed in [statuses]; add it to unpaid, paid or closed in the config")
         })
     })?;
-    let time = |v: &str| value::parse_time(v, zone);
+    let time = |v: &str| value::parse_time_ordered(v, zone, year_last);
     // Cells come trimmed (see `Columns::get`).
     let owned = |field| cells.text(field).map(|v| Text::from(v.as_ref()));
     // What is only shown (never checked, never decided on) is left out when not wanted.

@@ -83,12 +83,67 @@ const NAIVE: &[&str] = &[
     "%Y/%m/%d %H:%M",
 ];
 
-/// Parses an export timestamp into the store's zone.
+/// What a time that cannot be read is told.
+const NOT_A_TIME: &str = "is not a valid date and time; expected one like 2026-11-21 19:00:00 or 2026-11-21T19:00:00+08:00";
+
+/// Which of day and month comes first in a date written with the year last, as Excel re-saves
+/// dates in the seller's locale (`31/12/2023 22:36`, `12/31/2023 10:36 PM`): `[source]
+/// date_order`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateOrder {
+    /// `31/12/2023`.
+    DayFirst,
+    /// `12/31/2023`.
+    MonthFirst,
+    /// Only dates with the year first (`2023-12-31`, `2023/12/31`): a date with the year last
+    /// is an error.
+    YearFirst,
+}
+
+impl DateOrder {
+    /// The name used in `[source] date_order`.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            DateOrder::DayFirst => "dmy",
+            DateOrder::MonthFirst => "mdy",
+            DateOrder::YearFirst => "ymd",
+        }
+    }
+
+    /// How a seller says it: "day first".
+    #[must_use]
+    pub fn describe(self) -> &'static str {
+        match self {
+            DateOrder::DayFirst => "day first",
+            DateOrder::MonthFirst => "month first",
+            DateOrder::YearFirst => "year first",
+        }
+    }
+}
+
+/// Parses an export timestamp into the store's zone. A date with the year last
+/// (`31/12/2023`) is not read: which of day and month comes first is the export's to say
+/// ([`parse_time_ordered`]).
 ///
 /// # Errors
 /// Not a date and time in a known layout, an impossible date (November 31, hour 25), or a local
 /// time that does not exist in the zone (skipped by a daylight-saving change).
 pub fn parse_time(text: &str, zone: Tz) -> Result<StoreTime, String> {
+    parse_time_ordered(text, zone, || Err(NOT_A_TIME.to_owned()))
+}
+
+/// [`parse_time`], reading a date written with the year last in the order `year_last` gives,
+/// or failing with its message. `year_last` is asked only for such a date, so that deciding
+/// the order (which may read the whole export) costs nothing to exports that have none.
+///
+/// # Errors
+/// As [`parse_time`], and what `year_last` says.
+pub fn parse_time_ordered(
+    text: &str,
+    zone: Tz,
+    year_last: impl FnOnce() -> Result<DateOrder, String>,
+) -> Result<StoreTime, String> {
     let text = trim(text);
     // This runs for every timestamp of a million-row export: the most common layout is read
     // directly; other layouts are compiled once, and the likelier kind (an offset after the
@@ -99,7 +154,127 @@ pub fn parse_time(text: &str, zone: Tz) -> Result<StoreTime, String> {
     if let Some(time) = iso_with_offset(text) {
         return Ok(time.with_timezone(&zone).fixed_offset());
     }
+    if let Some(date) = YearLast::split(text) {
+        return date.read(year_last()?, zone);
+    }
+    if let Some(text) = twenty_four_hour(text) {
+        return parse_time(&text, zone);
+    }
     any_layout(text, zone)
+}
+
+/// A date written with the year last, `31/12/2023 22:36`: its numbers as written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct YearLast<'t> {
+    /// The first number (the day, or the month).
+    pub first: u32,
+    /// The second number.
+    pub second: u32,
+    /// The year.
+    pub year: i32,
+    /// The date as written, without the time.
+    pub date: &'t str,
+    /// What follows the date: the time.
+    rest: &'t str,
+}
+
+impl<'t> YearLast<'t> {
+    /// The date, when `text` starts with one or two digits, a separator (`/`, `.` or `-`), one
+    /// or two digits, the same separator and a four-digit year; `None` for anything else (ISO
+    /// `2023-12-31` has its year first).
+    #[must_use]
+    pub fn split(text: &'t str) -> Option<YearLast<'t>> {
+        let b = text.as_bytes();
+        let run = |from: usize| {
+            b[from.min(b.len())..]
+                .iter()
+                .take_while(|c| c.is_ascii_digit())
+                .count()
+        };
+        let first = run(0);
+        let separator = *b.get(first)?;
+        if !(1..=2).contains(&first) || !matches!(separator, b'/' | b'.' | b'-') {
+            return None;
+        }
+        let second = run(first + 1);
+        let at_year = first + 1 + second + 1;
+        if !(1..=2).contains(&second)
+            || b.get(first + 1 + second) != Some(&separator)
+            || run(at_year) != 4
+        {
+            return None;
+        }
+        let end = at_year + 4;
+        Some(YearLast {
+            first: digits(&b[..first])?,
+            second: digits(&b[first + 1..first + 1 + second])?,
+            year: i32::try_from(digits(&b[at_year..end])?).ok()?,
+            date: text.get(..end)?,
+            rest: text.get(end..)?,
+        })
+    }
+
+    /// The time, with day and month in `order`.
+    fn read(self, order: DateOrder, zone: Tz) -> Result<StoreTime, String> {
+        let (day, month) = match order {
+            DateOrder::DayFirst => (self.first, self.second),
+            DateOrder::MonthFirst => (self.second, self.first),
+            DateOrder::YearFirst => {
+                return Err("has the year last, but [source].date_order = \"ymd\" says dates are written year first; set it to \"dmy\" (31/12/2023), \"mdy\" (12/31/2023) or \"auto\"".into());
+            }
+        };
+        let Some(date) = NaiveDate::from_ymd_opt(self.year, month, day) else {
+            return Err(format!(
+                "is not a date read {} ({}); check [source].date_order",
+                order.describe(),
+                if order == DateOrder::DayFirst {
+                    "31/12/2023"
+                } else {
+                    "12/31/2023"
+                }
+            ));
+        };
+        let time = trim(self.rest.strip_prefix('T').unwrap_or(self.rest));
+        if time.is_empty() || !self.rest.starts_with([' ', 'T', '\u{a0}']) {
+            return Err(NOT_A_TIME.to_owned());
+        }
+        let time = twenty_four_hour(time).unwrap_or_else(|| time.to_owned());
+        parse_time(&format!("{} {time}", date.format("%Y-%m-%d")), zone)
+    }
+}
+
+/// A time of day written with AM or PM (`10:36 PM`, `12:05:00 a.m.`), at the end of `text`,
+/// rewritten on the 24-hour clock; `None` when `text` has none, or its hour is not 1 to 12.
+fn twenty_four_hour(text: &str) -> Option<String> {
+    if !text.ends_with(['M', 'm', '.']) {
+        return None;
+    }
+    let lower = text.to_ascii_lowercase();
+    let (before, pm) = [("am", false), ("a.m.", false), ("pm", true), ("p.m.", true)]
+        .iter()
+        .find_map(|(mark, pm)| lower.strip_suffix(mark).map(|before| (before, *pm)))?;
+    let before = text.get(..before.len())?.trim_end();
+    // The time is the last word: `h:mm` or `h:mm:ss`.
+    let start = before
+        .rfind(|c: char| c.is_whitespace() || c == 'T')
+        .map_or(0, |at| at + 1);
+    let (date, time) = before.split_at(start);
+    let (hour, minutes) = time.split_once(':')?;
+    let hour: u32 = hour.parse().ok().filter(|h| (1..=12).contains(h))?;
+    if minutes.is_empty()
+        || !minutes
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b':' || b == b'.')
+    {
+        return None;
+    }
+    let hour = match (hour, pm) {
+        (12, false) => 0,
+        (12, true) => 12,
+        (h, false) => h,
+        (h, true) => h + 12,
+    };
+    Some(format!("{date}{hour:02}:{minutes}"))
 }
 
 /// [`parse_time`] by the general layouts only.
@@ -111,9 +286,10 @@ fn any_layout(text: &str, zone: Tz) -> Result<StoreTime, String> {
     } else {
         [naive, with_offset]
     };
-    tries.iter().find_map(|try_| try_(text, zone)).unwrap_or_else(|| {
-        Err("is not a valid date and time; expected one like 2026-11-21 19:00:00 or 2026-11-21T19:00:00+08:00".into())
-    })
+    tries
+        .iter()
+        .find_map(|try_| try_(text, zone))
+        .unwrap_or_else(|| Err(NOT_A_TIME.into()))
 }
 
 /// A kind of layout: `None` when `text` is not of that kind.
@@ -391,6 +567,76 @@ mod tests {
         assert_eq!(
             at("2026-05-12 12:54:07.250 -0700"),
             "2026-05-13T03:54:07.250+08:00"
+        );
+    }
+
+    fn ordered(text: &str, order: DateOrder) -> String {
+        parse_time_ordered(text, SHANGHAI, || Ok(order))
+            .map_or_else(|e| format!("error: {e}"), |t| t.to_rfc3339())
+    }
+
+    #[test]
+    fn dates_with_the_year_last_are_read_in_the_order_given() {
+        use DateOrder::{DayFirst, MonthFirst, YearFirst};
+        assert_eq!(
+            ordered("31/12/2023 22:36", DayFirst),
+            "2023-12-31T22:36:00+08:00"
+        );
+        assert_eq!(
+            ordered("12/31/2023 10:36 PM", MonthFirst),
+            "2023-12-31T22:36:00+08:00"
+        );
+        assert_eq!(
+            ordered("1/2/2023 9:05", DayFirst),
+            "2023-02-01T09:05:00+08:00"
+        );
+        assert_eq!(
+            ordered("1/2/2023 9:05", MonthFirst),
+            "2023-01-02T09:05:00+08:00"
+        );
+        assert_eq!(
+            ordered("31.12.2023 22:36:10", DayFirst),
+            "2023-12-31T22:36:10+08:00"
+        );
+        assert_eq!(
+            ordered("12/31/2023 12:05 AM", MonthFirst),
+            "2023-12-31T00:05:00+08:00"
+        );
+        assert_eq!(
+            ordered("12/31/2023 12:05:09 p.m.", MonthFirst),
+            "2023-12-31T12:05:09+08:00"
+        );
+        assert_eq!(
+            ordered("12/31/2023 1:05am", MonthFirst),
+            "2023-12-31T01:05:00+08:00"
+        );
+        assert_eq!(
+            ordered("31/12/2023 22:36 +0100", DayFirst),
+            "2024-01-01T05:36:00+08:00"
+        );
+        assert!(ordered("12/31/2023 10:36 PM", DayFirst).contains("not a date read day first"));
+        assert!(ordered("31/12/2023 22:36", YearFirst).contains("date_order = \"ymd\""));
+        assert!(ordered("31/12/2023", DayFirst).starts_with("error"));
+        assert!(ordered("12/31/2023 13:05 PM", MonthFirst).starts_with("error"));
+        // The order is asked only for a date with the year last; ISO never is.
+        for iso in [
+            "2023-12-31 22:36",
+            "2023/12/31 22:36",
+            "2016/5/23 22:02",
+            "2023-12-31T22:36:00Z",
+        ] {
+            assert!(parse_time_ordered(iso, SHANGHAI, || panic!("asked for {iso}")).is_ok());
+        }
+        assert_eq!(at("2023-12-31 10:36 PM"), "2023-12-31T22:36:00+08:00");
+        // Without an order, a date with the year last is not read.
+        assert!(at("31/12/2023 22:36").starts_with("error"));
+        assert_eq!(YearLast::split("2023-12-31"), None);
+        assert_eq!(YearLast::split("123/1/2023"), None);
+        assert_eq!(YearLast::split("12/1-2023"), None);
+        assert_eq!(YearLast::split("12/1/20234"), None);
+        assert_eq!(
+            YearLast::split("5/13/2023 1:00").map(|d| (d.first, d.second, d.date)),
+            Some((5, 13, "5/13/2023"))
         );
     }
 

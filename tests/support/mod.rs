@@ -189,12 +189,19 @@ impl Test {
     }
 }
 
-/// Does what a seller does after `payremind init`: sets the shop's name and time zone in the
-/// starter config at `path` (both are left commented out, so nothing runs until they are set).
+/// Does what a seller does after `payremind init`: sets the shop's name, its own sender
+/// address and time zone in the starter config at `path` (all are left commented out, so
+/// nothing runs or sends until they are set), and the currency when the starter did not know it.
 pub fn complete_starter(path: &Path, name: &str, zone: &str) {
     let written = std::fs::read_to_string(path).expect("the starter config");
     let edited = written
         .replacen("# name = \"My Shop\"", &format!("name = {name:?}"), 1)
+        .replacen(
+            "# sender = \"My Shop <orders@myshop.example>\"",
+            &format!("sender = \"{name} <orders@shop.example>\""),
+            1,
+        )
+        .replacen("# currency = \"USD\"", "currency = \"USD\"", 1)
         .replacen(
             "# timezone = \"Asia/Shanghai\"",
             &format!("timezone = {zone:?}"),
@@ -203,6 +210,22 @@ pub fn complete_starter(path: &Path, name: &str, zone: &str) {
     assert_ne!(
         edited, written,
         "the starter has the commented name and zone"
+    );
+    std::fs::write(path, edited).expect("write the config");
+}
+
+/// Writes the shop's bank details into a starter config in place of its commented example, as
+/// a seller with bank-transfer orders does.
+pub fn set_bank_details(path: &Path) {
+    let written = std::fs::read_to_string(path).expect("the config");
+    let start = written
+        .find("# bank_details = ")
+        .expect("the starter shows bank_details");
+    let end = start + written[start..].find('\n').expect("a line");
+    let edited = format!(
+        "{}bank_details = \"Lotus Leaf AS, IBAN NO93 8601 1117 947\"{}",
+        &written[..start],
+        &written[end..]
     );
     std::fs::write(path, edited).expect("write the config");
 }
