@@ -56,9 +56,22 @@ pub fn is_normal_label(label: &str) -> bool {
 /// `支付方式:货到付款`.
 #[derive(Debug, Clone, Default)]
 pub struct Phrases {
-    /// Each phrase as it was written (for messages), and as its lower-case words.
-    phrases: Vec<(String, Vec<String>)>,
+    phrases: Vec<Phrase>,
 }
+
+/// One listed phrase, ready to be looked for.
+#[derive(Debug, Clone)]
+struct Phrase {
+    /// As the list writes it (for messages).
+    written: String,
+    /// Its lower-case words.
+    words: Vec<String>,
+    /// A phrase in a script without spaces: looked for as this text anywhere.
+    anywhere: Option<String>,
+}
+
+/// How many words of a cell are compared; a payment method or a tag list has a handful.
+const WORDS_READ: usize = 32;
 
 impl Phrases {
     /// The phrases of a config list; empty entries are left out.
@@ -67,8 +80,20 @@ impl Phrases {
         Phrases {
             phrases: list
                 .iter()
-                .map(|p| (p.as_ref().trim().to_owned(), words(p.as_ref())))
-                .filter(|(_, w)| !w.is_empty())
+                .map(|p| {
+                    let words: Vec<String> =
+                        text_words(p.as_ref()).map(str::to_lowercase).collect();
+                    let anywhere = words
+                        .iter()
+                        .any(|w| w.chars().any(unspaced))
+                        .then(|| words.concat());
+                    Phrase {
+                        written: p.as_ref().trim().to_owned(),
+                        words,
+                        anywhere,
+                    }
+                })
+                .filter(|p| !p.words.is_empty())
                 .collect(),
         }
     }
@@ -79,33 +104,49 @@ impl Phrases {
         self.phrases.is_empty()
     }
 
-    /// The first listed phrase found in `text`, as the list writes it.
+    /// The first listed phrase found in `text`, as the list writes it. Runs once or twice per
+    /// order: it allocates nothing, and reads the text's words once.
     #[must_use]
     pub fn find(&self, text: &str) -> Option<&str> {
-        if text.trim().is_empty() || self.phrases.is_empty() {
+        if self.phrases.is_empty() || text.trim().is_empty() {
             return None;
         }
-        let text_words = words(text);
-        let lower = text.to_lowercase();
-        self.phrases.iter().find_map(|(phrase, wanted)| {
-            let found = if wanted.iter().any(|w| w.chars().any(unspaced)) {
-                lower.contains(&wanted.join(""))
-            } else {
-                text_words
-                    .windows(wanted.len())
-                    .any(|window| window == wanted.as_slice())
+        let mut words = [""; WORDS_READ];
+        let mut count = 0;
+        for word in text_words(text).take(WORDS_READ) {
+            words[count] = word;
+            count += 1;
+        }
+        let words = &words[..count];
+        self.phrases.iter().find_map(|phrase| {
+            let found = match &phrase.anywhere {
+                // Scripts without spaces have no case either.
+                Some(joined) => text.contains(joined.as_str()),
+                None => words.windows(phrase.words.len()).any(|window| {
+                    window
+                        .iter()
+                        .zip(&phrase.words)
+                        .all(|(word, wanted)| same_word(word, wanted))
+                }),
             };
-            found.then_some(phrase.as_str())
+            found.then_some(phrase.written.as_str())
         })
     }
 }
 
-/// The lower-case words of a text: runs of letters and digits.
-fn words(text: &str) -> Vec<String> {
+/// The words of a text as written: runs of letters and digits.
+fn text_words(text: &str) -> impl Iterator<Item = &str> {
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect()
+}
+
+/// `word` as written equals `lower` (already lower-case), without case.
+fn same_word(word: &str, lower: &str) -> bool {
+    if word.is_ascii() {
+        word.eq_ignore_ascii_case(lower)
+    } else {
+        word.chars().flat_map(char::to_lowercase).eq(lower.chars())
+    }
 }
 
 /// A letter of a script written without spaces between words (CJK, kana, Thai).

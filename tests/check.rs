@@ -207,3 +207,20 @@ fn an_export_without_an_email_column_is_not_ready() {
         .stdout_has("problem: no column holds the buyers' e-mail addresses, so nobody can be reminded; set [columns] email")
         .stdout_has("not ready:");
 }
+
+#[test]
+fn check_points_out_a_reseller_channel_the_config_does_not_list() {
+    let config = "[shop]\nname = \"莲叶茶庄\"\nsender = \"莲叶茶庄 <shop@lianye.example>\"\n\n[source]\ntimezone = \"Asia/Shanghai\"\n";
+    let fixture = "taobao_ExportOrderList202611230900.csv";
+    let test = Test::new().config(config).fixture(fixture);
+    test.exec(&["check", "--orders", fixture, "--now", NOW])
+        .stdout_has("  莲叶茶庄分销店                       1  LOOKS LIKE RESELLERS: reminded as retail buyers unless you add it to [select] distribution_channels")
+        .stdout_has("  等待买家付款                         7 rows  unpaid");
+    let listed = format!("{config}\n[select]\ndistribution_channels = [\"莲叶茶庄分销店\"]\n");
+    Test::new()
+        .config(&listed)
+        .fixture(fixture)
+        .args(&["check", "--orders", fixture, "--now", NOW])
+        .run()
+        .stdout_has("  莲叶茶庄分销店                       1  distribution: never reminded");
+}

@@ -18,7 +18,7 @@ use crate::ingest::{self, Detail, ExportInfo, Item, Source};
 use crate::order::{Field, InvalidRow, StatusClass, StoreTime, Text, describe_bad_row, hours};
 use crate::render::Templates;
 use crate::report::{BAD_ROWS_SHOWN, more_bad_rows};
-use crate::units::normalize_label;
+use crate::units::{Phrases, normalize_label};
 
 /// Checks config, templates and export; 0 when ready to run, 2 when something must be fixed.
 ///
@@ -182,14 +182,15 @@ fn describe_statuses(w: &mut String, info: &ExportInfo) -> usize {
         writeln!(w, "  (none)").ok();
     }
     for (label, count) in &info.statuses {
+        let shown = padded(label, 30);
         let class = info.mapping.as_ref().and_then(|m| m.status_class(label));
         match class {
-            Some(class) => writeln!(w, "  {label:<30} {count:>7} rows  {}", class.as_str()),
+            Some(class) => writeln!(w, "  {shown} {count:>7} rows  {}", class.as_str()),
             None => {
                 problems += 1;
                 writeln!(
                     w,
-                    "  {label:<30} {count:>7} rows  NOT MAPPED: add {label:?} to [statuses] unpaid, paid or closed; these orders are skipped until then"
+                    "  {shown} {count:>7} rows  NOT MAPPED: add {label:?} to [statuses] unpaid, paid or closed; these orders are skipped until then"
                 )
             }
         }
@@ -209,6 +210,7 @@ fn describe_values(w: &mut String, settings: &Settings, tally: &Tally, info: &Ex
             .any(|(f, _, column)| *f == field && column.is_some())
     };
     let select = &settings.select;
+    let resellers = Phrases::new(RESELLER_WORDS);
     let channel = |value: &str| {
         if select
             .distribution_channels
@@ -217,6 +219,8 @@ fn describe_values(w: &mut String, settings: &Settings, tally: &Tally, info: &Ex
             "distribution: never reminded"
         } else if value.trim().eq_ignore_ascii_case("subscription_contract") {
             "subscription renewals: never reminded (unless a [[rules]] entry names this source)"
+        } else if resellers.find(value).is_some() {
+            "LOOKS LIKE RESELLERS: reminded as retail buyers unless you add it to [select] distribution_channels"
         } else {
             ""
         }
@@ -262,7 +266,7 @@ fn describe_values(w: &mut String, settings: &Settings, tally: &Tally, info: &Ex
         for (value, count) in by_count.iter().take(VALUES_SHOWN) {
             let shown = if value.is_empty() { "(empty)" } else { value };
             let mark = if value.is_empty() { "" } else { mark(value) };
-            let line = format!("  {shown:<30} {count:>7}  {mark}");
+            let line = format!("  {} {count:>7}  {mark}", padded(shown, 30));
             writeln!(w, "{}", line.trim_end()).ok();
         }
         if by_count.len() > VALUES_SHOWN {
@@ -289,8 +293,31 @@ fn describe_values(w: &mut String, settings: &Settings, tally: &Tally, info: &Ex
     }
 }
 
+/// Words in a channel's name that say its buyers are resellers (Taobao's 分销店, a Shopify
+/// wholesale channel): `check` points them out when `[select].distribution_channels` does not
+/// list them.
+const RESELLER_WORDS: &[&str] = &[
+    "分销",
+    "供销",
+    "批发",
+    "wholesale",
+    "b2b",
+    "reseller",
+    "resellers",
+    "distributor",
+    "distribution",
+    "dropship",
+];
+
 /// What `check` says a value of a column means for a reminder (empty: nothing special).
 type Mark<'a> = dyn Fn(&str) -> &'static str + 'a;
+
+/// `text` and spaces up to `width` columns as a terminal shows them (a Chinese character takes
+/// two), so the counts after it line up.
+fn padded(text: &str, width: usize) -> String {
+    let shown = unicode_width::UnicodeWidthStr::width(text);
+    format!("{text}{}", " ".repeat(width.saturating_sub(shown)))
+}
 
 /// `1 order`, `3 orders`.
 fn orders(count: u64) -> String {

@@ -327,8 +327,10 @@ const SHIPPED: &[&str] = &[
     "部分发货",
     "卖家已发货",
     "отправлен",
+    "Отправлен",
     "enviado",
     "expédié",
+    "Expédié",
     "versendet",
 ];
 
@@ -342,11 +344,15 @@ pub fn is_shipped(fulfillment: &str) -> bool {
     if value.is_empty() {
         return false;
     }
-    let lower = value.to_lowercase();
-    if NOT_SHIPPED.contains(&lower.as_str()) {
+    let is = |words: &[&str]| {
+        words
+            .iter()
+            .any(|w| value.eq_ignore_ascii_case(w) || (!value.is_ascii() && value == *w))
+    };
+    if is(NOT_SHIPPED) {
         return false;
     }
-    SHIPPED.contains(&lower.as_str()) || value.chars().any(|c| c.is_ascii_digit())
+    is(SHIPPED) || value.bytes().any(|b| b.is_ascii_digit())
 }
 
 /// Values of a yes/no shipping column that say "not shipped" although they have a digit.

@@ -24,13 +24,14 @@ pub fn add_lines(products: &mut Vec<Text>, cell: Text, quantity: Option<&str>) {
         return;
     }
     if !trimmed.contains('【') {
-        let plain = quantity.is_none_or(|q| q.trim().is_empty())
-            && trimmed.len() == cell.len()
+        let clean = trimmed.len() == cell.len()
             && !cell.contains(['\n', '\r', '\t'])
             && !cell.contains("  ");
-        if plain {
+        if clean && quantity.is_none_or(|q| q.trim().is_empty()) {
             // Nearly every cell: kept as it is, no copy.
             products.push(cell);
+        } else if clean {
+            products.push(with_quantity(trimmed, quantity));
         } else {
             products.push(with_quantity(&one_line(trimmed), quantity));
         }
