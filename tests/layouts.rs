@@ -175,15 +175,16 @@ fn a_subscription_rule_sends_renewals_their_own_message() {
 }
 
 #[test]
-fn pay_later_methods_are_the_sellers_to_set() {
+fn a_sellers_own_pay_later_methods_are_added_to_cash_on_delivery() {
     let config = format!(
-        "{}pay_later_methods = [\"Bank Deposit\"]\nbank_transfer_methods = []\n",
+        "{}pay_later_methods = [\"Bank Deposit\"]\n",
         config("Asia/Karachi", "PKR", "")
     );
     let d = decide("shopify_cod_shop.csv", &config);
     assert_eq!(d.outcome("#3013"), "skip:pay_later");
-    // The seller's list replaces the built-in one.
-    assert_eq!(d.outcome("#3020"), "popular");
+    // Cash on delivery stays: a list of the shop's own never drops the built-in spellings.
+    assert_eq!(d.outcome("#3020"), "skip:pay_later");
+    assert_eq!(d.outcome("#3018"), "skip:pay_later");
 }
 
 #[test]

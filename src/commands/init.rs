@@ -221,6 +221,36 @@ const SYNONYMS: &[(Field, &[&str])] = &[
     (Field::CloseAt, &["close", "expire", "deadline"]),
     (Field::Country, &["country", "国家"]),
     (
+        Field::PaymentMethod,
+        &[
+            "payment method",
+            "payment gateway",
+            "payment type",
+            "gateway",
+            "支付方式",
+            "付款方式",
+        ],
+    ),
+    (
+        Field::Fulfillment,
+        &[
+            "fulfillment status",
+            "fulfilment status",
+            "shipping status",
+            "shipment status",
+            "发货状态",
+            "fulfillment",
+            "fulfilment",
+        ],
+    ),
+    (
+        Field::CancelledAt,
+        &["cancelled at", "canceled at", "cancel date", "取消时间"],
+    ),
+    (Field::PaymentTerms, &["payment terms"]),
+    (Field::Tags, &["tags", "标签"]),
+    (Field::Quantity, &["quantity", "qty", "数量"]),
+    (
         Field::BuyerName,
         &["customer name", "buyer name", "customer", "name", "收货人"],
     ),
@@ -246,9 +276,13 @@ impl Kind {
     /// The kind of value `field` holds.
     fn of(field: Field) -> Kind {
         match field {
-            Field::CreatedAt | Field::PaidAt | Field::CloseAt => Kind::Time,
+            Field::CreatedAt
+            | Field::PaidAt
+            | Field::CloseAt
+            | Field::CancelledAt
+            | Field::PaymentDueAt => Kind::Time,
             Field::Total => Kind::Amount,
-            Field::PriorPaidOrders => Kind::Count,
+            Field::PriorPaidOrders | Field::Quantity => Kind::Count,
             Field::BuyerName => Kind::Name,
             Field::Email => Kind::Email,
             Field::OrderId | Field::BuyerId => Kind::Id,
@@ -256,8 +290,7 @@ impl Kind {
             Field::Country => Kind::Country,
             Field::Currency => Kind::Currency,
             Field::Product => Kind::Product,
-            // The channel (`web`, an app's number), and fields without a check of their own.
-            #[allow(unreachable_patterns)]
+            // The channel (`web`, an app's number), payment method, fulfilment, terms, tags.
             _ => Kind::Text,
         }
     }

@@ -290,6 +290,30 @@ impl Settings {
                 &shop.payment_help_url,
                 "write your shop's own how-to-pay page, or remove the line",
             ),
+            (
+                "[shop].bank_details",
+                "bank_details",
+                &shop.bank_details,
+                "write the account your buyers pay into, or remove the line (buyers would be sent this example account)",
+            ),
+            (
+                "[shop].ships_within",
+                "ships_within",
+                &shop.ships_within,
+                "write how soon you really ship, or remove the line (messages promise it)",
+            ),
+            (
+                "[shop].gift",
+                "gift",
+                &shop.gift,
+                "write the gift you really add, or remove the line (messages promise it)",
+            ),
+            (
+                "[shop].member_benefits",
+                "member_benefits",
+                &shop.member_benefits,
+                "write what regular customers really get, or remove the line (messages promise it)",
+            ),
         ] {
             if starter_shop_value(key).is_some_and(|example| *value == example) {
                 problems.push((
@@ -404,10 +428,22 @@ mod tests {
         // Uncommented but never edited: both examples are refused, sending or not.
         let uncommented = SAMPLE
             .replace("# sender = ", "sender = ")
-            .replace("# payment_help_url = ", "payment_help_url = ");
+            .replace("# payment_help_url = ", "payment_help_url = ")
+            .replace("# bank_details = ", "bank_details = ")
+            .replace("# ships_within = ", "ships_within = ")
+            .replace("# gift = ", "gift = ")
+            .replace("# member_benefits = ", "member_benefits = ");
+        // Buyers would be sent the example account, and promises nobody made.
         assert_eq!(
             keys(resolve(&uncommented).unwrap().unfinished(true, false)),
-            ["[shop].sender", "[shop].payment_help_url"]
+            [
+                "[shop].sender",
+                "[shop].payment_help_url",
+                "[shop].bank_details",
+                "[shop].ships_within",
+                "[shop].gift",
+                "[shop].member_benefits"
+            ]
         );
         // A test shop's own reserved domain is a real choice.
         let own = format!(

@@ -27,10 +27,10 @@ pub struct SelectConfig {
     pub min_gap: Option<String>,
     /// Most reminders per order (default 3).
     pub max_reminders: Option<u32>,
-    /// Payment methods paid on delivery or later (default [`PAY_LATER_METHODS`]): such orders
+    /// Payment methods paid on delivery or later, added to [`PAY_LATER_METHODS`]: such orders
     /// are never reminded.
     pub pay_later_methods: Option<Vec<String>>,
-    /// Payment methods that wait for a transfer (default [`BANK_TRANSFER_METHODS`]): such
+    /// Payment methods that wait for a transfer, added to [`BANK_TRANSFER_METHODS`]: such
     /// orders get the `bank_transfer` message, never card instructions.
     pub bank_transfer_methods: Option<Vec<String>>,
 }
@@ -90,9 +90,9 @@ pub struct Select {
     pub min_gap: TimeDelta,
     /// Most reminders per order.
     pub max_reminders: u32,
-    /// Pay-later payment methods (cash on delivery).
+    /// Pay-later payment methods (cash on delivery): the built-in ones and the seller's.
     pub pay_later_methods: Phrases,
-    /// Bank-transfer payment methods.
+    /// Bank-transfer payment methods: the built-in ones and the seller's.
     pub bank_transfer_methods: Phrases,
 }
 
@@ -128,12 +128,13 @@ pub(super) fn resolve(select: &SelectConfig, bad: Bad<'_>) -> Result<Select, Err
     Ok(resolved)
 }
 
-/// The seller's list, else the built-in one.
+/// The built-in list and the seller's own additions. Added, never replaced: a seller who lists
+/// the shop's own "Pay at pickup" must not lose cash on delivery, whose buyers a reminder
+/// would annoy.
 fn phrases(own: Option<&[String]>, default: &[&str]) -> Phrases {
-    match own {
-        Some(list) => Phrases::new(list),
-        None => Phrases::new(default),
-    }
+    let mut list: Vec<&str> = default.to_vec();
+    list.extend(own.unwrap_or_default().iter().map(String::as_str));
+    Phrases::new(&list)
 }
 
 /// `[[rules]]`, or the built-in ladder when there are none.
