@@ -119,22 +119,25 @@ fn a_file_of_bad_rows_is_counted_not_listed_whole() {
 /// The Karachi shop's config for `check` on its export (no bank details yet).
 const COD_SHOP: &str = "[shop]\nname = \"Lotus Leaf\"\nsender = \"Lotus Leaf <orders@lotusleaf.example>\"\ncurrency = \"PKR\"\n\n[source]\ntimezone = \"Asia/Karachi\"\n";
 
-/// The same instant as the layout tests: 06:00 in Karachi.
-const COD_NOW: &str = "2026-11-23T01:00:00Z";
-
-#[test]
-fn check_lists_channels_payment_methods_and_fulfilment_with_what_they_mean() {
-    let outcome = Test::new()
-        .config(COD_SHOP)
+/// `check` of the Karachi shop's export with `config`, at the layout tests' instant (06:00 in
+/// Karachi).
+fn check_cod_shop(config: &str) -> crate::support::Outcome {
+    Test::new()
+        .config(config)
         .fixture("shopify_cod_shop.csv")
         .args(&[
             "check",
             "--orders",
             "shopify_cod_shop.csv",
             "--now",
-            COD_NOW,
+            "2026-11-23T01:00:00Z",
         ])
-        .run();
+        .run()
+}
+
+#[test]
+fn check_lists_channels_payment_methods_and_fulfilment_with_what_they_mean() {
+    let outcome = check_cod_shop(COD_SHOP);
     outcome.failure(2);
     insta::assert_snapshot!("check_cod_shop", outcome.stdout);
 }
@@ -145,17 +148,7 @@ fn check_is_ready_once_the_bank_details_are_set() {
         "currency = \"PKR\"\n",
         "currency = \"PKR\"\nbank_details = \"Meezan Bank, Lotus Leaf Pvt Ltd, PK36 MEZN 0000 0001 2345 6702\"\n",
     );
-    Test::new()
-        .config(&config)
-        .fixture("shopify_cod_shop.csv")
-        .args(&[
-            "check",
-            "--orders",
-            "shopify_cod_shop.csv",
-            "--now",
-            COD_NOW,
-        ])
-        .run()
+    check_cod_shop(&config)
         .success()
         .stdout_has("ok: ready for `payremind run`");
 }
