@@ -115,6 +115,12 @@ pub struct RunArgs {
     /// If another run is sending, wait for it instead of stopping (exit 2).
     #[arg(long, requires = "send")]
     pub wait: bool,
+
+    /// Take the ledger file as it is now, even though it is not the one earlier runs wrote
+    /// (gone, empty or replaced): start afresh. Every buyer it forgot can be reminded again;
+    /// restore the ledger from a backup instead if you have one.
+    #[arg(long)]
+    pub new_ledger: bool,
 }
 
 /// Flags of `payremind history`.

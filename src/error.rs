@@ -117,6 +117,22 @@ pub enum Error {
         path: PathBuf,
     },
 
+    /// The ledger is not the one earlier runs wrote: gone, emptied or replaced (before or
+    /// during a run). Going on would send again what it remembered.
+    #[error(
+        "{}: the ledger {message}. Nothing more is sent: restore it from your backup; or, to start afresh and let every buyer be reminded again, run once with --new-ledger (or delete {} too)",
+        path.display(),
+        sidecar.display()
+    )]
+    LedgerLost {
+        /// The ledger file.
+        path: PathBuf,
+        /// What happened to it.
+        message: String,
+        /// The sidecar that remembers the ledger's identity.
+        sidecar: PathBuf,
+    },
+
     /// The SMTP password is missing or unreadable (its value is never shown).
     #[error("{message}")]
     Secret {

@@ -9,26 +9,26 @@ use crate::support::smtp::SmtpServer;
 use crate::support::{Decisions, GENERIC_CONFIG, GENERIC_HEADER, NO_ROWS, NOW, Test};
 
 /// A plain SMTP server (no TLS, no AUTH) in a folder of its own; keep the folder alive.
-fn plain_server() -> (tempfile::TempDir, SmtpServer) {
+pub(crate) fn plain_server() -> (tempfile::TempDir, SmtpServer) {
     let dir = tempfile::tempdir().unwrap();
     let server = SmtpServer::start(dir.path(), false, false, None);
     (dir, server)
 }
 
-fn smtp_config(server: &SmtpServer, extra: &str) -> String {
+pub(crate) fn smtp_config(server: &SmtpServer, extra: &str) -> String {
     format!(
         "{GENERIC_CONFIG}\n[smtp]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"none\"\ntimeout = \"5s\"\nretry_delay = \"10ms\"\n{extra}",
         server.port
     )
 }
 
-fn send(test: &Test, extra: &[&str]) -> crate::support::Outcome {
+pub(crate) fn send(test: &Test, extra: &[&str]) -> crate::support::Outcome {
     let mut args = vec!["run", "--orders", "orders.csv", "--now", NOW, "--send"];
     args.extend_from_slice(extra);
     test.exec(&args)
 }
 
-fn send_json(test: &Test, extra: &[&str]) -> (i32, Decisions) {
+pub(crate) fn send_json(test: &Test, extra: &[&str]) -> (i32, Decisions) {
     let mut args = vec![
         "run",
         "--orders",
@@ -49,7 +49,7 @@ fn send_json(test: &Test, extra: &[&str]) -> (i32, Decisions) {
     (status, decisions)
 }
 
-fn row(id: &str, email: &str, created: &str) -> String {
+pub(crate) fn row(id: &str, email: &str, created: &str) -> String {
     format!("{id},{id}-buyer,Buyer {id},{email},pending,{created},10.00,web,Tea,")
 }
 
@@ -331,14 +331,14 @@ fn a_server_that_is_not_there_stops_the_run_and_the_next_run_sends() {
 }
 
 /// Every one of `count` messages arrived, and none twice.
-fn assert_each_arrived_once(server: &SmtpServer, count: usize) {
+pub(crate) fn assert_each_arrived_once(server: &SmtpServer, count: usize) {
     let ids = accepted(server);
     assert_eq!(ids.len(), count, "messages that arrived");
     assert!(ids.values().all(|&n| n == 1), "a message arrived twice");
 }
 
 /// Waits (up to 20 s) until the server has accepted `count` messages.
-fn wait_for_arrivals(server: &SmtpServer, count: usize) {
+pub(crate) fn wait_for_arrivals(server: &SmtpServer, count: usize) {
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while server.received().len() < count && std::time::Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(10));
@@ -380,7 +380,7 @@ fn lock_ledger(test: &Test, seconds: f64) -> std::process::Child {
 }
 
 /// Message-IDs the server accepted, with how often.
-fn accepted(server: &SmtpServer) -> HashMap<String, usize> {
+pub(crate) fn accepted(server: &SmtpServer) -> HashMap<String, usize> {
     let mut ids = HashMap::new();
     for message in server.received() {
         *ids.entry(message.header("Message-ID")).or_default() += 1;
@@ -388,7 +388,7 @@ fn accepted(server: &SmtpServer) -> HashMap<String, usize> {
     ids
 }
 
-fn many(count: usize, slow_ms: u32) -> Vec<String> {
+pub(crate) fn many(count: usize, slow_ms: u32) -> Vec<String> {
     (0..count)
         .map(|i| {
             row(

@@ -13,7 +13,7 @@ use crate::ledger::Ledger;
 /// The config or the ledger cannot be read.
 pub fn history(args: &HistoryArgs) -> Result<u8, Error> {
     let settings = Settings::from_args(args.config.as_deref(), true)?;
-    let mut attempts = match Ledger::open_read_only(&settings.ledger_path)? {
+    let mut attempts = match Ledger::open_read_only(&settings.ledger_path, false)? {
         Some(ledger) => ledger.attempts(args.order.as_deref(), args.buyer.as_deref())?,
         None => Vec::new(),
     };

@@ -51,7 +51,7 @@ fn preview(
     started: Instant,
 ) -> Result<u8, Error> {
     let templates = templates(settings)?;
-    let memory = match Ledger::open_read_only(&settings.ledger_path)? {
+    let memory = match Ledger::open_read_only(&settings.ledger_path, args.new_ledger)? {
         Some(ledger) => ledger.memory()?,
         None => Memory::default(),
     };
@@ -86,7 +86,8 @@ fn send(
 ) -> Result<u8, Error> {
     let sender = deliver::ready_to_send(settings)?;
     let templates = templates(settings)?;
-    let mut ledger = Ledger::open_for_send(&settings.ledger_path, args.wait)?;
+    let mut ledger = Ledger::open_for_send(&settings.ledger_path, args.wait, args.new_ledger)?;
+    let held = ledger.held()?;
     let memory = ledger.memory()?;
     let source = Source::new(&args.orders).rereadable()?;
     let mut paid = ledger.remember_paid()?;
@@ -151,7 +152,10 @@ fn send(
             Err(read.err().unwrap_or_else(|| decide::changed(&source)))
         }
     };
-    finish(summary, read, started, sink.as_mut())
+    let code = finish(summary, read, started, sink.as_mut())?;
+    // The outcomes are committed; are they in the file later runs read?
+    held.check()?;
+    Ok(code)
 }
 
 /// The templates, checked (every one the ladder can pick) before the first real message.
