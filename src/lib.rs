@@ -17,12 +17,14 @@
 //!    [`report::Summary`], which also picks the exit code.
 //! 7. [`ledger`]: what was sent, in SQLite, so nobody is reminded twice.
 //!
-//! Beside the stages: [`order`] (the shared domain types), [`clock`] (the only reader of the
+//! Beside the stages: [`order`] (the shared domain types), [`address`] (which addresses a
+//! reminder may go to, decided once for preview, `check` and send), [`clock`] (the only reader of the
 //! wall clock; the store's calendar day), [`units`] (durations, rates, labels), [`error`]
 //! (everything a seller can fix, exit code 2). [`commands`] holds one module per command;
 //! [`run`] picks one, and `main` only maps its result to an exit code. `ARCHITECTURE.md` has
 //! the map and the invariants.
 
+pub mod address;
 pub mod cli;
 pub mod clock;
 pub mod commands;

@@ -75,7 +75,8 @@ pub struct Entry<'a> {
     /// Bad row: the bad value.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
-    /// Bad row: what is wrong and what to do.
+    /// Bad row: what is wrong and what to do; `no_contact`: why the address is no good;
+    /// a reminder whose message could not be made: why.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
@@ -301,6 +302,13 @@ impl<'a> Entry<'a> {
         self.decision = Decision::Skip;
         self.reason = Some(reason);
         self
+    }
+
+    /// Marks the entry skipped as `no_contact`, with why the address is no good in `error`.
+    #[must_use]
+    pub fn no_contact(mut self, contact: &str) -> Entry<'a> {
+        self.error = crate::address::recipient(contact).err();
+        self.skipped(Reason::NoContact)
     }
 
     /// The same entry, owning its text.

@@ -1355,3 +1355,59 @@ fn a_server_that_refuses_a_second_ehlo_is_written_to_one_command_at_a_time() {
     assert_eq!(received.len(), 2);
     assert!(received.iter().all(|m| !m.pipelined));
 }
+
+#[test]
+fn an_address_no_transport_takes_is_no_contact_everywhere_and_the_others_are_sent() {
+    let (_dir, server) = plain_server();
+    let bad = [
+        (
+            "A1",
+            "\"\"\"m b\"\"@x.example\"",
+            "a quoted name before the @",
+        ),
+        (
+            "A2",
+            "a@[1.2.3.4]",
+            "an IP address instead of a domain name",
+        ),
+        ("A3", "root@localhost", "a domain without a dot"),
+        ("A4", "jürgen@x.example", "need SMTPUTF8"),
+    ];
+    let mut rows: Vec<String> = bad
+        .iter()
+        .map(|(id, email, _)| row(id, email, "2026-11-22 10:00"))
+        .collect();
+    rows.push(row("A5", "a5@example.com", "2026-11-22 10:00"));
+    rows.push(row("A6", "a6@bücher.example", "2026-11-22 10:00"));
+    let test = Test::new()
+        .config(&smtp_config(&server, ""))
+        .orders(GENERIC_HEADER, &rows);
+
+    // The preview, check and the send judge every address alike.
+    let d = test.preview();
+    for (id, _, why) in bad {
+        assert_eq!(d.outcome(id), "skip:no_contact", "{id}");
+        let error = d.get(id)["error"].as_str().unwrap_or_default().to_owned();
+        assert!(error.contains(why), "{id}: {error}");
+    }
+    assert_eq!(d.get("A6")["to"], "a6@xn--bcher-kva.example");
+    let check = test.exec(&["check", "--orders", "orders.csv", "--now", NOW]);
+    check
+        .success()
+        .stdout_has("orders without an address a reminder can go to (no_contact): 4")
+        .stdout_has("orders.csv:4: \"root@localhost\": a domain without a dot");
+
+    let (status, d) = send_json(&test, &[]);
+    assert_eq!(status, 0, "{}", d.stderr);
+    assert_eq!(d.summary["sent"], 2);
+    for (id, _, _) in bad {
+        assert_eq!(d.outcome(id), "skip:no_contact", "{id}");
+    }
+    let mut rcpts: Vec<String> = server
+        .received()
+        .iter()
+        .flat_map(|m| m.rcpt_tos.clone())
+        .collect();
+    rcpts.sort();
+    assert_eq!(rcpts, ["a5@example.com", "a6@xn--bcher-kva.example"]);
+}

@@ -20,7 +20,7 @@ use crate::decide::{self, Options, Surveyed};
 use crate::deliver;
 use crate::error::Error;
 use crate::ingest::{ExportInfo, Source};
-use crate::ledger::{Ledger, Memory};
+use crate::ledger::{Ledger, Memory, Status};
 use crate::output::Sink;
 use crate::render::Templates;
 use crate::report::{Decision, Entry, Summary};
@@ -111,7 +111,13 @@ fn send(
         reminders.push(entry.into_owned());
         Ok(())
     })?;
-    let jobs = deliver::jobs(&reminders, settings, &sender, now)?;
+    let (jobs, unmade) = deliver::jobs(&reminders, settings, &sender, now);
+    for (index, why) in unmade {
+        if let Some(entry) = reminders.get_mut(index) {
+            entry.status = Some(Status::Failed);
+            entry.server_reply = Some(format!("not sent: {why}"));
+        }
+    }
     let results = deliver::send::send(jobs, &settings.delivery, ledger)?;
     summary.interrupted = results.interrupted;
     summary.stopped = results.stopped;

@@ -241,19 +241,20 @@ pub fn ready_to_send(settings: &Settings) -> Result<Mailbox, Error> {
     Ok(sender)
 }
 
-/// The messages for the reminders among `entries`, with what the ledger records first.
-///
-/// # Errors
-/// A template that fails to render, or a message lettre refuses.
+/// The messages for the reminders among `entries`, with what the ledger records first; and
+/// the reminders whose message could not be made, with why (each is left unsent, counted as
+/// failed, and the others go out: one buyer's data never stops the rest).
+#[must_use]
 pub fn jobs(
     entries: &[Entry<'_>],
     settings: &Settings,
     sender: &Mailbox,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<Vec<send::Job>, Error> {
+) -> (Vec<send::Job>, Vec<(usize, String)>) {
     let reply_to: Option<Mailbox> = settings.shop.reply_to.parse().ok();
     let date = SystemTime::from(crate::clock::wall_clock());
     let mut jobs = Vec::new();
+    let mut unmade = Vec::new();
     for (index, entry) in entries.iter().enumerate() {
         if entry.decision != Decision::Remind {
             continue;
@@ -261,10 +262,15 @@ pub fn jobs(
         let (Some(template), Some(to), Some(subject), Some(body)) =
             (&entry.template, &entry.to, &entry.subject, &entry.body)
         else {
+            unmade.push((index, "the reminder has no message".to_owned()));
             continue;
         };
-        let Ok(address) = to.parse::<lettre::Address>() else {
-            continue;
+        let address = match crate::address::recipient(to) {
+            Ok(address) => address,
+            Err(why) => {
+                unmade.push((index, why));
+                continue;
+            }
         };
         let message_id = mail::message_id(&entry.order_id, template, &sender.email);
         let html = entry.html.clone();
@@ -278,13 +284,14 @@ pub fn jobs(
             html,
             message_id: message_id.clone(),
             date,
-        })
-        .map_err(|message| Error::Template {
-            name: template.clone(),
-            line: 1,
-            column: 1,
-            message,
-        })?;
+        });
+        let built = match built {
+            Ok(built) => built,
+            Err(why) => {
+                unmade.push((index, format!("the message could not be made: {why}")));
+                continue;
+            }
+        };
         jobs.push(send::Job {
             entry: index,
             intent: Intent {
@@ -300,5 +307,5 @@ pub fn jobs(
             mail: built,
         });
     }
-    Ok(jobs)
+    (jobs, unmade)
 }
