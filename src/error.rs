@@ -133,6 +133,15 @@ pub enum Error {
         sidecar: PathBuf,
     },
 
+    /// `forget` was asked to forget something the ledger does not hold.
+    #[error(
+        "{what} in the ledger, so there is nothing to forget; `payremind history` lists what it holds"
+    )]
+    NothingToForget {
+        /// What was looked for.
+        what: String,
+    },
+
     /// The SMTP password is missing or unreadable (its value is never shown).
     #[error("{message}")]
     Secret {

@@ -57,6 +57,7 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
         Command::Check(args) => commands::check::check(&args),
         Command::Init(args) => commands::init::init(&args),
         Command::History(args) => commands::history::history(&args),
+        Command::Forget(args) => commands::forget::forget(&args),
     };
     match result {
         // A reader that went away (`payremind run … | head`) is not an error.

@@ -451,7 +451,7 @@ impl Summary {
                 Some(Status::Rejected) => {
                     self.bounced += 1;
                     Some(format!(
-                        "the message was refused for good: {reply}; this order is not reminded again (check the template if many are refused)"
+                        "the message was refused after its data: {reply}; it is tried again on a later run, up to [select].max_reminders in all (check the template if many are refused)"
                     ))
                 }
                 Some(Status::Unknown | Status::Intent) => {
@@ -460,10 +460,11 @@ impl Summary {
                         "outcome unknown: {reply}; maybe sent, so it is not sent again on its own: check the mail server's log, then run with --retry-unknown to send it once more"
                     ))
                 }
-                None => {
+                // Never an entry's status (only `history` shows a `forget`).
+                Some(Status::Forgotten) | None => {
                     self.not_attempted += 1;
                     let why = if self.stopped.is_some() {
-                        "the mail server could not be reached"
+                        "the mail server could not be reached, or refused to take mail"
                     } else {
                         "the run was interrupted"
                     };

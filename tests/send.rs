@@ -323,7 +323,7 @@ fn a_server_that_is_not_there_stops_the_run_and_the_next_run_sends() {
     send(&test, &[])
         .failure(1)
         .stderr_has("sent 0, failed 0, unknown 0, bounced 0, not attempted 3 (stopped: cannot connect to 127.0.0.1")
-        .stderr_has("not attempted (the mail server could not be reached); it is sent on the next run");
+        .stderr_has("not attempted (the mail server could not be reached, or refused to take mail); it is sent on the next run");
     let server = SmtpServer::start(dir.path(), false, false, None);
     std::fs::write(test.path("payremind.toml"), smtp_config(&server, "")).unwrap();
     send(&test, &[]).success().stderr_has("sent 3");
@@ -787,30 +787,28 @@ fn sigterm_during_retries_stops_without_waiting_them_out() {
 }
 
 #[test]
-fn a_message_refused_after_its_data_is_not_sent_again() {
+fn a_message_refused_after_its_data_is_tried_again_up_to_max_reminders() {
     let (_dir, server) = plain_server();
-    let test = Test::new().config(&smtp_config(&server, "")).orders(
-        GENERIC_HEADER,
-        &[&row("X1", "spam.x1@example.com", "2026-11-22 10:00")],
-    );
+    let test = Test::new()
+        .config(&smtp_config(&server, "").replace("[smtp]", "[select]\nmax_reminders = 2\n[smtp]"))
+        .orders(
+            GENERIC_HEADER,
+            &[&row("X1", "spam.x1@example.com", "2026-11-22 10:00")],
+        );
     send(&test, &[])
         .failure(1)
         .stderr_has("bounced 1")
-        .stderr_has("the message was refused for good: permanent error (554)");
+        .stderr_has("the message was refused after its data: permanent error (554)")
+        .stderr_has("it is tried again on a later run");
+    // A content filter's refusal may pass: the next run tries again, and the address is not
+    // blamed...
+    let (status, d) = send_json(&test, &[]);
+    assert_eq!(status, 1);
+    assert_eq!(d.get("X1")["status"], "rejected", "tried again");
+    // ...but not for ever: two tries used up max_reminders = 2.
     let (status, d) = send_json(&test, &[]);
     assert_eq!(status, 0);
-    assert_eq!(d.outcome("X1"), "skip:gave_up", "this order is given up");
-    // The address is not to blame: the buyer's next order is reminded.
-    test.set_orders(
-        GENERIC_HEADER,
-        &[&row("X2", "spam.x1@example.com", "2026-11-22 10:00")],
-    );
-    let (_, d) = send_json(&test, &[]);
-    assert_eq!(
-        d.get("X2")["status"],
-        "rejected",
-        "tried, refused again by the same filter"
-    );
+    assert_eq!(d.outcome("X1"), "skip:gave_up");
 }
 
 #[test]
@@ -1410,4 +1408,133 @@ fn an_address_no_transport_takes_is_no_contact_everywhere_and_the_others_are_sen
         .collect();
     rcpts.sort();
     assert_eq!(rcpts, ["a5@example.com", "a6@xn--bcher-kva.example"]);
+}
+
+#[test]
+fn only_a_mailbox_that_does_not_exist_is_a_bounce() {
+    let (_dir, server) = plain_server();
+    let test = Test::new().config(&smtp_config(&server, "")).orders(
+        GENERIC_HEADER,
+        &[
+            &row("B1", "reject.b1@example.com", "2026-11-22 10:00"),
+            &row("B2", "nombx.b2@example.com", "2026-11-22 10:00"),
+            &row("B3", "full.b3@example.com", "2026-11-22 10:00"),
+            &row("B4", "b4@example.com", "2026-11-22 10:00"),
+        ],
+    );
+    let (status, d) = send_json(&test, &[]);
+    assert_eq!(status, 1);
+    assert_eq!(d.get("B1")["status"], "bounced", "550 5.1.1");
+    assert_eq!(d.get("B2")["status"], "bounced", "550 and no such user");
+    assert_eq!(d.get("B3")["status"], "failed", "a full mailbox may empty");
+    assert_eq!(d.get("B4")["status"], "sent");
+    let d = test.preview();
+    assert_eq!(d.outcome("B1"), "skip:bounced");
+    assert_eq!(d.outcome("B2"), "skip:bounced");
+    assert_eq!(d.outcome("B3"), "popular", "tried again");
+}
+
+#[test]
+fn a_relay_or_policy_refusal_stops_the_run_and_blames_no_buyer() {
+    for (address, words) in [
+        ("relay.p1@example.com", "(554): 5.7.1"),
+        (
+            "authreq.p1@example.com",
+            "(530): 5.7.0 Authentication required",
+        ),
+        ("policy.p1@example.com", "(550): 5.7.1 Client host rejected"),
+    ] {
+        let (_dir, server) = plain_server();
+        let test = Test::new()
+            .config(&smtp_config(&server, "max_connections = 1\n"))
+            .orders(
+                GENERIC_HEADER,
+                &[
+                    &row("P1", address, "2026-11-22 10:00"),
+                    &row("P2", "p2@example.com", "2026-11-22 10:00"),
+                ],
+            );
+        let outcome = send(&test, &[]);
+        outcome
+            .failure(1)
+            .stderr_has("bounced 0")
+            .stderr_has(
+                "not attempted 1 (stopped: the server refuses to take mail from this set-up",
+            )
+            .stderr_has(words)
+            .stderr_has("check [smtp]");
+        assert!(server.received().is_empty(), "{address}");
+        // Nobody is blamed: both are reminded on the next run.
+        let d = test.preview();
+        assert_eq!(d.outcome("P1"), "popular", "{address} is not a bounce");
+        assert_eq!(d.outcome("P2"), "popular");
+    }
+}
+
+#[test]
+fn forget_undoes_a_bounce_and_a_given_up_order_and_history_shows_it() {
+    let (_dir, server) = plain_server();
+    let test = Test::new().config(&smtp_config(&server, "")).orders(
+        GENERIC_HEADER,
+        &[
+            &row("F1", "reject.f1@example.com", "2026-11-22 10:00"),
+            // Four days old: the final offer.
+            &row("F2", "f2@example.com", "2026-11-19 10:00"),
+        ],
+    );
+    send(&test, &[]).failure(1).stderr_has("bounced 1");
+    let d = test.preview();
+    assert_eq!(d.outcome("F1"), "skip:bounced");
+    assert_eq!(d.outcome("F2"), "skip:gave_up");
+
+    test.exec(&["forget", "--bounce", "Reject.F1@example.com"])
+        .success()
+        .stdout_has("forgot 1 bounce(s) of Reject.F1@example.com");
+    test.exec(&["forget", "--order", "F2"])
+        .success()
+        .stdout_has("forgot 1 earlier attempt(s) for order F2");
+    // Two days later (the buyer's min_gap still counts for F2's buyer).
+    let later = Decisions::parse(&test.exec(&[
+        "run",
+        "--orders",
+        "orders.csv",
+        "--now",
+        "2026-11-25T09:00:00+08:00",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(
+        later.outcome("F1"),
+        "discount",
+        "the address may be written to again"
+    );
+    assert_eq!(later.outcome("F2"), "discount", "decided afresh");
+
+    // Nothing to forget is said so, and changes nothing.
+    test.exec(&["forget", "--bounce", "nobody@example.com"])
+        .failure(2)
+        .stderr_has("no bounce of \"nobody@example.com\" is recorded in the ledger");
+    test.exec(&["forget"]).failure(2);
+
+    let history = test.exec(&["history", "--format", "json"]);
+    let lines: Vec<serde_json::Value> = history
+        .success()
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let statuses: Vec<&str> = lines
+        .iter()
+        .map(|l| l["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        ["bounced", "sent", "forgotten", "forgotten"],
+        "{lines:?}"
+    );
+    assert_eq!(lines[2]["to"], "reject.f1@example.com");
+    assert_eq!(lines[3]["order_id"], "F2");
+    test.exec(&["history", "--order", "F2"])
+        .success()
+        .stdout_has("forgotten: payremind forget --order");
 }

@@ -60,7 +60,7 @@ pub enum Delivered {
     Sent(String),
     /// Not accepted, maybe temporarily: retry on a later run.
     Failed(String),
-    /// The recipient was refused for good (5xx at RCPT).
+    /// The recipient's mailbox does not exist (550/551/553 with 5.1.x at RCPT).
     Bounced(String),
     /// The message was refused for good after its data (content or policy 5xx).
     Rejected(String),
@@ -69,6 +69,10 @@ pub enum Delivered {
     /// The server could not be reached or refused the connection, on every try: nothing was
     /// handed over, and the next messages would fare no better.
     Unreachable(String),
+    /// The server refused us for a reason of the sender's set-up (relay denied, authentication
+    /// required, a policy): nothing was handed over, nobody's address is to blame, and the
+    /// next messages would fare no better.
+    SetUp(String),
     /// The transport did not finish with the message and was stopped (a hung sendmail): maybe
     /// handed over, and the next messages would fare no better.
     Stuck(String),

@@ -50,11 +50,14 @@ pub enum Status {
     Failed,
     /// Maybe sent: the connection broke after the message was handed over.
     Unknown,
-    /// Refused for good (5xx for the recipient): that address is not written to again.
+    /// Refused for good because the mailbox does not exist: that address is not written to
+    /// again (until the seller's `forget --bounce`).
     Bounced,
-    /// The message was refused for good after its data (a content or policy 5xx): this order
-    /// is given up, the address is not blamed.
+    /// The message was refused after its data (a content or policy 5xx): the address is not
+    /// blamed; the order is tried again on a later run, up to `[select].max_reminders`.
     Rejected,
+    /// Not an attempt: the seller's `forget` (shown by `history` only).
+    Forgotten,
 }
 
 impl Status {
@@ -68,6 +71,7 @@ impl Status {
             Status::Unknown => "unknown",
             Status::Bounced => "bounced",
             Status::Rejected => "rejected",
+            Status::Forgotten => "forgotten",
         }
     }
 
@@ -77,6 +81,7 @@ impl Status {
             "failed" => Status::Failed,
             "bounced" => Status::Bounced,
             "rejected" => Status::Rejected,
+            "forgotten" => Status::Forgotten,
             "intent" => Status::Intent,
             _ => Status::Unknown,
         }
@@ -129,6 +134,33 @@ pub struct Attempt {
     rank: usize,
     #[serde(skip)]
     final_step: bool,
+    #[serde(skip)]
+    id: i64,
+}
+
+/// What the seller's `payremind forget` undoes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Forget<'a> {
+    /// A wrong bounce: the address may be written to again.
+    Bounce(&'a str),
+    /// An order's reminders (given up, refused, unknown): it is decided afresh.
+    Order(&'a str),
+}
+
+impl Forget<'_> {
+    fn kind(self) -> &'static str {
+        match self {
+            Forget::Bounce(_) => "bounce",
+            Forget::Order(_) => "order",
+        }
+    }
+
+    fn value(self) -> String {
+        match self {
+            Forget::Bounce(address) => address.trim().to_lowercase(),
+            Forget::Order(order) => order.to_owned(),
+        }
+    }
 }
 
 /// Paid orders remembered per buyer: (order id, placed at).
@@ -184,25 +216,21 @@ impl Memory {
         self.bounced.contains(&address.trim().to_lowercase())
     }
 
-    /// Reminders sent for the order, and whether the final step was one of them.
+    /// Reminders of the order that used up one of `[select].max_reminders` (sent, or refused
+    /// for their content after the data: such a refusal may pass, say a filter's false alarm,
+    /// so it is tried again on a later run, but not for ever), whether the final step was sent,
+    /// and the highest step sent.
     #[must_use]
     pub fn sent(&self, order_id: &str) -> (usize, bool, Option<usize>) {
-        let sent: Vec<&Attempt> = self
-            .attempts(order_id)
+        let attempts = self.attempts(order_id);
+        let sent = || attempts.iter().filter(|a| a.status == Status::Sent);
+        let used = attempts
             .iter()
-            .filter(|a| a.status == Status::Sent)
-            .collect();
-        let final_sent = sent.iter().any(|a| a.final_step);
-        let highest = sent.iter().map(|a| a.rank).max();
-        (sent.len(), final_sent, highest)
-    }
-
-    /// The server refused a reminder of this order for good (after its data).
-    #[must_use]
-    pub fn rejected(&self, order_id: &str) -> bool {
-        self.attempts(order_id)
-            .iter()
-            .any(|a| a.status == Status::Rejected)
+            .filter(|a| matches!(a.status, Status::Sent | Status::Rejected))
+            .count();
+        let final_sent = sent().any(|a| a.final_step);
+        let highest = sent().map(|a| a.rank).max();
+        (used, final_sent, highest)
     }
 
     /// Whether this template was sent for the order already.
@@ -293,7 +321,7 @@ fn links(_: &std::fs::Metadata) -> u64 {
     1
 }
 
-const SCHEMA_VERSION: i32 = 2;
+const SCHEMA_VERSION: i32 = 3;
 
 const MIGRATIONS: &[&str] = &[
     // 1: attempts and remembered paid orders.
@@ -325,6 +353,15 @@ const MIGRATIONS: &[&str] = &[
          key TEXT PRIMARY KEY,
          value TEXT NOT NULL
      ) WITHOUT ROWID;",
+    // 3: what the seller told payremind to forget: the attempts up to `through` (an attempt
+    // id) no longer count for the bounce or the order.
+    "CREATE TABLE forgotten (
+         id INTEGER PRIMARY KEY,
+         kind TEXT NOT NULL,
+         value TEXT NOT NULL,
+         at TEXT NOT NULL,
+         through INTEGER NOT NULL
+     );",
 ];
 
 /// SQLite's flags for the ledger: no `file:` URIs (a path is a path), no in-memory names.
@@ -699,9 +736,21 @@ impl Ledger {
     /// The file cannot be read.
     pub fn memory(&self) -> Result<Memory, Error> {
         let mut memory = Memory::default();
+        // What the seller told payremind to forget: (kind, value) -> the last attempt it covers.
+        let mut forgotten: HashMap<(String, String), i64> = HashMap::new();
+        for (kind, value, _, through) in self.forgotten()? {
+            let last = forgotten.entry((kind, value)).or_insert(through);
+            *last = (*last).max(through);
+        }
+        let covered = |kind: &str, value: &str, id: i64| {
+            forgotten
+                .get(&(kind.to_owned(), value.to_owned()))
+                .is_some_and(|&through| id <= through)
+        };
         for attempt in self.attempts(None, None)? {
-            if attempt.status == Status::Bounced {
-                memory.bounced.insert(attempt.to.to_lowercase());
+            let address = attempt.to.to_lowercase();
+            if attempt.status == Status::Bounced && !covered("bounce", &address, attempt.id) {
+                memory.bounced.insert(address);
             }
             // A reminder that may have arrived counts for the gap as one that did.
             if matches!(
@@ -716,11 +765,14 @@ impl Ledger {
                     .or_insert(at);
                 *last = (*last).max(at);
             }
-            memory
-                .by_order
-                .entry(attempt.order_id.clone())
-                .or_default()
-                .push(attempt);
+            // A forgotten order is decided afresh (the buyer's gap above still counts).
+            if !covered("order", &attempt.order_id, attempt.id) {
+                memory
+                    .by_order
+                    .entry(attempt.order_id.clone())
+                    .or_default()
+                    .push(attempt);
+            }
         }
         let mut stmt = self
             .conn
@@ -761,7 +813,7 @@ impl Ledger {
             .conn
             .prepare(
                 "SELECT order_id, buyer_id, template, message_id, recipient, status, attempted_at,
-                        evaluated_at, server_reply, rank, final_step
+                        evaluated_at, server_reply, rank, final_step, id
                  FROM attempts
                  WHERE (?1 IS NULL OR order_id = ?1) AND (?2 IS NULL OR buyer_id = ?2)
                  ORDER BY id",
@@ -781,11 +833,115 @@ impl Ledger {
                     server_reply: r.get(8)?,
                     rank: usize::try_from(r.get::<_, i64>(9)?).unwrap_or(0),
                     final_step: r.get::<_, i64>(10)? != 0,
+                    id: r.get(11)?,
                 })
             })
             .map_err(|e| db_error(&self.path, &e))?;
         rows.collect::<Result<_, _>>()
             .map_err(|e| db_error(&self.path, &e))
+    }
+
+    /// What the seller told payremind to forget, oldest first: kind (`bounce`, `order`),
+    /// value, when, and the last attempt it covers. Empty for a ledger from before `forget`.
+    fn forgotten(&self) -> Result<Vec<(String, String, String, i64)>, Error> {
+        let version: i32 = self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(|e| db_error(&self.path, &e))?;
+        if version < 3 {
+            return Ok(Vec::new());
+        }
+        let mut stmt = self
+            .conn
+            .prepare("SELECT kind, value, at, through FROM forgotten ORDER BY id")
+            .map_err(|e| db_error(&self.path, &e))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .map_err(|e| db_error(&self.path, &e))?;
+        rows.collect::<Result<_, _>>()
+            .map_err(|e| db_error(&self.path, &e))
+    }
+
+    /// Records that the seller undoes a bounce or an order's reminders: the attempts so far no
+    /// longer count for it (they stay in the ledger and in `history`). Returns how many
+    /// attempts it covers (0: nothing to forget, and nothing is recorded).
+    ///
+    /// # Errors
+    /// The ledger cannot be written.
+    pub fn forget(&mut self, what: Forget<'_>, at: DateTime<Utc>) -> Result<usize, Error> {
+        let path = self.path.clone();
+        let tx = self.conn.transaction().map_err(|e| db_error(&path, &e))?;
+        let value = what.value();
+        let count: i64 = match what {
+            Forget::Bounce(_) => tx.query_row(
+                "SELECT count(*) FROM attempts WHERE status = 'bounced' AND lower(recipient) = ?1",
+                params![value],
+                |r| r.get(0),
+            ),
+            Forget::Order(_) => tx.query_row(
+                "SELECT count(*) FROM attempts WHERE order_id = ?1",
+                params![value],
+                |r| r.get(0),
+            ),
+        }
+        .map_err(|e| db_error(&path, &e))?;
+        if count == 0 {
+            return Ok(0);
+        }
+        tx.execute(
+            "INSERT INTO forgotten (kind, value, at, through)
+             VALUES (?1, ?2, ?3, (SELECT coalesce(max(id), 0) FROM attempts))",
+            params![what.kind(), value, at.to_rfc3339()],
+        )
+        .map_err(|e| db_error(&path, &e))?;
+        tx.commit().map_err(|e| db_error(&path, &e))?;
+        Ok(usize::try_from(count).unwrap_or(usize::MAX))
+    }
+
+    /// The ledger as `payremind history` shows it: the attempts and, in their place in time,
+    /// what the seller told payremind to forget, optionally for one order or one buyer.
+    ///
+    /// # Errors
+    /// The file cannot be read.
+    pub fn history(&self, order: Option<&str>, buyer: Option<&str>) -> Result<Vec<Attempt>, Error> {
+        let mut rows = self.attempts(order, buyer)?;
+        for (kind, value, at, _) in self.forgotten()? {
+            let (order_id, to, reply) = if kind == "order" {
+                (
+                    value,
+                    String::new(),
+                    "payremind forget --order: its earlier reminders no longer count; it is decided afresh",
+                )
+            } else {
+                (
+                    String::new(),
+                    value,
+                    "payremind forget --bounce: the bounce no longer counts; reminders may go to this address again",
+                )
+            };
+            let wanted = order.is_none_or(|o| o == order_id)
+                && buyer.is_none_or(|b| b.eq_ignore_ascii_case(&to))
+                && (order.is_none() || buyer.is_none() || kind == "order");
+            if wanted {
+                rows.push(Attempt {
+                    order_id,
+                    buyer_id: String::new(),
+                    template: String::new(),
+                    message_id: String::new(),
+                    to,
+                    status: Status::Forgotten,
+                    attempted_at: at.clone(),
+                    evaluated_at: at,
+                    server_reply: reply.to_owned(),
+                    rank: 0,
+                    final_step: false,
+                    id: 0,
+                });
+            }
+        }
+        // In time order (RFC 3339 in UTC sorts as text); attempts keep their order among equals.
+        rows.sort_by(|a, b| a.attempted_at.cmp(&b.attempted_at));
+        Ok(rows)
     }
 
     /// Starts remembering the export's paid orders (so that a buyer's history survives the

@@ -3,7 +3,12 @@
 the recipient's local part (the part before @):
 
   tempfail-N...   451 at RCPT for the first N attempts for that recipient, then accepted
-  reject...       550 at RCPT: the address does not exist
+  reject...       550 5.1.1 at RCPT: the address does not exist
+  nombx...        550 at RCPT without an enhanced status: "No such user here"
+  full...         552 5.2.2 at RCPT: the mailbox is full (not a bounce)
+  relay...        554 5.7.1 at RCPT: relay access denied (the sender's set-up)
+  authreq...      530 5.7.0 at RCPT: authentication required (the sender's set-up)
+  policy...       550 5.7.1 at RCPT: refused by a policy (the sender's set-up)
   drop-N...       for the first N messages to that recipient, the message data is received and
                   then the connection is cut without a reply
   slow-MS...      waits MS milliseconds before accepting the message
@@ -97,6 +102,16 @@ class Handler:
         local = address.split("@")[0].lower()
         if local.startswith("reject"):
             return "550 5.1.1 <%s>: Recipient address rejected: User unknown" % address
+        if local.startswith("nombx"):
+            return "550 No such user here"
+        if local.startswith("full"):
+            return "552 5.2.2 <%s>: Mailbox full" % address
+        if local.startswith("relay"):
+            return "554 5.7.1 <%s>: Relay access denied" % address
+        if local.startswith("authreq"):
+            return "530 5.7.0 Authentication required"
+        if local.startswith("policy"):
+            return "550 5.7.1 Client host rejected: refused by policy"
         if local.startswith("tempfail-"):
             limit = int(local.split("-")[1].split(".")[0])
             with self.lock:
