@@ -1538,3 +1538,41 @@ fn forget_undoes_a_bounce_and_a_given_up_order_and_history_shows_it() {
         .success()
         .stdout_has("forgotten: payremind forget --order");
 }
+
+#[test]
+fn a_closed_stdout_does_not_hide_what_the_sends_earned() {
+    let (_dir, server) = plain_server();
+    let test = Test::new().config(&smtp_config(&server, "")).orders(
+        GENERIC_HEADER,
+        &[
+            &row("H1", "reject.h1@example.com", "2026-11-22 10:00"),
+            &row("H2", "h2@example.com", "2026-11-22 10:00"),
+        ],
+    );
+    // `payremind run --send --format json | head -0`: the reader is gone before the first line.
+    let mut run = test.spawn(&[
+        "run",
+        "--orders",
+        "orders.csv",
+        "--now",
+        NOW,
+        "--send",
+        "--format",
+        "json",
+    ]);
+    drop(run.stdout.take());
+    let out = run.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "H1 bounced: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // Everything was sent and recorded.
+    assert_eq!(server.received().len(), 1);
+    let history = test.exec(&["history", "--format", "json"]);
+    let statuses: Vec<String> = history
+        .success()
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["status"].to_string())
+        .collect();
+    assert_eq!(statuses, ["\"bounced\"", "\"sent\""]);
+}

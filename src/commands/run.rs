@@ -199,12 +199,34 @@ fn summary(source: &Source, surveyed: &Surveyed, now: DateTime<Utc>, sending: bo
 }
 
 /// Where the entries go: `--format`, on stdout (the summary of the text format on stderr).
+/// A preview stops quietly when its reader goes away; a sending run's output outlives it
+/// ([`output::Tolerant`]), so that its exit code is the one the sends earned.
 fn sink(args: &RunArgs, settings: &Settings) -> Box<dyn Sink> {
-    let out = io::BufWriter::with_capacity(64 * 1024, io::stdout().lock());
+    if args.send {
+        let out =
+            io::BufWriter::with_capacity(64 * 1024, output::Tolerant::new(io::stdout().lock()));
+        text_or_json(
+            args,
+            settings,
+            out,
+            output::Tolerant::new(io::stderr().lock()),
+        )
+    } else {
+        let out = io::BufWriter::with_capacity(64 * 1024, io::stdout().lock());
+        text_or_json(args, settings, out, io::stderr().lock())
+    }
+}
+
+fn text_or_json<W: io::Write + 'static, E: io::Write + 'static>(
+    args: &RunArgs,
+    settings: &Settings,
+    out: W,
+    err: E,
+) -> Box<dyn Sink> {
     match args.format {
         Format::Text => Box::new(output::text::Text::new(
             out,
-            io::stderr().lock(),
+            err,
             &settings.shop.sender,
             args.send,
         )),
