@@ -158,6 +158,15 @@ pub enum Error {
         message: String,
     },
 
+    /// `--send` with a `--now` later than the clock.
+    #[error(
+        "--now {value:?} is later than this computer's clock: with --send, the reminders would be recorded as sent in the future and hold those buyers back until then; leave --now out when sending (a past --now is fine, and a dry run takes any)"
+    )]
+    NowAhead {
+        /// What was given.
+        value: String,
+    },
+
     /// Standard output could not be written (other than a closed pipe, which ends quietly).
     #[error("cannot write the output: {0}")]
     Output(#[source] std::io::Error),

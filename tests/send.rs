@@ -1576,3 +1576,23 @@ fn a_closed_stdout_does_not_hide_what_the_sends_earned() {
         .collect();
     assert_eq!(statuses, ["\"bounced\"", "\"sent\""]);
 }
+
+#[test]
+fn a_send_refuses_a_now_in_the_future_and_a_dry_run_takes_it() {
+    let (_dir, server) = plain_server();
+    let test = Test::new().config(&smtp_config(&server, "")).orders(
+        GENERIC_HEADER,
+        &[&row("W1", "w1@example.com", "2026-11-22 10:00")],
+    );
+    let future = "2062-11-23T09:00:00+08:00";
+    let refused = test.exec(&["run", "--orders", "orders.csv", "--now", future, "--send"]);
+    refused
+        .failure(2)
+        .stderr_has("--now \"2062-11-23T09:00:00+08:00\" is later than this computer's clock");
+    assert!(server.received().is_empty());
+    assert!(!test.path("payremind.db").exists(), "nothing recorded");
+    // A dry run takes it (what-if), and a past --now may still send (NOW is in the past).
+    test.exec(&["run", "--orders", "orders.csv", "--now", future])
+        .success();
+    send(&test, &[]).success().stderr_has("sent 1");
+}

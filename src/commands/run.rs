@@ -36,6 +36,7 @@ pub fn run(args: &RunArgs) -> Result<u8, Error> {
     let settings = Settings::from_args(args.config.as_deref(), true)?;
     settings.ready_to_run()?;
     if args.send {
+        clock::not_ahead(args.now.as_deref(), now)?;
         send(args, &settings, now, started)
     } else {
         preview(args, &settings, now, started)
