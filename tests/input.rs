@@ -387,3 +387,52 @@ fn rows_of_one_order_may_differ_in_case() {
     assert_eq!(d.outcome("M1"), "popular");
     assert_eq!(d.get("M1")["products"].as_array().unwrap().len(), 2);
 }
+
+#[test]
+fn a_fifo_is_refused_without_waiting_for_a_writer_and_holds_no_lock() {
+    let test = Test::new()
+        .config(&format!("{GENERIC_CONFIG}\n[delivery]\nvia = \"outbox\"\n"))
+        .orders(
+            "order_id,email,status,created_at",
+            &["F1,f1@example.com,pending,2026-11-22 10:00"],
+        );
+    let fifo = test.path("export.csv");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let run = test.spawn(&["run", "--orders", "export.csv", "--now", NOW, "--send"]);
+    // A writer that comes only if payremind opens the FIFO (opening it for writing waits for
+    // a reader): had payremind waited for one, it would get an export and succeed.
+    let mut writer = std::process::Command::new(crate::support::smtp::python())
+        .arg("-c")
+        .arg("import sys\nwith open(sys.argv[1], 'w') as f:\n    f.write('order_id,email,status,created_at\\nF1,f1@example.com,pending,2026-11-22 10:00\\n')")
+        .arg(&fifo)
+        .spawn()
+        .unwrap();
+    let out = run.wait_with_output().unwrap();
+    let _ = writer.kill();
+    let _ = writer.wait();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("export.csv: is not a regular file") && stderr.contains("--orders -"),
+        "{stderr}"
+    );
+    // The next run is not held back by it.
+    test.exec(&["run", "--orders", "orders.csv", "--now", NOW, "--send"])
+        .success()
+        .stderr_has("sent 1");
+    // A folder or a device is refused the same way, by the preview and check too.
+    for path in [".", "/dev/null"] {
+        test.exec(&["run", "--orders", path, "--now", NOW])
+            .failure(2)
+            .stderr_has("is not a regular file");
+        test.exec(&["check", "--orders", path])
+            .failure(2)
+            .stderr_has("is not a regular file");
+    }
+}

@@ -87,10 +87,13 @@ fn send(
 ) -> Result<u8, Error> {
     let sender = deliver::ready_to_send(settings)?;
     let templates = templates(settings)?;
+    // The export is opened (standard input read whole) before the lock is taken: a reading
+    // that fails or waits holds no other run back.
+    let source = Source::new(&args.orders).rereadable()?;
+    source.check_readable()?;
     let mut ledger = Ledger::open_for_send(&settings.ledger_path, args.wait, args.new_ledger)?;
     let held = ledger.held()?;
     let memory = ledger.memory()?;
-    let source = Source::new(&args.orders).rereadable()?;
     let mut paid = ledger.remember_paid()?;
     let surveyed = decide::survey(&source, settings, now, &memory, Some(&mut paid))?;
     paid.commit()?;
