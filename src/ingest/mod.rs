@@ -269,6 +269,8 @@ pub struct Opened {
     pub encoding: &'static str,
     /// The delimiter in use.
     pub delimiter: u8,
+    /// A warning when the encoding was guessed on uncertain evidence.
+    pub guessed: Option<String>,
 }
 
 /// Opens the export and reads its header row.
@@ -330,6 +332,7 @@ pub fn open(source: &Source, settings: &Settings) -> Result<Opened, Error> {
         headers,
         encoding: decoded.encoding,
         delimiter,
+        guessed: decoded.guessed,
     })
 }
 
@@ -500,10 +503,14 @@ impl<'s> Stream<'s> {
             headers,
             encoding,
             delimiter,
+            guessed,
         } = open(source, settings)?;
         let mut info = ExportInfo {
             rows: 0,
-            warnings: Vec::new(),
+            warnings: guessed
+                .map(|warning| format!("{}: {warning}", path.display()))
+                .into_iter()
+                .collect(),
             encoding,
             delimiter,
             mapping: None,
