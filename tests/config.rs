@@ -158,3 +158,29 @@ fn a_ledger_path_that_names_no_kept_file_is_refused() {
             .stderr_has("[ledger].path");
     }
 }
+
+#[test]
+fn a_rate_or_timeout_that_cannot_work_is_refused_by_name() {
+    for (setting, value, says) in [
+        (
+            "rate_limit",
+            "1e-30/s",
+            "[smtp].rate_limit: \"1e-30/s\" is slower than one message an hour",
+        ),
+        ("timeout", "0s", "[smtp].timeout: must be more than zero"),
+    ] {
+        let config = format!(
+            "{GENERIC_CONFIG}\n[smtp]\nhost = \"127.0.0.1\"\nsecurity = \"none\"\n{setting} = {value:?}\n"
+        );
+        let outcome = Test::new()
+            .config(&config)
+            .orders(
+                GENERIC_HEADER,
+                &["X1,x,,x@example.com,pending,2026-11-22 10:00,10.00,web,Tea,"],
+            )
+            .args(&["run", "--orders", "orders.csv", "--now", NOW, "--send"])
+            .run();
+        outcome.failure(2).stderr_has(says);
+        assert_eq!(outcome.stderr.lines().count(), 1, "{}", outcome.stderr);
+    }
+}
