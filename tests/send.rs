@@ -1596,3 +1596,42 @@ fn a_send_refuses_a_now_in_the_future_and_a_dry_run_takes_it() {
         .success();
     send(&test, &[]).success().stderr_has("sent 1");
 }
+
+#[test]
+fn a_reply_to_auth_is_never_stored_or_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = SmtpServer::start_with(
+        dir.path(),
+        false,
+        false,
+        Some("shop:right-password"),
+        &["--auth-echo"],
+    );
+    let config = smtp_config(
+        &server,
+        "username = \"shop\"\nallow_insecure_auth = true\nattempts = 1\n",
+    );
+    let test = Test::new()
+        .config(&config)
+        .env("PAYREMIND_SMTP_PASSWORD", "wr0ng-secret")
+        .orders(
+            GENERIC_HEADER,
+            &[&row("E1", "e1@example.com", "2026-11-22 10:00")],
+        );
+    // What the server echoes: base64 of "\0shop\0wr0ng-secret".
+    let echoed = "AHNob3AAd3Iwbmctc2VjcmV0";
+    let outcome = send(&test, &[]);
+    outcome
+        .failure(1)
+        .stderr_has("the server refused the login for shop (reply 535");
+    let history = test.exec(&["history", "--format", "json"]);
+    for text in [&outcome.stdout, &outcome.stderr, &history.stdout] {
+        assert!(!text.contains(echoed), "{text}");
+        assert!(!text.contains("wr0ng-secret"), "{text}");
+    }
+    let ledger = std::fs::read(test.path("payremind.db")).unwrap();
+    assert!(
+        !ledger.windows(echoed.len()).any(|w| w == echoed.as_bytes()),
+        "the ledger file holds the echoed AUTH line"
+    );
+}

@@ -309,10 +309,13 @@ impl Connection {
             )
             .await?
             .map_err(|e| {
-                let reason = format!(
-                    "the server refused the login for {user}: {}",
-                    crate::error::chain(&e)
-                );
+                // Only the reply's code: a server may echo the AUTH line (the password, in
+                // base64) in its words, and this reason is stored in the ledger and printed.
+                let reason = match e.status() {
+                    Some(code) => format!("the server refused the login for {user} (reply {code}; check [smtp].username and the password)"),
+                    None if e.is_timeout() => format!("the server did not answer the login for {user}"),
+                    None => format!("the login for {user} failed: the connection broke"),
+                };
                 if e.is_permanent() {
                     Opening::Fatal(reason)
                 } else {

@@ -31,8 +31,11 @@ through payremind's pipelined envelope; --no-pipelining leaves it out (the one-b
 --tls-dir makes a certificate authority and a certificate for 127.0.0.1/localhost with trustme
 and writes the authority to DIR/ca.pem (what payremind's [smtp].ca_file trusts); the server
 then offers STARTTLS (and requires it), or with --implicit-tls speaks TLS from the first byte.
---auth requires AUTH with these credentials (after TLS when TLS is on).
+--auth requires AUTH with these credentials (after TLS when TLS is on). --auth-echo makes a
+refused AUTH answer with the client's own AUTH line in its reply (base64 credentials), as a
+careless server may.
 """
+import base64
 
 import argparse
 import asyncio
@@ -169,6 +172,7 @@ def main():
     parser.add_argument("--tls-dir")
     parser.add_argument("--implicit-tls", action="store_true")
     parser.add_argument("--auth")
+    parser.add_argument("--auth-echo", action="store_true")
     parser.add_argument("--max-sessions", type=int)
     parser.add_argument("--sessions-ever", type=int)
     parser.add_argument("--no-pipelining", action="store_true")
@@ -194,6 +198,10 @@ def main():
         def authenticator(server, session, envelope, mechanism, auth_data):
             ok = (isinstance(auth_data, LoginPassword)
                   and auth_data.login.decode() == user and auth_data.password.decode() == password)
+            if not ok and args.auth_echo and isinstance(auth_data, LoginPassword):
+                line = base64.b64encode(b"\0" + auth_data.login + b"\0" + auth_data.password)
+                return AuthResult(success=False, handled=False,
+                                  message="535 5.7.8 Authentication failed: AUTH PLAIN %s" % line.decode())
             return AuthResult(success=ok, handled=False)
 
         kwargs.update(authenticator=authenticator, auth_required=True,
