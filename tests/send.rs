@@ -1635,3 +1635,35 @@ fn a_reply_to_auth_is_never_stored_or_printed() {
         "the ledger file holds the echoed AUTH line"
     );
 }
+
+#[test]
+fn a_password_file_others_can_read_is_warned_about() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let server = SmtpServer::start(dir.path(), false, false, Some("shop:s3cret"));
+    let config = smtp_config(
+        &server,
+        "username = \"shop\"\nallow_insecure_auth = true\npassword_file = \"smtp-password\"\n",
+    );
+    let test = Test::new()
+        .config(&config)
+        .file("smtp-password", "s3cret\n")
+        .orders(
+            GENERIC_HEADER,
+            &[&row("P1", "p1@example.com", "2026-11-22 10:00")],
+        );
+    let file = test.path("smtp-password");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let sent = send(&test, &[]);
+    sent.success().stderr_has(
+        "warning: [smtp].password_file smtp-password can be read by other users of this computer (mode 644); make it yours only: chmod 600",
+    );
+    assert!(!sent.stderr.contains("s3cret"));
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let quiet = send(&test, &[]);
+    assert!(
+        !quiet.success().stderr.contains("warning"),
+        "{}",
+        quiet.stderr
+    );
+}

@@ -47,6 +47,26 @@ pub fn transports(settings: &Smtp) -> Result<Transports, Error> {
     ))
 }
 
+/// A password file other users of the computer can read is a password they can read: say so
+/// (on stderr, once per run), without stopping the run.
+#[cfg(unix)]
+fn warn_if_readable_by_others(path: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Ok(meta) = std::fs::metadata(path) {
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            eprintln!(
+                "payremind: warning: [smtp].password_file {} can be read by other users of this computer (mode {mode:o}); make it yours only: chmod 600 {}",
+                path.display(),
+                path.display()
+            );
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn warn_if_readable_by_others(_: &std::path::Path) {}
+
 /// Reads the SMTP password from where `[smtp]` says it is. Only called when sending.
 ///
 /// # Errors
@@ -64,9 +84,12 @@ pub fn password(smtp: &Smtp) -> Result<Option<Secret>, Error> {
             ))),
         },
         PasswordSource::File(path) => match std::fs::read_to_string(path) {
-            Ok(text) if !text.trim().is_empty() => Ok(Some(Secret::new(
-                text.lines().next().unwrap_or_default().to_owned(),
-            ))),
+            Ok(text) if !text.trim().is_empty() => {
+                warn_if_readable_by_others(path);
+                Ok(Some(Secret::new(
+                    text.lines().next().unwrap_or_default().to_owned(),
+                )))
+            }
             Ok(_) => Err(setting(format!(
                 "[smtp].password_file {} is empty",
                 path.display()
