@@ -1667,3 +1667,23 @@ fn a_password_file_others_can_read_is_warned_about() {
         quiet.stderr
     );
 }
+
+#[test]
+fn a_sendmail_that_reads_part_of_the_message_and_exits_0_leaves_it_maybe_sent() {
+    // Reads the first 100 bytes (the message fits a pipe's buffer whole), then says "done".
+    let test = with_sendmail("head -c 100 > /dev/null\nexit 0", "");
+    let (status, d) = send_json(&test, &[]);
+    assert_eq!(status, 1);
+    assert_eq!(d.get("W1")["status"], "unknown");
+    assert!(
+        d.get("W1")["server_reply"]
+            .as_str()
+            .unwrap()
+            .contains("ended without taking the whole message")
+    );
+    // One that reads it all is sent.
+    let test = with_sendmail("cat > /dev/null\nexit 0", "");
+    let (status, d) = send_json(&test, &[]);
+    assert_eq!(status, 0);
+    assert_eq!(d.get("W1")["status"], "sent");
+}
