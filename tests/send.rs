@@ -1687,3 +1687,22 @@ fn a_sendmail_that_reads_part_of_the_message_and_exits_0_leaves_it_maybe_sent() 
     assert_eq!(status, 0);
     assert_eq!(d.get("W1")["status"], "sent");
 }
+
+#[test]
+fn a_long_order_id_in_chinese_still_gets_an_outbox_file_once() {
+    let id = "订单".repeat(60);
+    let test = Test::new()
+        .config(&format!("{GENERIC_CONFIG}\n[delivery]\nvia = \"outbox\"\n"))
+        .orders(
+            GENERIC_HEADER,
+            &[&row(&id, "long@example.com", "2026-11-22 10:00")],
+        );
+    send(&test, &[]).success().stderr_has("sent 1");
+    let files: Vec<std::path::PathBuf> = std::fs::read_dir(test.path("outbox"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1);
+    assert!(files[0].file_name().unwrap().len() <= 255);
+    send(&test, &[]).success().stderr_has("sent 0");
+}
