@@ -1706,3 +1706,36 @@ fn a_long_order_id_in_chinese_still_gets_an_outbox_file_once() {
     assert!(files[0].file_name().unwrap().len() <= 255);
     send(&test, &[]).success().stderr_has("sent 0");
 }
+
+#[test]
+fn export_text_in_headers_and_the_preview_is_one_visible_line_of_bounded_length() {
+    let (_dir, server) = plain_server();
+    let name = format!("Eve\u{202E}gpj.exe\u{200B}\x1b[2J{}", "王".repeat(200_000));
+    let test = Test::new().config(&smtp_config(&server, "")).orders(
+        GENERIC_HEADER,
+        &[format!(
+            "\"N1\nBcc: x@example.com\",n1,\"{name}\",n1@example.com,pending,2026-11-22 10:00,10.00,web,Tea,"
+        )],
+    );
+    let preview = test.exec(&["run", "--orders", "orders.csv", "--now", NOW]);
+    preview.success();
+    for bad in ["\x1b", "\u{202E}", "\u{200B}"] {
+        assert!(!preview.stdout.contains(bad), "{bad:?} in the preview");
+    }
+    preview.stdout_has("order N1 Bcc: x@example.com");
+    assert!(preview.stdout.lines().all(|l| l.chars().count() < 400));
+
+    send(&test, &[]).success().stderr_has("sent 1");
+    let received = server.received();
+    let raw = String::from_utf8_lossy(&received[0].raw).into_owned();
+    let headers = raw.split("\r\n\r\n").next().unwrap();
+    assert!(
+        headers.lines().all(|l| l.len() <= 998),
+        "a header line over 998 bytes"
+    );
+    assert!(!headers.to_ascii_lowercase().contains("\nbcc:"));
+    // The whole id is in the subject: the line break did not cut it.
+    let subject = received[0].header("Subject");
+    assert!(subject.contains("N1 Bcc: x@example.com"), "{subject}");
+    assert!(!received[0].header("To").contains('\u{202E}'));
+}
