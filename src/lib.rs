@@ -18,8 +18,8 @@
 //! 7. [`ledger`]: what was sent, in SQLite, so nobody is reminded twice.
 //!
 //! Beside the stages: [`order`] (the shared domain types), [`address`] (which addresses a
-//! reminder may go to, decided once for preview, `check` and send), [`line`] (export text made
-//! safe for one line of a header or the terminal), [`clock`] (the only reader of the
+//! reminder may go to, decided once for preview, `check` and send), [`line`](mod@line) (export
+//! text made safe for one line of a header or the terminal), [`clock`] (the only reader of the
 //! wall clock; the store's calendar day), [`units`] (durations, rates, labels), [`error`]
 //! (everything a seller can fix, exit code 2). [`commands`] holds one module per command;
 //! [`run`] picks one, and `main` only maps its result to an exit code. `ARCHITECTURE.md` has
