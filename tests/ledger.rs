@@ -3,8 +3,8 @@
 //! that reach one ledger file by any name never send at once.
 
 use crate::send::{
-    accepted, assert_each_arrived_once, many, plain_server, row, send, send_json, smtp_config,
-    wait_for_arrivals,
+    a_second_run_waits_its_turn, accepted, many, one_reminder, plain_server, send, send_json,
+    smtp_config, wait_for_arrivals,
 };
 use crate::support::smtp::SmtpServer;
 use crate::support::{GENERIC_HEADER, NOW, Test};
@@ -21,10 +21,7 @@ fn delete_ledger(test: &Test, name: &str) {
 }
 
 fn one_order(server: &SmtpServer) -> Test {
-    Test::new().config(&smtp_config(server, "")).orders(
-        GENERIC_HEADER,
-        &[&row("L1", "l1@example.com", "2026-11-22 10:00")],
-    )
+    one_reminder(server, "", "L1", "l1@example.com")
 }
 
 #[test]
@@ -219,19 +216,7 @@ fn two_names_one_ledger(link: fn(&std::path::Path, &std::path::Path)) {
         NOW,
         "--send",
     ]);
-    wait_for_arrivals(&server, 1);
-    with("b.toml", &[])
-        .failure(2)
-        .stderr_has("another payremind run is sending right now");
-    with("b.toml", &["--wait"]).success().stderr_has("sent 0");
-    let first = first.wait_with_output().unwrap();
-    assert_eq!(
-        first.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&first.stderr)
-    );
-    assert_each_arrived_once(&server, 60);
+    a_second_run_waits_its_turn(first, &server, 60, &|extra| with("b.toml", extra));
 }
 
 #[test]

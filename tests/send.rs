@@ -28,17 +28,20 @@ pub(crate) fn send(test: &Test, extra: &[&str]) -> crate::support::Outcome {
     test.exec(&args)
 }
 
+/// A sending run on orders.csv at [`NOW`], printing JSON Lines.
+const SEND_JSON: &[&str] = &[
+    "run",
+    "--orders",
+    "orders.csv",
+    "--now",
+    NOW,
+    "--send",
+    "--format",
+    "json",
+];
+
 pub(crate) fn send_json(test: &Test, extra: &[&str]) -> (i32, Decisions) {
-    let mut args = vec![
-        "run",
-        "--orders",
-        "orders.csv",
-        "--now",
-        NOW,
-        "--send",
-        "--format",
-        "json",
-    ];
+    let mut args = SEND_JSON.to_vec();
     args.extend_from_slice(extra);
     let outcome = test.exec(&args);
     let status = outcome.status;
@@ -465,12 +468,23 @@ fn overlapping_runs_never_send_twice() {
         .config(&smtp_config(&server, "max_connections = 1\n"))
         .orders(GENERIC_HEADER, &rows);
     let first = test.spawn(&["run", "--orders", "orders.csv", "--now", NOW, "--send"]);
-    wait_for_arrivals(&server, 1);
-    send(&test, &[])
+    a_second_run_waits_its_turn(first, &server, 60, &|extra| send(&test, extra));
+}
+
+/// While `first` sends `count` slow messages, a second sending run (`second`, given extra
+/// arguments) is refused, and with `--wait` sends nothing once it gets its turn: every message
+/// arrives once.
+pub(crate) fn a_second_run_waits_its_turn(
+    first: std::process::Child,
+    server: &SmtpServer,
+    count: usize,
+    second: &dyn Fn(&[&str]) -> crate::support::Outcome,
+) {
+    wait_for_arrivals(server, 1);
+    second(&[])
         .failure(2)
         .stderr_has("another payremind run is sending right now");
-    let waited = send(&test, &["--wait"]);
-    waited.success().stderr_has("sent 0");
+    second(&["--wait"]).success().stderr_has("sent 0");
     let first = first.wait_with_output().unwrap();
     assert_eq!(
         first.status.code(),
@@ -478,7 +492,29 @@ fn overlapping_runs_never_send_twice() {
         "{}",
         String::from_utf8_lossy(&first.stderr)
     );
-    assert_each_arrived_once(&server, 60);
+    assert_each_arrived_once(server, count);
+}
+
+/// A test folder whose export holds `rows`, sent through `server` with `extra` in `[smtp]`.
+pub(crate) fn smtp_test(server: &SmtpServer, extra: &str, rows: &[impl AsRef<str>]) -> Test {
+    Test::new()
+        .config(&smtp_config(server, extra))
+        .orders(GENERIC_HEADER, rows)
+}
+
+/// [`smtp_test`] with orders (id, e-mail) placed the day before [`NOW`]: each is due a
+/// reminder (`popular`).
+pub(crate) fn due(server: &SmtpServer, extra: &str, orders: &[(&str, &str)]) -> Test {
+    let rows: Vec<String> = orders
+        .iter()
+        .map(|(id, email)| row(id, email, "2026-11-22 10:00"))
+        .collect();
+    smtp_test(server, extra, &rows)
+}
+
+/// [`due`] with one order.
+pub(crate) fn one_reminder(server: &SmtpServer, extra: &str, id: &str, email: &str) -> Test {
+    due(server, extra, &[(id, email)])
 }
 
 #[test]
@@ -1301,16 +1337,7 @@ fn an_export_replaced_while_sending_still_shows_what_was_sent() {
     let test = Test::new()
         .config(&smtp_config(&server, "max_connections = 1\n"))
         .orders(GENERIC_HEADER, &rows);
-    let run = test.spawn(&[
-        "run",
-        "--orders",
-        "orders.csv",
-        "--now",
-        NOW,
-        "--send",
-        "--format",
-        "json",
-    ]);
+    let run = test.spawn(SEND_JSON);
     wait_for_arrivals(&server, 1);
     test.set_orders(
         GENERIC_HEADER,
@@ -1413,13 +1440,14 @@ fn an_address_no_transport_takes_is_no_contact_everywhere_and_the_others_are_sen
 #[test]
 fn only_a_mailbox_that_does_not_exist_is_a_bounce() {
     let (_dir, server) = plain_server();
-    let test = Test::new().config(&smtp_config(&server, "")).orders(
-        GENERIC_HEADER,
+    let test = due(
+        &server,
+        "",
         &[
-            &row("B1", "reject.b1@example.com", "2026-11-22 10:00"),
-            &row("B2", "nombx.b2@example.com", "2026-11-22 10:00"),
-            &row("B3", "full.b3@example.com", "2026-11-22 10:00"),
-            &row("B4", "b4@example.com", "2026-11-22 10:00"),
+            ("B1", "reject.b1@example.com"),
+            ("B2", "nombx.b2@example.com"),
+            ("B3", "full.b3@example.com"),
+            ("B4", "b4@example.com"),
         ],
     );
     let (status, d) = send_json(&test, &[]);
@@ -1445,15 +1473,14 @@ fn a_relay_or_policy_refusal_stops_the_run_and_blames_no_buyer() {
         ("policy.p1@example.com", "(550): 5.7.1 Client host rejected"),
     ] {
         let (_dir, server) = plain_server();
-        let test = Test::new()
-            .config(&smtp_config(&server, "max_connections = 1\n"))
-            .orders(
-                GENERIC_HEADER,
-                &[
-                    &row("P1", address, "2026-11-22 10:00"),
-                    &row("P2", "p2@example.com", "2026-11-22 10:00"),
-                ],
-            );
+        let test = smtp_test(
+            &server,
+            "max_connections = 1\n",
+            &[
+                &row("P1", address, "2026-11-22 10:00"),
+                &row("P2", "p2@example.com", "2026-11-22 10:00"),
+            ],
+        );
         let outcome = send(&test, &[]);
         outcome
             .failure(1)
@@ -1474,8 +1501,9 @@ fn a_relay_or_policy_refusal_stops_the_run_and_blames_no_buyer() {
 #[test]
 fn forget_undoes_a_bounce_and_a_given_up_order_and_history_shows_it() {
     let (_dir, server) = plain_server();
-    let test = Test::new().config(&smtp_config(&server, "")).orders(
-        GENERIC_HEADER,
+    let test = smtp_test(
+        &server,
+        "",
         &[
             &row("F1", "reject.f1@example.com", "2026-11-22 10:00"),
             // Four days old: the final offer.
@@ -1542,24 +1570,13 @@ fn forget_undoes_a_bounce_and_a_given_up_order_and_history_shows_it() {
 #[test]
 fn a_closed_stdout_does_not_hide_what_the_sends_earned() {
     let (_dir, server) = plain_server();
-    let test = Test::new().config(&smtp_config(&server, "")).orders(
-        GENERIC_HEADER,
-        &[
-            &row("H1", "reject.h1@example.com", "2026-11-22 10:00"),
-            &row("H2", "h2@example.com", "2026-11-22 10:00"),
-        ],
+    let test = due(
+        &server,
+        "",
+        &[("H1", "reject.h1@example.com"), ("H2", "h2@example.com")],
     );
     // `payremind run --send --format json | head -0`: the reader is gone before the first line.
-    let mut run = test.spawn(&[
-        "run",
-        "--orders",
-        "orders.csv",
-        "--now",
-        NOW,
-        "--send",
-        "--format",
-        "json",
-    ]);
+    let mut run = test.spawn(SEND_JSON);
     drop(run.stdout.take());
     let out = run.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -1580,10 +1597,7 @@ fn a_closed_stdout_does_not_hide_what_the_sends_earned() {
 #[test]
 fn a_send_refuses_a_now_in_the_future_and_a_dry_run_takes_it() {
     let (_dir, server) = plain_server();
-    let test = Test::new().config(&smtp_config(&server, "")).orders(
-        GENERIC_HEADER,
-        &[&row("W1", "w1@example.com", "2026-11-22 10:00")],
-    );
+    let test = one_reminder(&server, "", "W1", "w1@example.com");
     let future = "2062-11-23T09:00:00+08:00";
     let refused = test.exec(&["run", "--orders", "orders.csv", "--now", future, "--send"]);
     refused
@@ -1607,17 +1621,13 @@ fn a_reply_to_auth_is_never_stored_or_printed() {
         Some("shop:right-password"),
         &["--auth-echo"],
     );
-    let config = smtp_config(
+    let test = one_reminder(
         &server,
         "username = \"shop\"\nallow_insecure_auth = true\nattempts = 1\n",
-    );
-    let test = Test::new()
-        .config(&config)
-        .env("PAYREMIND_SMTP_PASSWORD", "wr0ng-secret")
-        .orders(
-            GENERIC_HEADER,
-            &[&row("E1", "e1@example.com", "2026-11-22 10:00")],
-        );
+        "E1",
+        "e1@example.com",
+    )
+    .env("PAYREMIND_SMTP_PASSWORD", "wr0ng-secret");
     // What the server echoes: base64 of "\0shop\0wr0ng-secret".
     let echoed = "AHNob3AAd3Iwbmctc2VjcmV0";
     let outcome = send(&test, &[]);
@@ -1641,17 +1651,13 @@ fn a_password_file_others_can_read_is_warned_about() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let server = SmtpServer::start(dir.path(), false, false, Some("shop:s3cret"));
-    let config = smtp_config(
+    let test = one_reminder(
         &server,
         "username = \"shop\"\nallow_insecure_auth = true\npassword_file = \"smtp-password\"\n",
-    );
-    let test = Test::new()
-        .config(&config)
-        .file("smtp-password", "s3cret\n")
-        .orders(
-            GENERIC_HEADER,
-            &[&row("P1", "p1@example.com", "2026-11-22 10:00")],
-        );
+        "P1",
+        "p1@example.com",
+    )
+    .file("smtp-password", "s3cret\n");
     let file = test.path("smtp-password");
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
     let sent = send(&test, &[]);
@@ -1711,8 +1717,9 @@ fn a_long_order_id_in_chinese_still_gets_an_outbox_file_once() {
 fn export_text_in_headers_and_the_preview_is_one_visible_line_of_bounded_length() {
     let (_dir, server) = plain_server();
     let name = format!("Eve\u{202E}gpj.exe\u{200B}\x1b[2J{}", "王".repeat(200_000));
-    let test = Test::new().config(&smtp_config(&server, "")).orders(
-        GENERIC_HEADER,
+    let test = smtp_test(
+        &server,
+        "",
         &[format!(
             "\"N1\nBcc: x@example.com\",n1,\"{name}\",n1@example.com,pending,2026-11-22 10:00,10.00,web,Tea,"
         )],
