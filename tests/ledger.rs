@@ -228,3 +228,57 @@ fn two_configs_reaching_one_ledger_by_a_symlink_never_send_at_once() {
 fn two_configs_reaching_one_ledger_by_a_hard_link_never_send_at_once() {
     two_names_one_ledger(|real, link| std::fs::hard_link(real, link).unwrap());
 }
+
+#[test]
+fn a_ledger_in_a_read_only_folder_can_still_be_previewed_and_listed() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let (_dir, server) = plain_server();
+    let test = one_reminder(
+        &server,
+        "[ledger]\npath = \"kept/payremind.db\"\n",
+        "R1",
+        "r1@example.com",
+    );
+    std::fs::create_dir(test.path("kept")).unwrap();
+    send(&test, &[]).success().stderr_has("sent 1");
+    // As a backup or a read-only mount leaves it: the file alone, in a folder nobody may write.
+    for extra in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(test.path(&format!("kept/payremind.db{extra}")));
+    }
+    let mode = |path: &str, mode: u32| {
+        std::fs::set_permissions(test.path(path), std::fs::Permissions::from_mode(mode)).unwrap();
+    };
+    mode(".", 0o755);
+    mode("kept", 0o555);
+    // root may write anywhere: then the runs below are made as nobody.
+    let root = std::fs::metadata("/proc/self").unwrap().uid() == 0;
+    let run = |args: &[&str]| {
+        let binary = assert_cmd::cargo::cargo_bin("payremind");
+        let mut command = if root {
+            let mut c = std::process::Command::new("setpriv");
+            c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+                .arg(binary);
+            c
+        } else {
+            std::process::Command::new(binary)
+        };
+        let out = command
+            .args(args)
+            .current_dir(test.dir())
+            .env_clear()
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (status, stdout, stderr) = run(&["history"]);
+    assert_eq!(status, Some(0), "{stderr}");
+    assert!(stdout.contains("order R1"), "{stdout}");
+    let (status, _, stderr) = run(&["run", "--orders", "orders.csv", "--now", NOW]);
+    assert_eq!(status, Some(0), "{stderr}");
+    assert!(stderr.contains("already_reminded: R1"), "{stderr}");
+    mode("kept", 0o755);
+}

@@ -374,6 +374,40 @@ fn flags(read_only: bool) -> OpenFlags {
     access | OpenFlags::SQLITE_OPEN_NO_MUTEX
 }
 
+/// Opens the ledger only to read it. A WAL database needs its `-shm` file beside it even to
+/// be read; in a folder the reader may not write (a backup, a read-only mount), without one
+/// already there, SQLite refuses. Then the file is opened as immutable (read as it is on disk,
+/// which is all of it once the last sending run closed it): a dry run and `history` only read.
+fn open_to_read(real: &Path, path: &Path) -> Result<Connection, Error> {
+    let conn = Connection::open_with_flags(real, flags(true)).map_err(|e| db_error(path, &e))?;
+    match conn.pragma_query_value(None, "user_version", |r| r.get::<_, i32>(0)) {
+        Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::ReadOnly) => {
+            drop(conn);
+            let uri = format!("file:{}?immutable=1", uri_path(real));
+            Connection::open_with_flags(uri, flags(true) | OpenFlags::SQLITE_OPEN_URI)
+                .map_err(|e| db_error(path, &e))
+        }
+        _ => Ok(conn),
+    }
+}
+
+/// A path as the path of a `file:` URI: every byte but unreserved ones and `/` escaped.
+fn uri_path(path: &Path) -> String {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+    absolute
+        .as_os_str()
+        .as_encoded_bytes()
+        .iter()
+        .map(|&b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'.' | b'_' | b'~') {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
 /// Where the ledger really is: symbolic links followed (even to a file not there yet) and its
 /// folder made absolute, so that every spelling of one ledger finds the same sidecar.
 fn resolve(path: &Path) -> PathBuf {
@@ -661,8 +695,7 @@ impl Ledger {
                 None => Ok(None),
             };
         }
-        let conn =
-            Connection::open_with_flags(&real, flags(true)).map_err(|e| db_error(path, &e))?;
+        let conn = open_to_read(&real, path)?;
         let (version, stored) = stored_identity(&conn, path)?;
         compare(recorded.as_deref(), version, stored.as_deref()).map_err(lost)?;
         if version > SCHEMA_VERSION {
