@@ -14,6 +14,7 @@ Examples:
   payremind run --orders orders.csv --format json  the same, as JSON Lines for scripts
   payremind run --orders orders.csv --send         send them, and remember what was sent
   payremind history                                what was sent, when, with what outcome
+  payremind forget --bounce anna@example.com       undo a wrong bounce
 
 Exit status: 0 all good; 1 some reminders that were due could not be sent (when sending);
 2 a problem with the command line, the config or the export, or another run is sending
@@ -76,6 +77,35 @@ Examples:
   payremind history --order 1001             one order's reminders
   payremind history --format csv > sent.csv  for a spreadsheet")]
     History(HistoryArgs),
+
+    /// Undo a wrong bounce, or let a given-up order be reminded again, without editing the
+    /// ledger (recorded, and shown by `history`).
+    #[command(after_help = "\
+Examples:
+  payremind forget --bounce anna@example.com   the address may get reminders again
+  payremind forget --order 1001                order 1001 is decided afresh
+
+A bounce means the mail server said the mailbox does not exist; when that was wrong (a typo in
+the server's set-up, a mailbox created since), forget it. An order is given up after its final
+offer or [select].max_reminders; forgetting it lets the ladder start again for it.")]
+    Forget(ForgetArgs),
+}
+
+/// Flags of `payremind forget`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["bounce", "order"])))]
+pub struct ForgetArgs {
+    /// The config file (its `[ledger]` path) \[default: ./payremind.toml\].
+    #[arg(long, short = 'c', value_name = "FILE", env = "PAYREMIND_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// Forget the bounces of this address: reminders may go to it again.
+    #[arg(long, value_name = "ADDRESS")]
+    pub bounce: Option<String>,
+
+    /// Forget this order's reminders: it is decided afresh (the buyer's min_gap still counts).
+    #[arg(long, value_name = "ID")]
+    pub order: Option<String>,
 }
 
 /// Flags of `payremind run`.
@@ -115,6 +145,12 @@ pub struct RunArgs {
     /// If another run is sending, wait for it instead of stopping (exit 2).
     #[arg(long, requires = "send")]
     pub wait: bool,
+
+    /// Take the ledger file as it is now, even though it is not the one earlier runs wrote
+    /// (gone, empty or replaced): start afresh. Every buyer it forgot can be reminded again;
+    /// restore the ledger from a backup instead if you have one.
+    #[arg(long)]
+    pub new_ledger: bool,
 }
 
 /// Flags of `payremind history`.

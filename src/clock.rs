@@ -21,6 +21,25 @@ pub fn evaluation_instant(pinned: Option<&str>) -> Result<DateTime<Utc>, Error> 
     }
 }
 
+/// How far a sending run's `--now` may be ahead of the clock: the usual drift between two
+/// machines' clocks, not a typo's years.
+pub const MAX_SKEW: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
+
+/// A sending run's `--now` may replay a past morning, but not run ahead of the clock: the
+/// reminders would be recorded as sent in the future and hold those buyers back (`buyer_cap`)
+/// until then. A dry run records nothing and takes any `--now`.
+///
+/// # Errors
+/// `pinned` is more than [`MAX_SKEW`] later than the clock.
+pub fn not_ahead(pinned: Option<&str>, now: DateTime<Utc>) -> Result<(), Error> {
+    match pinned {
+        Some(value) if now > wall_clock() + MAX_SKEW => Err(Error::NowAhead {
+            value: value.to_owned(),
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// Parses `--now`: RFC 3339, so the offset is never guessed.
 ///
 /// # Errors

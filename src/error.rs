@@ -117,6 +117,31 @@ pub enum Error {
         path: PathBuf,
     },
 
+    /// The ledger is not the one earlier runs wrote: gone, emptied or replaced (before or
+    /// during a run). Going on would send again what it remembered.
+    #[error(
+        "{}: the ledger {message}. Nothing more is sent: restore it from your backup; or, to start afresh and let every buyer be reminded again, run once with --new-ledger (or delete {} too)",
+        path.display(),
+        sidecar.display()
+    )]
+    LedgerLost {
+        /// The ledger file.
+        path: PathBuf,
+        /// What happened to it.
+        message: String,
+        /// The sidecar that remembers the ledger's identity.
+        sidecar: PathBuf,
+    },
+
+    /// `forget` was asked to forget something the ledger does not hold.
+    #[error(
+        "{what} in the ledger, so there is nothing to forget; `payremind history` lists what it holds"
+    )]
+    NothingToForget {
+        /// What was looked for.
+        what: String,
+    },
+
     /// The SMTP password is missing or unreadable (its value is never shown).
     #[error("{message}")]
     Secret {
@@ -131,6 +156,15 @@ pub enum Error {
         value: String,
         /// Why it does not parse.
         message: String,
+    },
+
+    /// `--send` with a `--now` later than the clock.
+    #[error(
+        "--now {value:?} is later than this computer's clock: with --send, the reminders would be recorded as sent in the future and hold those buyers back until then; leave --now out when sending (a past --now is fine, and a dry run takes any)"
+    )]
+    NowAhead {
+        /// What was given.
+        value: String,
     },
 
     /// Standard output could not be written (other than a closed pipe, which ends quietly).

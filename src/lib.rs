@@ -17,12 +17,15 @@
 //!    [`report::Summary`], which also picks the exit code.
 //! 7. [`ledger`]: what was sent, in SQLite, so nobody is reminded twice.
 //!
-//! Beside the stages: [`order`] (the shared domain types), [`clock`] (the only reader of the
+//! Beside the stages: [`order`] (the shared domain types), [`address`] (which addresses a
+//! reminder may go to, decided once for preview, `check` and send), [`line`](mod@line) (export
+//! text made safe for one line of a header or the terminal), [`clock`] (the only reader of the
 //! wall clock; the store's calendar day), [`units`] (durations, rates, labels), [`error`]
 //! (everything a seller can fix, exit code 2). [`commands`] holds one module per command;
 //! [`run`] picks one, and `main` only maps its result to an exit code. `ARCHITECTURE.md` has
 //! the map and the invariants.
 
+pub mod address;
 pub mod cli;
 pub mod clock;
 pub mod commands;
@@ -32,6 +35,7 @@ pub mod deliver;
 pub mod error;
 pub mod ingest;
 pub mod ledger;
+pub mod line;
 pub mod order;
 pub mod output;
 pub mod render;
@@ -55,6 +59,7 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
         Command::Check(args) => commands::check::check(&args),
         Command::Init(args) => commands::init::init(&args),
         Command::History(args) => commands::history::history(&args),
+        Command::Forget(args) => commands::forget::forget(&args),
     };
     match result {
         // A reader that went away (`payremind run … | head`) is not an error.

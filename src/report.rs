@@ -75,7 +75,8 @@ pub struct Entry<'a> {
     /// Bad row: the bad value.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
-    /// Bad row: what is wrong and what to do.
+    /// Bad row: what is wrong and what to do; `no_contact`: why the address is no good;
+    /// a reminder whose message could not be made: why.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
@@ -327,6 +328,13 @@ impl<'a> Entry<'a> {
         self
     }
 
+    /// Marks the entry skipped as `no_contact`, with why the address is no good in `error`.
+    #[must_use]
+    pub fn no_contact(mut self, contact: &str) -> Entry<'a> {
+        self.error = crate::address::recipient(contact).err();
+        self.skipped(Reason::NoContact)
+    }
+
     /// The same entry, owning its text.
     #[must_use]
     pub fn into_owned(self) -> Entry<'static> {
@@ -467,7 +475,7 @@ impl Summary {
                 Some(Status::Rejected) => {
                     self.bounced += 1;
                     Some(format!(
-                        "the message was refused for good: {reply}; this order is not reminded again (check the template if many are refused)"
+                        "the message was refused after its data: {reply}; it is tried again on a later run, up to [select].max_reminders in all (check the template if many are refused)"
                     ))
                 }
                 Some(Status::Unknown | Status::Intent) => {
@@ -476,10 +484,11 @@ impl Summary {
                         "outcome unknown: {reply}; maybe sent, so it is not sent again on its own: check the mail server's log, then run with --retry-unknown to send it once more"
                     ))
                 }
-                None => {
+                // Never an entry's status (only `history` shows a `forget`).
+                Some(Status::Forgotten) | None => {
                     self.not_attempted += 1;
                     let why = if self.stopped.is_some() {
-                        "the mail server could not be reached"
+                        "the mail server could not be reached, or refused to take mail"
                     } else {
                         "the run was interrupted"
                     };

@@ -33,6 +33,12 @@ pub fn parse_rate(text: &str) -> Result<f64, String> {
     if count <= 0.0 || !count.is_finite() {
         return Err(hint());
     }
+    // Slower than one an hour is a typo (`1e-30/s` would wait longer than time can say).
+    if count / per < 1.0 / 3600.0 {
+        return Err(format!(
+            "{text:?} is slower than one message an hour; write a rate like \"20/s\" or \"600/min\", or \"none\""
+        ));
+    }
     Ok(count / per)
 }
 

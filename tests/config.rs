@@ -125,3 +125,62 @@ fn a_rule_naming_a_missing_template_is_an_error() {
         "[[rules]] #1: template \"gentel\" does not exist; known templates: bank_transfer, closing_soon, discount",
     );
 }
+
+#[test]
+fn a_ledger_path_that_names_no_kept_file_is_refused() {
+    // SQLite would take each of these for a throwaway database: every run would send
+    // everything again and `history` would show nothing.
+    for path in [
+        "",
+        "   ",
+        ":memory:",
+        "file:ledger?mode=memory",
+        "FILE:ledger.db",
+    ] {
+        let config =
+            format!("{GENERIC_CONFIG}\n[delivery]\nvia = \"outbox\"\n[ledger]\npath = {path:?}\n");
+        let test = Test::new().config(&config).orders(
+            GENERIC_HEADER,
+            &["X1,x,,x@example.com,pending,2026-11-22 10:00,10.00,web,Tea,"],
+        );
+        let outcome = test.exec(&["run", "--orders", "orders.csv", "--now", NOW, "--send"]);
+        outcome
+            .failure(2)
+            .stderr_has("payremind.toml: [ledger].path: ")
+            .stderr_has("it must name a file that is kept between runs");
+        assert_eq!(outcome.stderr.lines().count(), 1, "{}", outcome.stderr);
+        assert!(
+            !test.path("outbox").exists(),
+            "{path:?}: nothing is sent without a ledger"
+        );
+        test.exec(&["history"])
+            .failure(2)
+            .stderr_has("[ledger].path");
+    }
+}
+
+#[test]
+fn a_rate_or_timeout_that_cannot_work_is_refused_by_name() {
+    for (setting, value, says) in [
+        (
+            "rate_limit",
+            "1e-30/s",
+            "[smtp].rate_limit: \"1e-30/s\" is slower than one message an hour",
+        ),
+        ("timeout", "0s", "[smtp].timeout: must be more than zero"),
+    ] {
+        let config = format!(
+            "{GENERIC_CONFIG}\n[smtp]\nhost = \"127.0.0.1\"\nsecurity = \"none\"\n{setting} = {value:?}\n"
+        );
+        let outcome = Test::new()
+            .config(&config)
+            .orders(
+                GENERIC_HEADER,
+                &["X1,x,,x@example.com,pending,2026-11-22 10:00,10.00,web,Tea,"],
+            )
+            .args(&["run", "--orders", "orders.csv", "--now", NOW, "--send"])
+            .run();
+        outcome.failure(2).stderr_has(says);
+        assert_eq!(outcome.stderr.lines().count(), 1, "{}", outcome.stderr);
+    }
+}

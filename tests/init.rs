@@ -213,3 +213,18 @@ fn has_lines(written: &str, lines: &[&str]) {
         assert!(written.contains(line), "{line:?} missing:\n{written}");
     }
 }
+
+#[test]
+fn init_does_not_write_through_a_dangling_symlink() {
+    let test = Test::new();
+    std::fs::create_dir_all(test.path("shop")).unwrap();
+    std::fs::create_dir_all(test.path("elsewhere")).unwrap();
+    let target = test.path("elsewhere/secret.toml");
+    std::os::unix::fs::symlink(&target, test.path("shop/payremind.toml")).unwrap();
+    for args in [&["init", "shop"][..], &["init", "shop", "--force"][..]] {
+        test.exec(args)
+            .failure(2)
+            .stderr_has("shop/payremind.toml: cannot write it: it is a symbolic link to a file that does not exist");
+    }
+    assert!(!target.exists(), "nothing written where the link points");
+}

@@ -387,3 +387,98 @@ fn rows_of_one_order_may_differ_in_case() {
     assert_eq!(d.outcome("M1"), "popular");
     assert_eq!(d.get("M1")["products"].as_array().unwrap().len(), 2);
 }
+
+#[test]
+fn a_fifo_is_refused_without_waiting_for_a_writer_and_holds_no_lock() {
+    let test = Test::new()
+        .config(&format!("{GENERIC_CONFIG}\n[delivery]\nvia = \"outbox\"\n"))
+        .orders(
+            "order_id,email,status,created_at",
+            &["F1,f1@example.com,pending,2026-11-22 10:00"],
+        );
+    let fifo = test.path("export.csv");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let run = test.spawn(&["run", "--orders", "export.csv", "--now", NOW, "--send"]);
+    // A writer that comes only if payremind opens the FIFO (opening it for writing waits for
+    // a reader): had payremind waited for one, it would get an export and succeed.
+    let mut writer = std::process::Command::new(crate::support::smtp::python())
+        .arg("-c")
+        .arg("import sys\nwith open(sys.argv[1], 'w') as f:\n    f.write('order_id,email,status,created_at\\nF1,f1@example.com,pending,2026-11-22 10:00\\n')")
+        .arg(&fifo)
+        .spawn()
+        .unwrap();
+    let out = run.wait_with_output().unwrap();
+    let _ = writer.kill();
+    let _ = writer.wait();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("export.csv: is not a regular file") && stderr.contains("--orders -"),
+        "{stderr}"
+    );
+    // The next run is not held back by it.
+    test.exec(&["run", "--orders", "orders.csv", "--now", NOW, "--send"])
+        .success()
+        .stderr_has("sent 1");
+    // A folder or a device is refused the same way, by the preview and check too.
+    for path in [".", "/dev/null"] {
+        test.exec(&["run", "--orders", path, "--now", NOW])
+            .failure(2)
+            .stderr_has("is not a regular file");
+        test.exec(&["check", "--orders", path])
+            .failure(2)
+            .stderr_has("is not a regular file");
+    }
+}
+
+#[test]
+fn a_utf8_export_with_a_few_bad_bytes_stays_utf8_and_the_run_says_it_guessed() {
+    let mut bytes = "order_id,buyer_name,email,status,created_at\n"
+        .as_bytes()
+        .to_vec();
+    for (id, name) in [
+        ("E1", "Jürgen Groß"),
+        ("E2", "Zoë Ünal"),
+        ("E3", "Łukasz Żak"),
+    ] {
+        bytes.extend_from_slice(
+            format!("{id},{name},{id}@example.com,pending,2026-11-22 10:00\n").as_bytes(),
+        );
+    }
+    // One byte from a Latin-1 editor in one row.
+    bytes.extend_from_slice(b"E4,M\xfcller,e4@example.com,pending,2026-11-22 10:00\n");
+    let test = Test::new().config(GENERIC_CONFIG).file("orders.csv", bytes);
+    let d = test.preview();
+    assert_eq!(d.summary["encoding"], "UTF-8");
+    assert_eq!(d.get("E1")["buyer_name"], "Jürgen Groß");
+    assert_eq!(d.outcome("E1"), "popular");
+    let bad: Vec<&serde_json::Value> = d
+        .orders
+        .iter()
+        .filter(|o| o["reason"] == "invalid_row")
+        .collect();
+    assert_eq!(bad.len(), 1, "only the bad bytes' row");
+    assert_eq!(bad[0]["line"], 5);
+    let run = test.exec(&["run", "--orders", "orders.csv", "--now", NOW]);
+    run.success()
+        .stderr_has("orders.csv: the export has no BOM and 1 byte sequence(s) in its first 64 KiB that are not UTF-8");
+    // A GB18030 export is still read as one, and the run says it guessed.
+    let (gbk, _, _) = encoding_rs::GB18030.encode(
+        "order_id,buyer_name,email,status,created_at\nG1,王芳,g1@example.com,pending,2026-11-22 10:00\n",
+    );
+    let test = Test::new()
+        .config(GENERIC_CONFIG)
+        .file("orders.csv", &gbk[..]);
+    let d = test.preview();
+    assert_eq!(d.summary["encoding"], "gb18030");
+    assert_eq!(d.get("G1")["buyer_name"], "王芳");
+    test.exec(&["run", "--orders", "orders.csv", "--now", NOW])
+        .success()
+        .stderr_has("is not UTF-8: read as GB18030");
+}

@@ -14,6 +14,7 @@ mod fuzz;
 mod init;
 mod input;
 mod layouts;
+mod ledger;
 mod scale;
 mod send;
 mod templates;

@@ -9,36 +9,39 @@ use crate::support::smtp::SmtpServer;
 use crate::support::{Decisions, GENERIC_CONFIG, GENERIC_HEADER, NO_ROWS, NOW, Test};
 
 /// A plain SMTP server (no TLS, no AUTH) in a folder of its own; keep the folder alive.
-fn plain_server() -> (tempfile::TempDir, SmtpServer) {
+pub(crate) fn plain_server() -> (tempfile::TempDir, SmtpServer) {
     let dir = tempfile::tempdir().unwrap();
     let server = SmtpServer::start(dir.path(), false, false, None);
     (dir, server)
 }
 
-fn smtp_config(server: &SmtpServer, extra: &str) -> String {
+pub(crate) fn smtp_config(server: &SmtpServer, extra: &str) -> String {
     format!(
         "{GENERIC_CONFIG}\n[smtp]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"none\"\ntimeout = \"5s\"\nretry_delay = \"10ms\"\n{extra}",
         server.port
     )
 }
 
-fn send(test: &Test, extra: &[&str]) -> crate::support::Outcome {
+pub(crate) fn send(test: &Test, extra: &[&str]) -> crate::support::Outcome {
     let mut args = vec!["run", "--orders", "orders.csv", "--now", NOW, "--send"];
     args.extend_from_slice(extra);
     test.exec(&args)
 }
 
-fn send_json(test: &Test, extra: &[&str]) -> (i32, Decisions) {
-    let mut args = vec![
-        "run",
-        "--orders",
-        "orders.csv",
-        "--now",
-        NOW,
-        "--send",
-        "--format",
-        "json",
-    ];
+/// A sending run on orders.csv at [`NOW`], printing JSON Lines.
+const SEND_JSON: &[&str] = &[
+    "run",
+    "--orders",
+    "orders.csv",
+    "--now",
+    NOW,
+    "--send",
+    "--format",
+    "json",
+];
+
+pub(crate) fn send_json(test: &Test, extra: &[&str]) -> (i32, Decisions) {
+    let mut args = SEND_JSON.to_vec();
     args.extend_from_slice(extra);
     let outcome = test.exec(&args);
     let status = outcome.status;
@@ -49,7 +52,7 @@ fn send_json(test: &Test, extra: &[&str]) -> (i32, Decisions) {
     (status, decisions)
 }
 
-fn row(id: &str, email: &str, created: &str) -> String {
+pub(crate) fn row(id: &str, email: &str, created: &str) -> String {
     format!("{id},{id}-buyer,Buyer {id},{email},pending,{created},10.00,web,Tea,")
 }
 
@@ -323,7 +326,7 @@ fn a_server_that_is_not_there_stops_the_run_and_the_next_run_sends() {
     send(&test, &[])
         .failure(1)
         .stderr_has("sent 0, failed 0, unknown 0, bounced 0, not attempted 3 (stopped: cannot connect to 127.0.0.1")
-        .stderr_has("not attempted (the mail server could not be reached); it is sent on the next run");
+        .stderr_has("not attempted (the mail server could not be reached, or refused to take mail); it is sent on the next run");
     let server = SmtpServer::start(dir.path(), false, false, None);
     std::fs::write(test.path("payremind.toml"), smtp_config(&server, "")).unwrap();
     send(&test, &[]).success().stderr_has("sent 3");
@@ -331,14 +334,14 @@ fn a_server_that_is_not_there_stops_the_run_and_the_next_run_sends() {
 }
 
 /// Every one of `count` messages arrived, and none twice.
-fn assert_each_arrived_once(server: &SmtpServer, count: usize) {
+pub(crate) fn assert_each_arrived_once(server: &SmtpServer, count: usize) {
     let ids = accepted(server);
     assert_eq!(ids.len(), count, "messages that arrived");
     assert!(ids.values().all(|&n| n == 1), "a message arrived twice");
 }
 
 /// Waits (up to 20 s) until the server has accepted `count` messages.
-fn wait_for_arrivals(server: &SmtpServer, count: usize) {
+pub(crate) fn wait_for_arrivals(server: &SmtpServer, count: usize) {
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while server.received().len() < count && std::time::Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(10));
@@ -380,7 +383,7 @@ fn lock_ledger(test: &Test, seconds: f64) -> std::process::Child {
 }
 
 /// Message-IDs the server accepted, with how often.
-fn accepted(server: &SmtpServer) -> HashMap<String, usize> {
+pub(crate) fn accepted(server: &SmtpServer) -> HashMap<String, usize> {
     let mut ids = HashMap::new();
     for message in server.received() {
         *ids.entry(message.header("Message-ID")).or_default() += 1;
@@ -388,7 +391,7 @@ fn accepted(server: &SmtpServer) -> HashMap<String, usize> {
     ids
 }
 
-fn many(count: usize, slow_ms: u32) -> Vec<String> {
+pub(crate) fn many(count: usize, slow_ms: u32) -> Vec<String> {
     (0..count)
         .map(|i| {
             row(
@@ -465,12 +468,23 @@ fn overlapping_runs_never_send_twice() {
         .config(&smtp_config(&server, "max_connections = 1\n"))
         .orders(GENERIC_HEADER, &rows);
     let first = test.spawn(&["run", "--orders", "orders.csv", "--now", NOW, "--send"]);
-    wait_for_arrivals(&server, 1);
-    send(&test, &[])
+    a_second_run_waits_its_turn(first, &server, 60, &|extra| send(&test, extra));
+}
+
+/// While `first` sends `count` slow messages, a second sending run (`second`, given extra
+/// arguments) is refused, and with `--wait` sends nothing once it gets its turn: every message
+/// arrives once.
+pub(crate) fn a_second_run_waits_its_turn(
+    first: std::process::Child,
+    server: &SmtpServer,
+    count: usize,
+    second: &dyn Fn(&[&str]) -> crate::support::Outcome,
+) {
+    wait_for_arrivals(server, 1);
+    second(&[])
         .failure(2)
         .stderr_has("another payremind run is sending right now");
-    let waited = send(&test, &["--wait"]);
-    waited.success().stderr_has("sent 0");
+    second(&["--wait"]).success().stderr_has("sent 0");
     let first = first.wait_with_output().unwrap();
     assert_eq!(
         first.status.code(),
@@ -478,7 +492,29 @@ fn overlapping_runs_never_send_twice() {
         "{}",
         String::from_utf8_lossy(&first.stderr)
     );
-    assert_each_arrived_once(&server, 60);
+    assert_each_arrived_once(server, count);
+}
+
+/// A test folder whose export holds `rows`, sent through `server` with `extra` in `[smtp]`.
+pub(crate) fn smtp_test(server: &SmtpServer, extra: &str, rows: &[impl AsRef<str>]) -> Test {
+    Test::new()
+        .config(&smtp_config(server, extra))
+        .orders(GENERIC_HEADER, rows)
+}
+
+/// [`smtp_test`] with orders (id, e-mail) placed the day before [`NOW`]: each is due a
+/// reminder (`popular`).
+pub(crate) fn due(server: &SmtpServer, extra: &str, orders: &[(&str, &str)]) -> Test {
+    let rows: Vec<String> = orders
+        .iter()
+        .map(|(id, email)| row(id, email, "2026-11-22 10:00"))
+        .collect();
+    smtp_test(server, extra, &rows)
+}
+
+/// [`due`] with one order.
+pub(crate) fn one_reminder(server: &SmtpServer, extra: &str, id: &str, email: &str) -> Test {
+    due(server, extra, &[(id, email)])
 }
 
 #[test]
@@ -787,30 +823,28 @@ fn sigterm_during_retries_stops_without_waiting_them_out() {
 }
 
 #[test]
-fn a_message_refused_after_its_data_is_not_sent_again() {
+fn a_message_refused_after_its_data_is_tried_again_up_to_max_reminders() {
     let (_dir, server) = plain_server();
-    let test = Test::new().config(&smtp_config(&server, "")).orders(
-        GENERIC_HEADER,
-        &[&row("X1", "spam.x1@example.com", "2026-11-22 10:00")],
-    );
+    let test = Test::new()
+        .config(&smtp_config(&server, "").replace("[smtp]", "[select]\nmax_reminders = 2\n[smtp]"))
+        .orders(
+            GENERIC_HEADER,
+            &[&row("X1", "spam.x1@example.com", "2026-11-22 10:00")],
+        );
     send(&test, &[])
         .failure(1)
         .stderr_has("bounced 1")
-        .stderr_has("the message was refused for good: permanent error (554)");
+        .stderr_has("the message was refused after its data: permanent error (554)")
+        .stderr_has("it is tried again on a later run");
+    // A content filter's refusal may pass: the next run tries again, and the address is not
+    // blamed...
+    let (status, d) = send_json(&test, &[]);
+    assert_eq!(status, 1);
+    assert_eq!(d.get("X1")["status"], "rejected", "tried again");
+    // ...but not for ever: two tries used up max_reminders = 2.
     let (status, d) = send_json(&test, &[]);
     assert_eq!(status, 0);
-    assert_eq!(d.outcome("X1"), "skip:gave_up", "this order is given up");
-    // The address is not to blame: the buyer's next order is reminded.
-    test.set_orders(
-        GENERIC_HEADER,
-        &[&row("X2", "spam.x1@example.com", "2026-11-22 10:00")],
-    );
-    let (_, d) = send_json(&test, &[]);
-    assert_eq!(
-        d.get("X2")["status"],
-        "rejected",
-        "tried, refused again by the same filter"
-    );
+    assert_eq!(d.outcome("X1"), "skip:gave_up");
 }
 
 #[test]
@@ -1303,16 +1337,7 @@ fn an_export_replaced_while_sending_still_shows_what_was_sent() {
     let test = Test::new()
         .config(&smtp_config(&server, "max_connections = 1\n"))
         .orders(GENERIC_HEADER, &rows);
-    let run = test.spawn(&[
-        "run",
-        "--orders",
-        "orders.csv",
-        "--now",
-        NOW,
-        "--send",
-        "--format",
-        "json",
-    ]);
+    let run = test.spawn(SEND_JSON);
     wait_for_arrivals(&server, 1);
     test.set_orders(
         GENERIC_HEADER,
@@ -1354,4 +1379,370 @@ fn a_server_that_refuses_a_second_ehlo_is_written_to_one_command_at_a_time() {
     let received = server.received();
     assert_eq!(received.len(), 2);
     assert!(received.iter().all(|m| !m.pipelined));
+}
+
+#[test]
+fn an_address_no_transport_takes_is_no_contact_everywhere_and_the_others_are_sent() {
+    let (_dir, server) = plain_server();
+    let bad = [
+        (
+            "A1",
+            "\"\"\"m b\"\"@x.example\"",
+            "a quoted name before the @",
+        ),
+        (
+            "A2",
+            "a@[1.2.3.4]",
+            "an IP address instead of a domain name",
+        ),
+        ("A3", "root@localhost", "a domain without a dot"),
+        ("A4", "jürgen@x.example", "need SMTPUTF8"),
+    ];
+    let mut rows: Vec<String> = bad
+        .iter()
+        .map(|(id, email, _)| row(id, email, "2026-11-22 10:00"))
+        .collect();
+    rows.push(row("A5", "a5@example.com", "2026-11-22 10:00"));
+    rows.push(row("A6", "a6@bücher.example", "2026-11-22 10:00"));
+    let test = Test::new()
+        .config(&smtp_config(&server, ""))
+        .orders(GENERIC_HEADER, &rows);
+
+    // The preview, check and the send judge every address alike.
+    let d = test.preview();
+    for (id, _, why) in bad {
+        assert_eq!(d.outcome(id), "skip:no_contact", "{id}");
+        let error = d.get(id)["error"].as_str().unwrap_or_default().to_owned();
+        assert!(error.contains(why), "{id}: {error}");
+    }
+    assert_eq!(d.get("A6")["to"], "a6@xn--bcher-kva.example");
+    let check = test.exec(&["check", "--orders", "orders.csv", "--now", NOW]);
+    check
+        .success()
+        .stdout_has("orders without an address a reminder can go to (no_contact): 4")
+        .stdout_has("orders.csv:4: \"root@localhost\": a domain without a dot");
+
+    let (status, d) = send_json(&test, &[]);
+    assert_eq!(status, 0, "{}", d.stderr);
+    assert_eq!(d.summary["sent"], 2);
+    for (id, _, _) in bad {
+        assert_eq!(d.outcome(id), "skip:no_contact", "{id}");
+    }
+    let mut rcpts: Vec<String> = server
+        .received()
+        .iter()
+        .flat_map(|m| m.rcpt_tos.clone())
+        .collect();
+    rcpts.sort();
+    assert_eq!(rcpts, ["a5@example.com", "a6@xn--bcher-kva.example"]);
+}
+
+#[test]
+fn only_a_mailbox_that_does_not_exist_is_a_bounce() {
+    let (_dir, server) = plain_server();
+    let test = due(
+        &server,
+        "",
+        &[
+            ("B1", "reject.b1@example.com"),
+            ("B2", "nombx.b2@example.com"),
+            ("B3", "full.b3@example.com"),
+            ("B4", "b4@example.com"),
+        ],
+    );
+    let (status, d) = send_json(&test, &[]);
+    assert_eq!(status, 1);
+    assert_eq!(d.get("B1")["status"], "bounced", "550 5.1.1");
+    assert_eq!(d.get("B2")["status"], "bounced", "550 and no such user");
+    assert_eq!(d.get("B3")["status"], "failed", "a full mailbox may empty");
+    assert_eq!(d.get("B4")["status"], "sent");
+    let d = test.preview();
+    assert_eq!(d.outcome("B1"), "skip:bounced");
+    assert_eq!(d.outcome("B2"), "skip:bounced");
+    assert_eq!(d.outcome("B3"), "popular", "tried again");
+}
+
+#[test]
+fn a_relay_or_policy_refusal_stops_the_run_and_blames_no_buyer() {
+    for (address, words) in [
+        ("relay.p1@example.com", "(554): 5.7.1"),
+        (
+            "authreq.p1@example.com",
+            "(530): 5.7.0 Authentication required",
+        ),
+        ("policy.p1@example.com", "(550): 5.7.1 Client host rejected"),
+    ] {
+        let (_dir, server) = plain_server();
+        let test = smtp_test(
+            &server,
+            "max_connections = 1\n",
+            &[
+                &row("P1", address, "2026-11-22 10:00"),
+                &row("P2", "p2@example.com", "2026-11-22 10:00"),
+            ],
+        );
+        let outcome = send(&test, &[]);
+        outcome
+            .failure(1)
+            .stderr_has("bounced 0")
+            .stderr_has(
+                "not attempted 1 (stopped: the server refuses to take mail from this set-up",
+            )
+            .stderr_has(words)
+            .stderr_has("check [smtp]");
+        assert!(server.received().is_empty(), "{address}");
+        // Nobody is blamed: both are reminded on the next run.
+        let d = test.preview();
+        assert_eq!(d.outcome("P1"), "popular", "{address} is not a bounce");
+        assert_eq!(d.outcome("P2"), "popular");
+    }
+}
+
+#[test]
+fn forget_undoes_a_bounce_and_a_given_up_order_and_history_shows_it() {
+    let (_dir, server) = plain_server();
+    let test = smtp_test(
+        &server,
+        "",
+        &[
+            &row("F1", "reject.f1@example.com", "2026-11-22 10:00"),
+            // Four days old: the final offer.
+            &row("F2", "f2@example.com", "2026-11-19 10:00"),
+        ],
+    );
+    send(&test, &[]).failure(1).stderr_has("bounced 1");
+    let d = test.preview();
+    assert_eq!(d.outcome("F1"), "skip:bounced");
+    assert_eq!(d.outcome("F2"), "skip:gave_up");
+
+    test.exec(&["forget", "--bounce", "Reject.F1@example.com"])
+        .success()
+        .stdout_has("forgot 1 bounce(s) of Reject.F1@example.com");
+    test.exec(&["forget", "--order", "F2"])
+        .success()
+        .stdout_has("forgot 1 earlier attempt(s) for order F2");
+    // Two days later (the buyer's min_gap still counts for F2's buyer).
+    let later = Decisions::parse(&test.exec(&[
+        "run",
+        "--orders",
+        "orders.csv",
+        "--now",
+        "2026-11-25T09:00:00+08:00",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(
+        later.outcome("F1"),
+        "discount",
+        "the address may be written to again"
+    );
+    assert_eq!(later.outcome("F2"), "discount", "decided afresh");
+
+    // Nothing to forget is said so, and changes nothing.
+    test.exec(&["forget", "--bounce", "nobody@example.com"])
+        .failure(2)
+        .stderr_has("no bounce of \"nobody@example.com\" is recorded in the ledger");
+    test.exec(&["forget"]).failure(2);
+
+    let history = test.exec(&["history", "--format", "json"]);
+    let lines: Vec<serde_json::Value> = history
+        .success()
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let statuses: Vec<&str> = lines
+        .iter()
+        .map(|l| l["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        ["bounced", "sent", "forgotten", "forgotten"],
+        "{lines:?}"
+    );
+    assert_eq!(lines[2]["to"], "reject.f1@example.com");
+    assert_eq!(lines[3]["order_id"], "F2");
+    test.exec(&["history", "--order", "F2"])
+        .success()
+        .stdout_has("forgotten: payremind forget --order");
+}
+
+#[test]
+fn a_closed_stdout_does_not_hide_what_the_sends_earned() {
+    let (_dir, server) = plain_server();
+    let test = due(
+        &server,
+        "",
+        &[("H1", "reject.h1@example.com"), ("H2", "h2@example.com")],
+    );
+    // `payremind run --send --format json | head -0`: the reader is gone before the first line.
+    let mut run = test.spawn(SEND_JSON);
+    drop(run.stdout.take());
+    let out = run.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "H1 bounced: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // Everything was sent and recorded.
+    assert_eq!(server.received().len(), 1);
+    let history = test.exec(&["history", "--format", "json"]);
+    let statuses: Vec<String> = history
+        .success()
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["status"].to_string())
+        .collect();
+    assert_eq!(statuses, ["\"bounced\"", "\"sent\""]);
+}
+
+#[test]
+fn a_send_refuses_a_now_in_the_future_and_a_dry_run_takes_it() {
+    let (_dir, server) = plain_server();
+    let test = one_reminder(&server, "", "W1", "w1@example.com");
+    let future = "2062-11-23T09:00:00+08:00";
+    let refused = test.exec(&["run", "--orders", "orders.csv", "--now", future, "--send"]);
+    refused
+        .failure(2)
+        .stderr_has("--now \"2062-11-23T09:00:00+08:00\" is later than this computer's clock");
+    assert!(server.received().is_empty());
+    assert!(!test.path("payremind.db").exists(), "nothing recorded");
+    // A dry run takes it (what-if), and a past --now may still send (NOW is in the past).
+    test.exec(&["run", "--orders", "orders.csv", "--now", future])
+        .success();
+    send(&test, &[]).success().stderr_has("sent 1");
+}
+
+#[test]
+fn a_reply_to_auth_is_never_stored_or_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = SmtpServer::start_with(
+        dir.path(),
+        false,
+        false,
+        Some("shop:right-password"),
+        &["--auth-echo"],
+    );
+    let test = one_reminder(
+        &server,
+        "username = \"shop\"\nallow_insecure_auth = true\nattempts = 1\n",
+        "E1",
+        "e1@example.com",
+    )
+    .env("PAYREMIND_SMTP_PASSWORD", "wr0ng-secret");
+    // What the server echoes: base64 of "\0shop\0wr0ng-secret".
+    let echoed = "AHNob3AAd3Iwbmctc2VjcmV0";
+    let outcome = send(&test, &[]);
+    outcome
+        .failure(1)
+        .stderr_has("the server refused the login for shop (reply 535");
+    let history = test.exec(&["history", "--format", "json"]);
+    for text in [&outcome.stdout, &outcome.stderr, &history.stdout] {
+        assert!(!text.contains(echoed), "{text}");
+        assert!(!text.contains("wr0ng-secret"), "{text}");
+    }
+    let ledger = std::fs::read(test.path("payremind.db")).unwrap();
+    assert!(
+        !ledger.windows(echoed.len()).any(|w| w == echoed.as_bytes()),
+        "the ledger file holds the echoed AUTH line"
+    );
+}
+
+#[test]
+fn a_password_file_others_can_read_is_warned_about() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let server = SmtpServer::start(dir.path(), false, false, Some("shop:s3cret"));
+    let test = one_reminder(
+        &server,
+        "username = \"shop\"\nallow_insecure_auth = true\npassword_file = \"smtp-password\"\n",
+        "P1",
+        "p1@example.com",
+    )
+    .file("smtp-password", "s3cret\n");
+    let file = test.path("smtp-password");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let sent = send(&test, &[]);
+    sent.success().stderr_has(
+        "warning: [smtp].password_file smtp-password can be read by other users of this computer (mode 644); make it yours only: chmod 600",
+    );
+    assert!(!sent.stderr.contains("s3cret"));
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let quiet = send(&test, &[]);
+    assert!(
+        !quiet.success().stderr.contains("warning"),
+        "{}",
+        quiet.stderr
+    );
+}
+
+#[test]
+fn a_sendmail_that_reads_part_of_the_message_and_exits_0_leaves_it_maybe_sent() {
+    // Reads the first 100 bytes (the message fits a pipe's buffer whole), then says "done".
+    let test = with_sendmail("head -c 100 > /dev/null\nexit 0", "");
+    let (status, d) = send_json(&test, &[]);
+    assert_eq!(status, 1);
+    assert_eq!(d.get("W1")["status"], "unknown");
+    assert!(
+        d.get("W1")["server_reply"]
+            .as_str()
+            .unwrap()
+            .contains("ended without taking the whole message")
+    );
+    // One that reads it all is sent.
+    let test = with_sendmail("cat > /dev/null\nexit 0", "");
+    let (status, d) = send_json(&test, &[]);
+    assert_eq!(status, 0);
+    assert_eq!(d.get("W1")["status"], "sent");
+}
+
+#[test]
+fn a_long_order_id_in_chinese_still_gets_an_outbox_file_once() {
+    let id = "订单".repeat(60);
+    let test = Test::new()
+        .config(&format!("{GENERIC_CONFIG}\n[delivery]\nvia = \"outbox\"\n"))
+        .orders(
+            GENERIC_HEADER,
+            &[&row(&id, "long@example.com", "2026-11-22 10:00")],
+        );
+    send(&test, &[]).success().stderr_has("sent 1");
+    let files: Vec<std::path::PathBuf> = std::fs::read_dir(test.path("outbox"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1);
+    assert!(files[0].file_name().unwrap().len() <= 255);
+    send(&test, &[]).success().stderr_has("sent 0");
+}
+
+#[test]
+fn export_text_in_headers_and_the_preview_is_one_visible_line_of_bounded_length() {
+    let (_dir, server) = plain_server();
+    let name = format!("Eve\u{202E}gpj.exe\u{200B}\x1b[2J{}", "王".repeat(200_000));
+    let test = smtp_test(
+        &server,
+        "",
+        &[format!(
+            "\"N1\nBcc: x@example.com\",n1,\"{name}\",n1@example.com,pending,2026-11-22 10:00,10.00,web,Tea,"
+        )],
+    );
+    let preview = test.exec(&["run", "--orders", "orders.csv", "--now", NOW]);
+    preview.success();
+    for bad in ["\x1b", "\u{202E}", "\u{200B}"] {
+        assert!(!preview.stdout.contains(bad), "{bad:?} in the preview");
+    }
+    preview.stdout_has("order N1 Bcc: x@example.com");
+    assert!(preview.stdout.lines().all(|l| l.chars().count() < 400));
+
+    send(&test, &[]).success().stderr_has("sent 1");
+    let received = server.received();
+    let raw = String::from_utf8_lossy(&received[0].raw).into_owned();
+    let headers = raw.split("\r\n\r\n").next().unwrap();
+    assert!(
+        headers.lines().all(|l| l.len() <= 998),
+        "a header line over 998 bytes"
+    );
+    assert!(!headers.to_ascii_lowercase().contains("\nbcc:"));
+    // The whole id is in the subject: the line break did not cut it.
+    let subject = received[0].header("Subject");
+    assert!(subject.contains("N1 Bcc: x@example.com"), "{subject}");
+    assert!(!received[0].header("To").contains('\u{202E}'));
 }

@@ -365,6 +365,17 @@ fn describe_orders(
     if let Some(more) = more_bad_rows(tally.invalid_rows) {
         writeln!(w, "  {more}").ok();
     }
+    if tally.no_contact > 0 {
+        writeln!(
+            w,
+            "orders without an address a reminder can go to (no_contact): {}",
+            tally.no_contact
+        )
+        .ok();
+        for (line, why) in &tally.no_contact_shown {
+            writeln!(w, "  {file}:{line}: {why}").ok();
+        }
+    }
     for warning in &info.warnings {
         writeln!(w, "warning: {warning}").ok();
     }
@@ -421,6 +432,10 @@ struct Tally {
     cancelled: u64,
     /// Orders dated after `now` (not counted in `newest`).
     in_future: u64,
+    /// Orders without an address a reminder can go to (`no_contact` in a run).
+    no_contact: u64,
+    /// The first [`BAD_ROWS_SHOWN`] of them: line, and why.
+    no_contact_shown: Vec<(u64, String)>,
 }
 
 impl Tally {
@@ -439,6 +454,12 @@ impl Tally {
                 match item {
                     Item::Order(order) => {
                         tally.orders += 1;
+                        if let Err(why) = crate::address::recipient(&order.email) {
+                            tally.no_contact += 1;
+                            if tally.no_contact_shown.len() < BAD_ROWS_SHOWN {
+                                tally.no_contact_shown.push((order.line, why));
+                            }
+                        }
                         tally.multi_row += u64::from(order.rows > 1);
                         if order.created_at <= now {
                             tally.newest = tally.newest.max(Some(order.created_at));

@@ -13,8 +13,8 @@ use crate::ledger::Ledger;
 /// The config or the ledger cannot be read.
 pub fn history(args: &HistoryArgs) -> Result<u8, Error> {
     let settings = Settings::from_args(args.config.as_deref(), true)?;
-    let mut attempts = match Ledger::open_read_only(&settings.ledger_path)? {
-        Some(ledger) => ledger.attempts(args.order.as_deref(), args.buyer.as_deref())?,
+    let mut attempts = match Ledger::open_read_only(&settings.ledger_path, false)? {
+        Some(ledger) => ledger.history(args.order.as_deref(), args.buyer.as_deref())?,
         None => Vec::new(),
     };
     // An intent without an outcome outside a running send: the run was killed, maybe sent.

@@ -35,6 +35,18 @@ pub fn init(args: &InitArgs) -> Result<u8, Error> {
             .iter()
             .map(|(name, source)| (templates.join(format!("{name}.txt")), *source)),
     );
+    // A symbolic link to nothing would be written through, to wherever it points.
+    if let Some((path, _)) = files
+        .iter()
+        .find(|(path, _)| path.is_symlink() && !path.exists())
+    {
+        return Err(Error::Write {
+            path: path.clone(),
+            source: std::io::Error::other(
+                "it is a symbolic link to a file that does not exist, and payremind does not write through it; remove the link, then run init again",
+            ),
+        });
+    }
     if !args.force
         && let Some((path, _)) = files.iter().find(|(path, _)| path.exists())
     {

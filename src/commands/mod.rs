@@ -7,8 +7,10 @@
 //! | `check` | [`check`] | config, render (every template), ingest: what would be read |
 //! | `init` | [`init`] | ingest (headers and statuses of `--from`): a starter config |
 //! | `history` | [`history`] | ledger: what was sent |
+//! | `forget` | [`forget`] | ledger: undo a wrong bounce or a given-up order |
 
 pub mod check;
+pub mod forget;
 pub mod history;
 pub mod init;
 pub mod run;

@@ -20,7 +20,7 @@ use crate::decide::{self, Options, Surveyed};
 use crate::deliver;
 use crate::error::Error;
 use crate::ingest::{ExportInfo, Grouping, Source, Stream};
-use crate::ledger::{Ledger, Memory};
+use crate::ledger::{Ledger, Memory, Status};
 use crate::output::Sink;
 use crate::render::Templates;
 use crate::report::{Decision, Entry, Summary};
@@ -35,6 +35,12 @@ pub fn run(args: &RunArgs) -> Result<u8, Error> {
     let now = clock::evaluation_instant(args.now.as_deref())?;
     let settings = Settings::from_args(args.config.as_deref(), true)?;
     settings.ready_to_run()?;
+    if args.send {
+        clock::not_ahead(args.now.as_deref(), now)?;
+    }
+    // The export is opened (standard input read whole, anything else but a regular file
+    // refused) before a sending run takes the ledger's lock: a reading that fails or waits
+    // holds no other run back.
     let source = Source::new(&args.orders).rereadable()?;
     // Only the header is read: whether the export has its own currency.
     let header = Stream::open(&source, &settings, Grouping::Adjacent)?.info;
@@ -71,7 +77,7 @@ fn preview(
     started: Instant,
 ) -> Result<u8, Error> {
     let templates = templates(settings)?;
-    let memory = match Ledger::open_read_only(&settings.ledger_path)? {
+    let memory = match Ledger::open_read_only(&settings.ledger_path, args.new_ledger)? {
         Some(ledger) => ledger.memory()?,
         None => Memory::default(),
     };
@@ -106,7 +112,8 @@ fn send(
 ) -> Result<u8, Error> {
     let sender = deliver::ready_to_send(settings)?;
     let templates = templates(settings)?;
-    let mut ledger = Ledger::open_for_send(&settings.ledger_path, args.wait)?;
+    let mut ledger = Ledger::open_for_send(&settings.ledger_path, args.wait, args.new_ledger)?;
+    let held = ledger.held()?;
     let memory = ledger.memory()?;
     let mut paid = ledger.remember_paid()?;
     let surveyed = decide::survey(source, settings, now, &memory, Some(&mut paid))?;
@@ -129,7 +136,13 @@ fn send(
         reminders.push(entry.into_owned());
         Ok(())
     })?;
-    let jobs = deliver::jobs(&reminders, settings, &sender, now)?;
+    let (jobs, unmade) = deliver::jobs(&reminders, settings, &sender, now);
+    for (index, why) in unmade {
+        if let Some(entry) = reminders.get_mut(index) {
+            entry.status = Some(Status::Failed);
+            entry.server_reply = Some(format!("not sent: {why}"));
+        }
+    }
     let results = deliver::send::send(jobs, &settings.delivery, ledger)?;
     summary.interrupted = results.interrupted;
     summary.stopped = results.stopped;
@@ -170,7 +183,10 @@ fn send(
             Err(read.err().unwrap_or_else(|| decide::changed(source)))
         }
     };
-    finish(summary, read, started, sink.as_mut())
+    let code = finish(summary, read, started, sink.as_mut())?;
+    // The outcomes are committed; are they in the file later runs read?
+    held.check()?;
+    Ok(code)
 }
 
 /// The templates, checked (every one the ladder can pick) before the first real message.
@@ -208,12 +224,34 @@ fn summary(source: &Source, surveyed: &Surveyed, now: DateTime<Utc>, sending: bo
 }
 
 /// Where the entries go: `--format`, on stdout (the summary of the text format on stderr).
+/// A preview stops quietly when its reader goes away; a sending run's output outlives it
+/// ([`output::Tolerant`]), so that its exit code is the one the sends earned.
 fn sink(args: &RunArgs, settings: &Settings) -> Box<dyn Sink> {
-    let out = io::BufWriter::with_capacity(64 * 1024, io::stdout().lock());
+    if args.send {
+        let out =
+            io::BufWriter::with_capacity(64 * 1024, output::Tolerant::new(io::stdout().lock()));
+        text_or_json(
+            args,
+            settings,
+            out,
+            output::Tolerant::new(io::stderr().lock()),
+        )
+    } else {
+        let out = io::BufWriter::with_capacity(64 * 1024, io::stdout().lock());
+        text_or_json(args, settings, out, io::stderr().lock())
+    }
+}
+
+fn text_or_json<W: io::Write + 'static, E: io::Write + 'static>(
+    args: &RunArgs,
+    settings: &Settings,
+    out: W,
+    err: E,
+) -> Box<dyn Sink> {
     match args.format {
         Format::Text => Box::new(output::text::Text::new(
             out,
-            io::stderr().lock(),
+            err,
             &settings.shop.sender,
             args.send,
         )),

@@ -236,7 +236,15 @@ fn resolve_smtp(
         username,
         password,
         ca_file: smtp.ca_file.clone().map(beside),
-        timeout: duration("timeout", smtp.timeout.as_deref(), "30s")?,
+        timeout: match duration("timeout", smtp.timeout.as_deref(), "30s")? {
+            zero if zero.is_zero() => {
+                return Err(bad(
+                    "[smtp].timeout",
+                    "must be more than zero (every wait would fail at once), like \"30s\"".into(),
+                ));
+            }
+            timeout => timeout,
+        },
         max_connections,
         rate_limit,
         attempts: smtp.attempts.unwrap_or(3).max(1),

@@ -118,6 +118,40 @@ impl Config {
     }
 }
 
+/// `[ledger].path` as written, checked to name a real file: SQLite takes `""` and `":memory:"`
+/// for a throwaway database and `file:` for a URI (`file:x?mode=memory`), and a ledger that is
+/// not kept is a ledger that forgets what was sent, so every run would send everything again.
+fn ledger_file(path: Option<PathBuf>, bad: Bad<'_>) -> Result<PathBuf, Error> {
+    let Some(path) = path else {
+        return Ok(PathBuf::from("payremind.db"));
+    };
+    let text = path.to_string_lossy();
+    let trimmed = text.trim();
+    let problem = if trimmed.is_empty() {
+        Some("is empty")
+    } else if trimmed == ":memory:" {
+        Some("is \":memory:\", a database SQLite forgets when the run ends")
+    } else if trimmed
+        .get(..5)
+        .is_some_and(|s| s.eq_ignore_ascii_case("file:"))
+    {
+        Some("is a SQLite URI (file:...), which can name a database that is not kept")
+    } else if text.ends_with('/') || text.ends_with(std::path::MAIN_SEPARATOR) {
+        Some("names a folder")
+    } else {
+        None
+    };
+    match problem {
+        None => Ok(path),
+        Some(problem) => Err(bad(
+            "[ledger].path",
+            format!(
+                "{problem}: it must name a file that is kept between runs, like \"payremind.db\" (the ledger remembers what was sent, so nobody is reminded twice)"
+            ),
+        )),
+    }
+}
+
 fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
@@ -197,12 +231,7 @@ impl Settings {
             .unwrap_or_default();
         let beside = |p: PathBuf| if p.is_relative() { base.join(p) } else { p };
         let delivery = delivery::resolve(&config.delivery, &config.smtp, &beside, &bad)?;
-        let ledger_path = beside(
-            config
-                .ledger
-                .path
-                .unwrap_or_else(|| PathBuf::from("payremind.db")),
-        );
+        let ledger_path = beside(ledger_file(config.ledger.path, &bad)?);
 
         Ok(Settings {
             delivery,

@@ -27,10 +27,10 @@ pub struct SelectConfig {
     pub min_gap: Option<String>,
     /// Most reminders per order (default 3).
     pub max_reminders: Option<u32>,
-    /// Payment methods paid on delivery or later, added to [`PAY_LATER_METHODS`]: such orders
+    /// Payment methods paid on delivery or later, added to the built-in `PAY_LATER_METHODS`: such orders
     /// are never reminded.
     pub pay_later_methods: Option<Vec<String>>,
-    /// Payment methods that wait for a transfer, added to [`BANK_TRANSFER_METHODS`]: such
+    /// Payment methods that wait for a transfer, added to the built-in `BANK_TRANSFER_METHODS`: such
     /// orders get the `bank_transfer` message, never card instructions.
     pub bank_transfer_methods: Option<Vec<String>>,
 }

@@ -26,12 +26,11 @@ pub fn bounced(memory: &Memory, to: &str) -> Option<Reason> {
     memory.bounced(to).then_some(Reason::Bounced)
 }
 
-/// The ladder is over for the order: its final offer was sent, `[select].max_reminders` were,
-/// or the server refused one of its messages for good.
+/// The ladder is over for the order: its final offer was sent, or `[select].max_reminders`
+/// were sent or refused for their content.
 pub fn gave_up(memory: &Memory, order: &Order, settings: &Settings) -> Option<Reason> {
-    let (sent, final_sent, _) = memory.sent(&order.id);
-    (final_sent || sent >= settings.select.max_reminders as usize || memory.rejected(&order.id))
-        .then_some(Reason::GaveUp)
+    let (used, final_sent, _) = memory.sent(&order.id);
+    (final_sent || used >= settings.select.max_reminders as usize).then_some(Reason::GaveUp)
 }
 
 /// Each step at most once per order, and never a step below one already sent. `retrying`

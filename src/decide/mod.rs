@@ -343,6 +343,7 @@ impl Decider<'_> {
         let (settings, memory, now) = (self.settings, self.options.memory, self.now);
         let entry = Entry::for_order(order, now);
         let (buyer_type, closing_soon) = match verdict {
+            Verdict::Skip(Reason::NoContact) => return Ok(entry.no_contact(&order.email)),
             Verdict::Skip(reason) => return Ok(entry.skipped(reason)),
             Verdict::Candidate {
                 buyer_type,

@@ -4,7 +4,6 @@
 //! table in [`crate::decide`](mod@crate::decide), and the first that applies is the reason reported.
 
 use rustc_hash::{FxHashMap, FxHashSet};
-use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -421,15 +420,12 @@ fn no_contact(order: &Order) -> Option<Reason> {
         .then_some(Reason::NoContact)
 }
 
-/// The address a reminder may go to: a syntactically valid e-mail address that is not masked
-/// (`j***@mail.com` would reach nobody, or somebody else).
+/// The address a reminder may go to: one every transport takes, not masked (`j***@mail.com`
+/// would reach nobody, or somebody else); [`crate::address::recipient`] is the one judge, and
+/// says why when there is none.
 #[must_use]
 pub fn email_address(contact: &str) -> Option<lettre::Address> {
-    let contact = contact.trim();
-    if contact.contains('*') {
-        return None;
-    }
-    lettre::Address::from_str(contact).ok()
+    crate::address::recipient(contact).ok()
 }
 
 /// Each buyer's paid orders, from the export and remembered from earlier ones: to count the

@@ -44,13 +44,6 @@ pub fn message_id(order_id: &str, template: &str, sender: &Address) -> String {
     )
 }
 
-fn one_line(text: &str) -> String {
-    text.split(|c: char| c.is_whitespace() || c.is_control())
-        .filter(|w| !w.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 /// What goes into one message.
 pub struct Parts<'a> {
     /// `From:`.
@@ -78,10 +71,11 @@ pub struct Parts<'a> {
 /// # Errors
 /// lettre refuses it (should not happen with validated addresses).
 pub fn build(parts: Parts<'_>) -> Result<Mail, String> {
-    // Header values are one line, whatever the export or a template wrote: a line break in a
-    // name or subject must not start a header of its own (lettre would even panic on it).
-    let name = one_line(parts.name);
-    let subject = one_line(parts.subject);
+    // Header values are one visible line of bounded length, whatever the export or a template
+    // wrote: a line break in a name or subject must not start a header of its own (lettre
+    // would even panic on it), nor a megabyte name make a megabyte header.
+    let name = crate::line::header(parts.name, crate::line::MAX_HEADER_CHARS);
+    let subject = crate::line::header(parts.subject, 2 * crate::line::MAX_HEADER_CHARS);
     let recipient = Mailbox::new((!name.is_empty()).then_some(name), parts.to.clone());
     let mut builder = Message::builder()
         .from(parts.sender.clone())

@@ -60,7 +60,7 @@ pub enum Delivered {
     Sent(String),
     /// Not accepted, maybe temporarily: retry on a later run.
     Failed(String),
-    /// The recipient was refused for good (5xx at RCPT).
+    /// The recipient's mailbox does not exist (550/551/553 with 5.1.x at RCPT).
     Bounced(String),
     /// The message was refused for good after its data (content or policy 5xx).
     Rejected(String),
@@ -69,6 +69,10 @@ pub enum Delivered {
     /// The server could not be reached or refused the connection, on every try: nothing was
     /// handed over, and the next messages would fare no better.
     Unreachable(String),
+    /// The server refused us for a reason of the sender's set-up (relay denied, authentication
+    /// required, a policy): nothing was handed over, nobody's address is to blame, and the
+    /// next messages would fare no better.
+    SetUp(String),
     /// The transport did not finish with the message and was stopped (a hung sendmail): maybe
     /// handed over, and the next messages would fare no better.
     Stuck(String),
@@ -241,19 +245,20 @@ pub fn ready_to_send(settings: &Settings) -> Result<Mailbox, Error> {
     Ok(sender)
 }
 
-/// The messages for the reminders among `entries`, with what the ledger records first.
-///
-/// # Errors
-/// A template that fails to render, or a message lettre refuses.
+/// The messages for the reminders among `entries`, with what the ledger records first; and
+/// the reminders whose message could not be made, with why (each is left unsent, counted as
+/// failed, and the others go out: one buyer's data never stops the rest).
+#[must_use]
 pub fn jobs(
     entries: &[Entry<'_>],
     settings: &Settings,
     sender: &Mailbox,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<Vec<send::Job>, Error> {
+) -> (Vec<send::Job>, Vec<(usize, String)>) {
     let reply_to: Option<Mailbox> = settings.shop.reply_to.parse().ok();
     let date = SystemTime::from(crate::clock::wall_clock());
     let mut jobs = Vec::new();
+    let mut unmade = Vec::new();
     for (index, entry) in entries.iter().enumerate() {
         if entry.decision != Decision::Remind {
             continue;
@@ -261,10 +266,15 @@ pub fn jobs(
         let (Some(template), Some(to), Some(subject), Some(body)) =
             (&entry.template, &entry.to, &entry.subject, &entry.body)
         else {
+            unmade.push((index, "the reminder has no message".to_owned()));
             continue;
         };
-        let Ok(address) = to.parse::<lettre::Address>() else {
-            continue;
+        let address = match crate::address::recipient(to) {
+            Ok(address) => address,
+            Err(why) => {
+                unmade.push((index, why));
+                continue;
+            }
         };
         let message_id = mail::message_id(&entry.order_id, template, &sender.email);
         let html = entry.html.clone();
@@ -278,13 +288,14 @@ pub fn jobs(
             html,
             message_id: message_id.clone(),
             date,
-        })
-        .map_err(|message| Error::Template {
-            name: template.clone(),
-            line: 1,
-            column: 1,
-            message,
-        })?;
+        });
+        let built = match built {
+            Ok(built) => built,
+            Err(why) => {
+                unmade.push((index, format!("the message could not be made: {why}")));
+                continue;
+            }
+        };
         jobs.push(send::Job {
             entry: index,
             intent: Intent {
@@ -300,5 +311,5 @@ pub fn jobs(
             mail: built,
         });
     }
-    Ok(jobs)
+    (jobs, unmade)
 }

@@ -49,6 +49,7 @@ fn write(dir: &Path, mail: &Mail) -> Delivered {
             }
         })
         .collect();
+    let name = short(&name);
     let path = dir.join(format!("{name}.eml"));
     if path.exists() {
         return Delivered::Sent(format!("already in the outbox: {}", path.display()));
@@ -60,5 +61,51 @@ fn write(dir: &Path, mail: &Mail) -> Delivered {
     match result {
         Ok(()) => Delivered::Sent(format!("written to {}", path.display())),
         Err(e) => Delivered::Failed(format!("cannot write {}: {e}", path.display())),
+    }
+}
+
+/// How long a file name may be before its tail is replaced by a hash: file systems take 255
+/// bytes at most, and a long order id in Chinese is three times longer once made safe.
+const MAX_NAME: usize = 200;
+
+/// The name, or when too long its start and a hash of the whole (the same name for the same
+/// message on every run, so a retry still finds it).
+fn short(name: &str) -> String {
+    if name.len() <= MAX_NAME {
+        return name.to_owned();
+    }
+    // FNV-1a, twice with different offsets: stable across Rust versions, unlike std's hasher.
+    let fnv = |offset: u64| {
+        name.bytes().fold(offset, |hash, b| {
+            (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+        })
+    };
+    let mut end = MAX_NAME - 34;
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!(
+        "{}-{:016x}{:016x}",
+        &name[..end],
+        fnv(0xcbf2_9ce4_8422_2325),
+        fnv(0x6c62_272e_07bb_0142)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short;
+
+    #[test]
+    fn long_names_keep_their_start_and_a_hash_of_the_whole() {
+        assert_eq!(
+            short("payremind.1.gentle@shop.example"),
+            "payremind.1.gentle@shop.example"
+        );
+        let a = format!("payremind.{}.gentle@shop.example", "=E8=AE=A2".repeat(100));
+        let b = format!("payremind.{}.popular@shop.example", "=E8=AE=A2".repeat(100));
+        assert!(short(&a).len() <= 200);
+        assert_ne!(short(&a), short(&b));
+        assert_eq!(short(&a), short(&a.clone()));
     }
 }

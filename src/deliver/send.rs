@@ -394,6 +394,16 @@ impl Shared<'_> {
                 self.stop.store(true, Ordering::SeqCst);
                 (Status::Unknown, r, None)
             }
+            Delivered::SetUp(r) => {
+                // Every next message would be refused alike: the run stops, as for a server
+                // that cannot be reached; this one is tried again on the next run.
+                self.down
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .get_or_insert_with(|| format!("the server refuses to take mail from this set-up: {r}; check [smtp] (login, relay permission) with your mail provider"));
+                self.stop.store(true, Ordering::SeqCst);
+                (Status::Failed, r, None)
+            }
             Delivered::Unreachable(r) => {
                 // This connection slot is no good (server down, or it allows fewer
                 // connections than max_connections): this worker stops and gives its message

@@ -1,5 +1,6 @@
 //! The `sendmail` transport: each message is piped to the local MTA's sendmail program, the
-//! usual cron set-up. Needs no mail server of its own; a hung program is stopped.
+//! usual cron set-up. Needs no mail server of its own; a hung program is stopped, and one that
+//! ends without reading the whole message leaves it `unknown`.
 
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
@@ -44,20 +45,56 @@ impl Transport for Program {
     }
 }
 
+/// The message as the program's standard input: a file of its own, deleted at once (only this
+/// run and the program hold it), not a pipe. The program reads through the descriptor it
+/// shares with us, so once it has ended, our position in the file says how much it read: a
+/// pipe's buffer takes a whole message whether or not the program reads it.
+fn message_file(mail: &Mail) -> std::io::Result<std::fs::File> {
+    use std::io::Seek;
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true).write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let path = std::env::temp_dir().join(format!(
+        "payremind-{}-{}.eml",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    let mut file = options.open(&path)?;
+    let written = file.write_all(&mail.bytes).and_then(|()| file.rewind());
+    let _ = std::fs::remove_file(&path);
+    written.map(|()| file)
+}
+
 /// Pipes the message to `sendmail -i -f <sender> -- <recipient>`. Exit status 0, after taking
 /// the whole message, means the local MTA took it; another exit status means it refused it.
 /// Anything in between is `unknown` (it may have queued the message): a program stopped by a
 /// signal, one that exits 0 without reading the whole message, and one still running after
 /// `[delivery].sendmail_timeout`, which is stopped (and the run with it: [`Delivered::Stuck`]).
 fn sendmail(sendmail: &Sendmail, mail: &Mail) -> Delivered {
+    use std::io::Seek;
     let program = sendmail.program.display();
+    let mut message = match message_file(mail) {
+        Ok(file) => file,
+        Err(e) => {
+            return Delivered::Failed(format!(
+                "cannot write the message for {program} into {}: {e}",
+                std::env::temp_dir().display()
+            ));
+        }
+    };
+    let stdin = match message.try_clone() {
+        Ok(file) => Stdio::from(file),
+        Err(e) => return Delivered::Failed(format!("cannot hand the message to {program}: {e}")),
+    };
     let child = Command::new(&sendmail.program)
         .arg("-i")
         .arg("-f")
         .arg(&mail.from)
         .arg("--")
         .arg(&mail.to)
-        .stdin(Stdio::piped())
+        .stdin(stdin)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn();
@@ -69,14 +106,8 @@ fn sendmail(sendmail: &Sendmail, mail: &Mail) -> Delivered {
             ));
         }
     };
-    // The message is written and the program's complaints read on threads of their own: a
-    // program that reads nothing, or writes much before it reads, must not stall the run; nor
-    // must a process it leaves behind holding the pipes.
-    let (wrote, written) = mpsc::channel();
-    if let Some(mut stdin) = child.stdin.take() {
-        let bytes = mail.bytes.clone();
-        std::thread::spawn(move || wrote.send(stdin.write_all(&bytes).is_ok()));
-    }
+    // The program's complaints are read on a thread of their own: a program that writes much
+    // must not stall the run; nor must a process it leaves behind holding the pipe.
     let (said, complaint) = mpsc::channel();
     if let Some(stderr) = child.stderr.take() {
         std::thread::spawn(move || said.send(last_words(stderr)));
@@ -98,7 +129,10 @@ fn sendmail(sendmail: &Sendmail, mail: &Mail) -> Delivered {
         }
     };
     let wait = Duration::from_secs(1);
-    let complete = written.recv_timeout(wait).unwrap_or(false);
+    // How far the program read (its reading moved the position it shares with us).
+    let complete = message
+        .stream_position()
+        .is_ok_and(|read| read >= mail.bytes.len() as u64);
     let said = || complaint.recv_timeout(wait).unwrap_or_default();
     match status.code() {
         Some(0) if complete => Delivered::Sent(format!("handed to {program}")),

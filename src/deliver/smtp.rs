@@ -47,6 +47,26 @@ pub fn transports(settings: &Smtp) -> Result<Transports, Error> {
     ))
 }
 
+/// A password file other users of the computer can read is a password they can read: say so
+/// (on stderr, once per run), without stopping the run.
+#[cfg(unix)]
+fn warn_if_readable_by_others(path: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Ok(meta) = std::fs::metadata(path) {
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            eprintln!(
+                "payremind: warning: [smtp].password_file {} can be read by other users of this computer (mode {mode:o}); make it yours only: chmod 600 {}",
+                path.display(),
+                path.display()
+            );
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn warn_if_readable_by_others(_: &std::path::Path) {}
+
 /// Reads the SMTP password from where `[smtp]` says it is. Only called when sending.
 ///
 /// # Errors
@@ -64,9 +84,12 @@ pub fn password(smtp: &Smtp) -> Result<Option<Secret>, Error> {
             ))),
         },
         PasswordSource::File(path) => match std::fs::read_to_string(path) {
-            Ok(text) if !text.trim().is_empty() => Ok(Some(Secret::new(
-                text.lines().next().unwrap_or_default().to_owned(),
-            ))),
+            Ok(text) if !text.trim().is_empty() => {
+                warn_if_readable_by_others(path);
+                Ok(Some(Secret::new(
+                    text.lines().next().unwrap_or_default().to_owned(),
+                )))
+            }
             Ok(_) => Err(setting(format!(
                 "[smtp].password_file {} is empty",
                 path.display()
@@ -100,11 +123,12 @@ impl Transport for Connection {
 
 /// Where a transaction failed.
 enum Failure {
-    /// Before the message was handed over; a retry is safe. `permanent` for 5xx replies.
+    /// Before the message was handed over; a retry is safe. `permanent` for 5xx replies;
+    /// `refusal` says whom a 5xx blames.
     Before {
         reason: String,
         permanent: bool,
-        bounce: bool,
+        refusal: Refusal,
         broken: bool,
     },
     /// The ledger could not record the intent: the message was not handed over and must not
@@ -308,10 +332,13 @@ impl Connection {
             )
             .await?
             .map_err(|e| {
-                let reason = format!(
-                    "the server refused the login for {user}: {}",
-                    crate::error::chain(&e)
-                );
+                // Only the reply's code: a server may echo the AUTH line (the password, in
+                // base64) in its words, and this reason is stored in the ledger and printed.
+                let reason = match e.status() {
+                    Some(code) => format!("the server refused the login for {user} (reply {code}; check [smtp].username and the password)"),
+                    None if e.is_timeout() => format!("the server did not answer the login for {user}"),
+                    None => format!("the login for {user} failed: the connection broke"),
+                };
                 if e.is_permanent() {
                     Opening::Fatal(reason)
                 } else {
@@ -391,19 +418,18 @@ impl Connection {
                 Err(Failure::Before {
                     reason,
                     permanent,
-                    bounce,
+                    refusal,
                     broken,
                 }) => {
                     if broken {
                         self.conn = None;
                     }
-                    if bounce {
-                        return Delivered::Bounced(reason);
+                    match refusal {
+                        Refusal::NoSuchMailbox => return Delivered::Bounced(reason),
+                        Refusal::SetUp => return Delivered::SetUp(reason),
+                        Refusal::Other if permanent => return Delivered::Failed(reason),
+                        Refusal::Other => last = reason,
                     }
-                    if permanent {
-                        return Delivered::Failed(reason);
-                    }
-                    last = reason;
                 }
                 Err(Failure::After {
                     reason,
@@ -442,7 +468,7 @@ impl Connection {
         let conn = self.conn.as_mut().ok_or_else(|| Failure::Before {
             reason: "not connected".into(),
             permanent: false,
-            bounce: false,
+            refusal: Refusal::Other,
             broken: true,
         })?;
         let mut params = Vec::new();
@@ -467,7 +493,7 @@ impl Connection {
                         humantime::format_duration(wait)
                     ),
                     permanent: false,
-                    bounce: false,
+                    refusal: Refusal::Other,
                     broken: true,
                 });
             }
@@ -484,10 +510,11 @@ impl Connection {
                         abort(conn, wait).await;
                     }
                 }
+                let reason = crate::error::chain(&e);
                 return Err(Failure::Before {
-                    reason: crate::error::chain(&e),
+                    refusal: Refusal::of(&e, &reason, refused.stage),
+                    reason,
                     permanent: e.is_permanent(),
-                    bounce: refused.at_rcpt && e.is_permanent(),
                     broken: refused.drop,
                 });
             }
@@ -588,12 +615,91 @@ impl lettre::transport::smtp::client::AsyncTokioStream for TlsSocket {
     }
 }
 
+/// Whom a permanent refusal of the envelope blames. Only a refusal that says the mailbox does
+/// not exist is the buyer's address (a bounce, never written to again); a refusal of the
+/// sender's set-up (relay denied, authentication required, a policy: 530, 5.7.x, 554 at RCPT,
+/// anything at MAIL) would refuse every next message too, so the run stops as it does for a
+/// server that cannot be reached, and nobody is blamed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refusal {
+    /// 550/551/553 at RCPT with enhanced status 5.1.x, or without one but saying the mailbox
+    /// is unknown.
+    NoSuchMailbox,
+    /// The sender's set-up.
+    SetUp,
+    /// Anything else (a full mailbox, a temporary failure): failed, tried again later.
+    Other,
+}
+
+/// Which envelope command a reply answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    Mail,
+    Rcpt,
+    Data,
+}
+
+impl Refusal {
+    /// Classifies a refusal of the envelope by its code, its enhanced status (RFC 3463) and,
+    /// only when the server gives no enhanced status, its words.
+    fn of(error: &lettre::transport::smtp::Error, text: &str, stage: Stage) -> Refusal {
+        if !error.is_permanent() {
+            return Refusal::Other;
+        }
+        let code = error.status().map(|c| c.to_string()).unwrap_or_default();
+        let enhanced = text
+            .split(|c: char| c.is_whitespace() || c == ':' || c == ',')
+            .find(|word| {
+                let parts: Vec<&str> = word.split('.').collect();
+                parts.len() == 3
+                    && parts[0] == "5"
+                    && parts[1..].iter().all(|p| {
+                        !p.is_empty() && p.len() <= 3 && p.chars().all(|c| c.is_ascii_digit())
+                    })
+            });
+        let set_up = code == "530"
+            || enhanced.is_some_and(|e| e.starts_with("5.7."))
+            || (stage == Stage::Rcpt && code == "554")
+            || stage == Stage::Mail;
+        if set_up {
+            return Refusal::SetUp;
+        }
+        if stage != Stage::Rcpt || !matches!(code.as_str(), "550" | "551" | "553") {
+            return Refusal::Other;
+        }
+        let unknown = match enhanced {
+            Some(enhanced) => enhanced.starts_with("5.1."),
+            None => {
+                let text = text.to_ascii_lowercase();
+                [
+                    "unknown",
+                    "no such",
+                    "does not exist",
+                    "doesn't exist",
+                    "not exist",
+                    "invalid recipient",
+                    "invalid mailbox",
+                    "mailbox unavailable",
+                    "not found",
+                ]
+                .iter()
+                .any(|words| text.contains(words))
+            }
+        };
+        if unknown {
+            Refusal::NoSuchMailbox
+        } else {
+            Refusal::Other
+        }
+    }
+}
+
 /// The envelope was refused (or the connection failed) before the message left.
 struct Refused {
     /// The first failure, in the order of the commands.
     error: lettre::transport::smtp::Error,
-    /// It was the reply to RCPT (a 5xx there is a bounce).
-    at_rcpt: bool,
+    /// The command it answered.
+    stage: Stage,
     /// The connection must be dropped: it broke, or the server accepted DATA after a refusal
     /// and waits for a message that must not follow (closing before the end-of-data dot
     /// delivers nothing).
@@ -604,11 +710,11 @@ struct Refused {
 }
 
 impl Refused {
-    fn at(error: lettre::transport::smtp::Error, at_rcpt: bool) -> Refused {
+    fn at(error: lettre::transport::smtp::Error, stage: Stage) -> Refused {
         let drop = !(error.is_transient() || error.is_permanent());
         Refused {
             error,
-            at_rcpt,
+            stage,
             drop,
             in_data: false,
         }
@@ -623,11 +729,13 @@ async fn envelope_stepwise(
 ) -> Result<(), Refused> {
     conn.command(mail_from)
         .await
-        .map_err(|e| Refused::at(e, false))?;
-    conn.command(rcpt).await.map_err(|e| Refused::at(e, true))?;
+        .map_err(|e| Refused::at(e, Stage::Mail))?;
+    conn.command(rcpt)
+        .await
+        .map_err(|e| Refused::at(e, Stage::Rcpt))?;
     conn.command(Data)
         .await
-        .map_err(|e| Refused::at(e, false))?;
+        .map_err(|e| Refused::at(e, Stage::Data))?;
     Ok(())
 }
 
@@ -662,7 +770,8 @@ async fn envelope_pipelined(
             }
             Ok(_) => {}
             Err(e) => {
-                let this = Refused::at(e, step == 1);
+                let stage = [Stage::Mail, Stage::Rcpt, Stage::Data][step];
+                let this = Refused::at(e, stage);
                 let broken = this.drop;
                 let mut first = refused.take().unwrap_or(this);
                 if broken {

@@ -19,6 +19,9 @@ pub struct Decoded {
     /// What the file is instead of a CSV export, and what to do, when that is plain from its
     /// first bytes.
     pub not_csv: Option<(&'static str, &'static str)>,
+    /// A warning for the run when the encoding was guessed on uncertain evidence (no BOM, no
+    /// `[source].encoding`, and bytes that are not UTF-8).
+    pub guessed: Option<String>,
 }
 
 /// Decodes `input` to UTF-8: from `named` when the seller set `[source].encoding`, else from
@@ -30,7 +33,10 @@ pub fn decode(mut input: Box<dyn Read>, named: Option<&'static Encoding>) -> io:
     let mut head = Vec::with_capacity(8 * 1024);
     input.by_ref().take(SNIFF_BYTES).read_to_end(&mut head)?;
     let bom = Encoding::for_bom(&head).map(|(encoding, _)| encoding);
-    let encoding = bom.or(named).unwrap_or_else(|| sniff(&head));
+    let (encoding, guessed) = match bom.or(named) {
+        Some(encoding) => (encoding, None),
+        None => sniff(&head),
+    };
     let utf16 = encoding == encoding_rs::UTF_16LE || encoding == encoding_rs::UTF_16BE;
     let not_csv = if utf16 { None } else { what_else(&head) };
     let reader: Box<dyn Read> = if encoding == UTF_8 {
@@ -56,6 +62,7 @@ pub fn decode(mut input: Box<dyn Read>, named: Option<&'static Encoding>) -> io:
         reader,
         encoding: encoding.name(),
         not_csv,
+        guessed,
     })
 }
 
@@ -91,16 +98,54 @@ fn what_else(head: &[u8]) -> Option<(&'static str, &'static str)> {
     }
 }
 
-/// Without a BOM: valid UTF-8 (a sequence cut by the block end is fine) is UTF-8; anything
-/// else is GB18030, the superset of GBK that Chinese Windows writes as "ANSI" (names that need
-/// its four-byte form included). A guess from the bytes would be wrong too often on short
-/// exports (a detector took one-row GBK files for Cyrillic or Korean); a Western export in
-/// windows-1252 names its encoding in `[source].encoding`, and `check` says what was used.
-fn sniff(head: &[u8]) -> &'static Encoding {
-    match std::str::from_utf8(head) {
-        Ok(_) => UTF_8,
-        Err(e) if e.error_len().is_none() => UTF_8,
-        Err(_) => GB18030,
+/// Without a BOM: valid UTF-8 (a sequence cut by the block end is fine) is UTF-8. Otherwise the
+/// evidence is weighed: UTF-8's multi-byte sequences are rare by chance in GBK text (a GBK
+/// export has far more invalid sequences than valid ones), so a block with more valid
+/// sequences than invalid ones is UTF-8 with a few bad bytes (their rows are reported as bad
+/// rows; "Jürgen" stays "Jürgen"); anything else is GB18030, the superset of GBK that Chinese
+/// Windows writes as "ANSI" (names that need its four-byte form included). A guess from the
+/// bytes' frequencies would be wrong too often on short exports (a detector took one-row GBK
+/// files for Cyrillic or Korean); a Western export in windows-1252 names its encoding in
+/// `[source].encoding`, and `check` says what was used. Returns the warning a run gives when
+/// it guessed on bytes that are not UTF-8.
+fn sniff(head: &[u8]) -> (&'static Encoding, Option<String>) {
+    let (valid, invalid) = utf8_evidence(head);
+    if invalid == 0 {
+        return (UTF_8, None);
+    }
+    if valid > invalid {
+        let warning = format!(
+            "the export has no BOM and {invalid} byte sequence(s) in its first 64 KiB that are not UTF-8 among {valid} that are: read as UTF-8, their rows are reported as bad rows; if names look wrong, set [source].encoding"
+        );
+        return (UTF_8, Some(warning));
+    }
+    let warning = "the export has no BOM and is not UTF-8: read as GB18030 (the Chinese Windows encoding); if names look wrong, set [source].encoding, like \"windows-1252\"".to_owned();
+    (GB18030, Some(warning))
+}
+
+/// How many multi-byte UTF-8 sequences the block has, and how many invalid ones (a sequence cut
+/// by the block's end is neither).
+fn utf8_evidence(mut bytes: &[u8]) -> (usize, usize) {
+    let (mut valid, mut invalid) = (0, 0);
+    loop {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => {
+                valid += text.chars().filter(|c| !c.is_ascii()).count();
+                return (valid, invalid);
+            }
+            Err(e) => {
+                let (good, rest) = bytes.split_at(e.valid_up_to());
+                valid += std::str::from_utf8(good)
+                    .map_or(0, |t| t.chars().filter(|c| !c.is_ascii()).count());
+                match e.error_len() {
+                    None => return (valid, invalid),
+                    Some(len) => {
+                        invalid += 1;
+                        bytes = &rest[len..];
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -146,6 +191,27 @@ mod tests {
             let (bytes, _, _) = GB18030.encode(&sample);
             assert_eq!(text(&bytes), (sample.clone(), "gb18030"));
         }
+    }
+
+    #[test]
+    fn utf8_with_a_few_bad_bytes_stays_utf8_and_says_it_guessed() {
+        let mut bytes = "id,name\n1,Jürgen\n2,Zoë Ünal\n3,Łukasz\n"
+            .as_bytes()
+            .to_vec();
+        bytes.extend_from_slice(b"4,M\xfcller\n");
+        let decoded = decode(Box::new(Cursor::new(bytes)), None).unwrap();
+        assert_eq!(decoded.encoding, "UTF-8");
+        assert!(decoded.guessed.unwrap().contains("1 byte sequence(s)"));
+        let (bytes, _, _) = GB18030.encode("id,name\n1,王芳\n");
+        let decoded = decode(Box::new(Cursor::new(bytes.to_vec())), None).unwrap();
+        assert_eq!(decoded.encoding, "gb18030");
+        assert!(decoded.guessed.unwrap().contains("GB18030"));
+        assert!(
+            decode(Box::new(Cursor::new(b"a,b\n".to_vec())), None)
+                .unwrap()
+                .guessed
+                .is_none()
+        );
     }
 
     #[test]

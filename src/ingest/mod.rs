@@ -102,8 +102,21 @@ impl Source {
         })
     }
 
+    /// Opens the export once, to refuse before anything else what cannot be read (not a
+    /// regular file, too large, not there).
+    ///
+    /// # Errors
+    /// The export cannot be opened.
+    pub fn check_readable(&self) -> Result<(), Error> {
+        self.open().map(drop)
+    }
+
+    /// Standard input: `-`, or its names in `/dev` and `/proc` (`--orders /dev/stdin`).
     fn is_stdin(&self) -> bool {
-        self.bytes.is_none() && self.path.as_os_str() == "-"
+        self.bytes.is_none()
+            && ["-", "/dev/stdin", "/dev/fd/0", "/proc/self/fd/0"]
+                .iter()
+                .any(|name| self.path.as_os_str() == *name)
     }
 
     fn open(&self) -> Result<Box<dyn Read>, Error> {
@@ -111,16 +124,80 @@ impl Source {
             return Ok(Box::new(Cursor::new(std::sync::Arc::clone(bytes))));
         }
         if self.is_stdin() {
-            return Ok(Box::new(std::io::stdin()));
+            return Ok(Box::new(Bounded::new(std::io::stdin())));
+        }
+        // Looked at before it is opened: opening a FIFO waits for a writer, for ever if none
+        // comes, and a device (`/dev/zero`) never ends.
+        let meta = std::fs::metadata(&self.path).map_err(|source| Error::Read {
+            path: self.path.clone(),
+            source,
+        })?;
+        if !meta.is_file() {
+            return Err(Error::Export {
+                path: self.path.clone(),
+                message: "is not a regular file (a folder, a FIFO, a device or a process substitution); give the export file itself, or pipe a program's output in with `--orders -`".into(),
+            });
+        }
+        if meta.len() > MAX_EXPORT {
+            return Err(too_big(&self.path));
         }
         let file = File::open(&self.path).map_err(|source| Error::Read {
             path: self.path.clone(),
             source,
         })?;
-        Ok(Box::new(std::io::BufReader::with_capacity(
+        Ok(Box::new(Bounded::new(std::io::BufReader::with_capacity(
             256 * 1024,
             file,
-        )))
+        ))))
+    }
+}
+
+/// The most an export may be: a marketplace's export of years of orders is a few GB. More is a
+/// file still being written without end, or not an export at all; reading stops there.
+pub const MAX_EXPORT: u64 = 4 << 30;
+
+fn too_big(path: &Path) -> Error {
+    Error::Export {
+        path: path.to_owned(),
+        message: format!(
+            "is larger than {} GiB, more than an export can be (a file still being written?); give payremind a finished export",
+            MAX_EXPORT >> 30
+        ),
+    }
+}
+
+/// A reader that fails once more than `limit` bytes came through: a file that grows while it
+/// is read, or standard input without end, cannot take all memory or time.
+struct Bounded<R> {
+    inner: R,
+    left: u64,
+}
+
+impl<R: Read> Bounded<R> {
+    fn new(inner: R) -> Self {
+        Self::with_limit(inner, MAX_EXPORT)
+    }
+
+    fn with_limit(inner: R, limit: u64) -> Self {
+        Bounded { inner, left: limit }
+    }
+}
+
+impl<R: Read> Read for Bounded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let n64 = n as u64;
+        if n64 > self.left {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::FileTooLarge,
+                format!(
+                    "it grew past {} GiB while being read, more than an export can be",
+                    MAX_EXPORT >> 30
+                ),
+            ));
+        }
+        self.left -= n64;
+        Ok(n)
     }
 }
 
@@ -217,6 +294,8 @@ pub struct Opened {
     pub encoding: &'static str,
     /// The delimiter in use.
     pub delimiter: u8,
+    /// A warning when the encoding was guessed on uncertain evidence.
+    pub guessed: Option<String>,
 }
 
 impl Opened {
@@ -307,6 +386,7 @@ pub fn open(source: &Source, settings: &Settings) -> Result<Opened, Error> {
         headers,
         encoding: decoded.encoding,
         delimiter,
+        guessed: decoded.guessed,
     })
 }
 
@@ -483,10 +563,14 @@ impl<'s> Stream<'s> {
             headers,
             encoding,
             delimiter,
+            guessed,
         } = open(source, settings)?;
         let mut info = ExportInfo {
             rows: 0,
-            warnings: Vec::new(),
+            warnings: guessed
+                .map(|warning| format!("{}: {warning}", path.display()))
+                .into_iter()
+                .collect(),
             encoding,
             delimiter,
             mapping: None,
@@ -782,5 +866,21 @@ fn csv_error(path: &Path, e: &csv::Error) -> Error {
                 crate::error::chain(e)
             ),
         },
+    }
+}
+#[cfg(test)]
+mod bounded_tests {
+    use super::Bounded;
+    use std::io::Read;
+
+    #[test]
+    fn a_reader_past_its_bound_fails_instead_of_going_on() {
+        let mut within = Bounded::with_limit(&b"12345"[..], 5);
+        let mut all = Vec::new();
+        within.read_to_end(&mut all).unwrap();
+        assert_eq!(all, b"12345");
+        let mut past = Bounded::with_limit(std::io::repeat(b'x'), 1 << 20);
+        let err = past.read_to_end(&mut Vec::new()).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::FileTooLarge);
     }
 }

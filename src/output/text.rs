@@ -38,11 +38,14 @@ impl<W: Write, E: Write> Sink for Text<W, E> {
         if self.printed > 1 {
             writeln!(out)?;
         }
+        // What the export wrote is shown on one line each, without the characters that
+        // would steer the terminal (escape sequences) or reorder what it shows (bidi).
+        let line = |text: &str| crate::line::header(text, 2 * crate::line::MAX_HEADER_CHARS);
         writeln!(
             out,
             "=== Reminder {}: order {} · {} · {} buyer · {} h old",
             self.printed,
-            entry.order_id,
+            line(&entry.order_id),
             entry.template.as_deref().unwrap_or_default(),
             entry
                 .buyer_type
@@ -54,18 +57,23 @@ impl<W: Write, E: Write> Sink for Text<W, E> {
             writeln!(out, "From: {}", self.sender)?;
         }
         let to = entry.to.as_deref().unwrap_or_default();
-        if entry.buyer_name.is_empty() {
+        let name = line(&entry.buyer_name);
+        if name.is_empty() {
             writeln!(out, "To: {to}")?;
         } else {
-            writeln!(out, "To: {} <{to}>", entry.buyer_name)?;
+            writeln!(out, "To: {name} <{to}>")?;
         }
         writeln!(
             out,
             "Subject: {}",
-            entry.subject.as_deref().unwrap_or_default()
+            line(entry.subject.as_deref().unwrap_or_default())
         )?;
         writeln!(out)?;
-        write!(out, "{}", entry.body.as_deref().unwrap_or_default())
+        write!(
+            out,
+            "{}",
+            crate::line::terminal(entry.body.as_deref().unwrap_or_default())
+        )
     }
 
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {

@@ -397,13 +397,15 @@ impl<'a> MessageContext<'a> {
         MessageContext {
             shop: shop.clone(),
             buyer: BuyerContext {
-                name: order.buyer_name.clone(),
+                // One line each, as they may end up in the subject (a line break there would
+                // cut it, the rest falling into the body).
+                name: crate::line::header(&order.buyer_name, crate::line::MAX_HEADER_CHARS).into(),
                 kind: buyer_type,
                 email,
                 country: order.country.clone(),
             },
             order: OrderContext {
-                id: order.id.clone(),
+                id: crate::line::header(&order.id, crate::line::MAX_HEADER_CHARS).into(),
                 total: money(order.total.as_ref()),
                 discounted_total: money(
                     order

@@ -3,7 +3,12 @@
 the recipient's local part (the part before @):
 
   tempfail-N...   451 at RCPT for the first N attempts for that recipient, then accepted
-  reject...       550 at RCPT: the address does not exist
+  reject...       550 5.1.1 at RCPT: the address does not exist
+  nombx...        550 at RCPT without an enhanced status: "No such user here"
+  full...         552 5.2.2 at RCPT: the mailbox is full (not a bounce)
+  relay...        554 5.7.1 at RCPT: relay access denied (the sender's set-up)
+  authreq...      530 5.7.0 at RCPT: authentication required (the sender's set-up)
+  policy...       550 5.7.1 at RCPT: refused by a policy (the sender's set-up)
   drop-N...       for the first N messages to that recipient, the message data is received and
                   then the connection is cut without a reply
   slow-MS...      waits MS milliseconds before accepting the message
@@ -26,8 +31,11 @@ through payremind's pipelined envelope; --no-pipelining leaves it out (the one-b
 --tls-dir makes a certificate authority and a certificate for 127.0.0.1/localhost with trustme
 and writes the authority to DIR/ca.pem (what payremind's [smtp].ca_file trusts); the server
 then offers STARTTLS (and requires it), or with --implicit-tls speaks TLS from the first byte.
---auth requires AUTH with these credentials (after TLS when TLS is on).
+--auth requires AUTH with these credentials (after TLS when TLS is on). --auth-echo makes a
+refused AUTH answer with the client's own AUTH line in its reply (base64 credentials), as a
+careless server may.
 """
+import base64
 
 import argparse
 import asyncio
@@ -97,6 +105,16 @@ class Handler:
         local = address.split("@")[0].lower()
         if local.startswith("reject"):
             return "550 5.1.1 <%s>: Recipient address rejected: User unknown" % address
+        if local.startswith("nombx"):
+            return "550 No such user here"
+        if local.startswith("full"):
+            return "552 5.2.2 <%s>: Mailbox full" % address
+        if local.startswith("relay"):
+            return "554 5.7.1 <%s>: Relay access denied" % address
+        if local.startswith("authreq"):
+            return "530 5.7.0 Authentication required"
+        if local.startswith("policy"):
+            return "550 5.7.1 Client host rejected: refused by policy"
         if local.startswith("tempfail-"):
             limit = int(local.split("-")[1].split(".")[0])
             with self.lock:
@@ -154,6 +172,7 @@ def main():
     parser.add_argument("--tls-dir")
     parser.add_argument("--implicit-tls", action="store_true")
     parser.add_argument("--auth")
+    parser.add_argument("--auth-echo", action="store_true")
     parser.add_argument("--max-sessions", type=int)
     parser.add_argument("--sessions-ever", type=int)
     parser.add_argument("--no-pipelining", action="store_true")
@@ -179,6 +198,10 @@ def main():
         def authenticator(server, session, envelope, mechanism, auth_data):
             ok = (isinstance(auth_data, LoginPassword)
                   and auth_data.login.decode() == user and auth_data.password.decode() == password)
+            if not ok and args.auth_echo and isinstance(auth_data, LoginPassword):
+                line = base64.b64encode(b"\0" + auth_data.login + b"\0" + auth_data.password)
+                return AuthResult(success=False, handled=False,
+                                  message="535 5.7.8 Authentication failed: AUTH PLAIN %s" % line.decode())
             return AuthResult(success=ok, handled=False)
 
         kwargs.update(authenticator=authenticator, auth_required=True,
