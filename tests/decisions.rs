@@ -421,3 +421,42 @@ fn rows_of_one_order_apart_in_the_file_are_still_one_order() {
         "file order: orders at their first row, bad rows by line"
     );
 }
+
+#[test]
+fn a_paid_order_that_is_not_the_buyers_decision_keeps_nobody_quiet() {
+    let d = decide(&[
+        // A subscription app charged the renewal: the buyer decided nothing about R1.
+        "R1,rae,,rae@example.com,pending,2026-11-21 10:00,10.00,web,Tea,",
+        "R2,rae,,rae@example.com,paid,2026-11-22 10:00,10.00,subscription_contract,Tea,",
+        // The shop made a zero-amount exchange order for the same buyer, after Z1.
+        "Z1,zed,,zed@example.com,pending,2026-11-21 10:00,10.00,web,Tea,",
+        "Z2,zed,,zed@example.com,paid,2026-11-21 12:00,0.00,web,Tea,",
+    ]);
+    assert_eq!(d.outcome("R1"), "popular");
+    assert_eq!(d.outcome("Z1"), "popular");
+    // They still count as paid orders for the buyer's type.
+    assert_eq!(d.get("Z1")["buyer_type"], "new", "Z2 was placed after Z1");
+}
+
+#[test]
+fn paying_an_older_order_after_placing_this_one_is_a_decision_too() {
+    // B1 was placed on the 18th and paid on the 20th, after B2 (the 19th) was placed: the
+    // buyer chose B1.
+    let header = "order_id,buyer_id,email,status,created_at,paid_at,total";
+    let d = Test::new()
+        .config(GENERIC_CONFIG)
+        .orders(
+            header,
+            &[
+                "B1,bea,bea@example.com,paid,2026-11-18 10:00,2026-11-20 09:00,10.00",
+                "B2,bea,bea@example.com,pending,2026-11-19 10:00,,10.00",
+                // Paid before C2 was placed: C2 is still the buyer's open order.
+                "C1,cal,cal@example.com,paid,2026-11-18 10:00,2026-11-18 10:05,10.00",
+                "C2,cal,cal@example.com,pending,2026-11-19 10:00,,10.00",
+            ],
+        )
+        .decide();
+    assert_eq!(d.outcome("B2"), "skip:paid_later");
+    assert_eq!(d.get("C2")["buyer_type"], "returning");
+    assert_eq!(d.outcome("C2"), "skip:no_offer_for_returning");
+}

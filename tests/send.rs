@@ -1176,6 +1176,37 @@ fn paid_orders_are_remembered_for_later_exports_and_counted_once() {
 }
 
 #[test]
+fn a_remembered_paid_order_cancelled_since_counts_as_the_export_says() {
+    // Day 1: Y's P1 is authorised (paid, as far as Y knows), so U1 the same day is left alone,
+    // and the sending run remembers P1 as paid.
+    let test = Test::new()
+        .config(&format!(
+            "{GENERIC_CONFIG}\n[delivery]\nvia = \"outbox\"\noutbox = \"review\"\n"
+        ))
+        .orders(
+            GENERIC_HEADER,
+            &[
+                "P1,y,Yan,y@example.com,paid,2026-11-22 10:00,10.00,web,Tea,",
+                "U1,y,Yan,y@example.com,pending,2026-11-22 09:00,10.00,web,Tea,",
+            ],
+        );
+    send(&test, &[]).success();
+    assert_eq!(test.preview().outcome("U1"), "skip:paid_same_day");
+    // Day 2: the shop cancelled P1 before capturing it. The export's word wins over the
+    // ledger's memory: Y paid nothing that day.
+    test.set_orders(
+        GENERIC_HEADER,
+        &[
+            "P1,y,Yan,y@example.com,cancelled,2026-11-22 10:00,10.00,web,Tea,",
+            "U1,y,Yan,y@example.com,pending,2026-11-22 09:00,10.00,web,Tea,",
+        ],
+    );
+    let d = test.preview();
+    assert_eq!(d.outcome("U1"), "popular");
+    assert_eq!(d.get("U1")["buyer_type"], "new");
+}
+
+#[test]
 fn a_ledger_locked_by_another_tool_for_a_while_only_delays_the_sending() {
     let (_dir, server) = plain_server();
     let rows = many(20, 0);

@@ -29,7 +29,7 @@
 //! | 4c | `payment_terms` | survey | [`select`] | B2B payment terms are set (Shopify `Payment Terms Name` / `Next Payment Due At`) |
 //! | 4d | `already_shipped` | survey | [`select`] | the fulfilment column says shipped (`fulfilled`, `partial`, a ship time, a tracking number) |
 //! | 5 | `paid_same_day` | survey | [`select`] | another order of the buyer, placed the same store day, is paid |
-//! | 5a | `paid_later` | survey | [`select`] | the buyer paid an order placed after this one (any day) |
+//! | 5a | `paid_later` | survey | [`select`] | the buyer paid an order placed after this one (any day), or paid an older one after placing this one; a renewal or a zero-amount order is not the buyer's decision and counts for neither 5 nor 5a |
 //! | 5b | `buyer_has_invalid_row` | survey | [`select`] | another row of the buyer could not be read: it may be a paid or a later order |
 //! | 6 | `superseded` | survey | [`select`] | the buyer has a later order still in the running, or one paid on delivery, by terms or shipped: only the latest is reminded |
 //! | 6a | `in_future` | survey | [`select`] | placed after `now`: the clock, `--now` or `[source].timezone` is wrong (a warning says so) |

@@ -75,8 +75,14 @@ pub struct Survey<'a> {
     briefs: Vec<Brief>,
     /// Buyers of rows that could not be read.
     unreadable: FxHashSet<u32>,
-    /// The remembered orders (by number) that the export has too: counted once.
+    /// The remembered orders (by number) that the export has too, whatever their status now:
+    /// the export's state wins (an order remembered paid may have been cancelled since).
     remembered_here: FxHashSet<usize>,
+    /// The export's paid orders that show the buyer's own decision to pay (not a
+    /// subscription's renewal, not a zero-amount order the shop made), each with when the
+    /// buyer decided (paid, else placed) and the store day it was placed: for `paid_same_day`
+    /// and `paid_later`. 20 bytes per paid order.
+    decisions: Vec<(u32, DateTime<Utc>, NaiveDate)>,
 }
 
 impl<'a> Survey<'a> {
@@ -105,6 +111,7 @@ impl<'a> Survey<'a> {
             briefs: Vec::new(),
             unreadable: FxHashSet::default(),
             remembered_here: FxHashSet::default(),
+            decisions: Vec::new(),
         }
     }
 
@@ -121,11 +128,19 @@ impl<'a> Survey<'a> {
     pub fn order(&mut self, order: &Order) {
         let (settings, now) = (self.settings, self.now);
         let buyer = self.buyer(&order.buyer);
-        if order.status == StatusClass::Paid {
+        if !self.remembered_index.is_empty() {
             let key = (order.buyer.as_str(), order.id.as_str());
             if let Some(&i) = self.remembered_index.get(&key) {
                 self.remembered_here.insert(i);
             }
+        }
+        let day = self.zone.day_of(&order.created_at);
+        if order.status == StatusClass::Paid && is_buyers_decision(order) {
+            let placed = order.created_at.with_timezone(&Utc);
+            let decided = order
+                .paid_at
+                .map_or(placed, |p| placed.max(p.with_timezone(&Utc)));
+            self.decisions.push((buyer, decided, day));
         }
         let closing_soon = closes_soon(order, settings, now);
         let early = paid(order)
@@ -145,7 +160,7 @@ impl<'a> Survey<'a> {
         });
         self.briefs.push(Brief {
             created_at: order.created_at.with_timezone(&Utc),
-            day: self.zone.day_of(&order.created_at),
+            day,
             buyer,
             prior_paid: order.prior_paid_orders,
             own: early.or(late.flatten()),
@@ -191,15 +206,23 @@ impl<'a> Survey<'a> {
         let remembered = self.remembered_paid();
         let buyers = self.buyers.len();
         drop((self.buyers, self.remembered_index, self.remembered));
-        let history = PaidHistory::new(&self.briefs, &remembered, buyers);
-        drop(remembered);
+        let paid_briefs = self
+            .briefs
+            .iter()
+            .filter(|b| b.early_reason() == Some(Reason::Paid))
+            .map(|b| (b.buyer, b.created_at, b.day));
+        // Every paid order counts for the buyer's type; only the buyer's own decisions to pay
+        // keep their other orders quiet.
+        let history = PaidHistory::new(&paid_briefs.chain(remembered.iter().copied()), buyers);
+        let decided = PaidHistory::new(&self.decisions.iter().chain(&remembered).copied(), buyers);
+        drop((remembered, self.decisions));
         let briefs = &self.briefs;
         let early: Vec<Option<Reason>> = briefs
             .iter()
             .map(|b| {
                 b.early_reason()
-                    .or_else(|| paid_same_day(b, &history))
-                    .or_else(|| paid_later(b, &history))
+                    .or_else(|| paid_same_day(b, &decided))
+                    .or_else(|| paid_later(b, &decided))
                     .or_else(|| buyer_has_invalid_row(b, &self.unreadable))
             })
             .collect();
@@ -259,6 +282,12 @@ fn distribution_channel(order: &Order, settings: &Settings) -> Option<Reason> {
         channels.contains(&normalize_label(channel))
     };
     listed.then_some(Reason::DistributionChannel)
+}
+
+/// Whether a paid order shows the buyer deciding to pay: not a subscription's renewal (the
+/// app charges it) and not a zero-amount order (an exchange or replacement the shop made).
+fn is_buyers_decision(order: &Order) -> bool {
+    !is_renewal(order) && order.total.as_ref().is_none_or(|t| !t.amount.is_zero())
 }
 
 /// A buyer orders once by cash on delivery, payment terms or a parcel sent ahead, then pays
@@ -440,21 +469,14 @@ struct PaidHistory {
 }
 
 impl PaidHistory {
-    /// From the export's paid orders (in `briefs`) and the `remembered` ones, for `buyers`
-    /// buyers. Built in place (count, then fill, then sort each buyer's slices): no list of
-    /// all paid orders is made on the way.
+    /// From `paid` orders (buyer, time, store day), for `buyers` buyers. Built in place
+    /// (count, then fill, then sort each buyer's slices): no list of all paid orders is made
+    /// on the way.
     fn new(
-        briefs: &[Brief],
-        remembered: &[(u32, DateTime<Utc>, NaiveDate)],
+        paid: &(impl Iterator<Item = (u32, DateTime<Utc>, NaiveDate)> + Clone),
         buyers: usize,
     ) -> Self {
-        let paid = || {
-            briefs
-                .iter()
-                .filter(|b| b.early_reason() == Some(Reason::Paid))
-                .map(|b| (b.buyer, b.created_at, b.day))
-                .chain(remembered.iter().copied())
-        };
+        let paid = || paid.clone();
         let mut start = vec![0; buyers + 1];
         for (buyer, _, _) in paid() {
             start[buyer as usize + 1] += 1;
@@ -490,7 +512,7 @@ impl PaidHistory {
         self.days[self.range(buyer)].binary_search(&day).is_ok()
     }
 
-    /// Whether the buyer paid an order placed after `at`.
+    /// Whether the buyer decided to pay (paid, or placed a paid order) after `at`.
     fn paid_after(&self, buyer: u32, at: DateTime<Utc>) -> bool {
         self.times[self.range(buyer)]
             .last()
