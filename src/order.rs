@@ -161,9 +161,11 @@ pub struct Order {
     /// How the buyer chose to pay, as exported (`Cash on Delivery (COD)`, `Direct bank
     /// transfer`, `货到付款`); may be empty.
     pub payment_method: Text,
-    /// The fulfilment (shipping) state as exported: a word (`fulfilled`, `unfulfilled`), or
-    /// for layouts that only have a ship time or tracking number, that value; may be empty.
+    /// The fulfilment (shipping) state as exported, a word (`fulfilled`, `unfulfilled`); may
+    /// be empty.
     pub fulfillment: Text,
+    /// The export has a ship time or a tracking number for the order: it has left.
+    pub tracked: bool,
     /// B2B payment terms as exported (`Net 30`, or the next payment's due date); may be empty.
     pub payment_terms: Text,
     /// The export's tags, as one cell (Shopify `Tags`); may be empty.
@@ -336,8 +338,10 @@ pub enum Field {
     CloseAt,
     /// How the buyer chose to pay (cash on delivery, bank transfer, card...).
     PaymentMethod,
-    /// Whether the order was shipped: a fulfilment word, a ship time or a tracking number.
+    /// The fulfilment (shipping) state, a word: `fulfilled`, `partial`, `shipped`...
     Fulfillment,
+    /// A ship time or a tracking number: any value means the parcel left.
+    Tracking,
     /// When the order was cancelled: any value closes the order.
     CancelledAt,
     /// B2B payment terms (`Net 30`): the buyer pays later, by agreement.
@@ -352,7 +356,7 @@ pub enum Field {
 
 impl Field {
     /// Every field, in the order `[columns]` documents them.
-    pub const ALL: [Field; 21] = [
+    pub const ALL: [Field; 22] = [
         Field::OrderId,
         Field::BuyerId,
         Field::BuyerName,
@@ -369,6 +373,7 @@ impl Field {
         Field::CloseAt,
         Field::PaymentMethod,
         Field::Fulfillment,
+        Field::Tracking,
         Field::CancelledAt,
         Field::PaymentTerms,
         Field::PaymentDueAt,
@@ -396,6 +401,7 @@ impl Field {
             Field::CloseAt => "close_at",
             Field::PaymentMethod => "payment_method",
             Field::Fulfillment => "fulfillment",
+            Field::Tracking => "tracking",
             Field::CancelledAt => "cancelled_at",
             Field::PaymentTerms => "payment_terms",
             Field::PaymentDueAt => "payment_due_at",

@@ -127,6 +127,8 @@ pub enum Reason {
     NoRule,
     /// A returning buyer, and no perk to offer (the built-in ladder).
     NoOfferForReturning,
+    /// A bank transfer may still be on its way (the built-in ladder waits 48 h).
+    WaitingForTransfer,
     /// A `[[rules]]` entry's own `skip = "…"`.
     Rule(RuleSkip),
     /// This step, or a later one, was already sent.
@@ -139,14 +141,14 @@ pub enum Reason {
 
 impl Reason {
     /// Every reason with a fixed name, in the order the passes can give them.
-    pub const FIXED: [Reason; 24] = [
+    pub const FIXED: [Reason; 25] = [
         Reason::InvalidRow,
         Reason::Paid,
         Reason::Closed,
         Reason::DistributionChannel,
         Reason::SubscriptionRenewal,
-        Reason::PayLater,
         Reason::PaymentTerms,
+        Reason::PayLater,
         Reason::AlreadyShipped,
         Reason::PaidSameDay,
         Reason::PaidLater,
@@ -161,6 +163,7 @@ impl Reason {
         Reason::GaveUp,
         Reason::NoRule,
         Reason::NoOfferForReturning,
+        Reason::WaitingForTransfer,
         Reason::AlreadyReminded,
         Reason::BuyerCap,
         Reason::OverLimit,
@@ -191,6 +194,7 @@ impl Reason {
             Reason::GaveUp => "gave_up",
             Reason::NoRule => "no_rule",
             Reason::NoOfferForReturning => "no_offer_for_returning",
+            Reason::WaitingForTransfer => "waiting_for_transfer",
             Reason::Rule(skip) => skip.as_str(),
             Reason::AlreadyReminded => "already_reminded",
             Reason::BuyerCap => "buyer_cap",

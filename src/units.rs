@@ -76,7 +76,8 @@ struct Phrase {
     anywhere: Option<String>,
 }
 
-/// How many words of a cell are compared; a payment method or a tag list has a handful.
+/// How many words of a cell are compared without allocating; a payment method has a handful,
+/// a longer cell (a tag list) is read whole into a list.
 const WORDS_READ: usize = 32;
 
 impl Phrases {
@@ -117,13 +118,26 @@ impl Phrases {
         if self.phrases.is_empty() || text.trim().is_empty() {
             return None;
         }
-        let mut words = [""; WORDS_READ];
+        // A payment method has a few words: kept on the stack. A long tag list is collected.
+        let mut stack = [""; WORDS_READ];
         let mut count = 0;
-        for word in text_words(text).take(WORDS_READ) {
-            words[count] = word;
-            count += 1;
+        let mut long = Vec::new();
+        for word in text_words(text) {
+            if count < WORDS_READ {
+                stack[count] = word;
+                count += 1;
+            } else {
+                if long.is_empty() {
+                    long.extend_from_slice(&stack);
+                }
+                long.push(word);
+            }
         }
-        let words = &words[..count];
+        let words = if long.is_empty() {
+            &stack[..count]
+        } else {
+            &long[..]
+        };
         self.phrases.iter().find_map(|phrase| {
             let found = match &phrase.anywhere {
                 // Scripts without spaces have no case either.
@@ -181,6 +195,10 @@ mod tests {
         assert_eq!(cod.find("shopify_payments"), None);
         assert_eq!(cod.find(""), None);
         assert!(Phrases::new(&["", "  "]).is_empty());
+        // A long tag list is read to its end.
+        let tags = format!("{}Subscription Recurring Order", "vip, ".repeat(40));
+        let renewal = Phrases::new(&["subscription recurring order"]);
+        assert_eq!(renewal.find(&tags), Some("subscription recurring order"));
     }
 
     #[test]

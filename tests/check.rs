@@ -217,3 +217,20 @@ fn check_points_out_a_reseller_channel_the_config_does_not_list() {
         .run()
         .stdout_has("  莲叶茶庄分销店                       1  distribution: never reminded");
 }
+
+#[test]
+fn an_export_where_no_order_has_an_address_is_not_ready() {
+    // The e-mail column is mapped, but holds phone numbers, masked or empty cells.
+    let export = "order_id,email,status,created_at,total\n\
+        N1,,pending,2026-11-22 10:00,10.00\n\
+        N2,j***@mail.com,pending,2026-11-22 10:00,10.00\n\
+        N3,13800138000,pending,2026-11-22 10:00,10.00\n";
+    Test::new()
+        .config(GENERIC_CONFIG)
+        .file("orders.csv", export)
+        .args(&["check", "--orders", "orders.csv", "--now", NOW])
+        .run()
+        .failure(2)
+        .stdout_has("problem: no order has an e-mail address a reminder can go to")
+        .stdout_has("not ready: 1 problem above");
+}

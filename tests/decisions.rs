@@ -460,3 +460,55 @@ fn paying_an_older_order_after_placing_this_one_is_a_decision_too() {
     assert_eq!(d.get("C2")["buyer_type"], "returning");
     assert_eq!(d.outcome("C2"), "skip:no_offer_for_returning");
 }
+
+#[test]
+fn a_tracking_number_or_a_cancellation_means_what_it_says_and_nothing_words_mean_nothing() {
+    let header = "order_id,email,status,created_at,total,tracking,cancelled_at,payment_terms";
+    let d = Test::new()
+        .config(GENERIC_CONFIG)
+        .orders(
+            header,
+            &[
+                "K1,k1@example.com,pending,2026-11-22 10:00,10.00,LP00123456789CN,,",
+                "K2,k2@example.com,pending,2026-11-22 10:00,10.00,2026-11-22 18:00,,",
+                "K3,k3@example.com,pending,2026-11-22 10:00,10.00,,2026-11-22 11:00,",
+                "K4,k4@example.com,pending,2026-11-22 10:00,10.00,,,Net 30",
+                // What exports and databases write for "nothing".
+                "K5,k5@example.com,pending,2026-11-22 10:00,10.00,null,NULL,N/A",
+                "K6,k6@example.com,pending,2026-11-22 10:00,10.00,-,0000-00-00 00:00:00,0",
+            ],
+        )
+        .decide();
+    assert_eq!(d.outcome("K1"), "skip:already_shipped");
+    assert_eq!(d.outcome("K2"), "skip:already_shipped");
+    assert_eq!(d.outcome("K3"), "skip:closed");
+    assert_eq!(d.outcome("K4"), "skip:payment_terms");
+    assert_eq!(d.outcome("K5"), "popular");
+    assert_eq!(d.outcome("K6"), "popular");
+}
+
+#[test]
+fn a_low_stock_product_is_found_by_its_name_whatever_the_quantity() {
+    let config = GENERIC_CONFIG.replacen(
+        "[shop]\n",
+        "[shop]\nlow_stock_products = [\"Glass teapot\"]\n",
+        1,
+    ) + "\n[[rules]]\nlow_stock = true\ntemplate = \"low_stock\"\n\n[[rules]]\ntemplate = \"gentle\"\n";
+    let header = "order_id,email,status,created_at,total,product,quantity";
+    let d = Test::new()
+        .config(&config)
+        .orders(
+            header,
+            &[
+                "L1,l1@example.com,pending,2026-11-22 10:00,10.00,Glass teapot,2",
+                "L2,l2@example.com,pending,2026-11-22 10:00,10.00,Tea towel,1",
+            ],
+        )
+        .decide();
+    assert_eq!(
+        d.get("L1")["products"],
+        serde_json::json!(["Glass teapot × 2"])
+    );
+    assert_eq!(d.outcome("L1"), "low_stock");
+    assert_eq!(d.outcome("L2"), "gentle");
+}

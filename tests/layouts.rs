@@ -95,8 +95,8 @@ fn woocommerce_export() {
             // Two product rows with the order fields repeated: one decision.
             ("5001", "popular"),
             ("5000", "skip:superseded"),
-            // On hold, waiting for a direct bank transfer.
-            ("4999", "bank_transfer"),
+            // On hold since 20:00, waiting for a direct bank transfer, which may be on its way.
+            ("4999", "skip:waiting_for_transfer"),
             // Jon paid 4998 at 00:30 on the 22nd, Berlin time; 4997 is from 23:45 on the 21st:
             // another day, but the later order is paid.
             ("4998", "skip:paid"),
@@ -199,7 +199,9 @@ fn woocommerce_with_its_own_field_selection() {
             ("7010", "popular"),
             // Nachnahme: cash on delivery in German.
             ("7009", "skip:pay_later"),
-            ("7008", "bank_transfer"),
+            // A transfer ordered 18 h ago may be on its way; after 48 h the buyer hears how to
+            // pay.
+            ("7008", "skip:waiting_for_transfer"),
             ("7007", "bank_transfer"),
             ("7006", "skip:paid"),
             ("7005", "skip:paid_later"),
@@ -209,6 +211,14 @@ fn woocommerce_with_its_own_field_selection() {
         ],
     );
     assert_eq!(d.get("7008")["total"], "49.80 EUR");
+    assert!(
+        d.get("7007")["body"]
+            .as_str()
+            .unwrap()
+            .contains("You chose to pay by Vorkasse / Überweisung"),
+        "{}",
+        d.get("7007")["body"]
+    );
 }
 
 #[test]

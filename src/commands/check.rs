@@ -12,10 +12,13 @@ use chrono::{DateTime, Utc};
 use crate::cli::CheckArgs;
 use crate::clock;
 use crate::config::Settings;
+use crate::decide::ladder::Action;
 use crate::decide::select::{is_renewal, is_shipped};
 use crate::error::Error;
 use crate::ingest::{self, Detail, ExportInfo, Item, Source};
-use crate::order::{Field, InvalidRow, StatusClass, StoreTime, Text, describe_bad_row, hours};
+use crate::order::{
+    Field, InvalidRow, Order, StatusClass, StoreTime, Text, describe_bad_row, hours,
+};
 use crate::render::Templates;
 use crate::report::{BAD_ROWS_SHOWN, more_bad_rows};
 use crate::units::{Phrases, normalize_label};
@@ -279,6 +282,10 @@ fn describe_values(w: &mut String, settings: &Settings, tally: &Tally, info: &Ex
             "cancelled (a cancellation time is set): closed, whatever the status says",
         ),
         (
+            tally.tracked,
+            "with a ship time or tracking number: shipped, never reminded",
+        ),
+        (
             tally.terms,
             "on payment terms: never reminded, the buyer pays by the agreed date",
         ),
@@ -326,6 +333,34 @@ fn orders(count: u64) -> String {
 
 /// How many values of a column `check` lists; the rest are counted.
 const VALUES_SHOWN: usize = 30;
+
+/// Whether the order is one the `bank_transfer` message may go to: unpaid, recent enough,
+/// paid by a bank-transfer method, not kept out by an earlier rule that needs only the order,
+/// and a `[[rules]]` entry sends that message at all.
+fn waits_for_transfer(order: &Order, settings: &Settings, now: DateTime<Utc>) -> bool {
+    let select = &settings.select;
+    let sends_it = settings
+        .rules
+        .iter()
+        .any(|rule| matches!(&rule.action, Action::Template(t) if t == "bank_transfer"));
+    sends_it
+        && order.status == StatusClass::Unpaid
+        && order.age(now) <= select.max_age
+        && order.payment_terms.trim().is_empty()
+        && !order.tracked
+        && !is_shipped(&order.fulfillment)
+        && !select
+            .distribution_channels
+            .contains(&normalize_label(&order.channel))
+        && select
+            .bank_transfer_methods
+            .find(&order.payment_method)
+            .is_some()
+        && select
+            .pay_later_methods
+            .find(&order.payment_method)
+            .is_none()
+}
 
 /// Bank-transfer buyers are told where to pay: without `[shop].bank_details`, they cannot be.
 /// Returns 1 when such orders exist and the details are not set.
@@ -376,6 +411,23 @@ fn describe_orders(
             writeln!(w, "  {file}:{line}: {why}").ok();
         }
     }
+    let mut problems = 0;
+    if tally.orders > 0 && tally.no_contact == tally.orders {
+        problems += 1;
+        writeln!(
+            w,
+            "problem: no order has an e-mail address a reminder can go to, so nobody can be reminded; is [columns] email the right column?"
+        )
+        .ok();
+    } else if tally.no_contact * 10 > tally.orders * 9 {
+        writeln!(
+            w,
+            "warning: only {} of {} orders have an e-mail address a reminder can go to",
+            tally.orders - tally.no_contact,
+            tally.orders
+        )
+        .ok();
+    }
     for warning in &info.warnings {
         writeln!(w, "warning: {warning}").ok();
     }
@@ -404,9 +456,9 @@ fn describe_orders(
             tally.invalid_rows, info.rows
         )
         .ok();
-        return 1;
+        problems += 1;
     }
-    0
+    problems
 }
 
 /// What `check` keeps of the export's orders: counts, not the orders.
@@ -430,6 +482,8 @@ struct Tally {
     unpaid_bank_transfers: u64,
     /// Orders with a cancellation time.
     cancelled: u64,
+    /// Orders with a ship time or a tracking number.
+    tracked: u64,
     /// Orders dated after `now` (not counted in `newest`).
     in_future: u64,
     /// Orders without an address a reminder can go to (`no_contact` in a run).
@@ -475,21 +529,9 @@ impl Tally {
                         tally.renewals += u64::from(is_renewal(order));
                         tally.cancelled += u64::from(order.cancelled);
                         tally.in_future += u64::from(order.created_at > now);
-                        tally.unpaid_bank_transfers += u64::from(
-                            order.status == StatusClass::Unpaid
-                                && order.payment_terms.trim().is_empty()
-                                && !is_shipped(&order.fulfillment)
-                                && settings
-                                    .select
-                                    .bank_transfer_methods
-                                    .find(&order.payment_method)
-                                    .is_some()
-                                && settings
-                                    .select
-                                    .pay_later_methods
-                                    .find(&order.payment_method)
-                                    .is_none(),
-                        );
+                        tally.tracked += u64::from(order.tracked);
+                        tally.unpaid_bank_transfers +=
+                            u64::from(waits_for_transfer(order, settings, now));
                     }
                     Item::Invalid(row) => {
                         tally.invalid_rows += 1;

@@ -256,6 +256,18 @@ const SYNONYMS: &[(Field, &[&str])] = &[
         ],
     ),
     (
+        Field::Tracking,
+        &[
+            "tracking number",
+            "tracking",
+            "shipped at",
+            "ship date",
+            "运单号",
+            "物流单号",
+            "发货时间",
+        ],
+    ),
+    (
         Field::CancelledAt,
         &["cancelled at", "canceled at", "cancel date", "取消时间"],
     ),

@@ -35,28 +35,64 @@ pub struct SelectConfig {
     pub bank_transfer_methods: Option<Vec<String>>,
 }
 
-/// Cash on delivery and the like, as shops and plugins spell it in the markets payremind
-/// reads: the buyer pays the courier, so the order is `pending` until the parcel arrives.
+/// Cash on delivery and the other ways a buyer pays later by choice (at pickup, by cheque,
+/// money order or invoice, or a shop's manual method settled by hand), as shops and plugins
+/// spell them in the markets payremind reads: the order stays `pending` until the money
+/// arrives, and a reminder would nag a buyer who is paying.
 pub const PAY_LATER_METHODS: &[&str] = &[
+    // English
     "cash on delivery",
+    "cashondelivery",
     "COD",
     "pay on delivery",
     "payment on delivery",
     "collect on delivery",
+    "cash on pickup",
+    "pay on pickup",
+    "pay at pickup",
+    "pay in store",
+    "pay at store",
+    "check payments",
+    "cheque",
+    "money order",
+    "invoice",
+    "manual",
+    // Chinese, Japanese
     "货到付款",
+    "代金引換",
+    "代引き",
+    // Russian, Polish, Czech
     "наложенный платёж",
     "наложенный платеж",
     "оплата при получении",
+    "za pobraniem",
+    "płatność przy odbiorze",
+    "dobírka",
+    "dobírkou",
+    // Spanish, Portuguese, Italian
     "contra reembolso",
     "contrareembolso",
     "pago contra entrega",
+    "pago contraentrega",
     "pagamento na entrega",
+    "pagamento alla consegna",
+    "contrassegno",
+    // French, German, Dutch
     "paiement à la livraison",
     "Nachnahme",
+    "Barzahlung bei Abholung",
+    "rembours",
+    // Turkish, Arabic, Indonesian, Vietnamese
+    "kapıda ödeme",
+    "الدفع عند الاستلام",
+    "bayar di tempat",
+    "thanh toán khi nhận hàng",
 ];
 
-/// Bank transfers and other manual methods, as Shopify, WooCommerce and the marketplaces spell
-/// them: the buyer must send money themselves, so a message about card checkout would be wrong.
+/// Bank transfers, as Shopify, WooCommerce and the marketplaces spell them: the buyer must send
+/// money themselves, so a message about card checkout would be wrong. (`custom` is Shopify's
+/// manual method as the export names it; a custom method named for cash on delivery, pickup or
+/// an invoice is pay-later first.)
 pub const BANK_TRANSFER_METHODS: &[&str] = &[
     "bank transfer",
     "direct bank transfer",
@@ -71,7 +107,7 @@ pub const BANK_TRANSFER_METHODS: &[&str] = &[
     "transferencia bancaria",
     "transferência bancária",
     "virement bancaire",
-    "Überweisung",
+    "Banküberweisung",
     "Vorkasse",
 ];
 

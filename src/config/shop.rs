@@ -53,8 +53,9 @@ pub struct Shop {
     pub sender: String,
     /// How-to-pay page.
     pub payment_help_url: String,
-    /// The final step's discount, percent.
-    pub discount_percent: Decimal,
+    /// The discount, in percent, the final step offers; `None` (not set, or 0): no discount is
+    /// offered anywhere.
+    pub discount_percent: Option<Decimal>,
     /// The returning buyers' perk; empty = none.
     pub returning_perk: String,
     /// Currency when the export has none.
@@ -81,26 +82,37 @@ impl Shop {
     /// set (the sentences that need them are left out): `check` lists them.
     #[must_use]
     pub fn unset_promises(&self) -> Vec<&'static str> {
-        [
-            ("ships_within", &self.ships_within),
-            ("gift", &self.gift),
-            ("member_benefits", &self.member_benefits),
-            ("returning_perk", &self.returning_perk),
-        ]
-        .into_iter()
-        .filter(|(_, value)| value.is_empty())
-        .map(|(key, _)| key)
-        .collect()
+        let mut unset: Vec<&'static str> = self
+            .discount_percent
+            .is_none()
+            .then_some("discount_percent")
+            .into_iter()
+            .collect();
+        unset.extend(
+            [
+                ("ships_within", &self.ships_within),
+                ("gift", &self.gift),
+                ("member_benefits", &self.member_benefits),
+                ("returning_perk", &self.returning_perk),
+            ]
+            .into_iter()
+            .filter(|(_, value)| value.is_empty())
+            .map(|(key, _)| key),
+        );
+        unset
     }
 }
 
 pub(super) fn resolve(shop: ShopConfig, timezone: Tz, bad: Bad<'_>) -> Result<Shop, Error> {
     let name = shop.name.unwrap_or_default().trim().to_owned();
-    let discount_percent = shop.discount_percent.unwrap_or(Decimal::from(3));
-    if discount_percent.is_sign_negative() || discount_percent >= Decimal::ONE_HUNDRED {
+    // No default: a discount is the seller's offer to make, never payremind's.
+    let discount_percent = shop.discount_percent.filter(|p| !p.is_zero());
+    if let Some(percent) = discount_percent
+        && (percent.is_sign_negative() || percent >= Decimal::ONE_HUNDRED)
+    {
         return Err(bad(
             "[shop].discount_percent",
-            format!("{discount_percent} is not a percentage between 0 and 100"),
+            format!("{percent} is not a percentage between 0 and 100"),
         ));
     }
     let currency = shop.currency.unwrap_or_default().trim().to_uppercase();

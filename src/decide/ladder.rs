@@ -7,6 +7,7 @@
 //! | when | message |
 //! | --- | --- |
 //! | returning buyer paying by bank transfer, no perk | skip `no_offer_for_returning` |
+//! | paying by bank transfer, younger than 48 h, not closing soon | skip `waiting_for_transfer` |
 //! | paying by bank transfer (`[select].bank_transfer_methods`) | `bank_transfer` |
 //! | the order auto-closes within `closing_window` | `closing_soon` |
 //! | loyal buyer (2+ earlier paid orders) | `loyal` |
@@ -221,6 +222,14 @@ pub fn default_rules() -> Vec<Rule> {
                 BuyerType::Returning,
                 Action::Skip(Reason::NoOfferForReturning),
             )
+        },
+        // A transfer takes a working day or two: none is asked after before 48 h, unless the
+        // order closes sooner.
+        Rule {
+            bank_transfer: Some(true),
+            closing_soon: Some(false),
+            max_age: Some(TimeDelta::hours(48)),
+            ..Rule::new(Action::Skip(Reason::WaitingForTransfer))
         },
         Rule {
             bank_transfer: Some(true),

@@ -25,8 +25,8 @@
 //! | 3 | `closed` | survey | [`select`] | the status means closed, `cancelled_at` is set, or `close_at` has passed |
 //! | 4 | `distribution_channel` | survey | [`select`] | the channel is in `[select].distribution_channels` |
 //! | 4a | `subscription_renewal` | survey | [`select`] | a subscription's renewal (Shopify source `subscription_contract` or tag `Subscription Recurring Order`), unless a `[[rules]]` entry names its `source` |
-//! | 4b | `pay_later` | survey | [`select`] | the payment method is in `[select].pay_later_methods` (cash on delivery) |
-//! | 4c | `payment_terms` | survey | [`select`] | B2B payment terms are set (Shopify `Payment Terms Name` / `Next Payment Due At`) |
+//! | 4b | `payment_terms` | survey | [`select`] | B2B payment terms are set (Shopify `Payment Terms Name` / `Next Payment Due At`) |
+//! | 4c | `pay_later` | survey | [`select`] | the payment method is in `[select].pay_later_methods` (cash on delivery, pickup, cheque, invoice, manual) |
 //! | 4d | `already_shipped` | survey | [`select`] | the fulfilment column says shipped (`fulfilled`, `partial`, a ship time, a tracking number) |
 //! | 5 | `paid_same_day` | survey | [`select`] | another order of the buyer, placed the same store day, is paid |
 //! | 5a | `paid_later` | survey | [`select`] | the buyer paid an order placed after this one (any day), or paid an older one after placing this one; a renewal or a zero-amount order is not the buyer's decision and counts for neither 5 nor 5a |
@@ -39,7 +39,7 @@
 //! | 10 | `outcome_unknown` | decide | [`history`] | an earlier attempt may have arrived; only `--retry-unknown` sends again |
 //! | 11 | `bounced` | decide | [`history`] | the address was refused for good before |
 //! | 12 | `gave_up` | decide | [`history`] | the final offer or `max_reminders` were sent, or a message was refused for good |
-//! | 13 | `no_rule`, `no_offer_for_returning`, a `[[rules]]` `skip` | decide | [`ladder`] | the ladder sends nothing |
+//! | 13 | `no_rule`, `no_offer_for_returning`, `waiting_for_transfer`, a `[[rules]]` `skip` | decide | [`ladder`] | the ladder sends nothing |
 //! | 14 | `already_reminded` | decide | [`history`] | this step, or a later one, was sent |
 //! | 15 | `buyer_cap` | decide | [`history`] | the buyer was reminded less than `[select].min_gap` ago |
 //! | 16 | `over_limit` | decide | here | past `--limit` |
@@ -118,7 +118,8 @@ impl Surveyed {
 }
 
 /// Adds an item to a fingerprint of the export: what the decisions rest on (an order's line,
-/// number, buyer, contact, channel, status, times, payment method, fulfilment, terms and tags;
+/// number, buyer, contact, channel, status, times, payment method, fulfilment, tracking, terms
+/// and tags;
 /// a bad row's line and buyer), so an export
 /// replaced between the passes is noticed even when its order numbers stay where they were.
 fn fingerprint(hasher: &mut impl Hasher, item: &Item) {
@@ -135,7 +136,13 @@ fn fingerprint(hasher: &mut impl Hasher, item: &Item) {
             o.paid_at.map(|t| t.timestamp()),
             o.close_at.map(|t| t.timestamp()),
             o.prior_paid_orders,
-            (&o.payment_method, &o.fulfillment, &o.payment_terms, &o.tags),
+            (
+                &o.payment_method,
+                &o.fulfillment,
+                o.tracked,
+                &o.payment_terms,
+                &o.tags,
+            ),
         )
             .hash(hasher),
         Item::Invalid(row) => (row.line, &row.order_id, &row.buyer).hash(hasher),
@@ -372,7 +379,7 @@ impl Decider<'_> {
                     .shop
                     .low_stock_products
                     .iter()
-                    .any(|l| l.trim() == p.trim())
+                    .any(|l| l.trim() == ingest::product::name_of(p))
             }),
             promo_ends_in: self.promo_ends_in,
             has_perk: !settings.shop.returning_perk.is_empty(),

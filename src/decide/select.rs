@@ -4,6 +4,7 @@
 //! table in [`crate::decide`](mod@crate::decide), and the first that applies is the reason reported.
 
 use rustc_hash::{FxHashMap, FxHashSet};
+use std::sync::LazyLock;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -147,8 +148,8 @@ impl<'a> Survey<'a> {
             .or_else(|| closed(order, now))
             .or_else(|| distribution_channel(order, settings))
             .or_else(|| subscription_renewal(order, settings))
-            .or_else(|| pay_later(order, settings))
             .or_else(|| payment_terms(order))
+            .or_else(|| pay_later(order, settings))
             .or_else(|| already_shipped(order));
         // An early reason is reported before any late one: the late rules (the address check
         // above all) are not worth running then.
@@ -306,8 +307,8 @@ const RENEWAL_SOURCE: &str = "subscription_contract";
 /// subscription apps put on renewal orders.
 #[must_use]
 pub fn is_renewal(order: &Order) -> bool {
-    static TAG: std::sync::LazyLock<Phrases> =
-        std::sync::LazyLock::new(|| Phrases::new(&["subscription recurring order"]));
+    static TAG: LazyLock<Phrases> =
+        LazyLock::new(|| Phrases::new(&["subscription recurring order"]));
     order.channel.trim().eq_ignore_ascii_case(RENEWAL_SOURCE) || TAG.find(&order.tags).is_some()
 }
 
@@ -338,53 +339,80 @@ fn payment_terms(order: &Order) -> Option<Reason> {
 }
 
 fn already_shipped(order: &Order) -> Option<Reason> {
-    is_shipped(&order.fulfillment).then_some(Reason::AlreadyShipped)
+    (order.tracked || is_shipped(&order.fulfillment)).then_some(Reason::AlreadyShipped)
 }
 
-/// Fulfilment words that say the parcel (or part of it) has left.
-const SHIPPED: &[&str] = &[
-    "fulfilled",
-    "partial",
-    "partially fulfilled",
-    "partially_fulfilled",
-    "shipped",
-    "partially shipped",
-    "partially_shipped",
-    "delivered",
-    "已发货",
-    "部分发货",
-    "卖家已发货",
-    "отправлен",
-    "Отправлен",
-    "enviado",
-    "expédié",
-    "Expédié",
-    "versendet",
-];
-
-/// Whether a fulfilment cell says the order has shipped: a shipped word (`fulfilled`,
-/// `partial`), or a value with a digit in it, which a ship time or a tracking number (the
-/// only shipping columns some layouts have) always has (but `0`). Any other word
-/// (`unfulfilled`, `restocked`, `on_hold`) or an empty cell: not shipped.
+/// Whether a fulfilment word says the order has shipped (or part of it): `fulfilled`,
+/// `partial`, `shipped`, `dispatched`, `in transit`, `delivered`, `yes`, and their spellings
+/// in the markets payremind reads, found word by word without case. A "not shipped" phrase
+/// (`unfulfilled`, `not shipped`, `awaiting`, `no`) wins; any other value (`restocked`,
+/// `on_hold`, `scheduled`) or an empty cell: not shipped.
 #[must_use]
 pub fn is_shipped(fulfillment: &str) -> bool {
-    let value = fulfillment.trim();
-    if value.is_empty() {
-        return false;
-    }
-    let is = |words: &[&str]| {
-        words
-            .iter()
-            .any(|w| value.eq_ignore_ascii_case(w) || (!value.is_ascii() && value == *w))
-    };
-    if is(NOT_SHIPPED) {
-        return false;
-    }
-    is(SHIPPED) || value.bytes().any(|b| b.is_ascii_digit())
+    static SHIPPED: LazyLock<Phrases> = LazyLock::new(|| Phrases::new(SHIPPED_WORDS));
+    static NOT_SHIPPED: LazyLock<Phrases> = LazyLock::new(|| Phrases::new(NOT_SHIPPED_WORDS));
+    !fulfillment.trim().is_empty()
+        && NOT_SHIPPED.find(fulfillment).is_none()
+        && SHIPPED.find(fulfillment).is_some()
 }
 
-/// Values of a yes/no shipping column that say "not shipped" although they have a digit.
-const NOT_SHIPPED: &[&str] = &["0", "0000-00-00 00:00:00", "false", "no", "none", "null"];
+/// Words of a fulfilment column that say the parcel (or part of it) has left.
+const SHIPPED_WORDS: &[&str] = &[
+    "fulfilled",
+    "partial",
+    "shipped",
+    "dispatched",
+    "in transit",
+    "sent",
+    "out for delivery",
+    "delivered",
+    "yes",
+    "y",
+    "true",
+    "1",
+    "已发货",
+    "部分发货",
+    "已签收",
+    "运输中",
+    "отправлен",
+    "отправлено",
+    "доставлен",
+    "доставлено",
+    "versandt",
+    "versendet",
+    "verschickt",
+    "enviado",
+    "entregue",
+    "expédié",
+    "livré",
+    "spedito",
+    "consegnato",
+];
+
+/// Words of a fulfilment column that say it has not left yet; they win over the shipped
+/// words (`not shipped`, `unfulfilled`).
+const NOT_SHIPPED_WORDS: &[&str] = &[
+    "unfulfilled",
+    "not fulfilled",
+    "not shipped",
+    "unshipped",
+    "not sent",
+    "awaiting",
+    "pending",
+    "restocked",
+    "no",
+    "n",
+    "false",
+    "0",
+    "none",
+    "null",
+    "未发货",
+    "待发货",
+    "не отправлен",
+    "nicht versandt",
+    "no enviado",
+    "não enviado",
+];
 
 fn paid_same_day(brief: &Brief, history: &PaidHistory) -> Option<Reason> {
     history
@@ -533,6 +561,46 @@ impl PaidHistory {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fulfilment_words_say_shipped_or_not_as_a_seller_reads_them() {
+        for shipped in [
+            "fulfilled",
+            "Partial",
+            "partially_fulfilled",
+            "Shipped",
+            "Dispatched",
+            "In transit",
+            "Out for delivery",
+            "Yes",
+            "Y",
+            "true",
+            "1",
+            "已发货",
+            "Отправлено",
+            "Versandt",
+            "entregue",
+        ] {
+            assert!(is_shipped(shipped), "{shipped}");
+        }
+        for not_shipped in [
+            "",
+            "unfulfilled",
+            "restocked",
+            "on_hold",
+            "scheduled",
+            "Not shipped (0 of 2)",
+            "Awaiting 2 items",
+            "No",
+            "false",
+            "0",
+            "1970-01-01 08:00:00",
+            "Ship by 2026-11-25",
+            "未发货",
+        ] {
+            assert!(!is_shipped(not_shipped), "{not_shipped}");
+        }
+    }
 
     #[test]
     fn a_brief_stays_32_bytes_so_a_million_orders_fit_in_a_few_dozen_mib() {

@@ -189,6 +189,12 @@ impl Grouper {
             caseless,
         );
         merge(
+            &mut first.tracking,
+            row.tracking,
+            Field::Tracking,
+            &mut hard,
+        );
+        merge(
             &mut first.cancelled_at,
             row.cancelled_at,
             Field::CancelledAt,
@@ -340,6 +346,7 @@ fn finish(
         close_at: row.close_at,
         payment_method: row.payment_method.unwrap_or_default(),
         fulfillment: row.fulfillment.unwrap_or_default(),
+        tracked: row.tracking.is_some(),
         payment_terms: row.payment_terms.unwrap_or_default(),
         tags: row.tags.unwrap_or_default(),
         cancelled: row.cancelled_at.is_some(),

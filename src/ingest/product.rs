@@ -45,6 +45,18 @@ pub fn add_lines(products: &mut Vec<Text>, cell: Text, quantity: Option<&str>) {
     }
 }
 
+/// The product's name in a product line: `Glass teapot` of `Glass teapot × 2` (what a seller
+/// writes in `[shop].low_stock_products`).
+#[must_use]
+pub fn name_of(line: &str) -> &str {
+    match line.trim().rsplit_once(" × ") {
+        Some((name, count)) if !count.is_empty() && count.bytes().all(|b| b.is_ascii_digit()) => {
+            name
+        }
+        _ => line.trim(),
+    }
+}
+
 /// `name × 2`; the name alone without a usable quantity.
 fn with_quantity(name: &str, quantity: Option<&str>) -> Text {
     match quantity.map(str::trim).filter(|q| is_quantity(q)) {
@@ -165,6 +177,13 @@ mod tests {
             ["Matcha tin 30 g × 1", "Bamboo whisk × 2"]
         );
         assert_eq!(lines("【1】Tea towel", None), ["Tea towel"]);
+    }
+
+    #[test]
+    fn a_product_lines_name_is_what_the_seller_writes() {
+        assert_eq!(name_of("Glass teapot × 2"), "Glass teapot");
+        assert_eq!(name_of("Glass teapot"), "Glass teapot");
+        assert_eq!(name_of("Size × large"), "Size × large");
     }
 
     #[test]

@@ -34,6 +34,8 @@ pub struct Row {
     pub close_at: Option<StoreTime>,
     pub payment_method: Option<Text>,
     pub fulfillment: Option<Text>,
+    /// A ship time or tracking number, as written (a "nothing" word like `null` is empty).
+    pub tracking: Option<Text>,
     /// The cancellation time as written: any value cancels (it is not parsed, so a date in a
     /// format of its own never makes a row unreadable).
     pub cancelled_at: Option<Text>,
@@ -102,6 +104,9 @@ pub fn parse(
     let time = |v: &str| value::parse_time_ordered(v, zone, year_last);
     // Cells come trimmed (see `Columns::get`).
     let owned = |field| cells.text(field).map(|v| Text::from(v.as_ref()));
+    // A cell whose mere presence decides (a cancellation, terms, a tracking number): the
+    // words exports and databases write for "nothing" are nothing.
+    let set = |field| owned(field).filter(|v| !value::is_nothing(v));
     // What is only shown (never checked, never decided on) is left out when not wanted.
     let shown = |field| {
         (detail == Detail::Full)
@@ -127,8 +132,9 @@ pub fn parse(
         close_at: cells.parse(Field::CloseAt, time)?,
         payment_method: owned(Field::PaymentMethod),
         fulfillment: owned(Field::Fulfillment),
-        cancelled_at: owned(Field::CancelledAt),
-        payment_terms: owned(Field::PaymentTerms).or_else(|| owned(Field::PaymentDueAt)),
+        tracking: set(Field::Tracking),
+        cancelled_at: set(Field::CancelledAt),
+        payment_terms: set(Field::PaymentTerms).or_else(|| set(Field::PaymentDueAt)),
         tags: owned(Field::Tags),
         order_id,
     })

@@ -17,6 +17,34 @@ use std::cell::RefCell;
 
 use crate::order::StoreTime;
 
+/// Whether a cell says "nothing" in the words exports and databases use for it (`null`, `N/A`,
+/// `-`, `0`, `no`, a zero date): a column whose mere presence decides (a cancellation time,
+/// payment terms, a tracking number) must not read these as a value.
+#[must_use]
+pub fn is_nothing(cell: &str) -> bool {
+    const NOTHING: &[&str] = &[
+        "null",
+        "none",
+        "nil",
+        "n/a",
+        "na",
+        "-",
+        "--",
+        "0",
+        "no",
+        "false",
+        "undefined",
+        "0000-00-00",
+        "0000-00-00 00:00",
+        "0000-00-00 00:00:00",
+        "无",
+        "否",
+        "暂无",
+    ];
+    let cell = cell.trim();
+    NOTHING.iter().any(|n| cell.eq_ignore_ascii_case(n))
+}
+
 /// `str::trim`, but the usual cell, which starts and ends with a visible ASCII character and so
 /// has nothing to trim, is returned without walking it: this runs for every cell of every row.
 #[must_use]

@@ -336,7 +336,7 @@ pub struct OrderContext {
     pub id: Text,
     /// `128.00 USD`; empty when the export has no total.
     pub total: String,
-    /// The total less `[shop].discount_percent`; empty when no total.
+    /// The total less `[shop].discount_percent`; empty when no total or no discount.
     pub discounted_total: String,
     /// Product lines.
     pub products: Vec<Text>,
@@ -411,7 +411,8 @@ impl<'a> MessageContext<'a> {
                     order
                         .total
                         .as_ref()
-                        .map(|t| t.discounted(shop.shop.discount_percent))
+                        .zip(shop.shop.discount_percent)
+                        .map(|(t, percent)| t.discounted(percent))
                         .as_ref(),
                 ),
                 products: order.products.clone(),
@@ -454,6 +455,7 @@ fn samples(shop: &Shop) -> Result<Vec<MessageContext<'_>>, Error> {
         prior_paid_orders: None,
         payment_method: "Direct bank transfer".into(),
         fulfillment: Text::default(),
+        tracked: false,
         payment_terms: Text::default(),
         tags: Text::default(),
         cancelled: false,
@@ -513,6 +515,7 @@ mod tests {
         settings.shop.payment_help_url = "https://lotusleaf.example/pay".into();
         settings.shop.returning_perk = "free express shipping".into();
         settings.shop.currency = "USD".into();
+        settings.shop.discount_percent = Some(rust_decimal::Decimal::from(3));
         settings
     }
 
@@ -554,8 +557,11 @@ mod tests {
     fn no_built_in_message_promises_what_the_shop_did_not_set() {
         let mut settings = settings();
         settings.shop.returning_perk = String::new();
+        settings.shop.discount_percent = None;
         let templates = Templates::load(&settings).unwrap();
         let promises = [
+            "% off",
+            "something for",
             "ship within",
             "ships within",
             "24 h",

@@ -25,8 +25,8 @@ pub static PRESET: Preset = Preset {
         // The newer layout's payment method.
         (Field::PaymentMethod, &["支付方式"]),
         // No fulfilment word: the ship time, else the tracking number, says it left.
-        (Field::Fulfillment, &["发货时间"]),
-        (Field::Fulfillment, &["实际发货物流:运单号"]),
+        (Field::Tracking, &["发货时间"]),
+        (Field::Tracking, &["实际发货物流:运单号"]),
     ],
     unpaid: &["等待买家付款", "Awaiting payment", "PLACE_ORDER_SUCCESS"],
     // Payment processing and the 24 h risk check mean the buyer has already paid.

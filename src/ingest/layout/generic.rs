@@ -26,6 +26,7 @@ pub static PRESET: Preset = Preset {
         (Field::CloseAt, &["close_at"]),
         (Field::PaymentMethod, &["payment_method"]),
         (Field::Fulfillment, &["fulfillment"]),
+        (Field::Tracking, &["tracking"]),
         (Field::CancelledAt, &["cancelled_at"]),
         (Field::PaymentTerms, &["payment_terms"]),
         (Field::PaymentDueAt, &["payment_due_at"]),

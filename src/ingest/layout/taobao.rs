@@ -22,7 +22,7 @@ pub static PRESET: Preset = Preset {
         (Field::Channel, &["店铺名称"]),
         (Field::Product, &["宝贝标题"]),
         // No fulfilment word: a tracking number says the parcel left.
-        (Field::Fulfillment, &["物流单号"]),
+        (Field::Tracking, &["物流单号"]),
     ],
     unpaid: &["等待买家付款", "WAIT_BUYER_PAY"],
     // Note the full-width comma, as the export writes it.
