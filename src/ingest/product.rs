@@ -23,10 +23,9 @@ pub fn add_lines(products: &mut Vec<Text>, cell: Text, quantity: Option<&str>) {
     if trimmed.is_empty() {
         return;
     }
-    if !trimmed.contains('【') {
-        let clean = trimmed.len() == cell.len()
-            && !cell.contains(['\n', '\r', '\t'])
-            && !cell.contains("  ");
+    let (clean, numbered) = scan(&cell);
+    if !numbered {
+        let clean = clean && trimmed.len() == cell.len();
         if clean && quantity.is_none_or(|q| q.trim().is_empty()) {
             // Nearly every cell: kept as it is, no copy.
             products.push(cell);
@@ -55,6 +54,23 @@ pub fn name_of(line: &str) -> &str {
         }
         _ => line.trim(),
     }
+}
+
+/// One pass over a cell (this runs for every product row): whether it is one clean line (no
+/// line break, tab or double space) and whether it has AliExpress's `【` numbering.
+fn scan(cell: &str) -> (bool, bool) {
+    // `【` is U+3010, E3 80 90 in UTF-8: its lead byte is rare enough to test first.
+    let numbered = cell.as_bytes().contains(&0xE3) && cell.contains('【');
+    let mut clean = true;
+    let mut space = false;
+    for &b in cell.as_bytes() {
+        if matches!(b, b'\n' | b'\r' | b'\t') || (b == b' ' && space) {
+            clean = false;
+            break;
+        }
+        space = b == b' ';
+    }
+    (clean, numbered)
 }
 
 /// `name × 2`; the name alone without a usable quantity.
