@@ -463,7 +463,7 @@ fn kill_9_in_the_middle_then_a_rerun_delivers_every_message_once() {
 #[test]
 fn overlapping_runs_never_send_twice() {
     let (_dir, server) = plain_server();
-    let rows = many(60, 25);
+    let rows = held_then_many(60);
     let test = Test::new()
         .config(&smtp_config(&server, "max_connections = 1\n"))
         .orders(GENERIC_HEADER, &rows);
@@ -471,19 +471,35 @@ fn overlapping_runs_never_send_twice() {
     a_second_run_waits_its_turn(first, &server, 60, &|extra| send(&test, extra));
 }
 
-/// While `first` sends `count` slow messages, a second sending run (`second`, given extra
-/// arguments) is refused, and with `--wait` sends nothing once it gets its turn: every message
-/// arrives once.
+/// `count` orders due, the first to a `hold.` address: a run sending them is held on its first
+/// message until the server is released.
+pub(crate) fn held_then_many(count: usize) -> Vec<String> {
+    (0..count)
+        .map(|i| {
+            let to = if i == 0 { "hold" } else { "k" };
+            row(
+                &format!("K{i:03}"),
+                &format!("{to}.k{i}@example.com"),
+                "2026-11-22 10:00",
+            )
+        })
+        .collect()
+}
+
+/// While `first` is held on its first message (of `count`, [`held_then_many`]), a second
+/// sending run (`second`, given extra arguments) is refused; once the first is released, the
+/// second with `--wait` sends nothing: every message arrives once.
 pub(crate) fn a_second_run_waits_its_turn(
     first: std::process::Child,
     server: &SmtpServer,
     count: usize,
     second: &dyn Fn(&[&str]) -> crate::support::Outcome,
 ) {
-    wait_for_arrivals(server, 1);
+    server.wait_held();
     second(&[])
         .failure(2)
         .stderr_has("another payremind run is sending right now");
+    server.release();
     second(&["--wait"]).success().stderr_has("sent 0");
     let first = first.wait_with_output().unwrap();
     assert_eq!(

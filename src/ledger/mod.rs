@@ -24,8 +24,14 @@
 //! deleting the sidecar too. A ledger from before identities is adopted silently.
 //!
 //! **One sending run at a time.** The lock is taken on the database file itself (`flock`, by
-//! its descriptor), not on a name: two configs that reach one ledger through a symlink or a
-//! hard link still exclude each other. SQLite's own locks are `fcntl` locks, apart from it.
+//! its descriptor), not on a name: two configs that reach one ledger through a symlink still
+//! exclude each other. SQLite's own locks are `fcntl` locks, apart from it. Before that lock,
+//! `<ledger>.lock` (the name as configured) is locked too, as earlier releases locked only
+//! it: an old binary still in a crontab during an upgrade and this one exclude each other.
+//!
+//! **One name.** A ledger file with more than one name (a hard link) is refused: SQLite keeps
+//! its WAL beside the name it opens, so after a crash through one name, a run through the
+//! other would not see the last commits and would send again.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -255,6 +261,8 @@ pub struct Ledger {
     conn: Connection,
     path: PathBuf,
     _lock: Option<File>,
+    /// `<ledger>.lock`, the lock of earlier releases (see [`Ledger::open_for_send`]).
+    _legacy_lock: Option<File>,
     held: Option<Held>,
 }
 
@@ -439,6 +447,69 @@ fn resolve(path: &Path) -> PathBuf {
     }
 }
 
+/// The lock file beside the ledger, as payremind named it before the lock moved onto the
+/// database file: the path as written, with `.lock`.
+fn lock_path(path: &Path) -> PathBuf {
+    let mut name = path
+        .file_name()
+        .map(std::ffi::OsStr::to_os_string)
+        .unwrap_or_default();
+    name.push(".lock");
+    path.with_file_name(name)
+}
+
+/// Opens (creating it if needed) the file at `lock` and takes its lock.
+fn open_locked(lock: &Path, path: &Path, wait: bool) -> Result<File, Error> {
+    let file = File::options()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(lock)
+        .map_err(|source| Error::Write {
+            path: lock.to_owned(),
+            source,
+        })?;
+    take_lock(&file, path, wait)?;
+    Ok(file)
+}
+
+/// Takes the sending runs' lock on `file` (`flock`): with `wait`, waits for it; without,
+/// another run holding it is [`Error::Busy`].
+fn take_lock(file: &File, path: &Path, wait: bool) -> Result<(), Error> {
+    if wait {
+        return file.lock().map_err(|source| Error::Write {
+            path: path.to_owned(),
+            source,
+        });
+    }
+    match file.try_lock() {
+        Ok(()) => Ok(()),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::Busy {
+            path: path.to_owned(),
+        }),
+        // Not another run: the file itself cannot be locked (say why).
+        Err(std::fs::TryLockError::Error(source)) => Err(Error::Write {
+            path: path.to_owned(),
+            source,
+        }),
+    }
+}
+
+/// Refuses a ledger file with more than one name: SQLite names its WAL and journal after the
+/// name it opens, so two hard-linked names have a WAL each; after a crash through one name,
+/// the commits in its WAL are not seen through the other, and a run through it sends again.
+/// (A symbolic link is fine: it is resolved to the one real name first.)
+fn single_name(file: &File, path: &Path) -> Result<(), Error> {
+    let names = file.metadata().map(|m| links(&m)).unwrap_or(1);
+    if names > 1 {
+        return Err(Error::LedgerHardLinked {
+            path: path.to_owned(),
+            links: names,
+        });
+    }
+    Ok(())
+}
+
 /// The sidecar beside the ledger that remembers its identity.
 fn id_path(real: &Path) -> PathBuf {
     let mut name = real
@@ -561,6 +632,10 @@ impl Ledger {
                 "is gone, but earlier runs wrote a ledger there (deleted or moved?)".into(),
             ));
         }
+        // The lock file payremind used before the lock moved onto the database file, locked
+        // first and as before (so that a binary from before that change, still run by another
+        // crontab line during an upgrade, and this one exclude each other).
+        let legacy = open_locked(&lock_path(path), path, wait)?;
         let lock = File::options()
             .read(true)
             .write(true)
@@ -571,28 +646,8 @@ impl Ledger {
                 path: path.to_owned(),
                 source,
             })?;
-        if wait {
-            lock.lock().map_err(|source| Error::Write {
-                path: path.to_owned(),
-                source,
-            })?;
-        } else {
-            match lock.try_lock() {
-                Ok(()) => {}
-                Err(std::fs::TryLockError::WouldBlock) => {
-                    return Err(Error::Busy {
-                        path: path.to_owned(),
-                    });
-                }
-                // Not another run: the file itself cannot be locked (say why).
-                Err(std::fs::TryLockError::Error(source)) => {
-                    return Err(Error::Write {
-                        path: path.to_owned(),
-                        source,
-                    });
-                }
-            }
-        }
+        single_name(&lock, path)?;
+        take_lock(&lock, path, wait)?;
         let held = Held {
             shown: path.to_owned(),
             real: real.clone(),
@@ -616,6 +671,7 @@ impl Ledger {
             conn,
             path: path.to_owned(),
             _lock: Some(lock),
+            _legacy_lock: Some(legacy),
             held: Some(held),
         };
         ledger.prepare()?;
@@ -695,6 +751,9 @@ impl Ledger {
                 None => Ok(None),
             };
         }
+        if let Ok(file) = File::open(&real) {
+            single_name(&file, path)?;
+        }
         let conn = open_to_read(&real, path)?;
         let (version, stored) = stored_identity(&conn, path)?;
         compare(recorded.as_deref(), version, stored.as_deref()).map_err(lost)?;
@@ -713,6 +772,7 @@ impl Ledger {
             conn,
             path: path.to_owned(),
             _lock: None,
+            _legacy_lock: None,
             held: None,
         }))
     }
