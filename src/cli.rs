@@ -151,6 +151,12 @@ pub struct RunArgs {
     /// restore the ledger from a backup instead if you have one.
     #[arg(long)]
     pub new_ledger: bool,
+
+    /// Take the ledger as it is although it is an older copy of itself (restored from a
+    /// backup): the reminders sent after that copy was made may be sent again. Recorded in
+    /// `history`; ignored (with a warning) when the ledger is not behind.
+    #[arg(long)]
+    pub accept_restored_ledger: bool,
 }
 
 /// Flags of `payremind history`.

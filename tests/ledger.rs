@@ -146,10 +146,138 @@ fn a_ledger_from_before_identities_is_adopted() {
     assert!(!identity.trim().is_empty());
     // Adopted: from now on it is compared.
     send(&test, &[]).success();
+    let first_line = |text: &str| text.lines().next().unwrap_or_default().to_owned();
     assert_eq!(
-        std::fs::read_to_string(test.path("payremind.db.id")).unwrap(),
-        identity
+        first_line(&std::fs::read_to_string(test.path("payremind.db.id")).unwrap()),
+        first_line(&identity)
     );
+}
+
+/// A copy of the ledger with everything the SQLite file holds (as a backup tool copies it
+/// while no run is writing): the database file alone, after a run has closed it.
+fn backup(test: &Test) -> Vec<u8> {
+    std::fs::read(test.path("payremind.db")).unwrap()
+}
+
+fn restore(test: &Test, copy: &[u8]) {
+    delete_ledger(test, "payremind.db");
+    std::fs::write(test.path("payremind.db"), copy).unwrap();
+}
+
+#[test]
+fn an_older_copy_of_the_ledger_is_refused_until_the_seller_accepts_it() {
+    let (_dir, server) = plain_server();
+    let test = one_order(&server);
+    send(&test, &[]).success().stderr_has("sent 1");
+    let old = backup(&test);
+    // The next day a second order is reminded; then the ledger is restored from the backup,
+    // which has not seen that reminder.
+    test.set_orders(
+        GENERIC_HEADER,
+        &[
+            crate::send::row("L1", "l1@example.com", "2026-11-22 10:00"),
+            crate::send::row("L2", "l2@example.com", "2026-11-22 10:00"),
+        ],
+    );
+    send(&test, &[]).success().stderr_has("sent 1");
+    restore(&test, &old);
+    let refused = send(&test, &[]);
+    refused
+        .failure(2)
+        .stderr_has("payremind.db: the ledger is an older copy of itself")
+        .stderr_has("--accept-restored-ledger");
+    assert_eq!(
+        refused.stderr.trim().lines().count(),
+        1,
+        "{}",
+        refused.stderr
+    );
+    // The preview would lie the same way; history reads it, with a warning.
+    test.exec(&["run", "--orders", "orders.csv", "--now", NOW])
+        .failure(2)
+        .stderr_has("older copy");
+    test.exec(&["history"]).success().stderr_has("older copy");
+    assert_eq!(server.received().len(), 2, "L2 was not sent again");
+
+    // The seller has no newer copy and says so: L2 goes out again (the copy forgot it), and
+    // history says why.
+    let (status, d) = send_json(&test, &["--accept-restored-ledger"]);
+    assert_eq!(status, 0, "{}", d.stderr);
+    assert_eq!(d.get("L2")["status"], "sent");
+    assert_eq!(d.outcome("L1"), "skip:already_reminded");
+    test.exec(&["history"])
+        .success()
+        .stdout_has("--accept-restored-ledger: an older copy of the ledger");
+    // From then on it is the ledger; the flag left in a crontab does nothing but warn.
+    send(&test, &["--accept-restored-ledger"])
+        .success()
+        .stderr_has("sent 0")
+        .stderr_has("--accept-restored-ledger ignored");
+    send(&test, &[]).success().stderr_has("sent 0");
+}
+
+#[test]
+fn a_copy_made_while_a_run_was_sending_is_an_older_copy() {
+    let (_dir, server) = plain_server();
+    let test = Test::new()
+        .config(&smtp_config(&server, "max_connections = 1\n"))
+        .orders(GENERIC_HEADER, &held_then_many(5));
+    send(&test, &["--limit", "0"]).success();
+    let run = test.spawn(&["run", "--orders", "orders.csv", "--now", NOW, "--send"]);
+    server.wait_held();
+    // A nightly backup copies the ledger (and its WAL) while the run is held mid-send.
+    let copy: Vec<(String, Vec<u8>)> = ["", "-wal"]
+        .iter()
+        .filter_map(|suffix| {
+            let name = format!("payremind.db{suffix}");
+            std::fs::read(test.path(&name))
+                .ok()
+                .map(|bytes| (name, bytes))
+        })
+        .collect();
+    server.release();
+    assert_eq!(run.wait_with_output().unwrap().status.code(), Some(0));
+    delete_ledger(&test, "payremind.db");
+    for (name, bytes) in &copy {
+        std::fs::write(test.path(name), bytes).unwrap();
+    }
+    send(&test, &[]).failure(2).stderr_has("older copy");
+    assert_eq!(server.received().len(), 5, "nothing sent twice");
+}
+
+#[test]
+fn new_ledger_left_in_a_crontab_does_not_switch_the_guard_off() {
+    let (_dir, server) = plain_server();
+    let test = one_order(&server);
+    // The seller started afresh once, and left the flag in the crontab line.
+    send(&test, &["--new-ledger"])
+        .success()
+        .stderr_has("sent 1");
+    send(&test, &["--new-ledger"])
+        .success()
+        .stderr_has("sent 0")
+        .stderr_has("--new-ledger ignored: the ledger is the one earlier runs wrote")
+        .stderr_has("remove --new-ledger from the crontab");
+    // The ledger is then lost: with the flag it would start afresh (that is what the flag
+    // says), but a restored older copy is still noticed and recorded.
+    let old = backup(&test);
+    test.set_orders(
+        GENERIC_HEADER,
+        &[
+            crate::send::row("L1", "l1@example.com", "2026-11-22 10:00"),
+            crate::send::row("L2", "l2@example.com", "2026-11-22 10:00"),
+        ],
+    );
+    send(&test, &["--new-ledger"])
+        .success()
+        .stderr_has("sent 1");
+    restore(&test, &old);
+    send(&test, &[]).failure(2).stderr_has("older copy");
+    send(&test, &["--new-ledger"]).success();
+    test.exec(&["history"])
+        .success()
+        .stdout_has("adopted")
+        .stdout_has("an older copy of the ledger");
 }
 
 #[test]

@@ -5,7 +5,7 @@
 use crate::cli::ForgetArgs;
 use crate::config::Settings;
 use crate::error::Error;
-use crate::ledger::{Forget, Ledger};
+use crate::ledger::{Adopt, Forget, Ledger};
 
 /// Records what to forget; 0 when done.
 ///
@@ -29,11 +29,11 @@ pub fn forget(args: &ForgetArgs) -> Result<u8, Error> {
         },
     };
     // Nothing is made where there is no ledger yet.
-    if Ledger::open_read_only(&settings.ledger_path, false)?.is_none() {
+    if Ledger::open_read_only(&settings.ledger_path, Adopt::Compare)?.is_none() {
         return Err(nothing());
     }
     // A sending run's lock: it is not deciding meanwhile.
-    let mut ledger = Ledger::open_for_send(&settings.ledger_path, true, false)?;
+    let mut ledger = Ledger::open_for_send(&settings.ledger_path, true, Adopt::Compare)?;
     let covered = ledger.forget(what, crate::clock::wall_clock())?;
     if covered == 0 {
         return Err(nothing());

@@ -230,7 +230,8 @@ async fn write_ledger(
             return Err(e);
         }
     }
-    Ok(())
+    // Every outcome is in: a copy of the ledger made before now is an older copy.
+    ledger.seal()
 }
 
 /// How long a sending run waits for a ledger another tool keeps locked.
