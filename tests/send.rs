@@ -847,20 +847,102 @@ fn a_message_refused_after_its_data_is_tried_again_up_to_max_reminders() {
             GENERIC_HEADER,
             &[&row("X1", "spam.x1@example.com", "2026-11-22 10:00")],
         );
+    let send_on = |day: &str| {
+        let now = format!("2026-11-{day}T09:00:00+08:00");
+        let outcome = test.exec(&[
+            "run",
+            "--orders",
+            "orders.csv",
+            "--now",
+            &now,
+            "--send",
+            "--format",
+            "json",
+        ]);
+        let status = outcome.status;
+        (
+            status,
+            Decisions::parse(&crate::support::Outcome {
+                status: 0,
+                ..outcome
+            }),
+        )
+    };
     send(&test, &[])
         .failure(1)
-        .stderr_has("bounced 1")
+        .stderr_has("bounced 0, rejected 1")
         .stderr_has("the message was refused after its data: permanent error (554)")
         .stderr_has("it is tried again on a later run");
-    // A content filter's refusal may pass: the next run tries again, and the address is not
-    // blamed...
-    let (status, d) = send_json(&test, &[]);
+    // Runs repeated the same day count once against max_reminders...
+    let (status, d) = send_on("23");
     assert_eq!(status, 1);
     assert_eq!(d.get("X1")["status"], "rejected", "tried again");
-    // ...but not for ever: two tries used up max_reminders = 2.
-    let (status, d) = send_json(&test, &[]);
-    assert_eq!(status, 0);
+    assert_eq!(
+        (
+            d.summary["rejected"].as_u64(),
+            d.summary["bounced"].as_u64()
+        ),
+        (Some(1), Some(0))
+    );
+    // ...a content filter's refusal may pass: the next day it is tried again, and the address
+    // is not blamed...
+    let (status, d) = send_on("24");
+    assert_eq!(status, 1);
+    assert_eq!(d.get("X1")["status"], "rejected", "tried again");
+    // ...but not for ever: two days of refusals used up max_reminders = 2.
+    let (status, d) = send_on("24");
+    assert_eq!(status, 0, "{}", d.stderr);
     assert_eq!(d.outcome("X1"), "skip:gave_up");
+}
+
+/// Gmail's answer to mail its sender's domain does not authenticate (SPF, DKIM, DMARC) comes
+/// after the data, as a 5.7.x: every message would get it, so the run stops, and no order is
+/// charged with it (three such runs would otherwise give up on every buyer).
+#[test]
+fn an_authentication_refusal_after_the_data_stops_the_run_and_charges_no_order() {
+    let (_dir, server) = plain_server();
+    let test = Test::new()
+        .config(
+            &smtp_config(&server, "max_connections = 1\n")
+                .replace("[smtp]", "[select]\nmax_reminders = 2\n[smtp]"),
+        )
+        .orders(
+            GENERIC_HEADER,
+            &[
+                &row("G1", "dmarc.g1@gmail.example", "2026-11-22 10:00"),
+                &row("G2", "g2@example.com", "2026-11-22 10:00"),
+            ],
+        );
+    for (run, day) in ["23", "24", "24"].into_iter().enumerate() {
+        let now = format!("2026-11-{day}T09:00:00+08:00");
+        let out = test.exec(&["run", "--orders", "orders.csv", "--now", &now, "--send"]);
+        out.failure(1)
+            .stderr_has("bounced 0")
+            .stderr_has("order G1 to dmarc.g1@gmail.example: failed")
+            .stderr_has("5.7.26");
+        assert!(!out.stderr.contains("rejected"), "{}", out.stderr);
+        if run == 0 {
+            // G1 came first: the run stopped there.
+            out.stderr_has(
+                "not attempted 1 (stopped: the server refuses to take mail from this set-up",
+            )
+            .stderr_has("DMARC");
+        }
+    }
+    // G1, failed, went after G2 from the second run on: G2 was sent.
+    assert_eq!(server.received().len(), 1);
+    let d = test.preview();
+    assert_eq!(d.outcome("G1"), "popular", "not given up");
+    let history = test.exec(&["history", "--order", "G1", "--format", "json"]);
+    assert!(
+        history
+            .success()
+            .stdout
+            .lines()
+            .all(|l| l.contains("\"status\":\"failed\"")),
+        "{}",
+        history.stdout
+    );
 }
 
 #[test]
@@ -1019,7 +1101,7 @@ fn a_handed_back_message_keeps_the_outcome_of_the_connection_that_sent_it() {
     let (_, d) = send_json(&test, &[]);
     assert_eq!(d.get("H1")["status"], "sent");
     assert_eq!(d.get("H2")["status"], "rejected");
-    assert_eq!(d.summary["bounced"], 1);
+    assert_eq!(d.summary["rejected"], 1);
 }
 
 #[test]
@@ -1543,6 +1625,173 @@ fn a_relay_or_policy_refusal_stops_the_run_and_blames_no_buyer() {
         assert_eq!(d.outcome("P1"), "popular", "{address} is not a bounce");
         assert_eq!(d.outcome("P2"), "popular");
     }
+}
+
+/// Postfix checks the sender at RCPT: a refusal of the seller's own address comes as the
+/// answer to a buyer's RCPT, with a 5.1.x. It is the set-up's, never the buyer's.
+#[test]
+fn a_refusal_of_the_sender_at_rcpt_stops_the_run_and_blames_no_buyer() {
+    for (address, words) in [
+        ("sender.s1@example.com", "5.1.0"),
+        ("senderdom.s1@example.com", "5.1.8"),
+    ] {
+        let (_dir, server) = plain_server();
+        let test = smtp_test(
+            &server,
+            "max_connections = 1\n",
+            &[
+                &row("S1", address, "2026-11-22 10:00"),
+                &row("S2", "s2@example.com", "2026-11-22 10:00"),
+            ],
+        );
+        send(&test, &[])
+            .failure(1)
+            .stderr_has("bounced 0")
+            .stderr_has(
+                "not attempted 1 (stopped: the server refuses to take mail from this set-up",
+            )
+            .stderr_has(words)
+            .stderr_has("Sender address rejected");
+        let d = test.preview();
+        assert_eq!(d.outcome("S1"), "popular", "{address} is not a bounce");
+        assert_eq!(d.outcome("S2"), "popular");
+    }
+}
+
+/// A relay whose resolver is broken says "550 5.1.2 Domain not found" for every recipient.
+/// Three such bounces in a row at different domains, with nobody accepted in between, are the
+/// server's doing: the run stops and they are recorded as failed. The next run tries them after
+/// the others; refused again once others were accepted, they are real bounces.
+#[test]
+fn bounces_in_a_row_at_different_domains_trip_the_breaker_and_silence_nobody() {
+    let (_dir, server) = plain_server();
+    let test = due(
+        &server,
+        "max_connections = 1\n",
+        &[
+            ("N1", "nodomain.n1@one.example"),
+            ("N2", "nodomain.n2@two.example"),
+            ("N3", "nodomain.n3@three.example"),
+            ("N4", "n4@example.com"),
+        ],
+    );
+    let (status, d) = send_json(&test, &[]);
+    assert_eq!(status, 1);
+    for id in ["N1", "N2", "N3"] {
+        assert_eq!(d.get(id)["status"], "failed", "{id}: {}", d.get(id));
+        assert!(
+            d.get(id)["server_reply"]
+                .as_str()
+                .unwrap()
+                .contains("recorded as failed, not bounced"),
+            "{}",
+            d.get(id)
+        );
+    }
+    assert!(d.get("N4")["status"].is_null(), "not attempted");
+    assert_eq!(d.summary["bounced"], 0);
+    assert!(
+        d.summary["stopped"]
+            .as_str()
+            .unwrap()
+            .contains("3 addresses at 3 different domains in a row"),
+        "{}",
+        d.summary
+    );
+    // The ledger agrees: nobody is bounced.
+    let preview = test.preview();
+    for id in ["N1", "N2", "N3", "N4"] {
+        assert_eq!(preview.outcome(id), "popular", "{id}");
+    }
+    // The next run: N4 first (the failed ones last), accepted; then the three are refused
+    // again, by a server that accepts others: real bounces.
+    let (status, d) = send_json(&test, &[]);
+    assert_eq!(status, 1);
+    assert_eq!(d.get("N4")["status"], "sent");
+    for id in ["N1", "N2", "N3"] {
+        assert_eq!(d.get(id)["status"], "bounced", "{id}");
+    }
+    assert_eq!(server.received().len(), 1);
+}
+
+/// An access map refusing one buyer's address ("Recipient address rejected: Access denied",
+/// a 554 5.7.1) is that message's failure: the others are sent, wherever it comes.
+#[test]
+fn a_refusal_that_names_one_recipient_fails_that_message_only() {
+    for first in [true, false] {
+        let (_dir, server) = plain_server();
+        let mut orders = vec![("C1", "c1@example.com"), ("C3", "c3@example.com")];
+        orders.insert(usize::from(!first), ("C2", "blocked.c2@blocked.example"));
+        let test = due(&server, "max_connections = 1\n", &orders);
+        let (status, d) = send_json(&test, &[]);
+        assert_eq!(status, 1, "{}", d.stderr);
+        assert_eq!(d.get("C1")["status"], "sent");
+        assert_eq!(d.get("C3")["status"], "sent");
+        assert_eq!(d.get("C2")["status"], "failed");
+        assert!(d.summary["stopped"].is_null(), "{}", d.summary);
+        assert_eq!(
+            test.preview().outcome("C2"),
+            "popular",
+            "tried again, not a bounce"
+        );
+    }
+}
+
+/// A 5.7.1 at RCPT that names no cause may be the buyer's or the set-up's. It stops the run
+/// when no recipient was accepted yet, or when it repeats at another domain; once others were
+/// accepted, a single one is that message's failure. And a refusal that stopped a run does not
+/// stop every run at the same buyer: the failed ones are tried after the others.
+#[test]
+fn a_policy_refusal_at_rcpt_stops_the_run_only_when_it_looks_like_the_set_up() {
+    let (_dir, server) = plain_server();
+    let test = due(
+        &server,
+        "max_connections = 1\n",
+        &[
+            ("D1", "denied.d1@one.example"),
+            ("D2", "d2@example.com"),
+            ("D3", "d3@example.com"),
+        ],
+    );
+    // Nobody accepted yet: it may be the set-up; the run stops.
+    let (status, d) = send_json(&test, &[]);
+    assert_eq!(status, 1);
+    assert_eq!(d.get("D1")["status"], "failed");
+    assert_eq!(d.summary["not_attempted"], 2, "{}", d.summary);
+    // The next run: D2 and D3 first, then D1, refused alone: only D1 fails.
+    let (status, d) = send_json(&test, &[]);
+    assert_eq!(status, 1);
+    assert_eq!(d.get("D2")["status"], "sent");
+    assert_eq!(d.get("D3")["status"], "sent");
+    assert_eq!(d.get("D1")["status"], "failed");
+    assert!(d.summary["stopped"].is_null(), "{}", d.summary);
+
+    // Refused at a second domain after an acceptance: the set-up; the run stops there.
+    let (_dir, server) = plain_server();
+    let test = due(
+        &server,
+        "max_connections = 1\n",
+        &[
+            ("E1", "e1@example.com"),
+            ("E2", "denied.e2@one.example"),
+            ("E3", "denied.e3@two.example"),
+            ("E4", "e4@example.com"),
+        ],
+    );
+    let (status, d) = send_json(&test, &[]);
+    assert_eq!(status, 1);
+    assert_eq!(d.get("E1")["status"], "sent");
+    assert_eq!(d.get("E2")["status"], "failed");
+    assert_eq!(d.get("E3")["status"], "failed");
+    assert!(d.get("E4")["status"].is_null(), "not attempted");
+    assert!(
+        d.summary["stopped"]
+            .as_str()
+            .unwrap()
+            .contains("refuses to take mail from this set-up"),
+        "{}",
+        d.summary
+    );
 }
 
 #[test]

@@ -136,7 +136,8 @@ fn send(
         reminders.push(entry.into_owned());
         Ok(())
     })?;
-    let (jobs, unmade) = deliver::jobs(&reminders, settings, &sender, now);
+    let (mut jobs, unmade) = deliver::jobs(&reminders, settings, &sender, now);
+    deliver::send::retried_last(&mut jobs, &memory);
     for (index, why) in unmade {
         if let Some(entry) = reminders.get_mut(index) {
             entry.status = Some(Status::Failed);

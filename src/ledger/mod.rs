@@ -239,16 +239,21 @@ impl Memory {
 
     /// Reminders of the order that used up one of `[select].max_reminders` (sent, or refused
     /// for their content after the data: such a refusal may pass, say a filter's false alarm,
-    /// so it is tried again on a later run, but not for ever), whether the final step was sent,
-    /// and the highest step sent.
+    /// so it is tried again on a later run, but not for ever; at most one such refusal a day
+    /// counts, so that runs repeated on one day do not use them all up), whether the final
+    /// step was sent, and the highest step sent.
     #[must_use]
     pub fn sent(&self, order_id: &str) -> (usize, bool, Option<usize>) {
         let attempts = self.attempts(order_id);
         let sent = || attempts.iter().filter(|a| a.status == Status::Sent);
-        let used = attempts
+        let mut refused_days: Vec<&str> = attempts
             .iter()
-            .filter(|a| matches!(a.status, Status::Sent | Status::Rejected))
-            .count();
+            .filter(|a| a.status == Status::Rejected)
+            .map(|a| a.evaluated_at.get(..10).unwrap_or(&a.evaluated_at))
+            .collect();
+        refused_days.sort_unstable();
+        refused_days.dedup();
+        let used = sent().count() + refused_days.len();
         let final_sent = sent().any(|a| a.final_step);
         let highest = sent().map(|a| a.rank).max();
         (used, final_sent, highest)
