@@ -1864,6 +1864,59 @@ fn forget_undoes_a_bounce_and_a_given_up_order_and_history_shows_it() {
 }
 
 #[test]
+fn forget_bounce_takes_the_address_as_it_was_sent_and_forgets_once() {
+    let (_dir, server) = plain_server();
+    let test = due(&server, "", &[("I1", "reject.i1@bücher.example")]);
+    send(&test, &[]).failure(1).stderr_has("bounced 1");
+    assert_eq!(test.preview().outcome("I1"), "skip:bounced");
+    // Written as the seller reads it: the domain in its own script, capitals, a trailing dot.
+    test.exec(&["forget", "--bounce", "Reject.I1@Bücher.example."])
+        .success()
+        .stdout_has("forgot 1 bounce(s)");
+    assert_eq!(test.preview().outcome("I1"), "popular");
+    // Twice: nothing more to forget, and nothing recorded again.
+    test.exec(&["forget", "--bounce", "reject.i1@xn--bcher-kva.example"])
+        .success()
+        .stdout_has("forgot 0 bounce(s)")
+        .stdout_has("forgotten already");
+    let history = test.exec(&["history", "--format", "json"]);
+    let forgotten = history
+        .success()
+        .stdout
+        .lines()
+        .filter(|l| l.contains("\"forgotten\""))
+        .count();
+    assert_eq!(forgotten, 1, "{}", history.stdout);
+}
+
+#[test]
+fn forget_bounces_since_undoes_a_bad_morning_at_once() {
+    let (_dir, server) = plain_server();
+    let test = due(
+        &server,
+        "",
+        &[
+            ("J1", "reject.j1@example.com"),
+            ("J2", "reject.j2@example.com"),
+            ("J3", "j3@example.com"),
+        ],
+    );
+    send(&test, &[]).failure(1).stderr_has("bounced 2");
+    test.exec(&["forget", "--bounces-since", "2020-01-01T00:00:00Z"])
+        .success()
+        .stdout_has("forgot the bounces of 2 address(es)");
+    let d = test.preview();
+    assert_eq!(d.outcome("J1"), "popular");
+    assert_eq!(d.outcome("J2"), "popular");
+    // Since a later time than the bounces: none.
+    send(&test, &[]).failure(1).stderr_has("bounced 2");
+    test.exec(&["forget", "--bounces-since", "2100-01-01T00:00:00Z"])
+        .success()
+        .stdout_has("forgot the bounces of 0 address(es)");
+    assert_eq!(test.preview().outcome("J1"), "skip:bounced");
+}
+
+#[test]
 fn a_closed_stdout_does_not_hide_what_the_sends_earned() {
     let (_dir, server) = plain_server();
     let test = due(

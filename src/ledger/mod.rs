@@ -176,12 +176,31 @@ impl Forget<'_> {
         }
     }
 
+    /// The value as the ledger keys it: an address as it was sent to (IDNA, no trailing
+    /// dot), lower-cased, as `Memory::bounced` compares it.
     fn value(self) -> String {
         match self {
-            Forget::Bounce(address) => address.trim().to_lowercase(),
+            Forget::Bounce(address) => bounce_key(address),
             Forget::Order(order) => order.to_owned(),
         }
     }
+}
+
+/// An address as bounces are keyed: what it was sent to, lower-cased.
+fn bounce_key(address: &str) -> String {
+    crate::address::recipient(address)
+        .map_or_else(|_| address.trim().to_owned(), |a| a.to_string())
+        .to_lowercase()
+}
+
+/// What a `forget` found: attempts it now covers, and attempts that were there at all
+/// (forgotten before included).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Forgot {
+    /// Attempts that counted and no longer do (0: forgotten already, nothing recorded).
+    pub covered: usize,
+    /// Attempts recorded for it, forgotten or not.
+    pub recorded: usize,
 }
 
 /// Paid orders remembered per buyer: (order id, placed at).
@@ -1172,39 +1191,66 @@ impl Ledger {
     }
 
     /// Records that the seller undoes a bounce or an order's reminders: the attempts so far no
-    /// longer count for it (they stay in the ledger and in `history`). Returns how many
-    /// attempts it covers (0: nothing to forget, and nothing is recorded).
+    /// longer count for it (they stay in the ledger and in `history`). Attempts a `forget`
+    /// covered already are not counted again, and when none is left nothing is recorded.
     ///
     /// # Errors
     /// The ledger cannot be written.
-    pub fn forget(&mut self, what: Forget<'_>, at: DateTime<Utc>) -> Result<usize, Error> {
+    pub fn forget(&mut self, what: Forget<'_>, at: DateTime<Utc>) -> Result<Forgot, Error> {
         let path = self.path.clone();
         let tx = self.conn.transaction().map_err(|e| db_error(&path, &e))?;
         let value = what.value();
-        let count: i64 = match what {
-            Forget::Bounce(_) => tx.query_row(
-                "SELECT count(*) FROM attempts WHERE status = 'bounced' AND lower(recipient) = ?1",
-                params![value],
-                |r| r.get(0),
-            ),
-            Forget::Order(_) => tx.query_row(
-                "SELECT count(*) FROM attempts WHERE order_id = ?1",
-                params![value],
-                |r| r.get(0),
-            ),
+        let matching = match what {
+            Forget::Bounce(_) => "status = 'bounced' AND lower(recipient) = ?1",
+            Forget::Order(_) => "order_id = ?1",
+        };
+        let count = |since_forgotten: bool| -> Result<usize, Error> {
+            let after = if since_forgotten {
+                "AND id > (SELECT coalesce(max(through), 0) FROM forgotten WHERE kind = ?2 AND value = ?1)"
+            } else {
+                "AND ?2 IS NOT NULL"
+            };
+            tx.query_row(
+                &format!("SELECT count(*) FROM attempts WHERE {matching} {after}"),
+                params![value, what.kind()],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| usize::try_from(n).unwrap_or(usize::MAX))
+            .map_err(|e| db_error(&path, &e))
+        };
+        let recorded = count(false)?;
+        let covered = count(true)?;
+        if covered > 0 {
+            tx.execute(
+                "INSERT INTO forgotten (kind, value, at, through)
+                 VALUES (?1, ?2, ?3, (SELECT coalesce(max(id), 0) FROM attempts))",
+                params![what.kind(), value, at.to_rfc3339()],
+            )
+            .map_err(|e| db_error(&path, &e))?;
+            tx.commit().map_err(|e| db_error(&path, &e))?;
         }
-        .map_err(|e| db_error(&path, &e))?;
-        if count == 0 {
-            return Ok(0);
-        }
-        tx.execute(
-            "INSERT INTO forgotten (kind, value, at, through)
-             VALUES (?1, ?2, ?3, (SELECT coalesce(max(id), 0) FROM attempts))",
-            params![what.kind(), value, at.to_rfc3339()],
-        )
-        .map_err(|e| db_error(&path, &e))?;
-        tx.commit().map_err(|e| db_error(&path, &e))?;
-        Ok(usize::try_from(count).unwrap_or(usize::MAX))
+        Ok(Forgot { covered, recorded })
+    }
+
+    /// The addresses with a bounce attempted at `since` or later that still counts.
+    ///
+    /// # Errors
+    /// The ledger cannot be read.
+    pub fn bounced_since(&self, since: DateTime<Utc>) -> Result<Vec<String>, Error> {
+        let memory = self.memory()?;
+        let mut addresses: Vec<String> = self
+            .attempts(None, None)?
+            .into_iter()
+            .filter(|a| a.status == Status::Bounced && memory.bounced(&a.to))
+            .filter(|a| {
+                DateTime::parse_from_rfc3339(&a.attempted_at)
+                    .is_ok_and(|at| at.with_timezone(&Utc) >= since)
+            })
+            .map(|a| bounce_key(&a.to))
+            .collect();
+        addresses.sort();
+        addresses.dedup();
+        Ok(addresses)
     }
 
     /// The ledger as `payremind history` shows it: the attempts and, in their place in time,
