@@ -2043,6 +2043,58 @@ fn a_sendmail_that_reads_part_of_the_message_and_exits_0_leaves_it_maybe_sent() 
     assert_eq!(d.get("W1")["status"], "sent");
 }
 
+/// A wrapper script that reads the message by opening `/dev/stdin` again (as `cat /dev/stdin`
+/// does) reads it all; one that reads half of it this way does not.
+#[test]
+fn a_sendmail_reading_dev_stdin_is_judged_by_what_it_read() {
+    let test = with_sendmail(
+        "cat /dev/stdin > \"$(dirname \"$0\")/queued-$$.eml\"\nexit 0",
+        "",
+    );
+    let (status, d) = send_json(&test, &[]);
+    assert_eq!(status, 0, "{}", d.summary);
+    assert_eq!(d.get("W1")["status"], "sent");
+    assert_eq!(d.get("W2")["status"], "sent");
+    let queued: Vec<Vec<u8>> = std::fs::read_dir(test.dir())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("queued-"))
+        .map(|e| std::fs::read(e.path()).unwrap())
+        .collect();
+    assert_eq!(queued.len(), 2);
+    let sizes: Vec<usize> = queued.iter().map(Vec::len).collect();
+    assert!(sizes.iter().all(|&n| n > 500), "whole messages: {sizes:?}");
+
+    // About half of it (each message is some 590 bytes), through /dev/stdin too.
+    let test = with_sendmail("head -c 300 /dev/stdin > /dev/null\nexit 0", "");
+    let (status, d) = send_json(&test, &[]);
+    assert_eq!(status, 1);
+    assert_eq!(d.get("W1")["status"], "unknown");
+    assert!(
+        d.get("W1")["server_reply"]
+            .as_str()
+            .unwrap()
+            .contains("ended without taking the whole message")
+    );
+}
+
+/// A message larger than a pipe holds, to a program that reads none of it and exits 0: not
+/// sent (and the run does not wait for a reader that is gone).
+#[test]
+fn a_sendmail_that_reads_nothing_of_a_large_message_leaves_it_maybe_sent() {
+    let test = with_sendmail("exit 0", "");
+    // A product line of 200 000 characters: the message is far larger than a pipe's buffer.
+    let product = "Tea ".repeat(50_000);
+    test.set_orders(
+        GENERIC_HEADER,
+        &[row("W1", "w1@example.com", "2026-11-22 10:00")
+            .replace(",Tea,", &format!(",{product},"))],
+    );
+    let (status, d) = send_json(&test, &[]);
+    assert_eq!(status, 1, "{}", d.stderr);
+    assert_eq!(d.get("W1")["status"], "unknown", "{}", d.get("W1"));
+}
+
 #[test]
 fn a_long_order_id_in_chinese_still_gets_an_outbox_file_once() {
     let id = "订单".repeat(60);
