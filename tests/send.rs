@@ -1567,6 +1567,42 @@ fn an_address_no_transport_takes_is_no_contact_everywhere_and_the_others_are_sen
 }
 
 #[test]
+fn an_address_cell_with_a_display_name_or_a_mailto_is_read_as_its_address() {
+    let (_dir, server) = plain_server();
+    let cells = [
+        (
+            "M1",
+            "\"\"\"Ann Q\"\" <annq@example.com>\"",
+            "annq@example.com",
+        ),
+        ("M2", "<ann6@example.com>", "ann6@example.com"),
+        ("M3", "Ann <ann@x.com>", "ann@x.com"),
+        ("M4", "mailto:ann4@example.com", "ann4@example.com"),
+    ];
+    let rows: Vec<String> = cells
+        .iter()
+        .map(|(id, cell, _)| row(id, cell, "2026-11-22 10:00"))
+        .collect();
+    let test = smtp_test(&server, "", &rows);
+    let d = test.preview();
+    for (id, _, address) in cells {
+        assert_eq!(d.outcome(id), "popular", "{id}: {}", d.get(id));
+        assert_eq!(d.get(id)["to"], address, "{id}");
+    }
+    let (status, d) = send_json(&test, &[]);
+    assert_eq!(status, 0, "{}", d.stderr);
+    let mut rcpts: Vec<String> = server
+        .received()
+        .iter()
+        .flat_map(|m| m.rcpt_tos.clone())
+        .collect();
+    rcpts.sort();
+    let mut expected: Vec<&str> = cells.iter().map(|(_, _, a)| *a).collect();
+    expected.sort_unstable();
+    assert_eq!(rcpts, expected);
+}
+
+#[test]
 fn only_a_mailbox_that_does_not_exist_is_a_bounce() {
     let (_dir, server) = plain_server();
     let test = due(
