@@ -8,6 +8,13 @@
 //! rather than two per message. A worker hands a message over only after its intent is
 //! committed; outcomes are queued (a worker's outcome and its next intent share a commit), and
 //! all are committed before `send` returns.
+//!
+//! Some refusals mean one thing alone and another together, so the run judges them together
+//! (`Judge`): a policy refusal at RCPT that names no cause ([`Delivered::Policy`]) stops the
+//! run when no recipient was accepted yet or when it repeats at another domain, and is that
+//! message's failure otherwise; bounces in a row at several domains with nobody accepted in
+//! between trip a breaker (the server's resolver, not the buyers), which stops the run and
+//! records them as failed. Orders that failed last time go last ([`retried_last`]).
 
 use std::collections::VecDeque;
 use std::io::IsTerminal;
