@@ -214,6 +214,9 @@ fn an_older_copy_of_the_ledger_is_refused_until_the_seller_accepts_it() {
         .stderr_has("sent 0")
         .stderr_has("--accept-restored-ledger ignored");
     send(&test, &[]).success().stderr_has("sent 0");
+    // history reads the ledger it is without a word.
+    let history = test.exec(&["history"]);
+    assert!(history.success().stderr.is_empty(), "{}", history.stderr);
 }
 
 #[test]

@@ -14,7 +14,7 @@ use crate::ledger::Ledger;
 pub fn history(args: &HistoryArgs) -> Result<u8, Error> {
     let settings = Settings::from_args(args.config.as_deref(), true)?;
     let mut attempts =
-        match Ledger::open_read_only(&settings.ledger_path, crate::ledger::Adopt::Restored)? {
+        match Ledger::open_read_only(&settings.ledger_path, crate::ledger::Adopt::Inspect)? {
             Some(ledger) => ledger.history(args.order.as_deref(), args.buyer.as_deref())?,
             None => Vec::new(),
         };

@@ -677,6 +677,8 @@ pub enum Adopt {
     New,
     /// `--accept-restored-ledger`: an older copy of the same ledger (restored from a backup).
     Restored,
+    /// `history`: only reads, so an older copy is read as it is (with a warning).
+    Inspect,
 }
 
 /// Compares the sidecar's identity with the ledger's: `Err` with what is wrong when the file
@@ -734,14 +736,14 @@ fn judge(
                 recorded: recorded.mark,
                 sidecar: sidecar.to_owned(),
             }),
-            Adopt::New | Adopt::Restored => Ok(Verdict::Restored {
+            Adopt::New | Adopt::Restored | Adopt::Inspect => Ok(Verdict::Restored {
                 mark,
                 recorded: recorded.mark,
             }),
         };
     }
     match adopt {
-        Adopt::Compare => {}
+        Adopt::Compare | Adopt::Inspect => {}
         Adopt::New => eprintln!(
             "payremind: warning: {}: --new-ledger ignored: the ledger is the one earlier runs wrote (its identity matches {}), so there is nothing to start afresh; remove --new-ledger from the crontab",
             path.display(),
