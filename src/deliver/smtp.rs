@@ -902,4 +902,26 @@ mod tests {
         );
         assert_eq!(data_block(b"\xff"), None);
     }
+
+    #[test]
+    fn the_enhanced_status_is_found_in_any_reply_form() {
+        for (reply, status) in [
+            (
+                "permanent error (550): 5.1.1 <a@x.example>: User unknown",
+                Some("5.1.1"),
+            ),
+            (
+                "permanent error (550): 550-5.7.26 This mail is unauthenticated",
+                Some("5.7.26"),
+            ),
+            (
+                "permanent error (554): 5.7.1 <a@x.example>: Relay access denied",
+                Some("5.7.1"),
+            ),
+            ("permanent error (550): No such user here", None),
+            ("permanent error (554): Message rejected as spam", None),
+        ] {
+            assert_eq!(enhanced_status(reply), status, "{reply}");
+        }
+    }
 }
