@@ -14,6 +14,11 @@
 //! | `jürgen@x.example` | a non-ASCII local part (needs SMTPUTF8) |
 //! | `a@[1.2.3.4]` | an IP address, not a domain |
 //! | `root@localhost` | a domain without a dot: not on the Internet |
+//!
+//! A cell may hold more than the address: a display name (`"Ann Q" <annq@example.com>`,
+//! `Ann <ann@x.com>`), angle brackets alone (`<ann@example.com>`), a `mailto:` link. It is read
+//! as a mailbox first (lettre's parser, then the part in angle brackets) and the address in it
+//! judged by the rules above.
 
 use std::str::FromStr;
 
@@ -24,7 +29,8 @@ use std::str::FromStr;
 /// The contact is empty, masked, or not an address every transport can take (see the module
 /// documentation).
 pub fn recipient(contact: &str) -> Result<lettre::Address, String> {
-    let contact = contact.trim();
+    let contact = bare(contact.trim());
+    let contact = contact.as_str();
     if contact.is_empty() {
         return Err("no e-mail address".into());
     }
@@ -41,6 +47,32 @@ pub fn recipient(contact: &str) -> Result<lettre::Address, String> {
     }
     lettre::Address::from_str(&format!("{local}@{domain}"))
         .map_err(|e| format!("{contact:?} is not an e-mail address: {e}"))
+}
+
+/// The address in a cell that may hold a mailbox (a display name and the address in angle
+/// brackets) or a `mailto:` link; the cell itself otherwise.
+fn bare(cell: &str) -> String {
+    let cell = match cell.get(..7) {
+        Some(scheme) if scheme.eq_ignore_ascii_case("mailto:") => {
+            let link = &cell[7..];
+            link.split_once('?')
+                .map_or(link, |(address, _)| address)
+                .trim()
+        }
+        _ => cell,
+    };
+    if !cell.ends_with('>') {
+        return cell.to_owned();
+    }
+    if let Ok(mailbox) = lettre::message::Mailbox::from_str(cell) {
+        return mailbox.email.to_string();
+    }
+    // What lettre does not take (a domain in another script, an address the rules below
+    // refuse with their own reason): the part in the last angle brackets.
+    cell.rfind('<')
+        .map_or(cell, |open| &cell[open + 1..cell.len() - 1])
+        .trim()
+        .to_owned()
 }
 
 /// The part before `@`: a dot-atom of ASCII (RFC 5321 without quoting).
@@ -117,6 +149,12 @@ mod tests {
             (" a.b+tag@Mail.Example ", "a.b+tag@mail.example"),
             ("anna@bücher.example", "anna@xn--bcher-kva.example"),
             ("li@例子.测试", "li@xn--fsqu00a.xn--0zwm56d"),
+            ("\"Ann Q\" <annq@example.com>", "annq@example.com"),
+            ("<ann6@example.com>", "ann6@example.com"),
+            ("Ann <ann@x.com>", "ann@x.com"),
+            ("mailto:ann@example.com", "ann@example.com"),
+            ("MAILTO:ann@example.com?subject=hi", "ann@example.com"),
+            ("Anna <anna@bücher.example>", "anna@xn--bcher-kva.example"),
         ] {
             assert_eq!(recipient(given).map(|a| a.to_string()), Ok(sent.to_owned()));
         }
@@ -135,6 +173,9 @@ mod tests {
             ("a..b@x.example", "cannot have"),
             ("a@-x.example", "not a domain name"),
             ("nobody", "no @"),
+            ("Root <root@localhost>", "without a dot"),
+            ("<j***@mail.com>", "masked"),
+            ("Ann <>", "no e-mail address"),
         ] {
             let err = recipient(given).expect_err(given);
             assert!(err.contains(why), "{given}: {err}");

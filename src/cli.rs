@@ -93,7 +93,7 @@ offer or [select].max_reminders; forgetting it lets the ladder start again for i
 
 /// Flags of `payremind forget`.
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("what").required(true).args(["bounce", "order"])))]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["bounce", "order", "bounces_since"])))]
 pub struct ForgetArgs {
     /// The config file (its `[ledger]` path) \[default: ./payremind.toml\].
     #[arg(long, short = 'c', value_name = "FILE", env = "PAYREMIND_CONFIG")]
@@ -106,6 +106,11 @@ pub struct ForgetArgs {
     /// Forget this order's reminders: it is decided afresh (the buyer's min_gap still counts).
     #[arg(long, value_name = "ID")]
     pub order: Option<String>,
+
+    /// Forget every bounce recorded since this instant (RFC 3339, like
+    /// 2026-11-23T08:00:00+08:00): undoes a morning a broken mail server refused everyone.
+    #[arg(long, value_name = "TIME")]
+    pub bounces_since: Option<String>,
 }
 
 /// Flags of `payremind run`.
@@ -151,6 +156,12 @@ pub struct RunArgs {
     /// restore the ledger from a backup instead if you have one.
     #[arg(long)]
     pub new_ledger: bool,
+
+    /// Take the ledger as it is although it is an older copy of itself (restored from a
+    /// backup): the reminders sent after that copy was made may be sent again. Recorded in
+    /// `history`; ignored (with a warning) when the ledger is not behind.
+    #[arg(long)]
+    pub accept_restored_ledger: bool,
 }
 
 /// Flags of `payremind history`.

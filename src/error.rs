@@ -133,6 +133,38 @@ pub enum Error {
         sidecar: PathBuf,
     },
 
+    /// The ledger is the one earlier runs wrote, but an older copy of it (its mark is behind
+    /// its sidecar's): restored from a backup, it has forgotten what was sent since.
+    #[error(
+        "{}: the ledger is an older copy of itself (its mark is {mark}, but {} says {recorded}): restored from a backup? What was sent after that copy was made is not in it and would be sent again, so nothing is sent. Put the newest copy back; or, if this is the newest you have, run once with --accept-restored-ledger (it is recorded in history)",
+        path.display(),
+        sidecar.display()
+    )]
+    LedgerBehind {
+        /// The ledger file.
+        path: PathBuf,
+        /// The ledger's mark.
+        mark: u64,
+        /// The sidecar's.
+        recorded: u64,
+        /// The sidecar.
+        sidecar: PathBuf,
+    },
+
+    /// The ledger file has more than one name (hard links). SQLite keeps its journal beside the
+    /// name it was opened by, so after a crash through one name the other name does not see
+    /// what was committed, and a run through it would send again.
+    #[error(
+        "{}: the ledger file has {links} names (hard links): SQLite keeps its journal beside each name, so after a crash a run through another name would send again; share a ledger by a symlink, not a hard link (remove the other names, keep this one)",
+        path.display()
+    )]
+    LedgerHardLinked {
+        /// The ledger file.
+        path: PathBuf,
+        /// How many names it has.
+        links: u64,
+    },
+
     /// `forget` was asked to forget something the ledger does not hold.
     #[error(
         "{what} in the ledger, so there is nothing to forget; `payremind history` lists what it holds"

@@ -402,6 +402,9 @@ pub struct Summary {
     pub unknown: u64,
     /// With `--send`: reminders whose address was refused for good.
     pub bounced: u64,
+    /// With `--send`: reminders refused after their data for their content (the address is
+    /// not blamed; tried again on a later run).
+    pub rejected: u64,
     /// With `--send`: reminders not attempted because the run was interrupted.
     pub not_attempted: u64,
     /// The run was interrupted (SIGINT/SIGTERM).
@@ -441,6 +444,7 @@ impl Summary {
             failed: 0,
             unknown: 0,
             bounced: 0,
+            rejected: 0,
             not_attempted: 0,
             interrupted: false,
             stopped: None,
@@ -477,7 +481,7 @@ impl Summary {
                     ))
                 }
                 Some(Status::Rejected) => {
-                    self.bounced += 1;
+                    self.rejected += 1;
                     Some(format!(
                         "the message was refused after its data: {reply}; it is tried again on a later run, up to [select].max_reminders in all (check the template if many are refused)"
                     ))
@@ -488,8 +492,8 @@ impl Summary {
                         "outcome unknown: {reply}; maybe sent, so it is not sent again on its own: check the mail server's log, then run with --retry-unknown to send it once more"
                     ))
                 }
-                // Never an entry's status (only `history` shows a `forget`).
-                Some(Status::Forgotten) | None => {
+                // Never an entry's status (only `history` shows a `forget` or an adoption).
+                Some(Status::Forgotten | Status::Adopted) | None => {
                     self.not_attempted += 1;
                     let why = if self.stopped.is_some() {
                         "the mail server could not be reached, or refused to take mail"
@@ -577,12 +581,16 @@ impl fmt::Display for Summary {
                 .collect();
             writeln!(
                 f,
-                "payremind: {}: sent {}, failed {}, unknown {}, bounced {}{}, skipped {skipped} ({}), {:.1} s",
+                "payremind: {}: sent {}, failed {}, unknown {}, bounced {}{}{}, skipped {skipped} ({}), {:.1} s",
                 self.file,
                 self.sent,
                 self.failed,
                 self.unknown,
                 self.bounced,
+                match self.rejected {
+                    0 => String::new(),
+                    n => format!(", rejected {n}"),
+                },
                 match (self.not_attempted, &self.stopped) {
                     (0, _) => String::new(),
                     (n, Some(why)) => format!(", not attempted {n} (stopped: {why})"),

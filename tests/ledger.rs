@@ -3,8 +3,8 @@
 //! that reach one ledger file by any name never send at once.
 
 use crate::send::{
-    a_second_run_waits_its_turn, accepted, many, one_reminder, plain_server, send, send_json,
-    smtp_config, wait_for_arrivals,
+    a_second_run_waits_its_turn, accepted, held_then_many, one_reminder, plain_server, send,
+    send_json, smtp_config,
 };
 use crate::support::smtp::SmtpServer;
 use crate::support::{GENERIC_HEADER, NOW, Test};
@@ -146,10 +146,141 @@ fn a_ledger_from_before_identities_is_adopted() {
     assert!(!identity.trim().is_empty());
     // Adopted: from now on it is compared.
     send(&test, &[]).success();
+    let first_line = |text: &str| text.lines().next().unwrap_or_default().to_owned();
     assert_eq!(
-        std::fs::read_to_string(test.path("payremind.db.id")).unwrap(),
-        identity
+        first_line(&std::fs::read_to_string(test.path("payremind.db.id")).unwrap()),
+        first_line(&identity)
     );
+}
+
+/// A copy of the ledger with everything the SQLite file holds (as a backup tool copies it
+/// while no run is writing): the database file alone, after a run has closed it.
+fn backup(test: &Test) -> Vec<u8> {
+    std::fs::read(test.path("payremind.db")).unwrap()
+}
+
+fn restore(test: &Test, copy: &[u8]) {
+    delete_ledger(test, "payremind.db");
+    std::fs::write(test.path("payremind.db"), copy).unwrap();
+}
+
+#[test]
+fn an_older_copy_of_the_ledger_is_refused_until_the_seller_accepts_it() {
+    let (_dir, server) = plain_server();
+    let test = one_order(&server);
+    send(&test, &[]).success().stderr_has("sent 1");
+    let old = backup(&test);
+    // The next day a second order is reminded; then the ledger is restored from the backup,
+    // which has not seen that reminder.
+    test.set_orders(
+        GENERIC_HEADER,
+        &[
+            crate::send::row("L1", "l1@example.com", "2026-11-22 10:00"),
+            crate::send::row("L2", "l2@example.com", "2026-11-22 10:00"),
+        ],
+    );
+    send(&test, &[]).success().stderr_has("sent 1");
+    restore(&test, &old);
+    let refused = send(&test, &[]);
+    refused
+        .failure(2)
+        .stderr_has("payremind.db: the ledger is an older copy of itself")
+        .stderr_has("--accept-restored-ledger");
+    assert_eq!(
+        refused.stderr.trim().lines().count(),
+        1,
+        "{}",
+        refused.stderr
+    );
+    // The preview would lie the same way; history reads it, with a warning.
+    test.exec(&["run", "--orders", "orders.csv", "--now", NOW])
+        .failure(2)
+        .stderr_has("older copy");
+    test.exec(&["history"]).success().stderr_has("older copy");
+    assert_eq!(server.received().len(), 2, "L2 was not sent again");
+
+    // The seller has no newer copy and says so: L2 goes out again (the copy forgot it), and
+    // history says why.
+    let (status, d) = send_json(&test, &["--accept-restored-ledger"]);
+    assert_eq!(status, 0, "{}", d.stderr);
+    assert_eq!(d.get("L2")["status"], "sent");
+    assert_eq!(d.outcome("L1"), "skip:already_reminded");
+    test.exec(&["history"])
+        .success()
+        .stdout_has("--accept-restored-ledger: an older copy of the ledger");
+    // From then on it is the ledger; the flag left in a crontab does nothing but warn.
+    send(&test, &["--accept-restored-ledger"])
+        .success()
+        .stderr_has("sent 0")
+        .stderr_has("--accept-restored-ledger ignored");
+    send(&test, &[]).success().stderr_has("sent 0");
+    // history reads the ledger it is without a word.
+    let history = test.exec(&["history"]);
+    assert!(history.success().stderr.is_empty(), "{}", history.stderr);
+}
+
+#[test]
+fn a_copy_made_while_a_run_was_sending_is_an_older_copy() {
+    let (_dir, server) = plain_server();
+    let test = Test::new()
+        .config(&smtp_config(&server, "max_connections = 1\n"))
+        .orders(GENERIC_HEADER, &held_then_many(5));
+    send(&test, &["--limit", "0"]).success();
+    let run = test.spawn(&["run", "--orders", "orders.csv", "--now", NOW, "--send"]);
+    server.wait_held();
+    // A nightly backup copies the ledger (and its WAL) while the run is held mid-send.
+    let copy: Vec<(String, Vec<u8>)> = ["", "-wal"]
+        .iter()
+        .filter_map(|suffix| {
+            let name = format!("payremind.db{suffix}");
+            std::fs::read(test.path(&name))
+                .ok()
+                .map(|bytes| (name, bytes))
+        })
+        .collect();
+    server.release();
+    assert_eq!(run.wait_with_output().unwrap().status.code(), Some(0));
+    delete_ledger(&test, "payremind.db");
+    for (name, bytes) in &copy {
+        std::fs::write(test.path(name), bytes).unwrap();
+    }
+    send(&test, &[]).failure(2).stderr_has("older copy");
+    assert_eq!(server.received().len(), 5, "nothing sent twice");
+}
+
+#[test]
+fn new_ledger_left_in_a_crontab_does_not_switch_the_guard_off() {
+    let (_dir, server) = plain_server();
+    let test = one_order(&server);
+    // The seller started afresh once, and left the flag in the crontab line.
+    send(&test, &["--new-ledger"])
+        .success()
+        .stderr_has("sent 1");
+    send(&test, &["--new-ledger"])
+        .success()
+        .stderr_has("sent 0")
+        .stderr_has("--new-ledger ignored: the ledger is the one earlier runs wrote")
+        .stderr_has("remove --new-ledger from the crontab");
+    // The ledger is then lost: with the flag it would start afresh (that is what the flag
+    // says), but a restored older copy is still noticed and recorded.
+    let old = backup(&test);
+    test.set_orders(
+        GENERIC_HEADER,
+        &[
+            crate::send::row("L1", "l1@example.com", "2026-11-22 10:00"),
+            crate::send::row("L2", "l2@example.com", "2026-11-22 10:00"),
+        ],
+    );
+    send(&test, &["--new-ledger"])
+        .success()
+        .stderr_has("sent 1");
+    restore(&test, &old);
+    send(&test, &[]).failure(2).stderr_has("older copy");
+    send(&test, &["--new-ledger"]).success();
+    test.exec(&["history"])
+        .success()
+        .stdout_has("adopted")
+        .stdout_has("an older copy of the ledger");
 }
 
 #[test]
@@ -157,10 +288,12 @@ fn a_ledger_deleted_while_sending_ends_the_run_with_exit_2() {
     let (_dir, server) = plain_server();
     let test = Test::new()
         .config(&smtp_config(&server, "max_connections = 1\n"))
-        .orders(GENERIC_HEADER, &many(40, 20));
+        .orders(GENERIC_HEADER, &held_then_many(40));
     let run = test.spawn(&["run", "--orders", "orders.csv", "--now", NOW, "--send"]);
-    wait_for_arrivals(&server, 1);
+    // The run is held on its first message: the ledger goes while it is sending.
+    server.wait_held();
     delete_ledger(&test, "payremind.db");
+    server.release();
     let out = run.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
@@ -169,14 +302,16 @@ fn a_ledger_deleted_while_sending_ends_the_run_with_exit_2() {
         "{stderr}"
     );
     let sent = accepted(&server).len();
+    assert_eq!(sent, 40, "the run went on to its end");
     // The next run does not take the missing ledger for a new one.
     send(&test, &[]).failure(2).stderr_has("the ledger is gone");
     assert_eq!(accepted(&server).len(), sent, "nothing is sent again");
 }
 
-/// Two configs in one folder reaching one ledger file by two names; the first is running a
-/// slow send when the second starts.
-fn two_names_one_ledger(link: fn(&std::path::Path, &std::path::Path)) {
+/// Two configs in one folder reaching one ledger file, `real.db`, by two names (`other.db`
+/// is a symlink); the first is held on its first message when the second starts.
+#[test]
+fn two_configs_reaching_one_ledger_by_a_symlink_never_send_at_once() {
     let (_dir, server) = plain_server();
     let config = |path: &str| {
         smtp_config(
@@ -187,7 +322,7 @@ fn two_names_one_ledger(link: fn(&std::path::Path, &std::path::Path)) {
     let test = Test::new()
         .file("a.toml", config("real.db"))
         .file("b.toml", config("other.db"))
-        .orders(GENERIC_HEADER, &many(60, 25));
+        .orders(GENERIC_HEADER, &held_then_many(60));
     let with = |config: &str, extra: &[&str]| {
         let mut args = vec![
             "run",
@@ -202,10 +337,8 @@ fn two_names_one_ledger(link: fn(&std::path::Path, &std::path::Path)) {
         args.extend_from_slice(extra);
         test.exec(&args)
     };
-    // The ledger exists (a hard link needs a file), with nothing sent yet.
     with("a.toml", &["--limit", "0"]).success();
-    link(&test.path("real.db"), &test.path("other.db"));
-
+    std::os::unix::fs::symlink(test.path("real.db"), test.path("other.db")).unwrap();
     let first = test.spawn(&[
         "run",
         "--config",
@@ -219,14 +352,67 @@ fn two_names_one_ledger(link: fn(&std::path::Path, &std::path::Path)) {
     a_second_run_waits_its_turn(first, &server, 60, &|extra| with("b.toml", extra));
 }
 
+/// A hard link is two names for one file, and SQLite keeps a WAL beside each name: after a
+/// crash through one name, a run through the other would not see what was sent. So a ledger
+/// with more than one name is refused by every name, before anything is sent.
 #[test]
-fn two_configs_reaching_one_ledger_by_a_symlink_never_send_at_once() {
-    two_names_one_ledger(|real, link| std::os::unix::fs::symlink(real, link).unwrap());
-}
-
-#[test]
-fn two_configs_reaching_one_ledger_by_a_hard_link_never_send_at_once() {
-    two_names_one_ledger(|real, link| std::fs::hard_link(real, link).unwrap());
+fn a_hard_linked_ledger_is_refused_by_every_name() {
+    let (_dir, server) = plain_server();
+    let config = |path: &str| smtp_config(&server, &format!("[ledger]\npath = \"{path}\"\n"));
+    let test = Test::new()
+        .file("a.toml", config("real.db"))
+        .file("b.toml", config("other.db"))
+        .orders(
+            GENERIC_HEADER,
+            &[crate::send::row("L1", "l1@example.com", "2026-11-22 10:00")],
+        );
+    let run = |config: &str, send: bool| {
+        let mut args = vec![
+            "run",
+            "--config",
+            config,
+            "--orders",
+            "orders.csv",
+            "--now",
+            NOW,
+        ];
+        if send {
+            args.push("--send");
+        }
+        test.exec(&args)
+    };
+    // The ledger exists (a hard link needs a file), with nothing sent yet.
+    test.exec(&[
+        "run",
+        "--config",
+        "a.toml",
+        "--orders",
+        "orders.csv",
+        "--now",
+        NOW,
+        "--send",
+        "--limit",
+        "0",
+    ])
+    .success();
+    std::fs::hard_link(test.path("real.db"), test.path("other.db")).unwrap();
+    for config in ["a.toml", "b.toml"] {
+        for sending in [true, false] {
+            let out = run(config, sending);
+            out.failure(2)
+                .stderr_has("the ledger file has 2 names (hard links)")
+                .stderr_has("share a ledger by a symlink, not a hard link");
+            assert_eq!(out.stderr.trim().lines().count(), 1, "{}", out.stderr);
+        }
+    }
+    test.exec(&["history", "--config", "b.toml"])
+        .failure(2)
+        .stderr_has("not a hard link");
+    assert!(server.received().is_empty(), "nothing was sent");
+    // One name again: it is the ledger.
+    std::fs::remove_file(test.path("other.db")).unwrap();
+    run("a.toml", true).success().stderr_has("sent 1");
+    assert_eq!(server.received().len(), 1);
 }
 
 #[test]
@@ -281,4 +467,42 @@ fn a_ledger_in_a_read_only_folder_can_still_be_previewed_and_listed() {
     assert_eq!(status, Some(0), "{stderr}");
     assert!(stderr.contains("already_reminded: R1"), "{stderr}");
     mode("kept", 0o755);
+}
+
+/// During an upgrade, a crontab line may still run the binary from before the lock moved onto
+/// the database file: that one locks `<ledger>.lock` (flock) and nothing else. The new binary
+/// takes that lock too, so the two never send at once.
+#[test]
+fn a_run_of_the_previous_release_holding_the_lock_file_keeps_this_one_out() {
+    let (_dir, server) = plain_server();
+    let test = one_order(&server);
+    // As earlier releases did for the whole of a sending run.
+    let script = "import fcntl, sys\n\
+        f = open(sys.argv[1] + '.lock', 'a')\n\
+        fcntl.flock(f, fcntl.LOCK_EX)\n\
+        print('locked', flush=True)\n\
+        sys.stdin.read()\n";
+    let mut old = std::process::Command::new(crate::support::smtp::python())
+        .arg("-c")
+        .arg(script)
+        .arg(test.path("payremind.db"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(old.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(line.trim(), "locked");
+    send(&test, &[])
+        .failure(2)
+        .stderr_has("another payremind run is sending right now");
+    assert!(server.received().is_empty());
+    // The old run ends (its lock goes with it): this one sends.
+    drop(old.stdin.take());
+    old.wait().unwrap();
+    send(&test, &[]).success().stderr_has("sent 1");
 }

@@ -463,7 +463,7 @@ fn kill_9_in_the_middle_then_a_rerun_delivers_every_message_once() {
 #[test]
 fn overlapping_runs_never_send_twice() {
     let (_dir, server) = plain_server();
-    let rows = many(60, 25);
+    let rows = held_then_many(60);
     let test = Test::new()
         .config(&smtp_config(&server, "max_connections = 1\n"))
         .orders(GENERIC_HEADER, &rows);
@@ -471,19 +471,35 @@ fn overlapping_runs_never_send_twice() {
     a_second_run_waits_its_turn(first, &server, 60, &|extra| send(&test, extra));
 }
 
-/// While `first` sends `count` slow messages, a second sending run (`second`, given extra
-/// arguments) is refused, and with `--wait` sends nothing once it gets its turn: every message
-/// arrives once.
+/// `count` orders due, the first to a `hold.` address: a run sending them is held on its first
+/// message until the server is released.
+pub(crate) fn held_then_many(count: usize) -> Vec<String> {
+    (0..count)
+        .map(|i| {
+            let to = if i == 0 { "hold" } else { "k" };
+            row(
+                &format!("K{i:03}"),
+                &format!("{to}.k{i}@example.com"),
+                "2026-11-22 10:00",
+            )
+        })
+        .collect()
+}
+
+/// While `first` is held on its first message (of `count`, [`held_then_many`]), a second
+/// sending run (`second`, given extra arguments) is refused; once the first is released, the
+/// second with `--wait` sends nothing: every message arrives once.
 pub(crate) fn a_second_run_waits_its_turn(
     first: std::process::Child,
     server: &SmtpServer,
     count: usize,
     second: &dyn Fn(&[&str]) -> crate::support::Outcome,
 ) {
-    wait_for_arrivals(server, 1);
+    server.wait_held();
     second(&[])
         .failure(2)
         .stderr_has("another payremind run is sending right now");
+    server.release();
     second(&["--wait"]).success().stderr_has("sent 0");
     let first = first.wait_with_output().unwrap();
     assert_eq!(
@@ -831,20 +847,102 @@ fn a_message_refused_after_its_data_is_tried_again_up_to_max_reminders() {
             GENERIC_HEADER,
             &[&row("X1", "spam.x1@example.com", "2026-11-22 10:00")],
         );
+    let send_on = |day: &str| {
+        let now = format!("2026-11-{day}T09:00:00+08:00");
+        let outcome = test.exec(&[
+            "run",
+            "--orders",
+            "orders.csv",
+            "--now",
+            &now,
+            "--send",
+            "--format",
+            "json",
+        ]);
+        let status = outcome.status;
+        (
+            status,
+            Decisions::parse(&crate::support::Outcome {
+                status: 0,
+                ..outcome
+            }),
+        )
+    };
     send(&test, &[])
         .failure(1)
-        .stderr_has("bounced 1")
+        .stderr_has("bounced 0, rejected 1")
         .stderr_has("the message was refused after its data: permanent error (554)")
         .stderr_has("it is tried again on a later run");
-    // A content filter's refusal may pass: the next run tries again, and the address is not
-    // blamed...
-    let (status, d) = send_json(&test, &[]);
+    // Runs repeated the same day count once against max_reminders...
+    let (status, d) = send_on("23");
     assert_eq!(status, 1);
     assert_eq!(d.get("X1")["status"], "rejected", "tried again");
-    // ...but not for ever: two tries used up max_reminders = 2.
-    let (status, d) = send_json(&test, &[]);
-    assert_eq!(status, 0);
+    assert_eq!(
+        (
+            d.summary["rejected"].as_u64(),
+            d.summary["bounced"].as_u64()
+        ),
+        (Some(1), Some(0))
+    );
+    // ...a content filter's refusal may pass: the next day it is tried again, and the address
+    // is not blamed...
+    let (status, d) = send_on("24");
+    assert_eq!(status, 1);
+    assert_eq!(d.get("X1")["status"], "rejected", "tried again");
+    // ...but not for ever: two days of refusals used up max_reminders = 2.
+    let (status, d) = send_on("24");
+    assert_eq!(status, 0, "{}", d.stderr);
     assert_eq!(d.outcome("X1"), "skip:gave_up");
+}
+
+/// Gmail's answer to mail its sender's domain does not authenticate (SPF, DKIM, DMARC) comes
+/// after the data, as a 5.7.x: every message would get it, so the run stops, and no order is
+/// charged with it (three such runs would otherwise give up on every buyer).
+#[test]
+fn an_authentication_refusal_after_the_data_stops_the_run_and_charges_no_order() {
+    let (_dir, server) = plain_server();
+    let test = Test::new()
+        .config(
+            &smtp_config(&server, "max_connections = 1\n")
+                .replace("[smtp]", "[select]\nmax_reminders = 2\n[smtp]"),
+        )
+        .orders(
+            GENERIC_HEADER,
+            &[
+                &row("G1", "dmarc.g1@gmail.example", "2026-11-22 10:00"),
+                &row("G2", "g2@example.com", "2026-11-22 10:00"),
+            ],
+        );
+    for (run, day) in ["23", "24", "24"].into_iter().enumerate() {
+        let now = format!("2026-11-{day}T09:00:00+08:00");
+        let out = test.exec(&["run", "--orders", "orders.csv", "--now", &now, "--send"]);
+        out.failure(1)
+            .stderr_has("bounced 0")
+            .stderr_has("order G1 to dmarc.g1@gmail.example: failed")
+            .stderr_has("5.7.26");
+        assert!(!out.stderr.contains("rejected"), "{}", out.stderr);
+        if run == 0 {
+            // G1 came first: the run stopped there.
+            out.stderr_has(
+                "not attempted 1 (stopped: the server refuses to take mail from this set-up",
+            )
+            .stderr_has("DMARC");
+        }
+    }
+    // G1, failed, went after G2 from the second run on: G2 was sent.
+    assert_eq!(server.received().len(), 1);
+    let d = test.preview();
+    assert_eq!(d.outcome("G1"), "popular", "not given up");
+    let history = test.exec(&["history", "--order", "G1", "--format", "json"]);
+    assert!(
+        history
+            .success()
+            .stdout
+            .lines()
+            .all(|l| l.contains("\"status\":\"failed\"")),
+        "{}",
+        history.stdout
+    );
 }
 
 #[test]
@@ -1003,7 +1101,7 @@ fn a_handed_back_message_keeps_the_outcome_of_the_connection_that_sent_it() {
     let (_, d) = send_json(&test, &[]);
     assert_eq!(d.get("H1")["status"], "sent");
     assert_eq!(d.get("H2")["status"], "rejected");
-    assert_eq!(d.summary["bounced"], 1);
+    assert_eq!(d.summary["rejected"], 1);
 }
 
 #[test]
@@ -1469,6 +1567,42 @@ fn an_address_no_transport_takes_is_no_contact_everywhere_and_the_others_are_sen
 }
 
 #[test]
+fn an_address_cell_with_a_display_name_or_a_mailto_is_read_as_its_address() {
+    let (_dir, server) = plain_server();
+    let cells = [
+        (
+            "M1",
+            "\"\"\"Ann Q\"\" <annq@example.com>\"",
+            "annq@example.com",
+        ),
+        ("M2", "<ann6@example.com>", "ann6@example.com"),
+        ("M3", "Ann <ann@x.com>", "ann@x.com"),
+        ("M4", "mailto:ann4@example.com", "ann4@example.com"),
+    ];
+    let rows: Vec<String> = cells
+        .iter()
+        .map(|(id, cell, _)| row(id, cell, "2026-11-22 10:00"))
+        .collect();
+    let test = smtp_test(&server, "", &rows);
+    let d = test.preview();
+    for (id, _, address) in cells {
+        assert_eq!(d.outcome(id), "popular", "{id}: {}", d.get(id));
+        assert_eq!(d.get(id)["to"], address, "{id}");
+    }
+    let (status, d) = send_json(&test, &[]);
+    assert_eq!(status, 0, "{}", d.stderr);
+    let mut rcpts: Vec<String> = server
+        .received()
+        .iter()
+        .flat_map(|m| m.rcpt_tos.clone())
+        .collect();
+    rcpts.sort();
+    let mut expected: Vec<&str> = cells.iter().map(|(_, _, a)| *a).collect();
+    expected.sort_unstable();
+    assert_eq!(rcpts, expected);
+}
+
+#[test]
 fn only_a_mailbox_that_does_not_exist_is_a_bounce() {
     let (_dir, server) = plain_server();
     let test = due(
@@ -1527,6 +1661,173 @@ fn a_relay_or_policy_refusal_stops_the_run_and_blames_no_buyer() {
         assert_eq!(d.outcome("P1"), "popular", "{address} is not a bounce");
         assert_eq!(d.outcome("P2"), "popular");
     }
+}
+
+/// Postfix checks the sender at RCPT: a refusal of the seller's own address comes as the
+/// answer to a buyer's RCPT, with a 5.1.x. It is the set-up's, never the buyer's.
+#[test]
+fn a_refusal_of_the_sender_at_rcpt_stops_the_run_and_blames_no_buyer() {
+    for (address, words) in [
+        ("sender.s1@example.com", "5.1.0"),
+        ("senderdom.s1@example.com", "5.1.8"),
+    ] {
+        let (_dir, server) = plain_server();
+        let test = smtp_test(
+            &server,
+            "max_connections = 1\n",
+            &[
+                &row("S1", address, "2026-11-22 10:00"),
+                &row("S2", "s2@example.com", "2026-11-22 10:00"),
+            ],
+        );
+        send(&test, &[])
+            .failure(1)
+            .stderr_has("bounced 0")
+            .stderr_has(
+                "not attempted 1 (stopped: the server refuses to take mail from this set-up",
+            )
+            .stderr_has(words)
+            .stderr_has("Sender address rejected");
+        let d = test.preview();
+        assert_eq!(d.outcome("S1"), "popular", "{address} is not a bounce");
+        assert_eq!(d.outcome("S2"), "popular");
+    }
+}
+
+/// A relay whose resolver is broken says "550 5.1.2 Domain not found" for every recipient.
+/// Three such bounces in a row at different domains, with nobody accepted in between, are the
+/// server's doing: the run stops and they are recorded as failed. The next run tries them after
+/// the others; refused again once others were accepted, they are real bounces.
+#[test]
+fn bounces_in_a_row_at_different_domains_trip_the_breaker_and_silence_nobody() {
+    let (_dir, server) = plain_server();
+    let test = due(
+        &server,
+        "max_connections = 1\n",
+        &[
+            ("N1", "nodomain.n1@one.example"),
+            ("N2", "nodomain.n2@two.example"),
+            ("N3", "nodomain.n3@three.example"),
+            ("N4", "n4@example.com"),
+        ],
+    );
+    let (status, d) = send_json(&test, &[]);
+    assert_eq!(status, 1);
+    for id in ["N1", "N2", "N3"] {
+        assert_eq!(d.get(id)["status"], "failed", "{id}: {}", d.get(id));
+        assert!(
+            d.get(id)["server_reply"]
+                .as_str()
+                .unwrap()
+                .contains("recorded as failed, not bounced"),
+            "{}",
+            d.get(id)
+        );
+    }
+    assert!(d.get("N4")["status"].is_null(), "not attempted");
+    assert_eq!(d.summary["bounced"], 0);
+    assert!(
+        d.summary["stopped"]
+            .as_str()
+            .unwrap()
+            .contains("3 addresses at 3 different domains in a row"),
+        "{}",
+        d.summary
+    );
+    // The ledger agrees: nobody is bounced.
+    let preview = test.preview();
+    for id in ["N1", "N2", "N3", "N4"] {
+        assert_eq!(preview.outcome(id), "popular", "{id}");
+    }
+    // The next run: N4 first (the failed ones last), accepted; then the three are refused
+    // again, by a server that accepts others: real bounces.
+    let (status, d) = send_json(&test, &[]);
+    assert_eq!(status, 1);
+    assert_eq!(d.get("N4")["status"], "sent");
+    for id in ["N1", "N2", "N3"] {
+        assert_eq!(d.get(id)["status"], "bounced", "{id}");
+    }
+    assert_eq!(server.received().len(), 1);
+}
+
+/// An access map refusing one buyer's address ("Recipient address rejected: Access denied",
+/// a 554 5.7.1) is that message's failure: the others are sent, wherever it comes.
+#[test]
+fn a_refusal_that_names_one_recipient_fails_that_message_only() {
+    for first in [true, false] {
+        let (_dir, server) = plain_server();
+        let mut orders = vec![("C1", "c1@example.com"), ("C3", "c3@example.com")];
+        orders.insert(usize::from(!first), ("C2", "blocked.c2@blocked.example"));
+        let test = due(&server, "max_connections = 1\n", &orders);
+        let (status, d) = send_json(&test, &[]);
+        assert_eq!(status, 1, "{}", d.stderr);
+        assert_eq!(d.get("C1")["status"], "sent");
+        assert_eq!(d.get("C3")["status"], "sent");
+        assert_eq!(d.get("C2")["status"], "failed");
+        assert!(d.summary["stopped"].is_null(), "{}", d.summary);
+        assert_eq!(
+            test.preview().outcome("C2"),
+            "popular",
+            "tried again, not a bounce"
+        );
+    }
+}
+
+/// A 5.7.1 at RCPT that names no cause may be the buyer's or the set-up's. It stops the run
+/// when no recipient was accepted yet, or when it repeats at another domain; once others were
+/// accepted, a single one is that message's failure. And a refusal that stopped a run does not
+/// stop every run at the same buyer: the failed ones are tried after the others.
+#[test]
+fn a_policy_refusal_at_rcpt_stops_the_run_only_when_it_looks_like_the_set_up() {
+    let (_dir, server) = plain_server();
+    let test = due(
+        &server,
+        "max_connections = 1\n",
+        &[
+            ("D1", "denied.d1@one.example"),
+            ("D2", "d2@example.com"),
+            ("D3", "d3@example.com"),
+        ],
+    );
+    // Nobody accepted yet: it may be the set-up; the run stops.
+    let (status, d) = send_json(&test, &[]);
+    assert_eq!(status, 1);
+    assert_eq!(d.get("D1")["status"], "failed");
+    assert_eq!(d.summary["not_attempted"], 2, "{}", d.summary);
+    // The next run: D2 and D3 first, then D1, refused alone: only D1 fails.
+    let (status, d) = send_json(&test, &[]);
+    assert_eq!(status, 1);
+    assert_eq!(d.get("D2")["status"], "sent");
+    assert_eq!(d.get("D3")["status"], "sent");
+    assert_eq!(d.get("D1")["status"], "failed");
+    assert!(d.summary["stopped"].is_null(), "{}", d.summary);
+
+    // Refused at a second domain after an acceptance: the set-up; the run stops there.
+    let (_dir, server) = plain_server();
+    let test = due(
+        &server,
+        "max_connections = 1\n",
+        &[
+            ("E1", "e1@example.com"),
+            ("E2", "denied.e2@one.example"),
+            ("E3", "denied.e3@two.example"),
+            ("E4", "e4@example.com"),
+        ],
+    );
+    let (status, d) = send_json(&test, &[]);
+    assert_eq!(status, 1);
+    assert_eq!(d.get("E1")["status"], "sent");
+    assert_eq!(d.get("E2")["status"], "failed");
+    assert_eq!(d.get("E3")["status"], "failed");
+    assert!(d.get("E4")["status"].is_null(), "not attempted");
+    assert!(
+        d.summary["stopped"]
+            .as_str()
+            .unwrap()
+            .contains("refuses to take mail from this set-up"),
+        "{}",
+        d.summary
+    );
 }
 
 #[test]
@@ -1596,6 +1897,59 @@ fn forget_undoes_a_bounce_and_a_given_up_order_and_history_shows_it() {
     test.exec(&["history", "--order", "F2"])
         .success()
         .stdout_has("forgotten: payremind forget --order");
+}
+
+#[test]
+fn forget_bounce_takes_the_address_as_it_was_sent_and_forgets_once() {
+    let (_dir, server) = plain_server();
+    let test = due(&server, "", &[("I1", "reject.i1@bücher.example")]);
+    send(&test, &[]).failure(1).stderr_has("bounced 1");
+    assert_eq!(test.preview().outcome("I1"), "skip:bounced");
+    // Written as the seller reads it: the domain in its own script, capitals, a trailing dot.
+    test.exec(&["forget", "--bounce", "Reject.I1@Bücher.example."])
+        .success()
+        .stdout_has("forgot 1 bounce(s)");
+    assert_eq!(test.preview().outcome("I1"), "popular");
+    // Twice: nothing more to forget, and nothing recorded again.
+    test.exec(&["forget", "--bounce", "reject.i1@xn--bcher-kva.example"])
+        .success()
+        .stdout_has("forgot 0 bounce(s)")
+        .stdout_has("forgotten already");
+    let history = test.exec(&["history", "--format", "json"]);
+    let forgotten = history
+        .success()
+        .stdout
+        .lines()
+        .filter(|l| l.contains("\"forgotten\""))
+        .count();
+    assert_eq!(forgotten, 1, "{}", history.stdout);
+}
+
+#[test]
+fn forget_bounces_since_undoes_a_bad_morning_at_once() {
+    let (_dir, server) = plain_server();
+    let test = due(
+        &server,
+        "",
+        &[
+            ("J1", "reject.j1@example.com"),
+            ("J2", "reject.j2@example.com"),
+            ("J3", "j3@example.com"),
+        ],
+    );
+    send(&test, &[]).failure(1).stderr_has("bounced 2");
+    test.exec(&["forget", "--bounces-since", "2020-01-01T00:00:00Z"])
+        .success()
+        .stdout_has("forgot the bounces of 2 address(es)");
+    let d = test.preview();
+    assert_eq!(d.outcome("J1"), "popular");
+    assert_eq!(d.outcome("J2"), "popular");
+    // Since a later time than the bounces: none.
+    send(&test, &[]).failure(1).stderr_has("bounced 2");
+    test.exec(&["forget", "--bounces-since", "2100-01-01T00:00:00Z"])
+        .success()
+        .stdout_has("forgot the bounces of 0 address(es)");
+    assert_eq!(test.preview().outcome("J1"), "skip:bounced");
 }
 
 #[test]
@@ -1723,6 +2077,58 @@ fn a_sendmail_that_reads_part_of_the_message_and_exits_0_leaves_it_maybe_sent() 
     let (status, d) = send_json(&test, &[]);
     assert_eq!(status, 0);
     assert_eq!(d.get("W1")["status"], "sent");
+}
+
+/// A wrapper script that reads the message by opening `/dev/stdin` again (as `cat /dev/stdin`
+/// does) reads it all; one that reads half of it this way does not.
+#[test]
+fn a_sendmail_reading_dev_stdin_is_judged_by_what_it_read() {
+    let test = with_sendmail(
+        "cat /dev/stdin > \"$(dirname \"$0\")/queued-$$.eml\"\nexit 0",
+        "",
+    );
+    let (status, d) = send_json(&test, &[]);
+    assert_eq!(status, 0, "{}", d.summary);
+    assert_eq!(d.get("W1")["status"], "sent");
+    assert_eq!(d.get("W2")["status"], "sent");
+    let queued: Vec<Vec<u8>> = std::fs::read_dir(test.dir())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("queued-"))
+        .map(|e| std::fs::read(e.path()).unwrap())
+        .collect();
+    assert_eq!(queued.len(), 2);
+    let sizes: Vec<usize> = queued.iter().map(Vec::len).collect();
+    assert!(sizes.iter().all(|&n| n > 500), "whole messages: {sizes:?}");
+
+    // About half of it (each message is some 590 bytes), through /dev/stdin too.
+    let test = with_sendmail("head -c 300 /dev/stdin > /dev/null\nexit 0", "");
+    let (status, d) = send_json(&test, &[]);
+    assert_eq!(status, 1);
+    assert_eq!(d.get("W1")["status"], "unknown");
+    assert!(
+        d.get("W1")["server_reply"]
+            .as_str()
+            .unwrap()
+            .contains("ended without taking the whole message")
+    );
+}
+
+/// A message larger than a pipe holds, to a program that reads none of it and exits 0: not
+/// sent (and the run does not wait for a reader that is gone).
+#[test]
+fn a_sendmail_that_reads_nothing_of_a_large_message_leaves_it_maybe_sent() {
+    let test = with_sendmail("exit 0", "");
+    // A product line of 200 000 characters: the message is far larger than a pipe's buffer.
+    let product = "Tea ".repeat(50_000);
+    test.set_orders(
+        GENERIC_HEADER,
+        &[row("W1", "w1@example.com", "2026-11-22 10:00")
+            .replace(",Tea,", &format!(",{product},"))],
+    );
+    let (status, d) = send_json(&test, &[]);
+    assert_eq!(status, 1, "{}", d.stderr);
+    assert_eq!(d.get("W1")["status"], "unknown", "{}", d.get("W1"));
 }
 
 #[test]

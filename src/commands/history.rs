@@ -13,10 +13,11 @@ use crate::ledger::Ledger;
 /// The config or the ledger cannot be read.
 pub fn history(args: &HistoryArgs) -> Result<u8, Error> {
     let settings = Settings::from_args(args.config.as_deref(), true)?;
-    let mut attempts = match Ledger::open_read_only(&settings.ledger_path, false)? {
-        Some(ledger) => ledger.history(args.order.as_deref(), args.buyer.as_deref())?,
-        None => Vec::new(),
-    };
+    let mut attempts =
+        match Ledger::open_read_only(&settings.ledger_path, crate::ledger::Adopt::Inspect)? {
+            Some(ledger) => ledger.history(args.order.as_deref(), args.buyer.as_deref())?,
+            None => Vec::new(),
+        };
     // An intent without an outcome outside a running send: the run was killed, maybe sent.
     for attempt in &mut attempts {
         if attempt.status == crate::ledger::Status::Intent {

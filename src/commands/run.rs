@@ -20,7 +20,7 @@ use crate::decide::{self, Options, Surveyed};
 use crate::deliver;
 use crate::error::Error;
 use crate::ingest::{ExportInfo, Grouping, Source, Stream};
-use crate::ledger::{Ledger, Memory, Status};
+use crate::ledger::{Adopt, Ledger, Memory, Status};
 use crate::output::Sink;
 use crate::render::Templates;
 use crate::report::{Decision, Entry, Summary};
@@ -77,7 +77,7 @@ fn preview(
     started: Instant,
 ) -> Result<u8, Error> {
     let templates = templates(settings)?;
-    let memory = match Ledger::open_read_only(&settings.ledger_path, args.new_ledger)? {
+    let memory = match Ledger::open_read_only(&settings.ledger_path, adopt(args))? {
         Some(ledger) => ledger.memory()?,
         None => Memory::default(),
     };
@@ -112,7 +112,7 @@ fn send(
 ) -> Result<u8, Error> {
     let sender = deliver::ready_to_send(settings)?;
     let templates = templates(settings)?;
-    let mut ledger = Ledger::open_for_send(&settings.ledger_path, args.wait, args.new_ledger)?;
+    let mut ledger = Ledger::open_for_send(&settings.ledger_path, args.wait, adopt(args))?;
     let held = ledger.held()?;
     let memory = ledger.memory()?;
     let mut paid = ledger.remember_paid()?;
@@ -136,7 +136,8 @@ fn send(
         reminders.push(entry.into_owned());
         Ok(())
     })?;
-    let (jobs, unmade) = deliver::jobs(&reminders, settings, &sender, now);
+    let (mut jobs, unmade) = deliver::jobs(&reminders, settings, &sender, now);
+    deliver::send::retried_last(&mut jobs, &memory);
     for (index, why) in unmade {
         if let Some(entry) = reminders.get_mut(index) {
             entry.status = Some(Status::Failed);
@@ -198,6 +199,17 @@ fn templates(settings: &Settings) -> Result<Templates, Error> {
     });
     templates.check(settings, used)?;
     Ok(templates)
+}
+
+/// How the run takes a ledger that is not quite the one its sidecar remembers.
+fn adopt(args: &RunArgs) -> Adopt {
+    if args.new_ledger {
+        Adopt::New
+    } else if args.accept_restored_ledger {
+        Adopt::Restored
+    } else {
+        Adopt::Compare
+    }
 }
 
 fn options<'m>(args: &RunArgs, memory: &'m Memory) -> Options<'m> {

@@ -73,6 +73,11 @@ pub enum Delivered {
     /// required, a policy): nothing was handed over, nobody's address is to blame, and the
     /// next messages would fare no better.
     SetUp(String),
+    /// A policy refusal at RCPT that names no cause (5.7.x or 554): the recipient's, or the
+    /// sender's set-up. [`send`] tells them apart: it stops the run (as [`Delivered::SetUp`])
+    /// when no recipient was accepted yet, or when it repeats for a recipient at another
+    /// domain; otherwise only this message fails.
+    Policy(String),
     /// The transport did not finish with the message and was stopped (a hung sendmail): maybe
     /// handed over, and the next messages would fare no better.
     Stuck(String),
@@ -298,6 +303,7 @@ pub fn jobs(
         };
         jobs.push(send::Job {
             entry: index,
+            retried: false,
             intent: Intent {
                 order_id: entry.order_id.to_string(),
                 buyer_id: entry.buyer_id.to_string(),

@@ -8,6 +8,13 @@
 //! rather than two per message. A worker hands a message over only after its intent is
 //! committed; outcomes are queued (a worker's outcome and its next intent share a commit), and
 //! all are committed before `send` returns.
+//!
+//! Some refusals mean one thing alone and another together, so the run judges them together
+//! (`Judge`): a policy refusal at RCPT that names no cause ([`Delivered::Policy`]) stops the
+//! run when no recipient was accepted yet or when it repeats at another domain, and is that
+//! message's failure otherwise; bounces in a row at several domains with nobody accepted in
+//! between trip a breaker (the server's resolver, not the buyers), which stops the run and
+//! records them as failed. Orders that failed last time go last ([`retried_last`]).
 
 use std::collections::VecDeque;
 use std::io::IsTerminal;
@@ -25,6 +32,8 @@ use crate::ledger::{BatchError, Intent, Ledger, Status, Write};
 pub struct Job {
     /// Index of its entry in the run's entries.
     pub entry: usize,
+    /// The order's last attempt failed (see [`retried_last`]).
+    pub retried: bool,
     /// What the ledger records first.
     pub intent: Intent,
     /// The message.
@@ -41,6 +50,44 @@ pub struct Results {
     /// Why the remaining jobs were not attempted, when the run stopped early.
     pub stopped: Option<String>,
 }
+
+/// Puts the orders whose last attempt failed after the others (in their order). A refusal
+/// that stopped the last run (a set-up refusal that was in fact about one buyer, bounces the
+/// circuit breaker did not believe) then cannot stop every run at the same buyer: the others
+/// are handed over first, and what a repeated refusal means is judged with them.
+pub fn retried_last(jobs: &mut [Job], memory: &crate::ledger::Memory) {
+    for job in jobs.iter_mut() {
+        job.retried = memory
+            .attempts(&job.intent.order_id)
+            .last()
+            .is_some_and(|a| a.status == Status::Failed);
+    }
+    jobs.sort_by_key(|job| job.retried);
+}
+
+/// Bounces in a row at this many different domains, with no recipient accepted in between,
+/// are the mail server's problem (a broken resolver says "550 5.1.2 Domain not found" for
+/// everyone), not the buyers'.
+const BREAKER: usize = 3;
+
+/// What the refusals of one run say together: a refusal that may be one buyer's or the
+/// set-up's is judged by what came before it.
+#[derive(Debug, Default)]
+struct Judge {
+    /// A recipient was accepted in this run.
+    accepted: bool,
+    /// Domains refused by a policy at RCPT (no cause named) in this run.
+    policy_domains: Vec<String>,
+    /// Bounces since the last recipient accepted: ledger id, entry, domain.
+    streak: Vec<(i64, usize, String)>,
+    /// The breaker tripped: every bounce of this run is recorded as failed.
+    tripped: bool,
+    /// Entries whose bounce was recorded as failed after all.
+    demoted: std::collections::HashSet<usize>,
+}
+
+/// The note on a bounce the circuit breaker did not believe.
+const NOT_BELIEVED: &str = "recorded as failed, not bounced: addresses at several domains in a row were refused as not existing";
 
 /// A shared pace: at most `rate` messages per second across all workers.
 struct Pace {
@@ -105,6 +152,7 @@ pub fn send(jobs: Vec<Job>, delivery: &Delivery, mut ledger: Ledger) -> Result<R
     let dead = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let idle = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let pace = Arc::new(Pace::new(transports.rate_limit));
+    let judge = Arc::new(Mutex::new(Judge::default()));
     let results = runtime.block_on(async {
         let signals = tokio::spawn(watch_signals(Arc::clone(&stop)));
         let written = tokio::spawn(write_ledger(ledger, requests));
@@ -117,6 +165,7 @@ pub fn send(jobs: Vec<Job>, delivery: &Delivery, mut ledger: Ledger) -> Result<R
             let dead = Arc::clone(&dead);
             let idle = Arc::clone(&idle);
             let pace = Arc::clone(&pace);
+            let judge = Arc::clone(&judge);
             let transports = Arc::clone(&transports);
             let progress = progress.clone();
             handles.push(tokio::spawn(async move {
@@ -129,6 +178,7 @@ pub fn send(jobs: Vec<Job>, delivery: &Delivery, mut ledger: Ledger) -> Result<R
                     idle: &idle,
                     workers,
                     pace: &pace,
+                    judge: &judge,
                 };
                 worker(&shared, transports.connect(), progress.as_ref()).await
             }));
@@ -159,6 +209,13 @@ pub fn send(jobs: Vec<Job>, delivery: &Delivery, mut ledger: Ledger) -> Result<R
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone();
         results.interrupted = stop.load(Ordering::SeqCst) && results.stopped.is_none();
+        let demoted = &lock_judge(&judge).demoted;
+        for (entry, status, reply) in &mut results.outcomes {
+            if demoted.contains(entry) && *status == Status::Bounced {
+                *status = Status::Failed;
+                *reply = format!("{reply} ({NOT_BELIEVED})");
+            }
+        }
         match failure {
             Some(e) => Err(e),
             None => Ok(results),
@@ -230,7 +287,8 @@ async fn write_ledger(
             return Err(e);
         }
     }
-    Ok(())
+    // Every outcome is in: a copy of the ledger made before now is an older copy.
+    ledger.seal()
 }
 
 /// How long a sending run waits for a ledger another tool keeps locked.
@@ -373,18 +431,63 @@ struct Shared<'a> {
     /// Workers started.
     workers: usize,
     pace: &'a Pace,
+    /// What the refusals of the run say together.
+    judge: &'a Mutex<Judge>,
+}
+
+fn lock_judge(judge: &Mutex<Judge>) -> std::sync::MutexGuard<'_, Judge> {
+    judge
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The domain of a recipient, lower-cased.
+fn domain(recipient: &str) -> String {
+    recipient
+        .rsplit_once('@')
+        .map_or(recipient, |(_, d)| d)
+        .to_ascii_lowercase()
 }
 
 impl Shared<'_> {
     /// What the ledger records of a hand-over, and (third) why this worker's connection is no
     /// good, when it is not. A stuck transport stops the whole run.
-    fn settle(&self, delivered: Delivered) -> (Status, String, Option<String>) {
+    fn settle(&self, delivered: Delivered, job: &Job, id: i64) -> (Status, String, Option<String>) {
         match delivered {
-            Delivered::Sent(r) => (Status::Sent, r, None),
+            Delivered::Sent(r) => {
+                self.accepted();
+                (Status::Sent, r, None)
+            }
             Delivered::Failed(r) => (Status::Failed, r, None),
-            Delivered::Bounced(r) => (Status::Bounced, r, None),
-            Delivered::Rejected(r) => (Status::Rejected, r, None),
-            Delivered::Unknown(r) => (Status::Unknown, r, None),
+            Delivered::Bounced(r) => self.bounced(r, job, id),
+            Delivered::Rejected(r) => {
+                self.accepted();
+                (Status::Rejected, r, None)
+            }
+            Delivered::Unknown(r) => {
+                self.accepted();
+                (Status::Unknown, r, None)
+            }
+            Delivered::Policy(r) => {
+                let here = domain(&job.intent.recipient);
+                let mut judge = lock_judge(self.judge);
+                let elsewhere = judge.policy_domains.iter().any(|d| *d != here);
+                if judge.accepted && !elsewhere {
+                    // Recipients were accepted, and this is the first domain refused so:
+                    // this buyer's address, not the set-up. The others go on.
+                    judge.policy_domains.push(here);
+                    (
+                        Status::Failed,
+                        format!(
+                            "{r} (refused for this address only: the other reminders went on; it is tried again on the next run)"
+                        ),
+                        None,
+                    )
+                } else {
+                    drop(judge);
+                    self.settle(Delivered::SetUp(r), job, id)
+                }
+            }
             Delivered::Stuck(r) => {
                 // Each next message would hang as long: the rest go out on the next run.
                 self.down
@@ -400,7 +503,7 @@ impl Shared<'_> {
                 self.down
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .get_or_insert_with(|| format!("the server refuses to take mail from this set-up: {r}; check [smtp] (login, relay permission) with your mail provider"));
+                    .get_or_insert_with(|| format!("the server refuses to take mail from this set-up: {r}; check [smtp] (login, relay permission) and [shop].sender (the address itself; SPF, DKIM, DMARC of its domain) with your mail provider"));
                 self.stop.store(true, Ordering::SeqCst);
                 (Status::Failed, r, None)
             }
@@ -413,6 +516,66 @@ impl Shared<'_> {
                 (Status::Failed, r, lost)
             }
         }
+    }
+
+    /// A recipient was accepted: bounces before it are not a streak.
+    fn accepted(&self) {
+        let mut judge = lock_judge(self.judge);
+        judge.accepted = true;
+        judge.streak.clear();
+    }
+
+    /// A bounce, unless it is the latest of [`BREAKER`] in a row at different domains with
+    /// nobody accepted in between: then the mail server is to blame, not the buyers; the run
+    /// stops as for a set-up refusal, and this bounce and those before it in the streak are
+    /// recorded as failed (tried again on the next run).
+    fn bounced(&self, reply: String, job: &Job, id: i64) -> (Status, String, Option<String>) {
+        let mut judge = lock_judge(self.judge);
+        if judge.tripped {
+            judge.demoted.insert(job.entry);
+            return (Status::Failed, format!("{reply} ({NOT_BELIEVED})"), None);
+        }
+        // Failed last time and refused again after others were accepted in this run: the
+        // address itself (this is how a buyer the breaker did not believe is bounced at last).
+        if job.retried && judge.accepted {
+            return (Status::Bounced, reply, None);
+        }
+        judge
+            .streak
+            .push((id, job.entry, domain(&job.intent.recipient)));
+        let mut domains: Vec<&str> = judge.streak.iter().map(|(_, _, d)| d.as_str()).collect();
+        domains.sort_unstable();
+        domains.dedup();
+        if domains.len() < BREAKER {
+            return (Status::Bounced, reply, None);
+        }
+        judge.tripped = true;
+        let streak = std::mem::take(&mut judge.streak);
+        for (earlier, entry, _) in &streak {
+            judge.demoted.insert(*entry);
+            if *earlier != id {
+                let _ = self.writer.send(Request {
+                    write: Write::Outcome {
+                        id: *earlier,
+                        status: Status::Failed,
+                        reply: format!("{NOT_BELIEVED}; the last refusal: {reply}"),
+                        at: crate::clock::wall_clock(),
+                    },
+                    reply: None,
+                });
+            }
+        }
+        drop(judge);
+        self.down
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get_or_insert_with(|| format!(
+                "{} addresses at {} different domains in a row were refused as not existing, with no recipient accepted in between: that is the mail server's doing (its resolver or its configuration), not the buyers'; they are recorded as failed, not bounced. Check the server, then run again",
+                streak.len(),
+                streak.iter().map(|(_, _, d)| d.as_str()).collect::<std::collections::BTreeSet<_>>().len()
+            ));
+        self.stop.store(true, Ordering::SeqCst);
+        (Status::Failed, format!("{reply} ({NOT_BELIEVED})"), None)
     }
 
     /// Puts the job of a worker that gives up its connection back in the queue. The attempt is
@@ -498,19 +661,29 @@ async fn worker(
             stop.store(true, Ordering::SeqCst);
             break;
         };
-        let (status, reply, lost) = shared.settle(delivered);
-        let outcome = Write::Outcome {
-            id,
-            status,
-            reply: reply.clone(),
-            at: crate::clock::wall_clock(),
-        };
-        let request = Request {
-            write: outcome,
-            reply: None,
-        };
-        if writer.send(request).is_err() {
-            stop.store(true, Ordering::SeqCst);
+        let (mut status, mut reply, lost) = shared.settle(delivered, &job, id);
+        {
+            // Under the judge's lock, so that a breaker tripping on another worker either
+            // sees this outcome queued (and queues its correction after it) or has already
+            // demoted this entry.
+            let judge = lock_judge(shared.judge);
+            if status == Status::Bounced && judge.demoted.contains(&job.entry) {
+                status = Status::Failed;
+                reply = format!("{reply} ({NOT_BELIEVED})");
+            }
+            let outcome = Write::Outcome {
+                id,
+                status,
+                reply: reply.clone(),
+                at: crate::clock::wall_clock(),
+            };
+            let request = Request {
+                write: outcome,
+                reply: None,
+            };
+            if writer.send(request).is_err() {
+                stop.store(true, Ordering::SeqCst);
+            }
         }
         if let Some(reason) = lost {
             shared.give_back(job, reason);

@@ -45,47 +45,24 @@ impl Transport for Program {
     }
 }
 
-/// The message as the program's standard input: a file of its own, deleted at once (only this
-/// run and the program hold it), not a pipe. The program reads through the descriptor it
-/// shares with us, so once it has ended, our position in the file says how much it read: a
-/// pipe's buffer takes a whole message whether or not the program reads it.
-fn message_file(mail: &Mail) -> std::io::Result<std::fs::File> {
-    use std::io::Seek;
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true).write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let path = std::env::temp_dir().join(format!(
-        "payremind-{}-{}.eml",
-        std::process::id(),
-        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    ));
-    let mut file = options.open(&path)?;
-    let written = file.write_all(&mail.bytes).and_then(|()| file.rewind());
-    let _ = std::fs::remove_file(&path);
-    written.map(|()| file)
-}
-
 /// Pipes the message to `sendmail -i -f <sender> -- <recipient>`. Exit status 0, after taking
 /// the whole message, means the local MTA took it; another exit status means it refused it.
 /// Anything in between is `unknown` (it may have queued the message): a program stopped by a
 /// signal, one that exits 0 without reading the whole message, and one still running after
 /// `[delivery].sendmail_timeout`, which is stopped (and the run with it: [`Delivered::Stuck`]).
+///
+/// The message goes through a pipe, of which this process keeps the reading end open too:
+/// once the program has ended, what it did not read is still in the pipe (`FIONREAD`), however
+/// it read (its standard input, or `/dev/stdin` opened again, which for a pipe is the same
+/// pipe; a file's position would not tell, as a new opening reads from its own).
 fn sendmail(sendmail: &Sendmail, mail: &Mail) -> Delivered {
-    use std::io::Seek;
     let program = sendmail.program.display();
-    let mut message = match message_file(mail) {
-        Ok(file) => file,
-        Err(e) => {
-            return Delivered::Failed(format!(
-                "cannot write the message for {program} into {}: {e}",
-                std::env::temp_dir().display()
-            ));
-        }
-    };
-    let stdin = match message.try_clone() {
-        Ok(file) => Stdio::from(file),
+    let pipe = std::io::pipe().and_then(|(reader, writer)| {
+        let theirs = reader.try_clone()?;
+        Ok((reader, writer, theirs))
+    });
+    let (reader, writer, theirs) = match pipe {
+        Ok(pipe) => pipe,
         Err(e) => return Delivered::Failed(format!("cannot hand the message to {program}: {e}")),
     };
     let child = Command::new(&sendmail.program)
@@ -94,7 +71,7 @@ fn sendmail(sendmail: &Sendmail, mail: &Mail) -> Delivered {
         .arg(&mail.from)
         .arg("--")
         .arg(&mail.to)
-        .stdin(stdin)
+        .stdin(Stdio::from(theirs))
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn();
@@ -112,7 +89,16 @@ fn sendmail(sendmail: &Sendmail, mail: &Mail) -> Delivered {
     if let Some(stderr) = child.stderr.take() {
         std::thread::spawn(move || said.send(last_words(stderr)));
     }
-    let status = match child.wait_timeout(sendmail.timeout) {
+    let deadline = std::time::Instant::now() + sendmail.timeout;
+    let fed = feed(&mut child, writer, &mail.bytes, deadline);
+    let all_written = matches!(fed, Ok((true, _)));
+    let left = deadline.saturating_duration_since(std::time::Instant::now());
+    let status = match fed {
+        Ok((_, Some(status))) => Ok(Some(status)),
+        Ok((_, None)) => child.wait_timeout(left),
+        Err(e) => Err(e),
+    };
+    let status = match status {
         Ok(Some(status)) => status,
         Ok(None) => {
             let _ = child.kill();
@@ -129,10 +115,10 @@ fn sendmail(sendmail: &Sendmail, mail: &Mail) -> Delivered {
         }
     };
     let wait = Duration::from_secs(1);
-    // How far the program read (its reading moved the position it shares with us).
-    let complete = message
-        .stream_position()
-        .is_ok_and(|read| read >= mail.bytes.len() as u64);
+    // Everything was written into the pipe (`fed` ended with the program still running) and
+    // nothing is left in it: the program read it all.
+    let complete = all_written && unread(&reader) == Some(0);
+    drop(reader);
     let said = || complaint.recv_timeout(wait).unwrap_or_default();
     match status.code() {
         Some(0) if complete => Delivered::Sent(format!("handed to {program}")),
@@ -148,6 +134,75 @@ fn sendmail(sendmail: &Sendmail, mail: &Mail) -> Delivered {
             said()
         )),
     }
+}
+
+/// Writes `bytes` into the pipe as fast as the program reads them, then closes it (the
+/// program's end of input). Says whether all was written, and the program's status if it
+/// ended meanwhile; `Err`: it could not be waited for. The write end does not block, so a
+/// program that stops reading (or hangs) is noticed, and stopped at `deadline` by the caller.
+fn feed(
+    child: &mut std::process::Child,
+    mut writer: std::io::PipeWriter,
+    bytes: &[u8],
+    deadline: std::time::Instant,
+) -> std::io::Result<(bool, Option<std::process::ExitStatus>)> {
+    nonblocking(&writer)?;
+    let mut written = 0;
+    while written < bytes.len() {
+        match writer.write(&bytes[written..]) {
+            Ok(n) => written += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                if let Some(status) = child.try_wait()? {
+                    return Ok((false, Some(status)));
+                }
+                if std::time::Instant::now() >= deadline {
+                    // The caller's wait ends at once and stops the program.
+                    return Ok((false, None));
+                }
+                writable(&writer, Duration::from_millis(20));
+            }
+            // The pipe broke (it cannot while this process holds its reading end): the
+            // message was not all handed over.
+            Err(_) => return Ok((false, None)),
+        }
+    }
+    Ok((true, None))
+}
+
+#[cfg(unix)]
+fn nonblocking(writer: &std::io::PipeWriter) -> std::io::Result<()> {
+    rustix::io::ioctl_fionbio(writer, true).map_err(std::io::Error::from)
+}
+
+#[cfg(not(unix))]
+fn nonblocking(_: &std::io::PipeWriter) -> std::io::Result<()> {
+    Ok(())
+}
+
+/// Waits until the pipe takes more, at most `tick`.
+#[cfg(unix)]
+fn writable(writer: &std::io::PipeWriter, tick: Duration) {
+    use rustix::event::{PollFd, PollFlags, Timespec};
+    let mut fds = [PollFd::new(writer, PollFlags::OUT)];
+    let timeout = Timespec::try_from(tick).ok();
+    let _ = rustix::event::poll(&mut fds, timeout.as_ref());
+}
+
+#[cfg(not(unix))]
+fn writable(_: &std::io::PipeWriter, tick: Duration) {
+    std::thread::sleep(tick);
+}
+
+/// Bytes still in the pipe, unread by the program; `None` when it cannot be told.
+#[cfg(unix)]
+fn unread(reader: &std::io::PipeReader) -> Option<u64> {
+    rustix::io::ioctl_fionread(reader).ok()
+}
+
+#[cfg(not(unix))]
+fn unread(_: &std::io::PipeReader) -> Option<u64> {
+    None
 }
 
 /// The end of what a program writes to `stream`, read to its end (a program whose pipe is

@@ -427,6 +427,8 @@ impl Connection {
                     match refusal {
                         Refusal::NoSuchMailbox => return Delivered::Bounced(reason),
                         Refusal::SetUp => return Delivered::SetUp(reason),
+                        Refusal::Policy => return Delivered::Policy(reason),
+                        Refusal::ThisRecipient => return Delivered::Failed(reason),
                         Refusal::Other if permanent => return Delivered::Failed(reason),
                         Refusal::Other => last = reason,
                     }
@@ -436,9 +438,15 @@ impl Connection {
                     transient,
                     permanent,
                 }) => {
-                    // Refused for good after the data (a content or policy 5xx): sending the
-                    // same message again on every run would only be refused again; the address
-                    // itself is not to blame.
+                    // Refused for good after the data. A 5.7.x there is about the sender (SPF,
+                    // DKIM, DMARC: Gmail's 5.7.26 "unauthenticated"): every next message would
+                    // be refused alike, so the run stops and nobody's order is charged with it.
+                    // Anything else is the message's content: the address is not to blame, and
+                    // the order is tried again on a later run, up to max_reminders.
+                    if permanent && enhanced_status(&reason).is_some_and(|e| e.starts_with("5.7."))
+                    {
+                        return Delivered::SetUp(reason);
+                    }
                     if permanent {
                         return Delivered::Rejected(reason);
                     }
@@ -625,8 +633,17 @@ enum Refusal {
     /// 550/551/553 at RCPT with enhanced status 5.1.x, or without one but saying the mailbox
     /// is unknown.
     NoSuchMailbox,
-    /// The sender's set-up.
+    /// The sender's set-up: the sender address refused (Postfix checks it at RCPT: "Sender
+    /// address rejected", 5.1.7, 5.1.8), relay or authentication refused, the client host
+    /// refused, anything at MAIL, 5.7.x at DATA.
     SetUp,
+    /// A policy refusal at RCPT (5.7.x or 554) that names no cause: the recipient's or the
+    /// sender's set-up, told apart by whether it repeats (see `deliver::send`).
+    Policy,
+    /// A policy refusal at RCPT that says it is about this recipient ("Recipient address
+    /// rejected: Access denied"): this message fails, tried again on the next run; the others
+    /// go on.
+    ThisRecipient,
     /// Anything else (a full mailbox, a temporary failure): failed, tried again later.
     Other,
 }
@@ -647,21 +664,33 @@ impl Refusal {
             return Refusal::Other;
         }
         let code = error.status().map(|c| c.to_string()).unwrap_or_default();
-        let enhanced = text
-            .split(|c: char| c.is_whitespace() || c == ':' || c == ',')
-            .find(|word| {
-                let parts: Vec<&str> = word.split('.').collect();
-                parts.len() == 3
-                    && parts[0] == "5"
-                    && parts[1..].iter().all(|p| {
-                        !p.is_empty() && p.len() <= 3 && p.chars().all(|c| c.is_ascii_digit())
-                    })
-            });
-        let set_up = code == "530"
-            || enhanced.is_some_and(|e| e.starts_with("5.7."))
-            || (stage == Stage::Rcpt && code == "554")
-            || stage == Stage::Mail;
+        let enhanced = enhanced_status(text);
+        let lower = text.to_ascii_lowercase();
+        let says = |words: &[&str]| words.iter().any(|w| lower.contains(w));
+        // The seller's own address, the relay, the login, the client: never a buyer's.
+        let set_up = stage == Stage::Mail
+            || code == "530"
+            || enhanced.is_some_and(|e| e == "5.1.7" || e == "5.1.8")
+            || says(&[
+                "sender address",
+                "relay access denied",
+                "relaying denied",
+                "relay not permitted",
+                "client host rejected",
+                "authentication required",
+            ]);
         if set_up {
+            return Refusal::SetUp;
+        }
+        let policy = enhanced.is_some_and(|e| e.starts_with("5.7.")) || code == "554";
+        if policy && stage == Stage::Rcpt {
+            return if says(&["recipient address rejected"]) {
+                Refusal::ThisRecipient
+            } else {
+                Refusal::Policy
+            };
+        }
+        if policy {
             return Refusal::SetUp;
         }
         if stage != Stage::Rcpt || !matches!(code.as_str(), "550" | "551" | "553") {
@@ -692,6 +721,21 @@ impl Refusal {
             Refusal::Other
         }
     }
+}
+
+/// The enhanced status code (RFC 3463) in a reply's text, like `5.1.1`: the first word of the
+/// form `5.x.y` (after the basic code; `550-5.7.26` counts).
+fn enhanced_status(text: &str) -> Option<&str> {
+    text.split(|c: char| c.is_whitespace() || c == ':' || c == ',' || c == '(' || c == ')')
+        .map(|word| word.rsplit('-').next().unwrap_or(word))
+        .find(|word| {
+            let parts: Vec<&str> = word.split('.').collect();
+            parts.len() == 3
+                && parts[0] == "5"
+                && parts[1..]
+                    .iter()
+                    .all(|p| !p.is_empty() && p.len() <= 3 && p.chars().all(|c| c.is_ascii_digit()))
+        })
 }
 
 /// The envelope was refused (or the connection failed) before the message left.
@@ -857,5 +901,27 @@ mod tests {
             "a lone CR does not start a line"
         );
         assert_eq!(data_block(b"\xff"), None);
+    }
+
+    #[test]
+    fn the_enhanced_status_is_found_in_any_reply_form() {
+        for (reply, status) in [
+            (
+                "permanent error (550): 5.1.1 <a@x.example>: User unknown",
+                Some("5.1.1"),
+            ),
+            (
+                "permanent error (550): 550-5.7.26 This mail is unauthenticated",
+                Some("5.7.26"),
+            ),
+            (
+                "permanent error (554): 5.7.1 <a@x.example>: Relay access denied",
+                Some("5.7.1"),
+            ),
+            ("permanent error (550): No such user here", None),
+            ("permanent error (554): Message rejected as spam", None),
+        ] {
+            assert_eq!(enhanced_status(reply), status, "{reply}");
+        }
     }
 }

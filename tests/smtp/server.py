@@ -12,7 +12,19 @@ the recipient's local part (the part before @):
   drop-N...       for the first N messages to that recipient, the message data is received and
                   then the connection is cut without a reply
   slow-MS...      waits MS milliseconds before accepting the message
-  spam...         554 after the message data: refused for its content
+  spam...         554 after the message data: refused for its content (no enhanced status)
+  dmarc...        550 5.7.26 after the message data: unauthenticated sender (the sender's set-up)
+  sender...       550 5.1.0 at RCPT: "Sender address rejected: User unknown in virtual mailbox
+                  table" (Postfix checks the sender at RCPT: the sender's set-up)
+  senderdom...    550 5.1.8 at RCPT: "Sender address rejected: Domain not found"
+  nodomain...     550 5.1.2 at RCPT: "Domain not found" (a relay whose resolver is broken says
+                  it for every recipient; a real one for a domain that does not exist)
+  blocked...      554 5.7.1 at RCPT: "<addr>: Recipient address rejected: Access denied" (an
+                  access map refusing that one address)
+  denied...       554 5.7.1 at RCPT: "<addr>: Access denied" (a policy refusal naming nobody)
+  hold...         the message data is received, "held" is logged in held.log, and the reply
+                  waits until a file named "release" exists in --maildir (a test holds a run
+                  mid-send for as long as it needs, then lets it go)
 
 Accepted messages are written to --maildir as NNNNNN.eml (the message as received) and
 NNNNNN.json (the envelope). When it is listening it prints "READY <port>" on stdout.
@@ -115,6 +127,17 @@ class Handler:
             return "530 5.7.0 Authentication required"
         if local.startswith("policy"):
             return "550 5.7.1 Client host rejected: refused by policy"
+        if local.startswith("senderdom"):
+            return "550 5.1.8 <%s>: Sender address rejected: Domain not found" % envelope.mail_from
+        if local.startswith("sender"):
+            return ("550 5.1.0 <%s>: Sender address rejected: User unknown in virtual mailbox table"
+                    % envelope.mail_from)
+        if local.startswith("nodomain"):
+            return "550 5.1.2 <%s>: Recipient address rejected: Domain not found" % address
+        if local.startswith("blocked"):
+            return "554 5.7.1 <%s>: Recipient address rejected: Access denied" % address
+        if local.startswith("denied"):
+            return "554 5.7.1 <%s>: Access denied" % address
         if local.startswith("tempfail-"):
             limit = int(local.split("-")[1].split(".")[0])
             with self.lock:
@@ -142,7 +165,15 @@ class Handler:
                 server.transport.abort()
                 return "421 dropped"
         if local.startswith("spam"):
-            return "554 5.7.1 Message rejected as spam"
+            return "554 Message rejected as spam"
+        if local.startswith("dmarc"):
+            return ("550 5.7.26 This mail is unauthenticated, which poses a security risk to the"
+                    " sender and Gmail users, and has been blocked.")
+        if local.startswith("hold"):
+            self.log("held.log", envelope.rcpt_tos[0])
+            release = os.path.join(self.maildir, "release")
+            while not os.path.exists(release):
+                await asyncio.sleep(0.01)
         if local.startswith("slow-"):
             await asyncio.sleep(int(local.split("-")[1].split(".")[0]) / 1000)
         with self.lock:

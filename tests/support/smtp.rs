@@ -144,6 +144,24 @@ impl SmtpServer {
         self.logged("refusals.log")
     }
 
+    /// Waits until a `hold` message is being held (its data received, its reply withheld
+    /// until [`SmtpServer::release`]). Panics after 60 s: the run never got there.
+    pub fn wait_held(&self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while self.logged("held.log") == 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no message was held within 60 s"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+
+    /// Lets the held messages (and every later `hold` one) be accepted.
+    pub fn release(&self) {
+        std::fs::write(self.maildir.join("release"), b"").expect("write release");
+    }
+
     fn logged(&self, name: &str) -> usize {
         std::fs::read_to_string(self.maildir.join(name))
             .map(|log| log.lines().count())
