@@ -569,20 +569,47 @@ impl Summary {
     }
 }
 
+impl Summary {
+    /// Skipped orders by reason, without the rows that could not be read (counted apart):
+    /// orders = reminders + these.
+    fn skipped_orders(&self) -> (u64, Vec<String>) {
+        let counts: Vec<(&String, &u64)> = self
+            .skipped
+            .iter()
+            .filter(|(reason, _)| reason.as_str() != Reason::InvalidRow.as_str())
+            .collect();
+        let total = counts.iter().map(|(_, n)| **n).sum();
+        let shown = counts.iter().map(|(r, n)| format!("{r} {n}")).collect();
+        (total, shown)
+    }
+
+    /// `, 1 invalid row` / `, 3 invalid rows`, or nothing.
+    fn invalid_part(&self) -> String {
+        match self.invalid_rows {
+            0 => String::new(),
+            1 => "; 1 invalid row".to_owned(),
+            n => format!("; {n} invalid rows"),
+        }
+    }
+}
+
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let skipped: u64 = self.skipped.values().sum();
+        let (skipped, counts) = self.skipped_orders();
+        let skipped_part = if skipped == 0 {
+            String::new()
+        } else {
+            format!(", {skipped} skipped ({})", counts.join(", "))
+        };
         if !self.dry_run {
-            // Under cron: one line, then only what needs attention.
-            let counts: Vec<String> = self
-                .skipped
-                .iter()
-                .map(|(r, n)| format!("{r} {n}"))
-                .collect();
+            // Under cron: one line, then only what needs attention. The orders add up:
+            // reminders + skipped = orders.
             writeln!(
                 f,
-                "payremind: {}: sent {}, failed {}, unknown {}, bounced {}{}{}, skipped {skipped} ({}), {:.1} s",
+                "payremind: {}: {} orders: {} reminders (sent {}, failed {}, unknown {}, bounced {}{}{}){skipped_part}{}, {:.1} s",
                 self.file,
+                self.orders,
+                self.reminders,
                 self.sent,
                 self.failed,
                 self.unknown,
@@ -592,11 +619,12 @@ impl fmt::Display for Summary {
                     n => format!(", rejected {n}"),
                 },
                 match (self.not_attempted, &self.stopped) {
-                    (0, _) => String::new(),
+                    (0, Some(why)) => format!(", stopped: {why}"),
+                    (0, None) => String::new(),
                     (n, Some(why)) => format!(", not attempted {n} (stopped: {why})"),
                     (n, None) => format!(", not attempted {n} (interrupted)"),
                 },
-                counts.join(", "),
+                self.invalid_part(),
                 self.elapsed_seconds
             )?;
             for line in &self.problems {
@@ -615,15 +643,14 @@ impl fmt::Display for Summary {
         }
         writeln!(
             f,
-            "payremind: {}: {} rows, {} orders, {} reminders to review (dry run: nothing was sent)",
-            self.file, self.rows, self.orders, self.reminders
+            "payremind: {}: {} orders: {} reminders to review, {skipped} skipped{} ({} rows read; dry run: nothing was sent)",
+            self.file,
+            self.orders,
+            self.reminders,
+            self.invalid_part(),
+            self.rows
         )?;
         if skipped > 0 {
-            let counts: Vec<String> = self
-                .skipped
-                .iter()
-                .map(|(r, n)| format!("{r} {n}"))
-                .collect();
             writeln!(f, "skipped {skipped}: {}", counts.join(", "))?;
             for (reason, ids) in &self.examples {
                 let total = self.skipped.get(reason).copied().unwrap_or_default();

@@ -54,6 +54,17 @@ fn every_decision_of_the_example() {
     assert_eq!(d.summary["orders"], 17);
     assert_eq!(d.summary["reminders"], 8);
     assert_eq!(d.summary["dry_run"], true);
+    // In the shop's zone, as the seller gave it.
+    assert_eq!(d.summary["now"], "2026-11-23T09:00:00+08:00");
+    // The orders add up: reminders + skipped (the bad row is not an order).
+    let skipped: u64 = d.summary["skipped"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(reason, _)| *reason != "invalid_row")
+        .map(|(_, n)| n.as_u64().unwrap())
+        .sum();
+    assert_eq!(d.summary["orders"].as_u64().unwrap(), 8 + skipped);
     let a1001 = d.get("A1001");
     assert_eq!(a1001["to"], "alice.martin@example.com");
     assert_eq!(a1001["buyer_name"], "Alice Martin");

@@ -188,9 +188,10 @@ fn a_certificate_that_is_not_trusted_is_refused() {
             GENERIC_HEADER,
             &[&row("C1", "c1@example.com", "2026-11-22 10:00")],
         );
+        // The connection was tried with the message: failed (as the ledger says), and why.
         send(&test, &[])
             .failure(1)
-            .stderr_has("not attempted 1 (stopped: TLS with localhost failed")
+            .stderr_has("failed 1, unknown 0, bounced 0, stopped: TLS with localhost failed")
             .stderr_has("trust it with [smtp].ca_file");
         assert!(server.received().is_empty(), "{security}");
     }
@@ -322,11 +323,20 @@ fn a_server_that_is_not_there_stops_the_run_and_the_next_run_sends() {
         })
         .collect();
     let test = Test::new().config(&config).orders(GENERIC_HEADER, &rows);
-    // Not attempted, rather than each message failing after its own retries.
+    // The first message's connection failed (after its retries): failed, as the ledger and
+    // `history` say; the others are not attempted, rather than each failing after its own
+    // retries.
     send(&test, &[])
         .failure(1)
-        .stderr_has("sent 0, failed 0, unknown 0, bounced 0, not attempted 3 (stopped: cannot connect to 127.0.0.1")
+        .stderr_has("3 orders: 3 reminders (sent 0, failed 1, unknown 0, bounced 0, not attempted 2 (stopped: cannot connect to 127.0.0.1")
         .stderr_has("not attempted (the mail server could not be reached, or refused to take mail); it is sent on the next run");
+    let history = test.exec(&["history"]);
+    assert_eq!(
+        history.stdout.matches("  failed: cannot connect").count(),
+        1,
+        "the summary and history count the same attempts:\n{}",
+        history.stdout
+    );
     let server = SmtpServer::start(dir.path(), false, false, None);
     std::fs::write(test.path("payremind.toml"), smtp_config(&server, "")).unwrap();
     send(&test, &[]).success().stderr_has("sent 3");

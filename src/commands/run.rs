@@ -83,7 +83,7 @@ fn preview(
     };
     let surveyed = decide::survey(source, settings, now, &memory, None)?;
     let options = options(args, &memory);
-    let mut summary = summary(source, &surveyed, now, false);
+    let mut summary = summary(source, &surveyed, settings, now, false);
     let mut sink = sink(args, settings);
     let read = decide::decide_each(
         source,
@@ -119,7 +119,7 @@ fn send(
     let surveyed = decide::survey(source, settings, now, &memory, Some(&mut paid))?;
     paid.commit()?;
     let options = options(args, &memory);
-    let mut summary = summary(source, &surveyed, now, true);
+    let mut summary = summary(source, &surveyed, settings, now, true);
     let mut sink = sink(args, settings);
     // One more reading of the export with these options.
     let pass = |options: &Options<'_>, emit: &mut dyn FnMut(Entry) -> Result<(), Error>| {
@@ -223,11 +223,18 @@ fn options<'m>(args: &RunArgs, memory: &'m Memory) -> Options<'m> {
 }
 
 /// An empty tally of the run, with what the survey found.
-fn summary(source: &Source, surveyed: &Surveyed, now: DateTime<Utc>, sending: bool) -> Summary {
+fn summary(
+    source: &Source,
+    surveyed: &Surveyed,
+    settings: &Settings,
+    now: DateTime<Utc>,
+    sending: bool,
+) -> Summary {
+    // `now` as the shop reads it: in the shop's zone, with its offset.
     let mut summary = Summary::new(
         source.display().display().to_string(),
         surveyed.info.encoding,
-        now.to_rfc3339(),
+        now.with_timezone(&settings.timezone).to_rfc3339(),
         !sending,
     );
     summary.rows = surveyed.info.rows;

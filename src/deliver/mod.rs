@@ -304,6 +304,7 @@ pub fn jobs(
         jobs.push(send::Job {
             entry: index,
             retried: false,
+            failed: None,
             intent: Intent {
                 order_id: entry.order_id.to_string(),
                 buyer_id: entry.buyer_id.to_string(),

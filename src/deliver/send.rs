@@ -34,6 +34,10 @@ pub struct Job {
     pub entry: usize,
     /// The order's last attempt failed (see [`retried_last`]).
     pub retried: bool,
+    /// This run tried it and its connection failed (the ledger has it as failed): handed back
+    /// for another connection. Left over at the end, it counts as failed, as the ledger says,
+    /// not as never attempted.
+    pub failed: Option<String>,
     /// What the ledger records first.
     pub intent: Intent,
     /// The message.
@@ -193,6 +197,15 @@ pub fn send(jobs: Vec<Job>, delivery: &Delivery, mut ledger: Ledger) -> Result<R
             }
         }
         signals.abort();
+        // A message handed back after its connection failed, and not taken again: the ledger
+        // recorded that attempt as failed, and so does the summary.
+        for job in &lock(&queue).jobs {
+            if let Some(reply) = &job.failed {
+                results
+                    .outcomes
+                    .push((job.entry, Status::Failed, reply.clone()));
+            }
+        }
         // Every outcome is queued; close the queue and wait until the last one is committed.
         drop(writer);
         match written.await {
@@ -686,6 +699,10 @@ async fn worker(
             }
         }
         if let Some(reason) = lost {
+            let job = Job {
+                failed: Some(reply),
+                ..job
+            };
             shared.give_back(job, reason);
             break;
         }
