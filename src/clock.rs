@@ -45,12 +45,32 @@ pub fn not_ahead(pinned: Option<&str>, now: DateTime<Utc>) -> Result<(), Error> 
 /// # Errors
 /// When the value is not RFC 3339.
 pub fn parse_instant(value: &str) -> Result<DateTime<Utc>, Error> {
-    DateTime::parse_from_rfc3339(value.trim())
+    let text = value.trim();
+    DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| Error::Now {
+        .map_err(|_| Error::Now {
             value: value.to_owned(),
-            message: e.to_string(),
+            message: what_is_wrong(text).to_owned(),
         })
+}
+
+/// Why `--now` is not an instant, in a seller's words rather than the parser's.
+fn what_is_wrong(text: &str) -> &'static str {
+    let has_offset = text.ends_with(['Z', 'z'])
+        || text
+            .get(text.len().saturating_sub(6)..)
+            .is_some_and(|tail| {
+                tail.starts_with(['+', '-']) && tail.as_bytes().get(3) == Some(&b':')
+            });
+    if text.is_empty() {
+        "is empty"
+    } else if !has_offset {
+        "has no UTC offset, so it could be any of 24 hours; end it with your offset (+08:00) or Z for UTC"
+    } else if !text.contains(['T', 't']) {
+        "needs a T between the date and the time"
+    } else {
+        "is not a date and time (year-month-day T hours:minutes:seconds, then the offset)"
+    }
 }
 
 /// The store's time zone (`[source].timezone`): the export's times without an offset are read

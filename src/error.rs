@@ -182,7 +182,9 @@ pub enum Error {
     },
 
     /// `--now` is not an RFC 3339 instant.
-    #[error("--now {value:?}: {message}; write it like 2026-11-23T09:00:00+08:00")]
+    #[error(
+        "--now {value:?} {message}; write an RFC 3339 time with its offset, like 2026-11-23T09:00:00+08:00 (or 2026-11-23T01:00:00Z)"
+    )]
     Now {
         /// What was given.
         value: String,

@@ -89,6 +89,35 @@ fn a_bad_now_is_a_usage_error() {
         .run()
         .failure(2)
         .stderr_has("--now \"tomorrow\"");
+    // A local time without its offset: said in words, with what to write.
+    Test::new()
+        .config(GENERIC_CONFIG)
+        .orders(GENERIC_HEADER, NO_ROWS)
+        .args(&["run", "--orders", "orders.csv", "--now", "2026-11-23 09:00"])
+        .run()
+        .failure(2)
+        .stderr_has("--now \"2026-11-23 09:00\" has no UTC offset")
+        .stderr_has("like 2026-11-23T09:00:00+08:00");
+}
+
+#[test]
+fn a_missing_templates_folder_names_the_setting_and_the_path() {
+    Test::new()
+        .config(&format!(
+            "{GENERIC_CONFIG}\n[templates]\ndir = \"my-templates\"\n"
+        ))
+        .orders(GENERIC_HEADER, NO_ROWS)
+        .args(&[
+            "run",
+            "--orders",
+            "orders.csv",
+            "--now",
+            "2026-11-23T09:00:00+08:00",
+        ])
+        .run()
+        .failure(2)
+        .stderr_has("payremind.toml: [templates].dir: the folder ")
+        .stderr_has("my-templates does not exist");
 }
 
 #[test]

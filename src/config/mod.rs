@@ -517,6 +517,12 @@ mod tests {
         assert!(err.to_string().contains("[select].min_age"), "{err}");
         let err =
             resolve("[shop]\nname = \"S\"\n[source]\ntimezone = \"Mars/Base\"\n").unwrap_err();
+        let near =
+            resolve("[shop]\nname = \"S\"\n[source]\ntimezone = \"Shanghai\"\n").unwrap_err();
+        assert!(
+            near.to_string().contains("did you mean \"Asia/Shanghai\""),
+            "{near}"
+        );
         assert!(err.to_string().contains("[source].timezone"), "{err}");
         let settings = resolve("[shop]\nname = \"S\"\n").unwrap();
         let err = settings.ready_to_run().unwrap_err();

@@ -55,15 +55,23 @@ pub(super) struct Source {
 /// The zone, the layout's name, the encoding and the delimiter.
 pub(super) fn resolve(source: &SourceConfig, bad: Bad<'_>) -> Result<Source, Error> {
     let (timezone, timezone_set) = match source.timezone.as_deref() {
-        Some(name) => (
-            Tz::from_str(name.trim()).map_err(|_| {
+        Some(name) => {
+            let zone = Tz::from_str(name.trim()).map_err(|_| {
                 bad(
                     "[source].timezone",
-                    format!("{name:?} is not an IANA time zone; write one like \"Asia/Shanghai\" or \"America/New_York\""),
+                    format!(
+                        "{name:?} is not an IANA time zone; {}",
+                        zone_hint(name.trim())
+                    ),
                 )
-            })?,
-            true,
-        ),
+            })?;
+            if is_abbreviation(name.trim()) {
+                eprintln!(
+                    "payremind: warning: [source].timezone {name:?} is an abbreviation or an old alias: it may not follow your daylight-saving changes; write your city's IANA name, like \"America/New_York\" or \"Europe/Berlin\""
+                );
+            }
+            (zone, true)
+        }
         None => (Tz::UTC, false),
     };
     let format = match source.format.as_deref().map(str::trim) {
@@ -118,6 +126,39 @@ pub(super) fn resolve(source: &SourceConfig, bad: Bad<'_>) -> Result<Source, Err
         delimiter,
         date_order,
     })
+}
+
+/// The IANA names nearest to a misspelt zone (`Shanghai`, `asia/shangai`), as a hint.
+fn zone_hint(name: &str) -> String {
+    let wanted = name.to_lowercase().replace(' ', "_");
+    let mut near: Vec<(f64, &str)> = chrono_tz::TZ_VARIANTS
+        .iter()
+        .map(|zone| {
+            let full = zone.name();
+            let lower = full.to_lowercase();
+            let city = lower.rsplit('/').next().unwrap_or(&lower);
+            let score =
+                strsim::jaro_winkler(&wanted, &lower).max(strsim::jaro_winkler(&wanted, city));
+            (score, full)
+        })
+        .filter(|(score, full)| *score > 0.85 && full.contains('/'))
+        .collect();
+    near.sort_by(|a, b| b.0.total_cmp(&a.0));
+    if near.is_empty() {
+        "write one like \"Asia/Shanghai\" or \"America/New_York\" (continent/city)".to_owned()
+    } else {
+        let names: Vec<String> = near.iter().take(3).map(|(_, n)| format!("{n:?}")).collect();
+        format!("did you mean {}?", names.join(" or "))
+    }
+}
+
+/// A zone name that is an abbreviation or an old alias (`EST`, `CET`, `MST7MDT`, `PRC`), not a
+/// place: some never follow daylight saving, none says which country's rules apply.
+fn is_abbreviation(name: &str) -> bool {
+    !name.contains('/')
+        && !["UTC", "GMT", "Etc/UTC", "Universal", "Zulu"]
+            .iter()
+            .any(|ok| name.eq_ignore_ascii_case(ok))
 }
 
 /// `[columns]` and `[statuses]`, with the layout `[source] format` names: what the seller

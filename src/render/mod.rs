@@ -87,14 +87,14 @@ impl Templates {
             .collect();
         let mut html = BTreeMap::new();
         if let Some(dir) = &settings.templates_dir {
-            for (name, path) in template_files(dir, "html")? {
+            for (name, path) in template_files(dir, "html", settings.path.as_deref())? {
                 let source = std::fs::read_to_string(&path).map_err(|source| Error::Read {
                     path: path.clone(),
                     source,
                 })?;
                 html.insert(name, (source, path.display().to_string()));
             }
-            for (name, path) in template_files(dir, "txt")? {
+            for (name, path) in template_files(dir, "txt", settings.path.as_deref())? {
                 let source = std::fs::read_to_string(&path).map_err(|source| Error::Read {
                     path: path.clone(),
                     source,
@@ -228,13 +228,32 @@ impl Templates {
     }
 }
 
-fn template_files(dir: &Path, extension: &str) -> Result<Vec<(String, PathBuf)>, Error> {
+fn template_files(
+    dir: &Path,
+    extension: &str,
+    config: Option<&Path>,
+) -> Result<Vec<(String, PathBuf)>, Error> {
     let read_error = |source| Error::Read {
         path: dir.to_owned(),
         source,
     };
+    let entries = std::fs::read_dir(dir).map_err(|source: std::io::Error| {
+        if source.kind() == std::io::ErrorKind::NotFound {
+            // The folder the config names is not there: say which setting, and where it looked.
+            Error::Setting {
+                path: config.map_or_else(|| PathBuf::from("<defaults>"), Path::to_owned),
+                setting: "[templates].dir".to_owned(),
+                message: format!(
+                    "the folder {} does not exist; create it (`payremind init` writes the built-in templates into templates/), or correct the path (it is relative to the config file)",
+                    dir.display()
+                ),
+            }
+        } else {
+            read_error(source)
+        }
+    })?;
     let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(read_error)? {
+    for entry in entries {
         let path = entry.map_err(read_error)?.path();
         if path.extension().is_some_and(|e| e == extension)
             && let Some(stem) = path.file_stem().and_then(|s| s.to_str())
