@@ -89,6 +89,28 @@ A bounce means the mail server said the mailbox does not exist; when that was wr
 the server's set-up, a mailbox created since), forget it. An order is given up after its final
 offer or [select].max_reminders; forgetting it lets the ladder start again for it.")]
     Forget(ForgetArgs),
+
+    /// Print shell completions for bash, zsh, fish, elvish or powershell.
+    #[command(after_help = "\
+Examples:
+  payremind completions bash > ~/.local/share/bash-completion/completions/payremind
+  payremind completions zsh > ~/.zfunc/_payremind       (with fpath+=~/.zfunc in ~/.zshrc)
+  payremind completions fish > ~/.config/fish/completions/payremind.fish")]
+    Completions(CompletionsArgs),
+
+    /// Print the manual page (roff), for `man`.
+    #[command(after_help = "\
+Example:
+  payremind man > ~/.local/share/man/man1/payremind.1 && man payremind")]
+    Man,
+}
+
+/// Flags of `payremind completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Flags of `payremind forget`.

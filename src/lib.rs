@@ -60,6 +60,8 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
         Command::Init(args) => commands::init::init(&args),
         Command::History(args) => commands::history::history(&args),
         Command::Forget(args) => commands::forget::forget(&args),
+        Command::Completions(args) => commands::completions::completions(args.shell),
+        Command::Man => commands::completions::man(),
     };
     match result {
         // A reader that went away (`payremind run … | head`) is not an error.

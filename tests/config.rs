@@ -213,3 +213,30 @@ fn a_rate_or_timeout_that_cannot_work_is_refused_by_name() {
         assert_eq!(outcome.stderr.lines().count(), 1, "{}", outcome.stderr);
     }
 }
+
+#[test]
+fn completions_and_the_manual_page_come_from_the_command_line_itself() {
+    let test = Test::new();
+    let bash = test.exec(&["completions", "bash"]);
+    bash.success();
+    assert!(bash.stdout.contains("--retry-unknown") && bash.stdout.contains("history"));
+    // A script bash can load.
+    let script = test.path("payremind.bash");
+    std::fs::write(&script, &bash.stdout).unwrap();
+    let syntax = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(&script)
+        .status()
+        .unwrap();
+    assert!(syntax.success(), "bash -n rejects the completion script");
+    for shell in ["zsh", "fish"] {
+        let out = test.exec(&["completions", shell]);
+        out.success();
+        assert!(out.stdout.contains("payremind"), "{shell}");
+    }
+    let man = test.exec(&["man"]);
+    man.success();
+    assert!(man.stdout.contains(".TH payremind 1"), "{}", man.stdout);
+    assert!(man.stdout.contains("check"));
+    test.exec(&["completions", "tcsh"]).failure(2);
+}

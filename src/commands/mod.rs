@@ -10,6 +10,7 @@
 //! | `forget` | [`forget`] | ledger: undo a wrong bounce or a given-up order |
 
 pub mod check;
+pub mod completions;
 pub mod forget;
 pub mod history;
 pub mod init;
