@@ -54,6 +54,11 @@ pub use crate::decide::{Options, decide};
 /// # Errors
 /// Anything a seller must fix before the command can run: see [`Error`].
 pub fn run(cli: Cli) -> Result<u8, Error> {
+    anstream::ColorChoice::write_global(match cli.color {
+        cli::ColorWhen::Auto => anstream::ColorChoice::Auto,
+        cli::ColorWhen::Always => anstream::ColorChoice::Always,
+        cli::ColorWhen::Never => anstream::ColorChoice::Never,
+    });
     let result = match cli.command {
         Command::Run(args) => commands::run::run(&args),
         Command::Check(args) => commands::check::check(&args),

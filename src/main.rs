@@ -9,7 +9,9 @@ fn main() -> ExitCode {
     match payremind::run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
-            eprintln!("payremind: error: {err}");
+            // Colour only where `--color` and the terminal allow (anstream strips it elsewhere).
+            let red = anstyle::AnsiColor::Red.on_default().bold();
+            anstream::eprintln!("payremind: {red}error:{red:#} {err}");
             ExitCode::from(err.exit_code())
         }
     }

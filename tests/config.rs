@@ -240,3 +240,60 @@ fn completions_and_the_manual_page_come_from_the_command_line_itself() {
     assert!(man.stdout.contains("check"));
     test.exec(&["completions", "tcsh"]).failure(2);
 }
+
+#[test]
+fn colour_only_on_a_terminal_or_when_asked() {
+    let test = Test::new()
+        .config(GENERIC_CONFIG)
+        .orders(GENERIC_HEADER, NO_ROWS);
+    let check = [
+        "check",
+        "--orders",
+        "orders.csv",
+        "--now",
+        "2026-11-23T09:00:00+08:00",
+    ];
+    // Into a pipe (a log, cron): plain text.
+    let plain = test.exec(&check);
+    assert!(!plain.stdout.contains('\u{1b}'), "{}", plain.stdout);
+    let never = test.exec(&[&check[..], &["--color", "never"]].concat());
+    assert!(!never.stdout.contains('\u{1b}'));
+    let always = test.exec(&[&check[..], &["--color", "always"]].concat());
+    assert!(always.stdout.contains("\u{1b}["), "{}", always.stdout);
+    assert!(always.stdout.contains("ok: ready"));
+    // Errors too.
+    let error = test.exec(&["run", "--orders", "missing.csv", "--color", "always"]);
+    assert!(error.stderr.contains("\u{1b}["), "{}", error.stderr);
+    test.exec(&[&check[..], &["--color", "sometimes"]].concat())
+        .failure(2);
+}
+
+#[test]
+fn colour_on_a_real_terminal_unless_no_color() {
+    // Under a pseudo-terminal (util-linux `script`), auto colours; NO_COLOR turns it off.
+    let test = Test::new()
+        .config(GENERIC_CONFIG)
+        .orders(GENERIC_HEADER, NO_ROWS);
+    let bin = assert_cmd::cargo::cargo_bin("payremind");
+    let line = format!(
+        "{} check --orders orders.csv --now 2026-11-23T09:00:00+08:00",
+        bin.display()
+    );
+    let in_pty = |no_color: bool| {
+        let mut cmd = std::process::Command::new("script");
+        cmd.args(["-qec", &line, "/dev/null"])
+            .current_dir(test.path(""))
+            .env_remove("NO_COLOR");
+        if no_color {
+            cmd.env("NO_COLOR", "1");
+        }
+        let out = cmd.output().expect("util-linux script");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let coloured = in_pty(false);
+    assert!(coloured.contains("ok: ready"), "{coloured}");
+    assert!(coloured.contains("\u{1b}["), "{coloured}");
+    let plain = in_pty(true);
+    assert!(plain.contains("ok: ready"), "{plain}");
+    assert!(!plain.contains("\u{1b}["), "{plain}");
+}
