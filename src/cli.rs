@@ -142,6 +142,11 @@ pub struct RunArgs {
     #[arg(long)]
     pub send: bool,
 
+    /// Only show what would be sent (the default without --send; accepted for scripts that
+    /// say so).
+    #[arg(long, conflicts_with = "send")]
+    pub dry_run: bool,
+
     /// Also send the orders whose earlier attempt ended with an unknown outcome (check the
     /// mail server's log first: they may have arrived).
     #[arg(long, requires = "send")]
