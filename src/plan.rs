@@ -16,10 +16,14 @@
 //!   `not_in_plan`; one whose address, subject, body, step or buyer changed is skipped
 //!   `plan_changed`. Changed templates are therefore caught per reminder by the body's hash
 //!   (with a warning); the export's and the ledger's fingerprints are kept for the record.
+//! - **Only the clock moved** is not a change: a message that shows the time left or the
+//!   order's age reads differently an hour later. So the run also decides today's export at
+//!   the plan's `now` ([`Gate::rehearse`]): a reminder whose message, made that way, is the
+//!   one reviewed, and whose step is the same today, goes out with today's text.
 //!
 //! None of these skips makes the exit code 1: they were not due to be sent by this run.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -28,9 +32,11 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::config::Settings;
+use crate::decide::{self, Options};
 use crate::error::Error;
 use crate::ingest::Source;
 use crate::ledger::Ledger;
+use crate::render::Templates;
 use crate::report::{Decision, Entry, Reason};
 
 /// The plan file's format; a plan of another format is refused.
@@ -225,7 +231,12 @@ impl Review {
 /// A plan a sending run follows: loaded and judged before anything is sent.
 pub struct Gate {
     path: PathBuf,
+    /// When the plan was decided.
+    made: DateTime<Utc>,
     planned: HashMap<String, Planned>,
+    /// The planned orders whose message, decided from today's export at the plan's `now`, is
+    /// the one reviewed: a difference today is the clock's.
+    clock_only: HashSet<String>,
 }
 
 impl Gate {
@@ -294,8 +305,54 @@ impl Gate {
             .collect();
         Ok(Gate {
             path: path.to_owned(),
+            made,
             planned,
+            clock_only: HashSet::new(),
         })
+    }
+
+    /// Decides today's export (with today's ledger, config and templates) as at the plan's
+    /// `now`, to tell a message changed by the clock alone (the time left, the order's age)
+    /// from one changed by anything else. One more survey and reading of the export.
+    ///
+    /// # Errors
+    /// The export cannot be read again.
+    pub fn rehearse(
+        &mut self,
+        source: &Source,
+        settings: &Settings,
+        templates: &Templates,
+        options: &Options<'_>,
+    ) -> Result<(), Error> {
+        if self.planned.is_empty() {
+            return Ok(());
+        }
+        let surveyed = decide::survey(source, settings, self.made, options.memory, None)?;
+        let then = Options {
+            limit: None,
+            memory: options.memory,
+            retry_unknown: options.retry_unknown,
+            reminders_only: true,
+            render: true,
+        };
+        let (planned, clock_only) = (&self.planned, &mut self.clock_only);
+        decide::decide_each(
+            source,
+            &surveyed,
+            settings,
+            templates,
+            self.made,
+            &then,
+            &mut |entry| {
+                if entry.decision == Decision::Remind
+                    && planned.get(entry.order_id.as_ref()) == Some(&Planned::of(&entry))
+                {
+                    clock_only.insert(entry.order_id.to_string());
+                }
+                Ok(())
+            },
+        )?;
+        Ok(())
     }
 
     /// Today's entry as the plan lets it through: a reminder in the plan and unchanged goes
@@ -315,8 +372,11 @@ impl Gate {
                 entry
             }
             (Decision::Remind, Some(planned)) => {
-                let changes = planned.changes(&Planned::of(&entry));
-                if changes.is_empty() {
+                let today = Planned::of(&entry);
+                let changes = planned.changes(&today);
+                let clock_only = today.template == planned.template
+                    && self.clock_only.contains(planned.order_id.as_str());
+                if changes.is_empty() || clock_only {
                     return entry;
                 }
                 let mut entry = entry.skipped(Reason::PlanChanged);

@@ -327,3 +327,35 @@ fn in_a_terminal_yes_and_a_plan_send_without_asking() {
     assert!(!out.stdout.contains("[y/N]"), "{}", out.stdout);
     assert_eq!(outbox(&test), ["O1"]);
 }
+
+#[test]
+fn a_message_changed_by_the_clock_alone_is_sent_with_todays_text() {
+    // Closes at 11:00: at the review (08:30) 2 h 30 min are left, at the send (09:00) 2 h.
+    let closing = "C1,C1-buyer,Buyer C1,C1@example.com,pending,2026-11-23 07:00,10.00,web,Tea,2026-11-23 11:00";
+    let test = shop("", &[]);
+    test.set_orders(GENERIC_HEADER, &[closing]);
+    let body_at = |at: &str| {
+        let out = test.exec(&[
+            "run",
+            "--orders",
+            "orders.csv",
+            "--now",
+            at,
+            "--format",
+            "json",
+        ]);
+        let d = Decisions::parse(&out);
+        assert_eq!(d.outcome("C1"), "closing_soon");
+        d.get("C1")["body"].as_str().unwrap().to_owned()
+    };
+    assert_ne!(
+        body_at("2026-11-23T08:30:00+08:00"),
+        body_at(NOW),
+        "the text counts down"
+    );
+    save_plan(&test, "2026-11-23T08:30:00+08:00").success();
+    let (status, d) = send_plan(&test);
+    assert_eq!(status, 0, "{}", d.stderr);
+    assert_eq!(d.get("C1")["status"], "sent", "{}", d.get("C1"));
+    assert_eq!(outbox(&test), ["C1"]);
+}

@@ -129,7 +129,7 @@ fn send(
     let sender = deliver::ready_to_send(settings)?;
     let templates = templates(settings)?;
     // A plan that cannot be followed is refused before the ledger is touched.
-    let gate = match &args.plan {
+    let mut gate = match &args.plan {
         Some(path) => Some(Gate::load(path, settings, now)?),
         None => None,
     };
@@ -140,6 +140,9 @@ fn send(
     let surveyed = decide::survey(source, settings, now, &memory, Some(&mut paid))?;
     paid.commit()?;
     let options = options(args, &memory);
+    if let Some(gate) = &mut gate {
+        gate.rehearse(source, settings, &templates, &options)?;
+    }
     let mut summary = summary(source, &surveyed, now, true);
     let mut sink = sink(args, settings);
     // One more reading of the export with these options.
