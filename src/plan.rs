@@ -12,7 +12,8 @@
 //!   differ): the review no longer says what this run would do, so nothing is sent.
 //! - **Today decides** the rest. A changed export is the point of the gate (the buyer who paid
 //!   since is in it): a planned reminder that is not due today is skipped `not_due_anymore`,
-//!   with today's reason in `error`. A reminder due today but not planned is skipped
+//!   with today's reason in `error` (a bad row and an unsettled `outcome_unknown` keep their
+//!   own reason: they are reported, and the latter counted in the exit code, as they are). A reminder due today but not planned is skipped
 //!   `not_in_plan`; one whose address, subject, body, step or buyer changed is skipped
 //!   `plan_changed`. Changed templates are therefore caught per reminder by the body's hash
 //!   (with a warning); the export's and the ledger's fingerprints are kept for the record.
@@ -387,7 +388,14 @@ impl Gate {
                 ));
                 entry
             }
-            (Decision::Skip, Some(_)) => {
+            // These keep their own reason: a bad row is listed as one, and an unsettled
+            // outcome keeps the exit code 1 and its line saying what to do.
+            (Decision::Skip, Some(_))
+                if !matches!(
+                    entry.reason,
+                    Some(Reason::InvalidRow | Reason::OutcomeUnknown)
+                ) =>
+            {
                 let today = entry.reason.map_or("skipped", Reason::as_str);
                 let error = match entry.error.take() {
                     Some(why) => format!("in the plan, but today: {today} ({why})"),
@@ -397,7 +405,7 @@ impl Gate {
                 entry.error = Some(error);
                 entry
             }
-            (Decision::Skip, None) => entry,
+            (Decision::Skip, _) => entry,
         }
     }
 }
@@ -535,6 +543,42 @@ mod tests {
             ..reviewed.clone()
         };
         assert_eq!(reviewed.changes(&today), ["address", "body"]);
+    }
+
+    #[test]
+    fn a_planned_order_not_due_today_says_why_unless_its_reason_must_stay() {
+        let planned = Planned {
+            order_id: "7".into(),
+            buyer_id: "b".into(),
+            template: "gentle".into(),
+            to: "a@example.com".into(),
+            subject: "s".into(),
+            body_sha256: "00".into(),
+        };
+        let gate = Gate {
+            path: "plan.json".into(),
+            made: DateTime::UNIX_EPOCH,
+            planned: HashMap::from([("7".to_owned(), planned)]),
+            clock_only: HashSet::new(),
+        };
+        let row = crate::order::InvalidRow {
+            line: 2,
+            column: None,
+            order_id: "7".into(),
+            buyer: "b".into(),
+            value: String::new(),
+            error: "why".into(),
+        };
+        let today = |reason| Entry::for_invalid(&row).skipped(reason);
+        let paid = gate.judge(today(Reason::Paid));
+        assert_eq!(paid.reason, Some(Reason::NotDueAnymore));
+        assert_eq!(
+            paid.error.as_deref(),
+            Some("in the plan, but today: paid (why)")
+        );
+        for kept in [Reason::InvalidRow, Reason::OutcomeUnknown] {
+            assert_eq!(gate.judge(today(kept)).reason, Some(kept));
+        }
     }
 
     #[test]
