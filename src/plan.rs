@@ -13,9 +13,9 @@
 //! - **Today decides** the rest. A changed export is the point of the gate (the buyer who paid
 //!   since is in it): a planned reminder that is not due today is skipped `not_due_anymore`,
 //!   with today's reason in `error` (a bad row and an unsettled `outcome_unknown` keep their
-//!   own reason: they are reported, and the latter counted in the exit code, as they are). A reminder due today but not planned is skipped
-//!   `not_in_plan`; one whose address, subject, body, step or buyer changed is skipped
-//!   `plan_changed`. Changed templates are therefore caught per reminder by the body's hash
+//!   own reason: they are reported, and the latter counted in the exit code, as they are). A
+//!   reminder due today but not planned is skipped `not_in_plan`; one whose address, subject,
+//!   body, step or buyer changed is skipped `plan_changed`. Changed templates are therefore caught per reminder by the body's hash
 //!   (with a warning); the export's and the ledger's fingerprints are kept for the record.
 //! - **Only the clock moved** is not a change: a message that shows the time left or the
 //!   order's age reads differently an hour later. So the run also decides today's export at
