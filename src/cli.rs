@@ -60,6 +60,10 @@ pub enum Command {
 Examples:
   payremind run --orders orders.csv                 preview: nothing is sent
   payremind run --orders orders.csv --send          send, and remember what was sent
+  payremind run --orders orders.csv --save-plan plan.json
+                                                    preview, and keep the reviewed reminders
+  payremind run --orders orders.csv --send --plan plan.json
+                                                    send only those, if still due
 
 Without --send, reminders are printed to standard output and the summary (how many orders were
 read, who was skipped and why, rows that could not be read) goes to standard error. With
@@ -179,6 +183,26 @@ pub struct RunArgs {
     /// the ledger so no buyer is reminded twice. Without it, nothing leaves this computer.
     #[arg(long)]
     pub send: bool,
+
+    /// Only show what would be sent (the default without --send; accepted for scripts that
+    /// say so).
+    #[arg(long, conflicts_with = "send")]
+    pub dry_run: bool,
+
+    /// Write the reminders of this preview to FILE (JSON), to send exactly those later with
+    /// `--send --plan FILE`.
+    #[arg(long, value_name = "FILE", conflicts_with = "send")]
+    pub save_plan: Option<PathBuf>,
+
+    /// Send only the reminders of this plan (written by `--save-plan`) that are still due:
+    /// today's export and ledger decide; a reminder not in the plan, or whose message changed
+    /// since, is not sent.
+    #[arg(long, value_name = "FILE", requires = "send")]
+    pub plan: Option<PathBuf>,
+
+    /// Do not ask before sending. The question is only asked in a terminal, never under cron.
+    #[arg(long, short = 'y', requires = "send")]
+    pub yes: bool,
 
     /// Also send the orders whose earlier attempt ended with an unknown outcome (check the
     /// mail server's log first: they may have arrived).

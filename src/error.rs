@@ -201,6 +201,16 @@ pub enum Error {
         value: String,
     },
 
+    /// A plan (`run --send --plan`) that cannot be followed: unreadable, too old, or made
+    /// with another config.
+    #[error("{}: {message}", path.display())]
+    Plan {
+        /// The plan file.
+        path: PathBuf,
+        /// Why it is refused, and what to do.
+        message: String,
+    },
+
     /// Standard output could not be written (other than a closed pipe, which ends quietly).
     #[error("cannot write the output: {0}")]
     Output(#[source] std::io::Error),

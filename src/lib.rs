@@ -38,6 +38,7 @@ pub mod ledger;
 pub mod line;
 pub mod order;
 pub mod output;
+pub mod plan;
 pub mod render;
 pub mod report;
 pub mod units;

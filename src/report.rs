@@ -137,11 +137,17 @@ pub enum Reason {
     BuyerCap,
     /// Past `--limit`.
     OverLimit,
+    /// In the plan (`--plan`), but not due today: today's reason is in the entry's `error`.
+    NotDueAnymore,
+    /// Due today, but not in the plan (`--plan`): nobody reviewed it.
+    NotInPlan,
+    /// In the plan, but its address, subject, body or step changed since the review.
+    PlanChanged,
 }
 
 impl Reason {
     /// Every reason with a fixed name, in the order the passes can give them.
-    pub const FIXED: [Reason; 25] = [
+    pub const FIXED: [Reason; 28] = [
         Reason::InvalidRow,
         Reason::Paid,
         Reason::Closed,
@@ -167,6 +173,9 @@ impl Reason {
         Reason::AlreadyReminded,
         Reason::BuyerCap,
         Reason::OverLimit,
+        Reason::NotDueAnymore,
+        Reason::NotInPlan,
+        Reason::PlanChanged,
     ];
 
     /// The reason's name in reports and JSON.
@@ -199,6 +208,9 @@ impl Reason {
             Reason::AlreadyReminded => "already_reminded",
             Reason::BuyerCap => "buyer_cap",
             Reason::OverLimit => "over_limit",
+            Reason::NotDueAnymore => "not_due_anymore",
+            Reason::NotInPlan => "not_in_plan",
+            Reason::PlanChanged => "plan_changed",
         }
     }
 

@@ -15,6 +15,7 @@ mod init;
 mod input;
 mod layouts;
 mod ledger;
+mod plan;
 mod scale;
 mod send;
 mod templates;

@@ -8,7 +8,8 @@
 //! and only then is every entry printed in file order with its outcome, without holding the
 //! skipped orders in memory meanwhile.
 
-use std::io;
+use std::collections::BTreeMap;
+use std::io::{self, BufRead, IsTerminal, Write};
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
@@ -22,6 +23,7 @@ use crate::error::Error;
 use crate::ingest::{ExportInfo, Grouping, Source, Stream};
 use crate::ledger::{Adopt, Ledger, Memory, Status};
 use crate::output::Sink;
+use crate::plan::{self, Gate, Review};
 use crate::render::Templates;
 use crate::report::{Decision, Entry, Summary};
 use crate::{clock, output};
@@ -77,10 +79,16 @@ fn preview(
     started: Instant,
 ) -> Result<u8, Error> {
     let templates = templates(settings)?;
-    let memory = match Ledger::open_read_only(&settings.ledger_path, adopt(args))? {
+    let ledger = Ledger::open_read_only(&settings.ledger_path, adopt(args))?;
+    let memory = match &ledger {
         Some(ledger) => ledger.memory()?,
         None => Memory::default(),
     };
+    let mut review = match &args.save_plan {
+        Some(path) => Some(Review::new(path, settings, source, ledger.as_ref(), now)?),
+        None => None,
+    };
+    drop(ledger);
     let surveyed = decide::survey(source, settings, now, &memory, None)?;
     let options = options(args, &memory);
     let mut summary = summary(source, &surveyed, settings, now, false);
@@ -93,11 +101,19 @@ fn preview(
         now,
         &options,
         &mut |entry| {
+            if let Some(review) = &mut review {
+                review.note(&entry);
+            }
             summary.record(&entry);
             sink.order(&entry).map_err(Error::Output)
         },
     )?;
-    finish(summary, Ok(read), started, sink.as_mut())
+    let saved = review.map(|review| review.save(&args.orders)).transpose()?;
+    let code = finish(summary, Ok(read), started, sink.as_mut())?;
+    if let Some(saved) = saved {
+        eprintln!("{saved}");
+    }
+    Ok(code)
 }
 
 /// `--send`: the ledger is held for the whole run; the export's paid orders are remembered
@@ -112,6 +128,11 @@ fn send(
 ) -> Result<u8, Error> {
     let sender = deliver::ready_to_send(settings)?;
     let templates = templates(settings)?;
+    // A plan that cannot be followed is refused before the ledger is touched.
+    let mut gate = match &args.plan {
+        Some(path) => Some(Gate::load(path, settings, now)?),
+        None => None,
+    };
     let mut ledger = Ledger::open_for_send(&settings.ledger_path, args.wait, adopt(args))?;
     let held = ledger.held()?;
     let memory = ledger.memory()?;
@@ -119,6 +140,9 @@ fn send(
     let surveyed = decide::survey(source, settings, now, &memory, Some(&mut paid))?;
     paid.commit()?;
     let options = options(args, &memory);
+    if let Some(gate) = &mut gate {
+        gate.rehearse(source, settings, &templates, &options)?;
+    }
     let mut summary = summary(source, &surveyed, settings, now, true);
     let mut sink = sink(args, settings);
     // One more reading of the export with these options.
@@ -133,10 +157,14 @@ fn send(
         ..options
     };
     pass(&only, &mut |entry| {
-        reminders.push(entry.into_owned());
+        reminders.push(plan::judge(gate.as_ref(), entry).into_owned());
         Ok(())
     })?;
     let (mut jobs, unmade) = deliver::jobs(&reminders, settings, &sender, now);
+    if gate.is_none() && !args.yes && !confirmed(&reminders, &jobs)? {
+        eprintln!("payremind: nothing sent");
+        return Ok(0);
+    }
     deliver::send::retried_last(&mut jobs, &memory);
     for (index, why) in unmade {
         if let Some(entry) = reminders.get_mut(index) {
@@ -166,7 +194,7 @@ fn send(
             Decision::Remind => reminders
                 .next_if(|sent| sent.order_id == entry.order_id)
                 .ok_or_else(|| decide::changed(source))?,
-            Decision::Skip => entry,
+            Decision::Skip => plan::judge(gate.as_ref(), entry),
         };
         summary.record(&entry);
         sink.order(&entry).map_err(Error::Output)
@@ -188,6 +216,39 @@ fn send(
     // The outcomes are committed; are they in the file later runs read?
     held.check()?;
     Ok(code)
+}
+
+/// In a terminal (standard input and output), the seller's yes before the messages leave:
+/// the counts by step, then `Send N reminders? [y/N]`. Under cron, or with nothing to send,
+/// there is no one to ask, and no question.
+fn confirmed(reminders: &[Entry<'_>], jobs: &[deliver::send::Job]) -> Result<bool, Error> {
+    if jobs.is_empty() || !io::stdin().is_terminal() || !io::stdout().is_terminal() {
+        return Ok(true);
+    }
+    let mut by_step: BTreeMap<&str, usize> = BTreeMap::new();
+    for job in jobs {
+        let step = reminders
+            .get(job.entry)
+            .and_then(|entry| entry.template.as_deref())
+            .unwrap_or_default();
+        *by_step.entry(step).or_default() += 1;
+    }
+    let counts: Vec<String> = by_step
+        .iter()
+        .map(|(step, n)| format!("{step} {n}"))
+        .collect();
+    let mut err = io::stderr().lock();
+    let mut ask = || -> io::Result<String> {
+        let plural = if jobs.len() == 1 { "" } else { "s" };
+        writeln!(err, "payremind: ready to send: {}", counts.join(", "))?;
+        write!(err, "Send {} reminder{plural}? [y/N] ", jobs.len())?;
+        err.flush()?;
+        let mut answer = String::new();
+        io::stdin().lock().read_line(&mut answer)?;
+        Ok(answer)
+    };
+    let answer = ask().map_err(Error::Output)?;
+    Ok(matches!(answer.trim().to_lowercase().as_str(), "y" | "yes"))
 }
 
 /// The templates, checked (every one the ladder can pick) before the first real message.

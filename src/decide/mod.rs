@@ -43,6 +43,7 @@
 //! | 14 | `already_reminded` | decide | [`history`] | this step, or a later one, was sent |
 //! | 15 | `buyer_cap` | decide | [`history`] | the buyer was reminded less than `[select].min_gap` ago |
 //! | 16 | `over_limit` | decide | here | past `--limit` |
+//! | 17 | `not_due_anymore`, `not_in_plan`, `plan_changed` | send, `--plan` only | [`crate::plan`] | after the decisions: planned but not due today (today's reason in `error`), due but not planned, or its message changed since the review |
 //!
 //! Where a new rule goes: a rule that reads the export (the order, or the buyer's other orders)
 //! runs in the survey, and whatever it reads of an order must be in the fingerprint (so a
