@@ -6,6 +6,7 @@
 //! ([`Config::parse`]) is apart from loading a file, so tests and `check` can use it directly.
 
 mod delivery;
+mod guard;
 mod select;
 mod shop;
 mod source;
@@ -20,6 +21,7 @@ use serde::Deserialize;
 pub use self::delivery::{
     Delivery, DeliveryConfig, PasswordSource, Security, Sendmail, Smtp, SmtpConfig,
 };
+pub use self::guard::{Guard, GuardConfig};
 pub use self::select::{Select, SelectConfig};
 pub use self::shop::{Shop, ShopConfig};
 pub use self::source::{ColumnSpec, SourceConfig};
@@ -67,6 +69,9 @@ pub struct Config {
     /// `[ledger]`: where sent reminders are remembered.
     #[serde(default)]
     pub ledger: LedgerConfig,
+    /// `[guard]`: when `--send` stops instead of sending.
+    #[serde(default)]
+    pub guard: GuardConfig,
 }
 
 /// `[ledger]`.
@@ -189,6 +194,8 @@ pub struct Settings {
     pub delivery: Delivery,
     /// The ledger file.
     pub ledger_path: PathBuf,
+    /// `[guard]`: the limits past which `--send` stops.
+    pub guard: Guard,
 }
 
 impl Settings {
@@ -232,10 +239,12 @@ impl Settings {
         let beside = |p: PathBuf| if p.is_relative() { base.join(p) } else { p };
         let delivery = delivery::resolve(&config.delivery, &config.smtp, &beside, &bad)?;
         let ledger_path = beside(ledger_file(config.ledger.path, &bad)?);
+        let guard = guard::resolve(&config.guard, &bad)?;
 
         Ok(Settings {
             delivery,
             ledger_path,
+            guard,
             path: path.map(Path::to_path_buf),
             shop,
             timezone: source_settings.timezone,
@@ -307,6 +316,12 @@ impl Settings {
         let mut problems = Vec::new();
         let shop = &self.shop;
         for (setting, key, value, todo) in [
+            (
+                "[shop].name",
+                "name",
+                &shop.name,
+                "write your shop's own name (every message is signed with it)",
+            ),
             (
                 "[shop].sender",
                 "sender",
@@ -456,6 +471,7 @@ mod tests {
         assert!(starter.unfinished(true, false).is_empty());
         // Uncommented but never edited: both examples are refused, sending or not.
         let uncommented = SAMPLE
+            .replace("# name = ", "name = ")
             .replace("# sender = ", "sender = ")
             .replace("# payment_help_url = ", "payment_help_url = ")
             .replace("# bank_details = ", "bank_details = ")
@@ -466,6 +482,7 @@ mod tests {
         assert_eq!(
             keys(resolve(&uncommented).unwrap().unfinished(true, false)),
             [
+                "[shop].name",
                 "[shop].sender",
                 "[shop].payment_help_url",
                 "[shop].bank_details",
