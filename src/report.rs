@@ -492,8 +492,9 @@ impl Summary {
                         "outcome unknown: {reply}; maybe sent, so it is not sent again on its own: check the mail server's log, then run with --retry-unknown to send it once more"
                     ))
                 }
-                // Never an entry's status (only `history` shows a `forget` or an adoption).
-                Some(Status::Forgotten | Status::Adopted) | None => {
+                // Never an entry's status (only `history` shows a `forget`, an adoption or a
+                // forced run).
+                Some(Status::Forgotten | Status::Adopted | Status::Forced) | None => {
                     self.not_attempted += 1;
                     let why = if self.stopped.is_some() {
                         "the mail server could not be reached, or refused to take mail"
