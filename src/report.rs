@@ -413,6 +413,9 @@ pub struct Summary {
     pub stopped: Option<String>,
     /// Seconds the run took.
     pub elapsed_seconds: f64,
+    /// What each breaker of the guard measured, its limit and its verdict (`crate::guard`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guard: Option<crate::guard::Report>,
     /// Text mode only: the reminders that were not sent, one line each.
     #[serde(skip)]
     problems: Vec<String>,
@@ -449,6 +452,7 @@ impl Summary {
             interrupted: false,
             stopped: None,
             elapsed_seconds: 0.0,
+            guard: None,
             problems: Vec::new(),
             examples: BTreeMap::new(),
             invalid: Vec::new(),

@@ -20,11 +20,11 @@ use crate::decide::{self, Options, Surveyed};
 use crate::deliver;
 use crate::error::Error;
 use crate::ingest::{ExportInfo, Grouping, Source, Stream};
-use crate::ledger::{Adopt, Ledger, Memory, Status};
+use crate::ledger::{Adopt, Ledger, Memory, Run, Status};
 use crate::output::Sink;
 use crate::render::Templates;
 use crate::report::{Decision, Entry, Summary};
-use crate::{clock, output};
+use crate::{clock, guard, output};
 
 /// Runs `payremind run`: a preview, or with `--send` a sending run.
 ///
@@ -77,9 +77,9 @@ fn preview(
     started: Instant,
 ) -> Result<u8, Error> {
     let templates = templates(settings)?;
-    let memory = match Ledger::open_read_only(&settings.ledger_path, adopt(args))? {
-        Some(ledger) => ledger.memory()?,
-        None => Memory::default(),
+    let (memory, runs) = match Ledger::open_read_only(&settings.ledger_path, adopt(args))? {
+        Some(ledger) => (ledger.memory()?, ledger.runs(guard::RUNS_COMPARED)?),
+        None => (Memory::default(), Vec::new()),
     };
     let surveyed = decide::survey(source, settings, now, &memory, None)?;
     let options = options(args, &memory);
@@ -97,6 +97,14 @@ fn preview(
             sink.order(&entry).map_err(Error::Output)
         },
     )?;
+    // What `--send` would refuse (the placeholders were warned about above).
+    let (report, _) = judge(args, settings, source, now, &runs, summary.reminders)?;
+    for (name, refusal) in report.refusals(settings, &source.display()) {
+        if name != "placeholders" {
+            eprintln!("payremind: warning: {refusal} (a dry run goes on; `run --send` refuses)");
+        }
+    }
+    summary.guard = Some(report);
     finish(summary, Ok(read), started, sink.as_mut())
 }
 
@@ -136,6 +144,26 @@ fn send(
         reminders.push(entry.into_owned());
         Ok(())
     })?;
+    // The guard, before the first message: a morning that looks wrong stops here.
+    let runs = ledger.runs(guard::RUNS_COMPARED)?;
+    let (report, today) = judge(args, settings, source, now, &runs, reminders.len() as u64)?;
+    let mut refusals = report.refusals(settings, &source.display());
+    if let Some((_, last)) = refusals.pop() {
+        for (_, refusal) in refusals {
+            eprintln!("payremind: error: {refusal}");
+        }
+        return Err(last);
+    }
+    ledger.record_run(&Run {
+        at: clock::wall_clock().to_rfc3339(),
+        evaluated_at: now.to_rfc3339(),
+        orders: today.orders,
+        unpaid: today.unpaid,
+        due: reminders.len() as u64,
+        sent: 0,
+        forced: report.forced(),
+    })?;
+    summary.guard = Some(report);
     let (mut jobs, unmade) = deliver::jobs(&reminders, settings, &sender, now);
     deliver::send::retried_last(&mut jobs, &memory);
     for (index, why) in unmade {
@@ -188,6 +216,22 @@ fn send(
     // The outcomes are committed; are they in the file later runs read?
     held.check()?;
     Ok(code)
+}
+
+/// The guard's breakers for this run ([`guard`]): `check`'s reading of the export (the same
+/// verdict `check` prints), the earlier sending runs, and the reminders due.
+fn judge(
+    args: &RunArgs,
+    settings: &Settings,
+    source: &Source,
+    now: DateTime<Utc>,
+    runs: &[Run],
+    reminders: u64,
+) -> Result<(guard::Report, guard::Today), Error> {
+    let mut today = super::check::examine(settings, source, now)?.today;
+    today.reminders = Some(reminders);
+    let report = guard::Report::judge(&today, runs, settings, now, args.force);
+    Ok((report, today))
 }
 
 /// The templates, checked (every one the ladder can pick) before the first real message.
