@@ -493,6 +493,12 @@ impl Report {
             .collect()
     }
 
+    /// The report as the JSON summary's `guard` object.
+    #[must_use]
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+
     /// What `--force` went past, for the ledger and `history` (empty: nothing).
     #[must_use]
     pub fn forced(&self) -> String {

@@ -413,9 +413,10 @@ pub struct Summary {
     pub stopped: Option<String>,
     /// Seconds the run took.
     pub elapsed_seconds: f64,
-    /// What each breaker of the guard measured, its limit and its verdict (`crate::guard`).
+    /// What each breaker of the guard measured, its limit and its verdict: `crate::guard`'s
+    /// report as JSON (kept as a value, so that the tally does not depend on the guard).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub guard: Option<crate::guard::Report>,
+    pub guard: Option<serde_json::Value>,
     /// Text mode only: the reminders that were not sent, one line each.
     #[serde(skip)]
     problems: Vec<String>,

@@ -104,7 +104,7 @@ fn preview(
             eprintln!("payremind: warning: {refusal} (a dry run goes on; `run --send` refuses)");
         }
     }
-    summary.guard = Some(report);
+    summary.guard = Some(report.to_json());
     finish(summary, Ok(read), started, sink.as_mut())
 }
 
@@ -163,7 +163,7 @@ fn send(
         sent: 0,
         forced: report.forced(),
     })?;
-    summary.guard = Some(report);
+    summary.guard = Some(report.to_json());
     let (mut jobs, unmade) = deliver::jobs(&reminders, settings, &sender, now);
     deliver::send::retried_last(&mut jobs, &memory);
     for (index, why) in unmade {
