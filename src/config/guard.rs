@@ -84,3 +84,44 @@ pub(super) fn resolve(guard: &GuardConfig, bad: Bad<'_>) -> Result<Guard, Error>
         max_growth,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::config::{Config, Settings};
+    use crate::error::Error;
+
+    fn resolve(guard: &str) -> Result<Settings, Error> {
+        let text = format!("[shop]\nname = \"S\"\n[guard]\n{guard}");
+        let path = Path::new("payremind.toml");
+        Settings::resolve(Config::parse(&text, path)?, Some(path))
+    }
+
+    #[test]
+    fn the_defaults_and_a_seller_s_own_limits() {
+        let guard = resolve("").unwrap().guard;
+        assert_eq!(guard.max_export_age, chrono::TimeDelta::hours(26));
+        assert_eq!(guard.plan_max_age, chrono::TimeDelta::hours(12));
+        assert_eq!((guard.max_per_run, guard.max_growth), (1000, 3.0));
+        let guard = resolve("max_export_age = \"3d\"\nmax_per_run = 50\nmax_growth = 1.5\n")
+            .unwrap()
+            .guard;
+        assert_eq!(guard.max_export_age, chrono::TimeDelta::days(3));
+        assert_eq!((guard.max_per_run, guard.max_growth), (50, 1.5));
+    }
+
+    #[test]
+    fn a_limit_that_is_no_limit_names_its_key() {
+        for (text, key) in [
+            ("max_export_age = \"yesterday\"\n", "[guard].max_export_age"),
+            ("max_export_age = \"0s\"\n", "[guard].max_export_age"),
+            ("max_per_run = 0\n", "[guard].max_per_run"),
+            ("max_growth = 0.5\n", "[guard].max_growth"),
+            ("max_growht = 2.0\n", "unknown field `max_growht`"),
+        ] {
+            let err = resolve(text).unwrap_err().to_string();
+            assert!(err.contains(key), "{text}: {err}");
+        }
+    }
+}
