@@ -1,8 +1,10 @@
 //! `payremind check`: the pipeline's first stages run on an export without deciding anything,
 //! and a report of what was found: the mapping in use, every status and what it means, every
 //! channel, payment method and fulfilment value and which rule it triggers, the rows that
-//! cannot be read, how fresh the export is, and whether every template renders. It ends with a
-//! verdict: "ready" (exit 0) only when nothing a run depends on is missing or broken.
+//! cannot be read, how fresh the export is, whether every template renders, and what each of
+//! the guard's breakers would say to `run --send` today. It ends with a verdict: "ready"
+//! (exit 0) only when nothing a run depends on is missing or broken. The verdict is
+//! [`examine`]'s, which `run --send` asks too before its first message.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
