@@ -209,6 +209,12 @@ pub struct RunArgs {
     #[arg(long, requires = "send")]
     pub retry_unknown: bool,
 
+    /// Send although the guard finds today unusual: more reminders than `[guard] max_per_run`
+    /// or `max_growth` allow, or a share of unpaid orders far above the last runs'. Recorded,
+    /// and shown by `history`. An old export, an unmapped status or a placeholder still stops.
+    #[arg(long, requires = "send")]
+    pub force: bool,
+
     /// If another run is sending, wait for it instead of stopping (exit 2).
     #[arg(long, requires = "send")]
     pub wait: bool,

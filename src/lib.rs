@@ -33,6 +33,7 @@ pub mod config;
 pub mod decide;
 pub mod deliver;
 pub mod error;
+pub mod guard;
 pub mod ingest;
 pub mod ledger;
 pub mod line;

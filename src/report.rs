@@ -425,6 +425,10 @@ pub struct Summary {
     pub stopped: Option<String>,
     /// Seconds the run took.
     pub elapsed_seconds: f64,
+    /// What each breaker of the guard measured, its limit and its verdict: `crate::guard`'s
+    /// report as JSON (kept as a value, so that the tally does not depend on the guard).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guard: Option<serde_json::Value>,
     /// Text mode only: the reminders that were not sent, one line each.
     #[serde(skip)]
     problems: Vec<String>,
@@ -461,6 +465,7 @@ impl Summary {
             interrupted: false,
             stopped: None,
             elapsed_seconds: 0.0,
+            guard: None,
             problems: Vec::new(),
             examples: BTreeMap::new(),
             invalid: Vec::new(),
@@ -504,8 +509,9 @@ impl Summary {
                         "outcome unknown: {reply}; maybe sent, so it is not sent again on its own: check the mail server's log, then run with --retry-unknown to send it once more"
                     ))
                 }
-                // Never an entry's status (only `history` shows a `forget` or an adoption).
-                Some(Status::Forgotten | Status::Adopted) | None => {
+                // Never an entry's status (only `history` shows a `forget`, an adoption or a
+                // forced run).
+                Some(Status::Forgotten | Status::Adopted | Status::Forced) | None => {
                     self.not_attempted += 1;
                     let why = if self.stopped.is_some() {
                         "the mail server could not be reached, or refused to take mail"

@@ -22,7 +22,7 @@ fn init_writes_a_config_and_templates_that_check_and_run() {
         .stdout_has("problem: [shop].currency is missing and the export has no currency column");
     crate::support::complete_starter(
         &test.path("shop/payremind.toml"),
-        "My Shop",
+        "Tea Shop",
         "Asia/Shanghai",
     );
     test.exec(&[&["check", "--orders", "shop/orders.csv"][..], &config].concat())
@@ -30,7 +30,7 @@ fn init_writes_a_config_and_templates_that_check_and_run() {
         .stdout_has("ok: ready for `payremind run`");
     test.exec(&[&["run", "--orders", "shop/orders.csv"][..], &config].concat())
         .success()
-        .stdout_has("Subject: Order I1 is still reserved for you at My Shop");
+        .stdout_has("Subject: Order I1 is still reserved for you at Tea Shop");
 }
 
 #[test]
@@ -63,11 +63,11 @@ fn the_starters_example_sender_help_link_and_currency_are_never_used() {
     );
     test.exec(&["init"]).success();
     let config = test.path("payremind.toml");
-    crate::support::complete_starter(&config, "My Shop", "Asia/Shanghai");
+    crate::support::complete_starter(&config, "Tea Shop", "Asia/Shanghai");
     let written = std::fs::read_to_string(&config).unwrap();
     let edited = written
         .replace(
-            "sender = \"My Shop <orders@shop.example>\"",
+            "sender = \"Tea Shop <orders@shop.example>\"",
             "sender = \"My Shop <orders@myshop.example>\"",
         )
         .replace("# payment_help_url = ", "payment_help_url = ")

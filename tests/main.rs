@@ -11,6 +11,7 @@ mod dates;
 mod decisions;
 mod example;
 mod fuzz;
+mod guard;
 mod init;
 mod input;
 mod layouts;

@@ -29,6 +29,10 @@ pub(crate) fn send(test: &Test, extra: &[&str]) -> crate::support::Outcome {
 }
 
 /// A sending run on orders.csv at [`NOW`], printing JSON Lines.
+/// For the tests that send from one export on several days: the guard's stale-export breaker
+/// would stop those later runs (rightly: that is yesterday's download), so it is loosened.
+const DAYS_LATER: &str = "\n[guard]\nmax_export_age = \"30d\"\n";
+
 const SEND_JSON: &[&str] = &[
     "run",
     "--orders",
@@ -594,10 +598,12 @@ fn the_dry_run_reads_the_ledger_and_writes_nothing() {
 #[test]
 fn the_ladder_climbs_and_gives_up_after_the_final_offer() {
     let (_dir, server) = plain_server();
-    let test = Test::new().config(&smtp_config(&server, "")).orders(
-        GENERIC_HEADER,
-        &[&row("L1", "l1@example.com", "2026-11-21 10:00")],
-    );
+    let test = Test::new()
+        .config(&(smtp_config(&server, "") + DAYS_LATER))
+        .orders(
+            GENERIC_HEADER,
+            &[&row("L1", "l1@example.com", "2026-11-21 10:00")],
+        );
     // 47 h old: popular.
     send(&test, &[]).success();
     let at = |now: &str| {
@@ -852,7 +858,10 @@ fn sigterm_during_retries_stops_without_waiting_them_out() {
 fn a_message_refused_after_its_data_is_tried_again_up_to_max_reminders() {
     let (_dir, server) = plain_server();
     let test = Test::new()
-        .config(&smtp_config(&server, "").replace("[smtp]", "[select]\nmax_reminders = 2\n[smtp]"))
+        .config(
+            &(smtp_config(&server, "").replace("[smtp]", "[select]\nmax_reminders = 2\n[smtp]")
+                + DAYS_LATER),
+        )
         .orders(
             GENERIC_HEADER,
             &[&row("X1", "spam.x1@example.com", "2026-11-22 10:00")],
@@ -913,8 +922,9 @@ fn an_authentication_refusal_after_the_data_stops_the_run_and_charges_no_order()
     let (_dir, server) = plain_server();
     let test = Test::new()
         .config(
-            &smtp_config(&server, "max_connections = 1\n")
-                .replace("[smtp]", "[select]\nmax_reminders = 2\n[smtp]"),
+            &(smtp_config(&server, "max_connections = 1\n")
+                .replace("[smtp]", "[select]\nmax_reminders = 2\n[smtp]")
+                + DAYS_LATER),
         )
         .orders(
             GENERIC_HEADER,
@@ -1117,10 +1127,12 @@ fn a_handed_back_message_keeps_the_outcome_of_the_connection_that_sent_it() {
 #[test]
 fn an_unknown_step_is_settled_by_a_later_step_sent() {
     let (_dir, server) = plain_server();
-    let test = Test::new().config(&smtp_config(&server, "")).orders(
-        GENERIC_HEADER,
-        &[&row("S1", "drop-1.s1@example.com", "2026-11-23 05:00")],
-    );
+    let test = Test::new()
+        .config(&(smtp_config(&server, "") + DAYS_LATER))
+        .orders(
+            GENERIC_HEADER,
+            &[&row("S1", "drop-1.s1@example.com", "2026-11-23 05:00")],
+        );
     let at = |now: &str, extra: &[&str]| {
         let mut args = vec![
             "run",
@@ -1165,7 +1177,7 @@ fn the_ladder_never_steps_back() {
     let (_dir, server) = plain_server();
     // A seller's ladder whose first step applies only to low-stock products.
     let rules = "\n[[rules]]\nlow_stock = true\ntemplate = \"low_stock\"\n\n[[rules]]\ntemplate = \"popular\"\n";
-    let config = smtp_config(&server, "") + rules;
+    let config = smtp_config(&server, "") + rules + DAYS_LATER;
     let test = Test::new().config(&config).orders(
         GENERIC_HEADER,
         &[&row("B1", "b1@example.com", "2026-11-22 10:00")],
@@ -1256,7 +1268,7 @@ fn paid_orders_are_remembered_for_later_exports_and_counted_once() {
     // A sending run remembers the export's paid orders: X paid P1 on the 20th.
     let test = Test::new()
         .config(&format!(
-            "{GENERIC_CONFIG}\n[delivery]\nvia = \"outbox\"\noutbox = \"review\"\n"
+            "{GENERIC_CONFIG}\n[delivery]\nvia = \"outbox\"\noutbox = \"review\"\n{DAYS_LATER}"
         ))
         .orders(
             GENERIC_HEADER,

@@ -1,8 +1,10 @@
 //! `payremind check`: the pipeline's first stages run on an export without deciding anything,
 //! and a report of what was found: the mapping in use, every status and what it means, every
 //! channel, payment method and fulfilment value and which rule it triggers, the rows that
-//! cannot be read, how fresh the export is, and whether every template renders. It ends with a
-//! verdict: "ready" (exit 0) only when nothing a run depends on is missing or broken.
+//! cannot be read, how fresh the export is, whether every template renders, and what each of
+//! the guard's breakers would say to `run --send` today. It ends with a verdict: "ready"
+//! (exit 0) only when nothing a run depends on is missing or broken. The verdict is
+//! [`examine`]'s, which `run --send` asks too before its first message.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -15,7 +17,9 @@ use crate::config::Settings;
 use crate::decide::ladder::Action;
 use crate::decide::select::{is_renewal, is_shipped};
 use crate::error::Error;
+use crate::guard;
 use crate::ingest::{self, Detail, ExportInfo, Item, Source};
+use crate::ledger::{Adopt, Ledger};
 use crate::order::{
     Field, InvalidRow, Order, StatusClass, StoreTime, Text, describe_bad_row, hours,
 };
@@ -34,24 +38,11 @@ pub fn check(args: &CheckArgs) -> Result<u8, Error> {
     let names: Vec<&str> = templates.names().collect();
     templates.check(&settings, names.iter().copied())?;
     let source = Source::new(&args.orders);
-    let (tally, info) = Tally::read(&source, &settings, now)?;
+    let examined = examine(&settings, &source, now)?;
+    let problems = examined.problems;
 
-    let mut out = String::new();
+    let mut out = examined.text;
     let w = &mut out;
-    let mut problems = describe_config(w, &settings, &source);
-    problems += describe_export(w, &settings, &source, &info);
-    if let Some(dates) = &info.dates {
-        problems += usize::from(dates.order().is_err());
-        writeln!(w, "dates: {dates}").ok();
-    }
-    problems += describe_statuses(w, &info);
-    for (setting, message) in settings.unfinished(info.has_currency(), true) {
-        problems += 1;
-        writeln!(w, "problem: {setting} {message}").ok();
-    }
-    describe_values(w, &settings, &tally, &info);
-    problems += describe_orders(w, &source, &tally, &info, now);
-    problems += describe_payment_details(w, &settings, &tally);
     writeln!(
         w,
         "templates: {} render ({})",
@@ -68,6 +59,11 @@ pub fn check(args: &CheckArgs) -> Result<u8, Error> {
         )
         .ok();
     }
+    // What each breaker of `run --send` would say today (counted above where it is a problem
+    // of the export or the config: unmapped statuses, placeholders).
+    for line in guard_lines(&settings, &examined.today, now) {
+        writeln!(w, "{line}").ok();
+    }
     if problems == 0 {
         writeln!(w, "ok: ready for `payremind run`").ok();
     } else {
@@ -80,6 +76,99 @@ pub fn check(args: &CheckArgs) -> Result<u8, Error> {
     }
     super::print_stdout(&out)?;
     Ok(if problems == 0 { 0 } else { 2 })
+}
+
+/// The guard's breakers as they stand today, one line each: the earlier sending runs are read
+/// from the ledger when there is one (and when it cannot be read, the line says so).
+fn guard_lines(settings: &Settings, today: &guard::Today, now: DateTime<Utc>) -> Vec<String> {
+    let runs =
+        Ledger::open_read_only(&settings.ledger_path, Adopt::Inspect).and_then(
+            |ledger| match ledger {
+                Some(ledger) => ledger.runs(guard::RUNS_COMPARED),
+                None => Ok(Vec::new()),
+            },
+        );
+    let mut lines = Vec::new();
+    let runs = runs.unwrap_or_else(|e| {
+        lines.push(format!(
+            "guard: the ledger's earlier runs cannot be read ({e}); compared as if there were none"
+        ));
+        Vec::new()
+    });
+    lines.extend(guard::Report::judge(today, &runs, settings, now, false).lines());
+    lines
+}
+
+/// What `check` finds in an export, and what the guard of `run --send` measures of it.
+pub struct Examined {
+    /// The report up to the templates line.
+    pub text: String,
+    /// The problems counted in it: the verdict is "ready" only at 0.
+    pub problems: usize,
+    /// What the guard measures (everything but the reminders, which `check` does not decide).
+    pub today: guard::Today,
+}
+
+/// Reads the export once and describes it as `check` does, counting the problems: the one
+/// verdict `check` prints and `run --send` stops on.
+///
+/// # Errors
+/// The export cannot be read.
+pub fn examine(
+    settings: &Settings,
+    source: &Source,
+    now: DateTime<Utc>,
+) -> Result<Examined, Error> {
+    let (tally, info) = Tally::read(source, settings, now)?;
+
+    let mut out = String::new();
+    let w = &mut out;
+    let mut problems = describe_config(w, settings, source);
+    problems += describe_export(w, settings, source, &info);
+    if let Some(dates) = &info.dates {
+        problems += usize::from(dates.order().is_err());
+        writeln!(w, "dates: {dates}").ok();
+    }
+    problems += describe_statuses(w, &info);
+    let placeholders = settings.unfinished(info.has_currency(), true);
+    for (setting, message) in &placeholders {
+        problems += 1;
+        writeln!(w, "problem: {setting} {message}").ok();
+    }
+    describe_values(w, settings, &tally, &info);
+    problems += describe_orders(w, source, &tally, &info, now);
+    problems += describe_payment_details(w, settings, &tally);
+
+    let unmapped = info
+        .statuses
+        .iter()
+        .filter(|(label, _)| {
+            info.mapping
+                .as_ref()
+                .and_then(|m| m.status_class(label))
+                .is_none()
+        })
+        .map(|(label, count)| (label.clone(), *count))
+        .collect();
+    let first_problem = out
+        .lines()
+        .find_map(|line| line.strip_prefix("problem: "))
+        .map(str::to_owned);
+    let today = guard::Today {
+        orders: tally.orders,
+        unpaid: tally.unpaid,
+        newest: tally.newest,
+        unmapped,
+        check_problems: problems,
+        first_problem,
+        placeholders,
+        reminders: None,
+    };
+    Ok(Examined {
+        text: out,
+        problems,
+        today,
+    })
 }
 
 /// Which config, and the settings a run cannot do without: returns how many are missing.
@@ -465,6 +554,8 @@ fn describe_orders(
 #[derive(Default)]
 struct Tally {
     orders: u64,
+    /// Orders whose status is in the unpaid class.
+    unpaid: u64,
     multi_row: u64,
     newest: Option<StoreTime>,
     invalid_rows: u64,
@@ -508,6 +599,7 @@ impl Tally {
                 match item {
                     Item::Order(order) => {
                         tally.orders += 1;
+                        tally.unpaid += u64::from(order.status == StatusClass::Unpaid);
                         if let Err(why) = crate::address::recipient(&order.email) {
                             tally.no_contact += 1;
                             if tally.no_contact_shown.len() < BAD_ROWS_SHOWN {

@@ -53,6 +53,16 @@ pub fn history(args: &HistoryArgs) -> Result<u8, Error> {
                 out.push_str("no reminders recorded yet\n");
             }
             for a in &attempts {
+                // Not an attempt: a sending run that `--force` took past the guard.
+                if a.status == crate::ledger::Status::Forced {
+                    writeln!(
+                        out,
+                        "{}  forced: {}  [evaluated at {}]",
+                        a.attempted_at, a.server_reply, a.evaluated_at
+                    )
+                    .ok();
+                    continue;
+                }
                 writeln!(
                     out,
                     "{}  order {} (buyer {})  {}  to {}  {}: {}  [{}, evaluated at {}]",

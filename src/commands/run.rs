@@ -21,12 +21,12 @@ use crate::decide::{self, Options, Surveyed};
 use crate::deliver;
 use crate::error::Error;
 use crate::ingest::{ExportInfo, Grouping, Source, Stream};
-use crate::ledger::{Adopt, Ledger, Memory, Status};
+use crate::ledger::{Adopt, Ledger, Memory, Run, Status};
 use crate::output::Sink;
 use crate::plan::{self, Gate, Review};
 use crate::render::Templates;
 use crate::report::{Decision, Entry, Summary};
-use crate::{clock, output};
+use crate::{clock, guard, output};
 
 /// Runs `payremind run`: a preview, or with `--send` a sending run.
 ///
@@ -80,9 +80,9 @@ fn preview(
 ) -> Result<u8, Error> {
     let templates = templates(settings)?;
     let ledger = Ledger::open_read_only(&settings.ledger_path, adopt(args))?;
-    let memory = match &ledger {
-        Some(ledger) => ledger.memory()?,
-        None => Memory::default(),
+    let (memory, runs) = match &ledger {
+        Some(ledger) => (ledger.memory()?, ledger.runs(guard::RUNS_COMPARED)?),
+        None => (Memory::default(), Vec::new()),
     };
     let mut review = match &args.save_plan {
         Some(path) => Some(Review::new(path, settings, source, ledger.as_ref(), now)?),
@@ -108,6 +108,14 @@ fn preview(
             sink.order(&entry).map_err(Error::Output)
         },
     )?;
+    // What `--send` would refuse (the placeholders were warned about above).
+    let (report, _) = judge(args, settings, source, now, &runs, summary.reminders)?;
+    for (name, refusal) in report.refusals(settings, &source.display()) {
+        if name != "placeholders" {
+            eprintln!("payremind: warning: {refusal} (a dry run goes on; `run --send` refuses)");
+        }
+    }
+    summary.guard = Some(report.to_json());
     let saved = review.map(|review| review.save(&args.orders)).transpose()?;
     let code = finish(summary, Ok(read), started, sink.as_mut())?;
     if let Some(saved) = saved {
@@ -160,11 +168,37 @@ fn send(
         reminders.push(plan::judge(gate.as_ref(), entry).into_owned());
         Ok(())
     })?;
+    // The guard, before the first message: a morning that looks wrong stops here. It counts
+    // what this run would send (a plan's skips are not sent).
+    let due = reminders
+        .iter()
+        .filter(|entry| entry.decision == Decision::Remind)
+        .count() as u64;
+    let runs = ledger.runs(guard::RUNS_COMPARED)?;
+    let (report, today) = judge(args, settings, source, now, &runs, due)?;
+    let mut refusals = report.refusals(settings, &source.display());
+    if let Some((_, last)) = refusals.pop() {
+        for (_, refusal) in refusals {
+            eprintln!("payremind: error: {refusal}");
+        }
+        return Err(last);
+    }
     let (mut jobs, unmade) = deliver::jobs(&reminders, settings, &sender, now);
     if gate.is_none() && !args.yes && !confirmed(&reminders, &jobs)? {
         eprintln!("payremind: nothing sent");
         return Ok(0);
     }
+    // Recorded once the seller (or cron) goes ahead: a run declined at the question is no run.
+    ledger.record_run(&Run {
+        at: clock::wall_clock().to_rfc3339(),
+        evaluated_at: now.to_rfc3339(),
+        orders: today.orders,
+        unpaid: today.unpaid,
+        due,
+        sent: 0,
+        forced: report.forced(),
+    })?;
+    summary.guard = Some(report.to_json());
     deliver::send::retried_last(&mut jobs, &memory);
     for (index, why) in unmade {
         if let Some(entry) = reminders.get_mut(index) {
@@ -249,6 +283,22 @@ fn confirmed(reminders: &[Entry<'_>], jobs: &[deliver::send::Job]) -> Result<boo
     };
     let answer = ask().map_err(Error::Output)?;
     Ok(matches!(answer.trim().to_lowercase().as_str(), "y" | "yes"))
+}
+
+/// The guard's breakers for this run ([`guard`]): `check`'s reading of the export (the same
+/// verdict `check` prints), the earlier sending runs, and the reminders due.
+fn judge(
+    args: &RunArgs,
+    settings: &Settings,
+    source: &Source,
+    now: DateTime<Utc>,
+    runs: &[Run],
+    reminders: u64,
+) -> Result<(guard::Report, guard::Today), Error> {
+    let mut today = super::check::examine(settings, source, now)?.today;
+    today.reminders = Some(reminders);
+    let report = guard::Report::judge(&today, runs, settings, now, args.force);
+    Ok((report, today))
 }
 
 /// The templates, checked (every one the ladder can pick) before the first real message.

@@ -21,7 +21,7 @@ use serde::Deserialize;
 pub use self::delivery::{
     Delivery, DeliveryConfig, PasswordSource, Security, Sendmail, Smtp, SmtpConfig,
 };
-pub use self::guard::{DEFAULT_PLAN_MAX_AGE, Guard, GuardConfig};
+pub use self::guard::{Guard, GuardConfig};
 pub use self::select::{Select, SelectConfig};
 pub use self::shop::{Shop, ShopConfig};
 pub use self::source::{ColumnSpec, SourceConfig};
@@ -69,7 +69,7 @@ pub struct Config {
     /// `[ledger]`: where sent reminders are remembered.
     #[serde(default)]
     pub ledger: LedgerConfig,
-    /// `[guard]`: the limits a sending run checks first.
+    /// `[guard]`: when `--send` stops instead of sending.
     #[serde(default)]
     pub guard: GuardConfig,
 }
@@ -194,7 +194,7 @@ pub struct Settings {
     pub delivery: Delivery,
     /// The ledger file.
     pub ledger_path: PathBuf,
-    /// `[guard]`: the limits a sending run checks first.
+    /// `[guard]`: the limits past which `--send` stops.
     pub guard: Guard,
 }
 
@@ -316,6 +316,12 @@ impl Settings {
         let mut problems = Vec::new();
         let shop = &self.shop;
         for (setting, key, value, todo) in [
+            (
+                "[shop].name",
+                "name",
+                &shop.name,
+                "write your shop's own name (every message is signed with it)",
+            ),
             (
                 "[shop].sender",
                 "sender",
@@ -465,6 +471,7 @@ mod tests {
         assert!(starter.unfinished(true, false).is_empty());
         // Uncommented but never edited: both examples are refused, sending or not.
         let uncommented = SAMPLE
+            .replace("# name = ", "name = ")
             .replace("# sender = ", "sender = ")
             .replace("# payment_help_url = ", "payment_help_url = ")
             .replace("# bank_details = ", "bank_details = ")
@@ -475,6 +482,7 @@ mod tests {
         assert_eq!(
             keys(resolve(&uncommented).unwrap().unfinished(true, false)),
             [
+                "[shop].name",
                 "[shop].sender",
                 "[shop].payment_help_url",
                 "[shop].bank_details",

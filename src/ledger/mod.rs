@@ -77,6 +77,9 @@ pub enum Status {
     /// runs wrote (`--new-ledger`) or an older copy of it (`--accept-restored-ledger`); shown
     /// by `history` only.
     Adopted,
+    /// Not an attempt: a sending run went past a guard's breaker with `--force`; shown by
+    /// `history` only.
+    Forced,
 }
 
 impl Status {
@@ -92,6 +95,7 @@ impl Status {
             Status::Rejected => "rejected",
             Status::Forgotten => "forgotten",
             Status::Adopted => "adopted",
+            Status::Forced => "forced",
         }
     }
 
@@ -103,6 +107,7 @@ impl Status {
             "rejected" => Status::Rejected,
             "forgotten" => Status::Forgotten,
             "adopted" => Status::Adopted,
+            "forced" => Status::Forced,
             "intent" => Status::Intent,
             _ => Status::Unknown,
         }
@@ -128,6 +133,25 @@ pub struct Intent {
     pub recipient: String,
     /// The instant the run evaluated (`--now`).
     pub evaluated_at: DateTime<Utc>,
+}
+
+/// A sending run as the ledger remembers it: what the guard compares today's run with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Run {
+    /// When it started (wall clock, RFC 3339).
+    pub at: String,
+    /// The instant it evaluated (`--now`, RFC 3339).
+    pub evaluated_at: String,
+    /// Orders in its export.
+    pub orders: u64,
+    /// Of them, unpaid.
+    pub unpaid: u64,
+    /// Reminders it found due (and set out to send).
+    pub due: u64,
+    /// Reminders the server accepted (its attempts with the outcome `sent`).
+    pub sent: u64,
+    /// Empty, or what `--force` let it past.
+    pub forced: String,
 }
 
 /// One row of the ledger, as `payremind history` shows it.
@@ -370,7 +394,7 @@ fn links(_: &std::fs::Metadata) -> u64 {
     1
 }
 
-const SCHEMA_VERSION: i32 = 3;
+const SCHEMA_VERSION: i32 = 4;
 
 const MIGRATIONS: &[&str] = &[
     // 1: attempts and remembered paid orders.
@@ -410,6 +434,19 @@ const MIGRATIONS: &[&str] = &[
          value TEXT NOT NULL,
          at TEXT NOT NULL,
          through INTEGER NOT NULL
+     );",
+    // 4: every sending run that got past the guard, with its counts (the volume and mapping
+    // breakers compare today with them); `after` is the last attempt before it, so its own
+    // attempts are those up to the next run's `after`.
+    "CREATE TABLE runs (
+         id INTEGER PRIMARY KEY,
+         at TEXT NOT NULL,
+         evaluated_at TEXT NOT NULL,
+         orders INTEGER NOT NULL,
+         unpaid INTEGER NOT NULL,
+         due INTEGER NOT NULL,
+         forced TEXT NOT NULL DEFAULT '',
+         after INTEGER NOT NULL
      );",
 ];
 
@@ -1305,9 +1342,116 @@ impl Ledger {
                 });
             }
         }
+        if order.is_none() && buyer.is_none() {
+            for (at, evaluated_at, forced) in self.forced_runs()? {
+                rows.push(Attempt {
+                    order_id: String::new(),
+                    buyer_id: String::new(),
+                    template: String::new(),
+                    message_id: String::new(),
+                    to: String::new(),
+                    status: Status::Forced,
+                    attempted_at: at,
+                    evaluated_at,
+                    server_reply: format!("payremind run --send --force: {forced}"),
+                    rank: 0,
+                    final_step: false,
+                    id: 0,
+                });
+            }
+        }
         // In time order (RFC 3339 in UTC sorts as text); attempts keep their order among equals.
         rows.sort_by(|a, b| a.attempted_at.cmp(&b.attempted_at));
         Ok(rows)
+    }
+
+    /// Records a sending run that got past the guard, before its first message: its counts
+    /// (`sent` is counted from its attempts when read) and, when `--force` took it past a
+    /// breaker, what it went past.
+    ///
+    /// # Errors
+    /// The ledger cannot be written.
+    pub fn record_run(&mut self, run: &Run) -> Result<(), Error> {
+        let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        self.conn
+            .execute(
+                "INSERT INTO runs (at, evaluated_at, orders, unpaid, due, forced, after)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, (SELECT coalesce(max(id), 0) FROM attempts))",
+                params![
+                    run.at,
+                    run.evaluated_at,
+                    count(run.orders),
+                    count(run.unpaid),
+                    count(run.due),
+                    run.forced
+                ],
+            )
+            .map_err(|e| db_error(&self.path, &e))?;
+        Ok(())
+    }
+
+    /// The last `last` sending runs, oldest first (empty for a ledger from before runs were
+    /// recorded).
+    ///
+    /// # Errors
+    /// The file cannot be read.
+    pub fn runs(&self, last: usize) -> Result<Vec<Run>, Error> {
+        let version: i32 = self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(|e| db_error(&self.path, &e))?;
+        if version < 4 {
+            return Ok(Vec::new());
+        }
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT at, evaluated_at, orders, unpaid, due, forced,
+                     (SELECT count(*) FROM attempts a WHERE a.status = 'sent' AND a.id > r.after
+                        AND a.id <= coalesce(
+                            (SELECT min(n.after) FROM runs n WHERE n.id > r.id), 9223372036854775807))
+                 FROM runs r ORDER BY id DESC LIMIT ?1",
+            )
+            .map_err(|e| db_error(&self.path, &e))?;
+        let count = |n: i64| u64::try_from(n).unwrap_or(0);
+        let rows = stmt
+            .query_map(params![i64::try_from(last).unwrap_or(i64::MAX)], |r| {
+                Ok(Run {
+                    at: r.get(0)?,
+                    evaluated_at: r.get(1)?,
+                    orders: count(r.get(2)?),
+                    unpaid: count(r.get(3)?),
+                    due: count(r.get(4)?),
+                    forced: r.get(5)?,
+                    sent: count(r.get(6)?),
+                })
+            })
+            .map_err(|e| db_error(&self.path, &e))?;
+        let mut runs: Vec<Run> = rows
+            .collect::<Result<_, _>>()
+            .map_err(|e| db_error(&self.path, &e))?;
+        runs.reverse();
+        Ok(runs)
+    }
+
+    /// The forced runs, oldest first, for `history`: when, and what `--force` went past.
+    fn forced_runs(&self) -> Result<Vec<(String, String, String)>, Error> {
+        let version: i32 = self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(|e| db_error(&self.path, &e))?;
+        if version < 4 {
+            return Ok(Vec::new());
+        }
+        let mut stmt = self
+            .conn
+            .prepare("SELECT at, evaluated_at, forced FROM runs WHERE forced != '' ORDER BY id")
+            .map_err(|e| db_error(&self.path, &e))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .map_err(|e| db_error(&self.path, &e))?;
+        rows.collect::<Result<_, _>>()
+            .map_err(|e| db_error(&self.path, &e))
     }
 
     /// Starts remembering the export's paid orders (so that a buyer's history survives the
