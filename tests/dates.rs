@@ -113,3 +113,33 @@ fn an_export_with_both_orders_is_not_guessed() {
         .stdout_has("dates: day first (30/11/2026 on line 3) and month first (11/30/2026 on line 4) both appear")
         .stdout_has("invalid rows: 3");
 }
+
+#[test]
+fn a_two_digit_year_is_refused_never_read_as_antiquity() {
+    let export = "order_id,email,status,created_at,total\n\
+        D1,d1@example.com,pending,12/11/26 10:00,10.00\n\
+        D2,d2@example.com,pending,31/12/26 10:00,10.00\n\
+        D3,d3@example.com,pending,2026-11-22 10:00,10.00\n";
+    let test = Test::new()
+        .config(crate::support::GENERIC_CONFIG)
+        .file("orders.csv", export);
+    let d = test.preview();
+    for id in ["D1", "D2"] {
+        let entry = d.get(id);
+        assert_eq!(entry["reason"], "invalid_row");
+        assert!(
+            entry["error"].as_str().unwrap().contains("two-digit year"),
+            "{entry}"
+        );
+    }
+    assert_eq!(d.outcome("D3"), "popular");
+    // check counts them as unreadable rows rather than orders from the year 12.
+    test.exec(&[
+        "check",
+        "--orders",
+        "orders.csv",
+        "--now",
+        crate::support::NOW,
+    ])
+    .stdout_has("invalid rows: 2");
+}

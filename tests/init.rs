@@ -132,7 +132,8 @@ fn init_from_a_generic_export_maps_a_column_only_when_its_values_fit() {
             "\ncreated_at = \"Order Created\"\n",
             "\ntotal = \"Order Total\"\n",
             "\nprior_paid_orders = \"Customer Paid Orders\"\n",
-            "\n# buyer_name: no column looked like a name (\"Customer Total Spent\" holds amounts)\n",
+            // "Customer Total Spent" names a total: not even a candidate for the name.
+            "\n# buyer_name = \"<header>\"   # no header looks like it\n",
             "\n# paid_at: no column looked like a date and time (\"Customer Paid Orders\" holds counts)\n",
             "\n# unpaid = [\"pending\"]\n",
         ],
@@ -227,4 +228,27 @@ fn init_does_not_write_through_a_dangling_symlink() {
             .stderr_has("shop/payremind.toml: cannot write it: it is a symbolic link to a file that does not exist");
     }
     assert!(!target.exists(), "nothing written where the link points");
+}
+
+#[test]
+fn init_from_maps_a_shipping_date_to_tracking_and_no_note_or_status_to_a_name_or_id() {
+    let test = Test::new().file(
+        "orders.csv",
+        "Order Reference,Order Status,Order Date,Email,Total,Customer Note,Shipped At,Customer\n\
+         R4,pending,2026-12-01 13:00,Ana Lima <ana@example.com>,12.50,Leave at the back door,2026-12-01 16:00,Ana Lima\n",
+    );
+    let written = init_from(&test, "orders.csv");
+    has_lines(
+        &written,
+        &[
+            "\norder_id = \"Order Reference\"\n",
+            "\nstatus = \"Order Status\"\n",
+            "\ncreated_at = \"Order Date\"\n",
+            // A display name before the address is an address the run can use.
+            "\nemail = \"Email\"\n",
+            "\nbuyer_name = \"Customer\"\n",
+            "\ntracking = \"Shipped At\"\n",
+        ],
+    );
+    assert!(!written.contains("= \"Customer Note\""), "{written}");
 }

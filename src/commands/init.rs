@@ -294,6 +294,8 @@ enum Kind {
     Currency,
     Product,
     Text,
+    /// Anything (a ship time or a tracking number: any value means the parcel left).
+    Any,
 }
 
 impl Kind {
@@ -314,6 +316,7 @@ impl Kind {
             Field::Country => Kind::Country,
             Field::Currency => Kind::Currency,
             Field::Product => Kind::Product,
+            Field::Tracking => Kind::Any,
             // The channel (`web`, an app's number), payment method, fulfilment, terms, tags.
             _ => Kind::Text,
         }
@@ -333,6 +336,7 @@ impl Kind {
             Kind::Currency => "a currency code",
             Kind::Product => "a product",
             Kind::Text => "text",
+            Kind::Any => "a value",
         }
     }
 
@@ -363,14 +367,21 @@ impl Kind {
             Kind::Currency => v.len() == 3 && v.chars().all(|c| c.is_ascii_alphabetic()),
             Kind::Product => !amount() && !is_time(v),
             Kind::Text => !is_time(v),
+            Kind::Any => true,
         }
     }
 
     /// Whether nearly all `values` (at least 9 in 10, so that one mistyped row does not hide
-    /// a column) look like this kind; never for no values.
+    /// a column) look like this kind; never for no values. An order number also differs from
+    /// row to row (a status column's few words fit an id's shape too); repeats are allowed,
+    /// since multi-row orders repeat their number.
     fn fits_most(self, values: &[String]) -> bool {
         let fit = values.iter().filter(|v| self.fits(v)).count();
-        !values.is_empty() && fit * 10 >= values.len() * 9
+        let varied = || {
+            let distinct: std::collections::HashSet<&String> = values.iter().collect();
+            values.len() < 10 || distinct.len() * 4 > values.len()
+        };
+        !values.is_empty() && fit * 10 >= values.len() * 9 && (self != Kind::Id || varied())
     }
 }
 
@@ -381,15 +392,10 @@ fn is_time(v: &str) -> bool {
         .any(|order| value::parse_time_ordered(v, chrono_tz::UTC, || Ok(order)).is_ok())
 }
 
-/// `someone@host.domain`, one word.
+/// An address a reminder can go to, judged as the run judges it (a display name and angle
+/// brackets, `Ann Lee <ann@example.com>`, are fine).
 fn is_email(v: &str) -> bool {
-    v.split_once('@').is_some_and(|(local, domain)| {
-        !local.is_empty()
-            && domain.contains('.')
-            && !domain.starts_with('.')
-            && !domain.ends_with('.')
-            && !v.contains(char::is_whitespace)
-    })
+    crate::address::recipient(v).is_ok()
 }
 
 /// What a column holds, for the comment on a field it was not mapped to.
@@ -420,6 +426,27 @@ struct Guess {
     rejected: Vec<String>,
 }
 
+/// Words of headers that hold free text (notes, comments, messages): such a column is never
+/// guessed for a field from a part of its name.
+const FREE_TEXT: &[&str] = &[
+    "note",
+    "comment",
+    "remark",
+    "message",
+    "memo",
+    "instruction",
+    "备注",
+    "留言",
+];
+
+/// Whether a header contains the key or a usual name of a field other than `field`.
+fn names_another_field(header: &str, field: Field) -> bool {
+    SYNONYMS.iter().any(|(other, names)| {
+        *other != field
+            && (header.contains(other.key()) || names.iter().any(|n| header.contains(n)))
+    })
+}
+
 /// A best guess at `[columns]` for a generic export: each field takes the first unused header
 /// that is exactly the field's key, else exactly one of its usual names, else contains one
 /// (the shortest such header first), whose sampled values fit the field.
@@ -447,8 +474,17 @@ fn guess_columns(headers: &[String], sample: &[Vec<String>]) -> Vec<Guess> {
             }
         }
         for name in *names {
+            // A header that only contains a usual name is a candidate unless it says it is
+            // free text ("Customer Note" is no buyer name, whatever its values).
+            // For an id or a name, whose usual names are broad ("order", "customer"), neither
+            // is a header that names another field ("Order Status", "Customer Total Spent").
+            let broad = matches!(kind, Kind::Id | Kind::Name);
             let mut containing: Vec<usize> = (0..headers.len())
-                .filter(|&i| lower[i].contains(name))
+                .filter(|&i| {
+                    lower[i].contains(name)
+                        && !FREE_TEXT.iter().any(|w| lower[i].contains(w))
+                        && !(broad && names_another_field(&lower[i], *field))
+                })
                 .collect();
             containing.sort_by_key(|&i| lower[i].chars().count());
             for i in containing {

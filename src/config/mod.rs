@@ -341,25 +341,13 @@ impl Settings {
                 "write the account your buyers pay into, or remove the line (buyers would be sent this example account)",
             ),
             (
-                "[shop].ships_within",
-                "ships_within",
-                &shop.ships_within,
-                "write how soon you really ship, or remove the line (messages promise it)",
-            ),
-            (
-                "[shop].gift",
-                "gift",
-                &shop.gift,
-                "write the gift you really add, or remove the line (messages promise it)",
-            ),
-            (
-                "[shop].member_benefits",
-                "member_benefits",
-                &shop.member_benefits,
-                "write what regular customers really get, or remove the line (messages promise it)",
+                "[shop].reply_to",
+                "reply_to",
+                &shop.reply_to,
+                "write the address replies should go to, or remove the line",
             ),
         ] {
-            if starter_shop_value(key).is_some_and(|example| *value == example) {
+            if starter_shop_value(key).is_some_and(|example| is_starters(value, &example)) {
                 problems.push((
                     setting,
                     format!("is still the starter's example {value:?}; {todo}"),
@@ -408,6 +396,21 @@ impl Settings {
 
 /// The value the starter config ([`SAMPLE`]) shows for `[shop] key`, commented out or not: an
 /// example, which a finished config never holds.
+/// Whether `value` is the starter's `example`, or still carries the part of it that only the
+/// example has (its `myshop.example` domain, its `XX00` account): a seller who changed the
+/// shop's name in the sender but not the domain would still send from the example's domain.
+/// Only the starter's own values are compared: a test shop's own reserved domain is fine.
+fn is_starters(value: &str, example: &str) -> bool {
+    const TELLTALES: &[&str] = &["myshop.example", "xx00 0000", "xxxxxxxx"];
+    let value = value.trim().to_lowercase();
+    let example = example.to_lowercase();
+    !value.is_empty()
+        && (value == example
+            || TELLTALES
+                .iter()
+                .any(|t| example.contains(t) && value.contains(t)))
+}
+
 fn starter_shop_value(key: &str) -> Option<String> {
     let mut in_shop = false;
     for line in SAMPLE.lines() {
@@ -475,10 +478,10 @@ mod tests {
             .replace("# sender = ", "sender = ")
             .replace("# payment_help_url = ", "payment_help_url = ")
             .replace("# bank_details = ", "bank_details = ")
-            .replace("# ships_within = ", "ships_within = ")
-            .replace("# gift = ", "gift = ")
-            .replace("# member_benefits = ", "member_benefits = ");
-        // Buyers would be sent the example account, and promises nobody made.
+            .replace("# reply_to = ", "reply_to = ")
+            .replace("# ships_within = ", "ships_within = ");
+        // Buyers would be sent the example account, or replies would go to the example desk;
+        // a promise the seller uncommented is theirs to make.
         assert_eq!(
             keys(resolve(&uncommented).unwrap().unfinished(true, false)),
             [
@@ -486,10 +489,30 @@ mod tests {
                 "[shop].sender",
                 "[shop].payment_help_url",
                 "[shop].bank_details",
-                "[shop].ships_within",
-                "[shop].gift",
-                "[shop].member_benefits"
+                "[shop].reply_to"
             ]
+        );
+        // Half edited: the example's domain or account is still there.
+        let half = uncommented
+            .replace("name = \"My Shop\"", "name = \"Lotus Leaf\"")
+            .replace(
+                "My Shop <orders@myshop.example>",
+                "Lotus Leaf <orders@MyShop.example>",
+            )
+            .replace(
+                "https://myshop.example/help/how-to-pay",
+                "https://myshop.example/help/how-to-pay/",
+            )
+            .replace("My Shop Ltd, IBAN", "Lotus Leaf Ltd, IBAN");
+        assert_eq!(
+            keys(resolve(&half).unwrap().unfinished(true, false)),
+            [
+                "[shop].sender",
+                "[shop].payment_help_url",
+                "[shop].bank_details",
+                "[shop].reply_to"
+            ],
+            "{half}"
         );
         // A test shop's own reserved domain is a real choice.
         let own = format!(

@@ -182,13 +182,27 @@ pub fn parse_time_ordered(
     if let Some(time) = iso_with_offset(text) {
         return Ok(time.with_timezone(&zone).fixed_offset());
     }
-    if let Some(date) = YearLast::split(text) {
-        return date.read(year_last()?, zone);
+    let read = if let Some(date) = YearLast::split(text) {
+        date.read(year_last()?, zone)
+    } else if let Some(text) = twenty_four_hour(text) {
+        parse_time(&text, zone)
+    } else {
+        any_layout(text, zone)
+    };
+    read.and_then(four_digit_year)
+}
+
+/// chrono reads `%Y` from one to four digits, so `31/12/26` would be the year 26: a two-digit
+/// year is refused (its century is a guess), never read as antiquity.
+fn four_digit_year(time: StoreTime) -> Result<StoreTime, String> {
+    use chrono::Datelike as _;
+    if time.year() < 1900 {
+        return Err(format!(
+            "has a two-digit year (it would be the year {}); download the export again, or format the column in Excel as yyyy-mm-dd hh:mm",
+            time.year()
+        ));
     }
-    if let Some(text) = twenty_four_hour(text) {
-        return parse_time(&text, zone);
-    }
-    any_layout(text, zone)
+    Ok(time)
 }
 
 /// A date written with the year last, `31/12/2023 22:36`: its numbers as written.
