@@ -4,17 +4,18 @@
 //!
 //! | breaker             | measures                                          | trips when                                      | `--force` |
 //! |---------------------|---------------------------------------------------|-------------------------------------------------|-----------|
-//! | `stale_export`      | hours from the newest order (not after `now`) to `now` | more than `[guard] max_export_age`         | no        |
+//! | `stale_export`      | hours from the newest order (not after `now`) to `now` | more than `[guard] max_export_age`         | yes       |
 //! | `max_per_run`       | reminders due                                     | more than `[guard] max_per_run`                 | yes       |
-//! | `growth`            | reminders due                                     | more than `max(max_growth × median, 20)` of the last 7 sending runs' reminders (3 runs at least) | yes |
-//! | `unpaid_share`      | unpaid orders / orders in the export              | more than `max(2 × median, median + 0.25)` of the last 7 sending runs' shares (3 runs at least, 20 orders today at least) | yes |
+//! | `growth`            | reminders due                                     | more than `max(max_growth × median, 20)` of the last 7 unforced sending runs that had reminders (3 runs at least) | yes |
+//! | `unpaid_share`      | unpaid orders / orders in the export              | more than `max(2 × median, median + 0.25)`, capped at halfway from the median to 100%, of the last 7 unforced sending runs' shares (3 runs at least, 20 orders today at least) | yes |
 //! | `unmapped_statuses` | status labels no `[statuses]` class claims        | any                                             | no        |
-//! | `check`             | the problems `payremind check` counts             | any (its verdict would be "not ready")          | no        |
+//! | `check`             | the problems `payremind check` counts, but missing bank details (the message asks the buyer to reply for them) | any | no        |
 //! | `placeholders`      | `[shop]` values still the starter's examples      | any                                             | no        |
 //!
 //! `--force` passes the breakers that compare today with earlier runs (a real sale is unusual
-//! too); a fact that is wrong today (an old file, an unclaimed status, a placeholder) must be
-//! fixed instead. Every sending run that passes is recorded in the ledger with its counts, and
+//! too) and the stale export (a quiet weekend); a fact that is wrong today (an unclaimed
+//! status, `check`'s problems, a placeholder) must be fixed instead. Forced runs are left out
+//! of the medians. Every sending run that passes is recorded in the ledger with its counts, and
 //! a forced one is shown by `history`.
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -183,7 +184,10 @@ impl Report {
         force: bool,
     ) -> Report {
         let guard = &settings.guard;
-        let runs = &runs[runs.len().saturating_sub(RUNS_COMPARED)..];
+        // The usual mornings: a forced run was unusual by definition, and counting it would
+        // let a blast forced twice raise the median until the breakers stop protecting.
+        let usual: Vec<&Run> = runs.iter().filter(|run| run.forced.is_empty()).collect();
+        let runs = &usual[usual.len().saturating_sub(RUNS_COMPARED)..];
 
         let stale_export = match today.newest {
             None => Breaker::new(
@@ -244,9 +248,11 @@ impl Report {
             json!(0),
             Some(today.check_problems > 0),
             format!(
-                "`payremind check` counts {} problem{}",
-                today.check_problems,
-                if today.check_problems == 1 { "" } else { "s" }
+                "`payremind check` counts {} that would stop a send",
+                match today.check_problems {
+                    1 => "1 problem".to_owned(),
+                    n => format!("{n} problems"),
+                }
             ),
         )
         .refusing(Refusal::Export(format!(
@@ -303,7 +309,11 @@ impl Report {
         let unpaid_share = match median(shares) {
             Some(median) if compared >= RUNS_NEEDED && today.orders >= SHARE_MIN_ORDERS => {
                 let today_share = share(today.orders, today.unpaid);
-                let limit = (2.0 * median).max(median + 0.25);
+                // Twice the usual share, or 25 points more, but always short of 100%: for a
+                // shop whose usual share is half or more, halfway from it to "every order".
+                let limit = (2.0 * median)
+                    .max(median + 0.25)
+                    .min(median + (1.0 - median) / 2.0);
                 let note = format!(
                     "{} of {} orders unpaid, against a median of {} over the last {compared} sending runs (limit {})",
                     today.unpaid,
@@ -373,9 +383,14 @@ impl Report {
         };
 
         #[allow(clippy::cast_precision_loss)] // counts of reminders: far below 2^52
-        let dues: Vec<f64> = runs.iter().map(|run| run.due as f64).collect();
+        let dues: Vec<f64> = runs
+            .iter()
+            .filter(|run| run.due > 0)
+            .map(|run| run.due as f64)
+            .collect();
+        let counted_runs = dues.len();
         let growth = match median(dues) {
-            Some(median) if runs.len() >= RUNS_NEEDED => {
+            Some(median) if counted_runs >= RUNS_NEEDED => {
                 #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
                 let limit = ((guard.max_growth * median).floor() as u64).max(GROWTH_FLOOR);
                 let against = format!(
@@ -425,7 +440,10 @@ impl Report {
             growth,
         };
         if force {
+            // A quiet weekend leaves the newest order old in a fresh file: the seller who looked
+            // may go past that too.
             for breaker in [
+                &mut report.stale_export,
                 &mut report.unpaid_share,
                 &mut report.max_per_run,
                 &mut report.growth,

@@ -51,6 +51,11 @@ pub struct Plan {
     pub payremind_plan: u32,
     /// The instant the reminders were decided at (RFC 3339, in the shop's zone).
     pub now: String,
+    /// When the plan was written, by the computer's clock (RFC 3339): its age is also
+    /// measured by the clock, so that a `--now` (or a `PAYREMIND_NOW` left in a file) cannot
+    /// make an old plan look new.
+    #[serde(default)]
+    pub written_at: String,
     /// The config file and the SHA-256 of its bytes.
     pub config: Fingerprint,
     /// The export and the SHA-256 of its bytes (`None` for standard input).
@@ -169,6 +174,7 @@ impl Review {
             plan: Plan {
                 payremind_plan: FORMAT,
                 now: now.with_timezone(&settings.timezone).to_rfc3339(),
+                written_at: crate::clock::wall_clock().to_rfc3339(),
                 config: config_fingerprint(settings)?,
                 export: export_fingerprint(source)?,
                 templates: templates_fingerprint(settings)?,
@@ -278,6 +284,17 @@ impl Gate {
                 duration(age),
                 duration(max_age)
             )));
+        }
+        if let Ok(written) = DateTime::parse_from_rfc3339(&plan.written_at) {
+            let by_the_clock = crate::clock::wall_clock().signed_duration_since(written);
+            if by_the_clock > max_age {
+                return Err(refused(format!(
+                    "the plan was written at {}, {} ago by the computer's clock, longer ago than [guard] plan_max_age ({}) allows",
+                    plan.written_at,
+                    duration(by_the_clock),
+                    duration(max_age)
+                )));
+            }
         }
         if age < -crate::clock::MAX_SKEW {
             return Err(refused(format!(

@@ -84,13 +84,96 @@ fn yesterdays_export_is_not_sent() {
         .failure(2)
         .stderr_has("payremind: error: orders.csv: its newest order is from 2026-11-22 06:00 (UTC+08:00), 27 h before now, older than [guard].max_export_age (26h): is it yesterday's download? export today's orders, or raise [guard].max_export_age");
     assert_eq!(sent(&test), 0);
-    // --force does not pass it: an old file is fixed by exporting again.
-    send(&test, NOW, &["--force"]).failure(2);
-    assert_eq!(sent(&test), 0);
     // One hour earlier (26 h, not more than the limit), the same file is today's.
     let earlier = "2026-11-23T08:00:00+08:00";
     send(&test, earlier, &[]).success();
     assert_eq!(sent(&test), 2);
+}
+
+#[test]
+fn a_quiet_weekend_can_be_sent_with_force() {
+    // No order since Saturday: a fresh file can look like yesterday's. The seller who looked
+    // goes past it with --force, which history shows.
+    let test = Test::new()
+        .config(&config(""))
+        .orders(GENERIC_HEADER, &export("", 2, 1, "2026-11-21 06:00"));
+    send(&test, NOW, &[]).failure(2);
+    assert_eq!(sent(&test), 0);
+    send(&test, NOW, &["--force"]).success();
+    assert_eq!(sent(&test), 2);
+    test.exec(&["history"])
+        .success()
+        .stdout_has("forced: payremind run --send --force: stale_export");
+}
+
+#[test]
+fn a_shop_whose_orders_are_often_unpaid_is_still_guarded() {
+    // Half the orders are usually unpaid; today every one is (a status mapping broke): twice
+    // the median would be 100%, which nothing exceeds, so the limit stops halfway to it.
+    let test = Test::new().config(&config(""));
+    for day in 20..=22 {
+        test.set_orders(
+            GENERIC_HEADER,
+            &export(&format!("D{day}"), 10, 10, &format!("2026-11-{day} 05:00")),
+        );
+        send(&test, &format!("2026-11-{day}T09:00:00+08:00"), &[]).success();
+    }
+    test.set_orders(GENERIC_HEADER, &export("T", 20, 0, "2026-11-23 05:00"));
+    let d = dry_run(&test);
+    let share = breaker(&d.summary, "unpaid_share");
+    assert_eq!(share["verdict"], "refuse", "{share}");
+    send(&test, NOW, &[]).failure(2).stderr_has("20 of its 20 orders are unpaid (100%), against a median of 50% over the last 3 sending runs (limit 75%)");
+}
+
+#[test]
+fn forced_runs_do_not_raise_the_usual_volume() {
+    let test = Test::new().config(&config(""));
+    three_ordinary_mornings(&test);
+    // Two blasts forced on later mornings must not become the new normal.
+    for (day, prefix) in [(23, "B"), (24, "C")] {
+        test.set_orders(
+            GENERIC_HEADER,
+            &export(prefix, 30, 50, &format!("2026-11-{day} 05:00")),
+        );
+        send(
+            &test,
+            &format!("2026-11-{day}T09:00:00+08:00"),
+            &["--force"],
+        )
+        .success();
+    }
+    test.set_orders(GENERIC_HEADER, &export("E", 30, 50, "2026-11-25 05:00"));
+    let d = Decisions::parse(&test.exec(&[
+        "run",
+        "--orders",
+        "orders.csv",
+        "--now",
+        "2026-11-25T09:00:00+08:00",
+        "--format",
+        "json",
+    ]));
+    let growth = breaker(&d.summary, "growth");
+    assert_eq!(growth["verdict"], "refuse", "{growth}");
+    assert_eq!(growth["limit"], 20, "the median of the unforced runs is 2");
+}
+
+#[test]
+fn missing_bank_details_make_check_not_ready_but_do_not_stop_the_other_reminders() {
+    let header = "order_id,email,status,created_at,total,payment_method";
+    let test = Test::new().config(&config("")).orders(
+        header,
+        &[
+            "K1,k1@example.com,pending,2026-11-20 10:00,10.00,Direct bank transfer",
+            "K2,k2@example.com,pending,2026-11-22 10:00,10.00,Card",
+        ],
+    );
+    check(&test).failure(2).stdout_has("bank_details is empty");
+    send(&test, NOW, &[]).success();
+    assert_eq!(
+        sent(&test),
+        2,
+        "the card buyer and the transfer buyer (who may reply for the details)"
+    );
 }
 
 #[test]
@@ -259,7 +342,7 @@ fn what_check_calls_not_ready_stops_the_send() {
         .orders(GENERIC_HEADER, &rows);
     check(&test)
         .failure(2)
-        .stdout_has("guard: check: `payremind check` counts 1 problem: `run --send` would refuse");
+        .stdout_has("guard: check: `payremind check` counts 1 problem that would stop a send: `run --send` would refuse");
     let d = dry_run(&test);
     assert_eq!(breaker(&d.summary, "check")["measured"], 1);
     assert_eq!(breaker(&d.summary, "check")["verdict"], "refuse");

@@ -359,3 +359,30 @@ fn a_message_changed_by_the_clock_alone_is_sent_with_todays_text() {
     assert_eq!(d.get("C1")["status"], "sent", "{}", d.get("C1"));
     assert_eq!(outbox(&test), ["C1"]);
 }
+
+#[test]
+fn a_plan_written_long_ago_is_refused_whatever_now_says() {
+    // A --now (or a PAYREMIND_NOW left in an env file) at the plan's own time must not make a
+    // plan written days ago by the computer's clock look fresh.
+    let test = shop("", &["O1"]);
+    save_plan(&test, NOW).success();
+    let path = test.path("plan.json");
+    let mut plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert!(plan["written_at"].is_string(), "{plan}");
+    plan["written_at"] = serde_json::Value::from("2026-11-20T09:00:00+00:00");
+    std::fs::write(&path, plan.to_string()).unwrap();
+    test.exec(&[
+        "run",
+        "--orders",
+        "orders.csv",
+        "--now",
+        NOW,
+        "--send",
+        "--plan",
+        "plan.json",
+    ])
+    .failure(2)
+    .stderr_has("ago by the computer's clock, longer ago than [guard] plan_max_age (12h) allows");
+    assert!(outbox(&test).is_empty());
+}

@@ -137,7 +137,9 @@ pub fn examine(
     }
     describe_values(w, settings, &tally, &info);
     problems += describe_orders(w, source, &tally, &info, now);
-    problems += describe_payment_details(w, settings, &tally);
+    // Missing bank details make `check` not ready, but do not stop a send: the bank_transfer
+    // message asks the buyer to reply for them, and every other buyer is still reminded.
+    let bank_details = describe_payment_details(w, settings, &tally);
 
     let unmapped = info
         .statuses
@@ -152,6 +154,7 @@ pub fn examine(
         .collect();
     let first_problem = out
         .lines()
+        .filter(|line| !line.contains("bank_details is empty"))
         .find_map(|line| line.strip_prefix("problem: "))
         .map(str::to_owned);
     let today = guard::Today {
@@ -166,7 +169,7 @@ pub fn examine(
     };
     Ok(Examined {
         text: out,
-        problems,
+        problems: problems + bank_details,
         today,
     })
 }

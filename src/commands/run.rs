@@ -252,11 +252,12 @@ fn send(
     Ok(code)
 }
 
-/// In a terminal (standard input and output), the seller's yes before the messages leave:
-/// the counts by step, then `Send N reminders? [y/N]`. Under cron, or with nothing to send,
-/// there is no one to ask, and no question.
+/// In a terminal (standard input, and standard error where the question is written), the
+/// seller's yes before the messages leave: the counts by step, then `Send N reminders?
+/// [y/N]`. Standard output may go to a file or `tee` (`run --send | tee log` still asks).
+/// Under cron, or with nothing to send, there is no one to ask, and no question.
 fn confirmed(reminders: &[Entry<'_>], jobs: &[deliver::send::Job]) -> Result<bool, Error> {
-    if jobs.is_empty() || !io::stdin().is_terminal() || !io::stdout().is_terminal() {
+    if jobs.is_empty() || !io::stdin().is_terminal() || !io::stderr().is_terminal() {
         return Ok(true);
     }
     let mut by_step: BTreeMap<&str, usize> = BTreeMap::new();
