@@ -77,9 +77,11 @@ fn yesterdays_export_is_not_sent() {
     assert_eq!(stale["verdict"], "refuse");
     assert_eq!(stale["measured"], 27.0);
     assert_eq!(stale["limit"], 26.0);
-    check(&test).success().stdout_has(
-        "guard: stale_export: newest order 27 h before now (limit 26h): `run --send` would refuse",
-    );
+    // check says so, and is not ready: `check && run --send` never surprises.
+    check(&test)
+        .failure(2)
+        .stdout_has("guard: stale_export: newest order 27 h before now (limit 26h): `run --send` would refuse")
+        .stdout_has("not ready: 1 problem above");
     send(&test, NOW, &[])
         .failure(2)
         .stderr_has("payremind: error: orders.csv: its newest order is from 2026-11-22 06:00 (UTC+08:00), 27 h before now, older than [guard].max_export_age (26h): is it yesterday's download? export today's orders, or raise [guard].max_export_age");
@@ -293,9 +295,10 @@ fn a_jump_in_the_share_of_unpaid_orders_stops_the_send() {
     assert_eq!(share["verdict"], "refuse");
     // 20 reminders: not more than the growth breaker's floor.
     assert_eq!(breaker(&d.summary, "growth")["verdict"], "ok");
-    check(&test).success().stdout_has(
-        "guard: unpaid_share: 20 of 20 orders unpaid, against a median of 10% over the last 3 sending runs (limit 35%): `run --send` would refuse",
-    );
+    check(&test)
+        .failure(2)
+        .stdout_has("guard: unpaid_share: 20 of 20 orders unpaid, against a median of 10% over the last 3 sending runs (limit 35%): `run --send` would refuse")
+        .stdout_has("not ready: 1 problem above");
     send(&test, NOW, &[])
         .failure(2)
         .stderr_has("payremind: error: orders.csv: 20 of its 20 orders are unpaid (100%), against a median of 10% over the last 3 sending runs (limit 35%): has a status mapping broken, so that paid orders look unpaid?");

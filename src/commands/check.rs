@@ -39,7 +39,7 @@ pub fn check(args: &CheckArgs) -> Result<u8, Error> {
     templates.check(&settings, names.iter().copied())?;
     let source = Source::new(&args.orders);
     let examined = examine(&settings, &source, now)?;
-    let problems = examined.problems;
+    let mut problems = examined.problems;
 
     let mut out = examined.text;
     let w = &mut out;
@@ -61,9 +61,13 @@ pub fn check(args: &CheckArgs) -> Result<u8, Error> {
     }
     // What each breaker of `run --send` would say today (counted above where it is a problem
     // of the export or the config: unmapped statuses, placeholders).
-    for line in guard_lines(&settings, &examined.today, now) {
+    let (lines, refusing) = guard_lines(&settings, &examined.today, now);
+    for line in lines {
         writeln!(w, "{line}").ok();
     }
+    // A breaker that would stop `run --send` today makes `check` not ready too, so that
+    // `payremind check && payremind run --send` never surprises (the others are counted above).
+    problems += refusing;
     if problems == 0 {
         writeln!(w, "ok: ready for `payremind run`").ok();
     } else {
@@ -80,7 +84,13 @@ pub fn check(args: &CheckArgs) -> Result<u8, Error> {
 
 /// The guard's breakers as they stand today, one line each: the earlier sending runs are read
 /// from the ledger when there is one (and when it cannot be read, the line says so).
-fn guard_lines(settings: &Settings, today: &guard::Today, now: DateTime<Utc>) -> Vec<String> {
+/// What each breaker would say today, and how many of those not counted among `check`'s own
+/// problems (an old export, a jump in the unpaid share) would stop `run --send`.
+fn guard_lines(
+    settings: &Settings,
+    today: &guard::Today,
+    now: DateTime<Utc>,
+) -> (Vec<String>, usize) {
     let runs =
         Ledger::open_read_only(&settings.ledger_path, Adopt::Inspect).and_then(
             |ledger| match ledger {
@@ -95,8 +105,13 @@ fn guard_lines(settings: &Settings, today: &guard::Today, now: DateTime<Utc>) ->
         ));
         Vec::new()
     });
-    lines.extend(guard::Report::judge(today, &runs, settings, now, false).lines());
-    lines
+    let report = guard::Report::judge(today, &runs, settings, now, false);
+    let refusing = [&report.stale_export, &report.unpaid_share]
+        .iter()
+        .filter(|breaker| breaker.verdict == guard::Verdict::Refuse)
+        .count();
+    lines.extend(report.lines());
+    (lines, refusing)
 }
 
 /// What `check` finds in an export, and what the guard of `run --send` measures of it.
