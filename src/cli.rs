@@ -196,8 +196,8 @@ pub struct RunArgs {
 
     /// Send only the reminders of this plan (written by `--save-plan`) that are still due:
     /// today's export and ledger decide; a reminder not in the plan, or whose message changed
-    /// since, is not sent.
-    #[arg(long, value_name = "FILE", requires = "send")]
+    /// since, is not sent. The plan is the limit: not with --limit.
+    #[arg(long, value_name = "FILE", requires = "send", conflicts_with = "limit")]
     pub plan: Option<PathBuf>,
 
     /// Do not ask before sending. The question is only asked in a terminal, never under cron.

@@ -386,3 +386,26 @@ fn a_plan_written_long_ago_is_refused_whatever_now_says() {
     .stderr_has("ago by the computer's clock, longer ago than [guard] plan_max_age (12h) allows");
     assert!(outbox(&test).is_empty());
 }
+
+#[test]
+fn a_plan_is_its_own_limit() {
+    // --limit counts today's reminders before the plan is applied: together they would hold
+    // back planned reminders that are still due. Refused as a usage error.
+    let test = shop("", &["O1", "O2"]);
+    save_plan(&test, NOW).success();
+    test.exec(&[
+        "run",
+        "--orders",
+        "orders.csv",
+        "--now",
+        NOW,
+        "--send",
+        "--plan",
+        "plan.json",
+        "--limit",
+        "1",
+    ])
+    .failure(2)
+    .stderr_has("--limit");
+    assert!(outbox(&test).is_empty());
+}
