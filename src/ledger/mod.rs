@@ -741,6 +741,45 @@ enum Verdict {
     Restored { mark: u64, recorded: u64 },
 }
 
+/// What the ledger file says of itself: its schema version, identity and mark.
+struct Stored {
+    version: i32,
+    identity: Option<String>,
+    mark: u64,
+}
+
+/// Reads what the open ledger says of itself and [`judge`]s it against the sidecar: one way
+/// for the sending run and the reading ones.
+fn judge_file(
+    conn: &Connection,
+    path: &Path,
+    sidecar: &Path,
+    recorded: Option<&Sidecar>,
+    adopt: Adopt,
+) -> Result<(Verdict, Stored), Error> {
+    let (version, identity) = stored_identity(conn, path)?;
+    let mark = if version >= 2 {
+        stored_mark(conn, path)?
+    } else {
+        0
+    };
+    let verdict = judge(
+        path,
+        sidecar,
+        recorded,
+        (version, identity.as_deref(), mark),
+        adopt,
+    )?;
+    Ok((
+        verdict,
+        Stored {
+            version,
+            identity,
+            mark,
+        },
+    ))
+}
+
 /// Judges the ledger file (`stored`: its schema version, identity and mark) against its
 /// sidecar, as `adopt` allows. Warns (stderr) when a flag has nothing to do, so that one left
 /// in a crontab is noticed and does not switch the guard off.
@@ -855,19 +894,12 @@ impl Ledger {
         let conn =
             Connection::open_with_flags(&real, flags(false)).map_err(|e| db_error(path, &e))?;
         let recorded = recorded_identity(&sidecar)?;
-        let (version, stored) = stored_identity(&conn, path)?;
-        let stored_mark = if version >= 2 {
-            stored_mark(&conn, path)?
-        } else {
-            0
-        };
-        let verdict = judge(
-            path,
-            &sidecar,
-            recorded.as_ref(),
-            (version, stored.as_deref(), stored_mark),
-            adopt,
-        )?;
+        let (verdict, stored) = judge_file(&conn, path, &sidecar, recorded.as_ref(), adopt)?;
+        let Stored {
+            identity: stored,
+            mark: stored_mark,
+            ..
+        } = stored;
         let mut ledger = Ledger {
             conn,
             path: path.to_owned(),
@@ -1011,19 +1043,8 @@ impl Ledger {
             single_name(&file, path)?;
         }
         let conn = open_to_read(&real, path)?;
-        let (version, stored) = stored_identity(&conn, path)?;
-        let mark = if version >= 2 {
-            stored_mark(&conn, path)?
-        } else {
-            0
-        };
-        let verdict = judge(
-            path,
-            &sidecar,
-            recorded.as_ref(),
-            (version, stored.as_deref(), mark),
-            adopt,
-        )?;
+        let (verdict, Stored { version, .. }) =
+            judge_file(&conn, path, &sidecar, recorded.as_ref(), adopt)?;
         if let Verdict::Restored { mark, recorded } = verdict {
             eprintln!(
                 "payremind: warning: {}: the ledger is an older copy (mark {mark}, its sidecar says {recorded}); it is read as it is",
