@@ -268,3 +268,41 @@ fn the_timing_keys_are_checked() {
         assert!(outcome.stderr.contains(key), "{}", outcome.stderr);
     }
 }
+
+#[test]
+fn check_counts_todays_reminders_by_send_window() {
+    let test = Test::new()
+        .config(&config(true))
+        .orders(&header(), &export_at(9));
+    let outcome = test.exec(&[
+        "check",
+        "--orders",
+        "orders.csv",
+        "--now",
+        "2026-11-23T09:00:00+08:00",
+    ]);
+    // CN1, CN2, UNK before 11:00; New York (20:00) and Tokyo (10:00) now; São Paulo (22:00)
+    // and Berlin (02:00) after their night; CS3 has closed.
+    let line = "reminders by send window today (unpaid orders with an address; the ledger and per-buyer rules may skip some): before 11:00 3, later today 2, now 2";
+    assert!(
+        outcome.stdout.contains(line) || outcome.stderr.contains(line),
+        "{}\n{}",
+        outcome.stdout,
+        outcome.stderr
+    );
+    let without = Test::new()
+        .config(&config(false))
+        .orders(&header(), &export_at(9))
+        .exec(&[
+            "check",
+            "--orders",
+            "orders.csv",
+            "--now",
+            "2026-11-23T09:00:00+08:00",
+        ]);
+    assert!(
+        !without.stdout.contains("send window"),
+        "{}",
+        without.stdout
+    );
+}

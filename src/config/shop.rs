@@ -132,7 +132,13 @@ impl Dispatch {
     /// Whether `at` is within `window` before a cutoff.
     #[must_use]
     pub fn in_window(&self, at: DateTime<Utc>, window: TimeDelta) -> bool {
-        self.cutoffs(at, 1).any(|c| c - window <= at && at < c)
+        self.window_of(at, window).is_some()
+    }
+
+    /// The cutoff whose `window` `at` is in, if any.
+    #[must_use]
+    pub fn window_of(&self, at: DateTime<Utc>, window: TimeDelta) -> Option<DateTime<Utc>> {
+        self.cutoffs(at, 1).find(|c| *c - window <= at && at < *c)
     }
 
     /// The start of the first window after `at` (within a fortnight).

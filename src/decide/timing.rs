@@ -96,6 +96,25 @@ pub fn hold(
     Some((reason, due.filter(|d| *d - now <= TimeDelta::days(14))))
 }
 
+/// When an unpaid order's reminder would first go out from `from` on (`now`, or when it
+/// reaches `min_age`), as far as the order alone says: `from` itself, or when its window and
+/// the buyer's morning allow. `None`: it closes first, or nothing lets it through within a
+/// fortnight. For `check`'s count of today's reminders by window; the ledger and the per-buyer
+/// rules may still skip the order.
+#[must_use]
+pub fn first_due(order: &Order, settings: &Settings, from: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    if order.close_at.is_some_and(|close| close <= from) {
+        return None;
+    }
+    let closing_soon = order
+        .close_at
+        .is_some_and(|close| close.signed_duration_since(from) <= settings.select.closing_window);
+    match hold(order, settings, from, closing_soon) {
+        None => Some(from),
+        Some((_, due)) => due,
+    }
+}
+
 /// Whether `at` is within the quiet hours `start`-`end` in `zone`.
 fn is_quiet(at: DateTime<Utc>, zone: Tz, start: NaiveTime, end: NaiveTime) -> bool {
     let local = at.with_timezone(&zone).time();
