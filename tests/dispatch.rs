@@ -306,3 +306,31 @@ fn check_counts_todays_reminders_by_send_window() {
         without.stdout
     );
 }
+
+#[test]
+fn a_held_reminder_is_due_at_the_first_instant_both_its_window_and_the_buyers_morning_allow() {
+    let at = |extra_shop: &str, quiet: &str| {
+        let text = config(false).replacen("[shop]\n", &format!("[shop]\n{extra_shop}"), 1)
+            + &format!("\n[select]\nsend_before_dispatch = \"1h\"\nquiet_hours = \"{quiet}\"\n");
+        let d = Test::new()
+            .config(&text)
+            .orders(&header(), &export_at(9))
+            .decide();
+        (d.outcome("CN1"), d.get("CN1")["due_at"].clone())
+    };
+    let times = "dispatch_times = [\"11:00\", \"17:00\"]\n";
+    // 2026-11-23 is a Monday: dispatch on Tuesdays only waits for Tuesday's first window.
+    let (outcome, due) = at(
+        &format!("{times}dispatch_days = [\"tue\"]\n"),
+        "21:00-08:00",
+    );
+    assert_eq!(outcome, "skip:outside_send_window");
+    assert_eq!(due, "2026-11-24T10:00:00+08:00");
+    // Quiet hours over the morning window: the afternoon one.
+    let (_, due) = at(times, "09:30-12:00");
+    assert_eq!(due, "2026-11-23T16:00:00+08:00");
+    // In the window at 10:00, but night in Shanghai (CN1's zone) until 10:30.
+    let (outcome, due) = at(times, "08:00-10:30");
+    assert_eq!(outcome, "skip:outside_send_window");
+    assert_eq!(due, "2026-11-23T10:30:00+08:00");
+}
