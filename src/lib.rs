@@ -43,6 +43,7 @@ pub mod plan;
 pub mod render;
 pub mod report;
 pub mod units;
+pub mod zones;
 
 use std::io;
 

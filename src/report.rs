@@ -79,6 +79,10 @@ pub struct Entry<'a> {
     /// a reminder whose message could not be made: why.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// `outside_send_window`, `quiet_hours`: when the reminder becomes due (RFC 3339, store
+    /// zone); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due_at: Option<String>,
 }
 
 /// Why an order gets no reminder: every reason payremind reports, and the only place one is
@@ -135,6 +139,12 @@ pub enum Reason {
     AlreadyReminded,
     /// The buyer was reminded less than `min_gap` ago.
     BuyerCap,
+    /// Due, but not in the window before a dispatch cutoff (`[select] send_before_dispatch`):
+    /// `due_at` says when it is.
+    OutsideSendWindow,
+    /// Due, but it is night where the buyer is (`[select] quiet_hours`): `due_at` says when
+    /// it ends.
+    QuietHours,
     /// Past `--limit`.
     OverLimit,
     /// In the plan (`--plan`), but not due today: today's reason is in the entry's `error`.
@@ -147,7 +157,7 @@ pub enum Reason {
 
 impl Reason {
     /// Every reason with a fixed name, in the order the passes can give them.
-    pub const FIXED: [Reason; 28] = [
+    pub const FIXED: [Reason; 30] = [
         Reason::InvalidRow,
         Reason::Paid,
         Reason::Closed,
@@ -172,6 +182,8 @@ impl Reason {
         Reason::WaitingForTransfer,
         Reason::AlreadyReminded,
         Reason::BuyerCap,
+        Reason::OutsideSendWindow,
+        Reason::QuietHours,
         Reason::OverLimit,
         Reason::NotDueAnymore,
         Reason::NotInPlan,
@@ -207,6 +219,8 @@ impl Reason {
             Reason::Rule(skip) => skip.as_str(),
             Reason::AlreadyReminded => "already_reminded",
             Reason::BuyerCap => "buyer_cap",
+            Reason::OutsideSendWindow => "outside_send_window",
+            Reason::QuietHours => "quiet_hours",
             Reason::OverLimit => "over_limit",
             Reason::NotDueAnymore => "not_due_anymore",
             Reason::NotInPlan => "not_in_plan",
@@ -304,6 +318,7 @@ impl<'a> Entry<'a> {
             column: None,
             value: None,
             error: None,
+            due_at: None,
         }
     }
 
@@ -333,6 +348,7 @@ impl<'a> Entry<'a> {
             column: row.column,
             value: Some(row.value.clone()),
             error: Some(row.error.clone()),
+            due_at: None,
         }
     }
 

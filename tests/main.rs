@@ -9,6 +9,7 @@ mod check;
 mod config;
 mod dates;
 mod decisions;
+mod dispatch;
 mod example;
 mod fuzz;
 mod guard;

@@ -469,6 +469,40 @@ fn waits_for_transfer(order: &Order, settings: &Settings, now: DateTime<Utc>) ->
             .is_none()
 }
 
+/// With `[select] send_before_dispatch` or `quiet_hours`: when an unpaid order with an address,
+/// young enough, gets its reminder today, as a label for `check`'s count.
+fn due_window(order: &Order, settings: &Settings, now: DateTime<Utc>) -> Option<String> {
+    let select = &settings.select;
+    if (select.send_before_dispatch.is_none() && select.quiet_hours.is_none())
+        || order.status != StatusClass::Unpaid
+        || order.created_at > now
+        || order.age(now) > select.max_age
+        || crate::address::recipient(&order.email).is_err()
+    {
+        return None;
+    }
+    let closing = order
+        .close_at
+        .is_some_and(|close| close.signed_duration_since(now) <= select.closing_window);
+    let ripe = order.created_at.with_timezone(&Utc) + select.min_age;
+    let from = if closing { now } else { now.max(ripe) };
+    let due = crate::decide::timing::first_due(order, settings, from)?;
+    let dispatch = &settings.shop.dispatch;
+    let label = if dispatch.local(due).date_naive() != dispatch.local(now).date_naive() {
+        "after today".to_owned()
+    } else if let Some(cutoff) = select
+        .send_before_dispatch
+        .and_then(|w| dispatch.window_of(due, w))
+    {
+        format!("before {}", dispatch.local(cutoff).format("%H:%M"))
+    } else if due == now {
+        "now".to_owned()
+    } else {
+        "later today".to_owned()
+    };
+    Some(label)
+}
+
 /// Bank-transfer buyers are told where to pay: without `[shop].bank_details`, they cannot be.
 /// Returns 1 when such orders exist and the details are not set.
 fn describe_payment_details(w: &mut String, settings: &Settings, tally: &Tally) -> usize {
@@ -532,6 +566,19 @@ fn describe_orders(
             "warning: only {} of {} orders have an e-mail address a reminder can go to",
             tally.orders - tally.no_contact,
             tally.orders
+        )
+        .ok();
+    }
+    if !tally.due_by_window.is_empty() {
+        let counts: Vec<String> = tally
+            .due_by_window
+            .iter()
+            .map(|(window, n)| format!("{window} {n}"))
+            .collect();
+        writeln!(
+            w,
+            "reminders by send window today (unpaid orders with an address; the ledger and per-buyer rules may skip some): {}",
+            counts.join(", ")
         )
         .ok();
     }
@@ -599,6 +646,9 @@ struct Tally {
     no_contact: u64,
     /// The first [`BAD_ROWS_SHOWN`] of them: line, and why.
     no_contact_shown: Vec<(u64, String)>,
+    /// With dispatch windows or quiet hours: unpaid orders with an address by when their
+    /// reminder goes out today (`before 11:00`, `now`, `later today`, `after today`).
+    due_by_window: BTreeMap<String, u64>,
 }
 
 impl Tally {
@@ -642,6 +692,9 @@ impl Tally {
                         tally.tracked += u64::from(order.tracked);
                         tally.unpaid_bank_transfers +=
                             u64::from(waits_for_transfer(order, settings, now));
+                        if let Some(window) = due_window(order, settings, now) {
+                            *tally.due_by_window.entry(window).or_default() += 1;
+                        }
                     }
                     Item::Invalid(row) => {
                         tally.invalid_rows += 1;

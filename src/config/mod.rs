@@ -223,6 +223,20 @@ impl Settings {
         )?;
         let select = select::resolve(&config.select, &bad)?;
         let rules = select::rules(config.rules, &bad)?;
+        if select.send_before_dispatch.is_some() {
+            if shop.dispatch.times.is_empty() {
+                return Err(bad(
+                    "[select].send_before_dispatch",
+                    "is set but [shop].dispatch_times is not: set the cutoffs, like [\"11:00\", \"17:00\"]".into(),
+                ));
+            }
+            if shop.country.is_none() {
+                return Err(bad(
+                    "[select].send_before_dispatch",
+                    "needs the shop's country, to know its domestic buyers: set [shop].country, like \"CN\"".into(),
+                ));
+            }
+        }
 
         let templates_dir = config
             .templates

@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use chrono::TimeDelta;
+use chrono::{NaiveTime, TimeDelta};
 use serde::Deserialize;
 
 use super::Bad;
@@ -33,6 +33,12 @@ pub struct SelectConfig {
     /// Payment methods that wait for a transfer, added to the built-in `BANK_TRANSFER_METHODS`: such
     /// orders get the `bank_transfer` message, never card instructions.
     pub bank_transfer_methods: Option<Vec<String>>,
+    /// Send a domestic buyer's reminder only within this long before a `[shop]
+    /// dispatch_times` cutoff, like `"1h"`; absent = any time.
+    pub send_before_dispatch: Option<String>,
+    /// The buyer's night, in the buyer's own time, like `"21:00-08:00"`: no reminder goes
+    /// then; absent = none.
+    pub quiet_hours: Option<String>,
 }
 
 /// Cash on delivery and the other ways a buyer pays later by choice (at pickup, by cheque,
@@ -130,6 +136,10 @@ pub struct Select {
     pub pay_later_methods: Phrases,
     /// Bank-transfer payment methods: the built-in ones and the seller's.
     pub bank_transfer_methods: Phrases,
+    /// The window before a dispatch cutoff a domestic reminder goes in; `None`: any time.
+    pub send_before_dispatch: Option<TimeDelta>,
+    /// The buyer's night (start, end, buyer's time); `None`: none.
+    pub quiet_hours: Option<(NaiveTime, NaiveTime)>,
 }
 
 /// `[select]`: durations parsed, channels normalised, and an age window that can let an
@@ -154,6 +164,14 @@ pub(super) fn resolve(select: &SelectConfig, bad: Bad<'_>) -> Result<Select, Err
             select.bank_transfer_methods.as_deref(),
             BANK_TRANSFER_METHODS,
         ),
+        send_before_dispatch: match select.send_before_dispatch.as_deref() {
+            None => None,
+            Some(text) => Some(window(text).map_err(|m| bad("[select].send_before_dispatch", m))?),
+        },
+        quiet_hours: match select.quiet_hours.as_deref() {
+            None => None,
+            Some(text) => Some(quiet_hours(text).map_err(|m| bad("[select].quiet_hours", m))?),
+        },
     };
     if resolved.min_age > resolved.max_age {
         return Err(bad(
@@ -162,6 +180,30 @@ pub(super) fn resolve(select: &SelectConfig, bad: Bad<'_>) -> Result<Select, Err
         ));
     }
     Ok(resolved)
+}
+
+/// A send window: more than nothing, at most a day.
+fn window(text: &str) -> Result<TimeDelta, String> {
+    let window = parse_duration(text)?;
+    if window <= TimeDelta::zero() || window > TimeDelta::days(1) {
+        return Err(format!(
+            "{text:?} must be more than 0 and at most 24h, like \"1h\""
+        ));
+    }
+    Ok(window)
+}
+
+/// `"21:00-08:00"`: start and end of the buyer's night (across midnight when the end is
+/// earlier).
+fn quiet_hours(text: &str) -> Result<(NaiveTime, NaiveTime), String> {
+    let wrong = || format!("{text:?} is not a span of hours; write it like \"21:00-08:00\"");
+    let (start, end) = text.split_once('-').ok_or_else(wrong)?;
+    let time = |t: &str| NaiveTime::parse_from_str(t.trim(), "%H:%M").map_err(|_| wrong());
+    let (start, end) = (time(start)?, time(end)?);
+    if start == end {
+        return Err(wrong());
+    }
+    Ok((start, end))
 }
 
 /// The built-in list and the seller's own additions. Added, never replaced: a seller who lists

@@ -1,5 +1,6 @@
 //! `[shop]`: who the messages come from and what they may offer.
 
+use chrono::{DateTime, Datelike, NaiveTime, TimeDelta, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -42,6 +43,15 @@ pub struct ShopConfig {
     /// The account a bank-transfer buyer pays into (the `bank_transfer` message), as it
     /// should appear: several lines are fine.
     pub bank_details: Option<String>,
+    /// The shop's dispatch cutoffs, shop time, like `["11:00", "17:00"]`: a reminder can
+    /// promise "paid now, shipped today" before one, and `[select] send_before_dispatch` sends
+    /// only in the window before one.
+    pub dispatch_times: Option<Vec<String>>,
+    /// The weekdays the cutoffs apply on (`["mon", "tue", …]`); absent = every day.
+    pub dispatch_days: Option<Vec<String>>,
+    /// The shop's own country (ISO code or name): its buyers are domestic, held by dispatch
+    /// windows. Default: the country of `[source].timezone`.
+    pub country: Option<String>,
 }
 
 /// `[shop]`, resolved.
@@ -75,6 +85,73 @@ pub struct Shop {
     pub gift: String,
     /// What regular customers get; empty = nothing is claimed.
     pub member_benefits: String,
+    /// When parcels leave.
+    #[serde(skip)]
+    pub dispatch: Dispatch,
+    /// The shop's country (ISO code), when known.
+    #[serde(skip)]
+    pub country: Option<&'static str>,
+}
+
+/// The shop's dispatch cutoffs (`[shop] dispatch_times`, `dispatch_days`), in its zone.
+#[derive(Debug, Clone, Default)]
+pub struct Dispatch {
+    /// Cutoffs in a day, sorted; empty = none set.
+    pub times: Vec<NaiveTime>,
+    /// The weekdays they apply on; empty = every day.
+    pub days: Vec<Weekday>,
+    /// The shop's zone (`[source].timezone`).
+    pub zone: Option<Tz>,
+}
+
+impl Dispatch {
+    /// The cutoffs from the shop day before `after`'s to `days` days later, in time order.
+    fn cutoffs(&self, after: DateTime<Utc>, days: i64) -> impl Iterator<Item = DateTime<Utc>> {
+        let zone = self.zone.unwrap_or(chrono_tz::UTC);
+        let today = after.with_timezone(&zone).date_naive();
+        (-1..=days)
+            .filter_map(move |d| today.checked_add_signed(TimeDelta::days(d)))
+            .filter(|day| self.days.is_empty() || self.days.contains(&day.weekday()))
+            .flat_map(move |day| {
+                self.times.iter().filter_map(move |t| {
+                    let local = zone.from_local_datetime(&day.and_time(*t));
+                    local
+                        .earliest()
+                        .or_else(|| local.latest())
+                        .map(|c| c.with_timezone(&Utc))
+                })
+            })
+    }
+
+    /// The first cutoff after `now` (within a fortnight), if any is set.
+    #[must_use]
+    pub fn next_cutoff(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.cutoffs(now, 14).find(|c| *c > now)
+    }
+
+    /// Whether `at` is within `window` before a cutoff.
+    #[must_use]
+    pub fn in_window(&self, at: DateTime<Utc>, window: TimeDelta) -> bool {
+        self.window_of(at, window).is_some()
+    }
+
+    /// The cutoff whose `window` `at` is in, if any.
+    #[must_use]
+    pub fn window_of(&self, at: DateTime<Utc>, window: TimeDelta) -> Option<DateTime<Utc>> {
+        self.cutoffs(at, 1).find(|c| *c - window <= at && at < *c)
+    }
+
+    /// The start of the first window after `at` (within a fortnight).
+    #[must_use]
+    pub fn next_window(&self, at: DateTime<Utc>, window: TimeDelta) -> Option<DateTime<Utc>> {
+        self.cutoffs(at, 14).map(|c| c - window).find(|s| *s > at)
+    }
+
+    /// `at` in the shop's zone.
+    #[must_use]
+    pub fn local(&self, at: DateTime<Utc>) -> DateTime<Tz> {
+        at.with_timezone(&self.zone.unwrap_or(chrono_tz::UTC))
+    }
 }
 
 impl Shop {
@@ -104,6 +181,7 @@ impl Shop {
 }
 
 pub(super) fn resolve(shop: ShopConfig, timezone: Tz, bad: Bad<'_>) -> Result<Shop, Error> {
+    let dispatch = dispatch(&shop, timezone, bad)?;
     let name = shop.name.unwrap_or_default().trim().to_owned();
     // No default: a discount is the seller's offer to make, never payremind's.
     let discount_percent = shop.discount_percent.filter(|p| !p.is_zero());
@@ -127,7 +205,18 @@ pub(super) fn resolve(shop: ShopConfig, timezone: Tz, bad: Bad<'_>) -> Result<Sh
             })?,
         ),
     };
+    let country = match shop.country.as_deref().map(str::trim) {
+        None | Some("") => crate::zones::country_of_zone(timezone),
+        Some(text) => Some(crate::zones::country_code(text).ok_or_else(|| {
+            bad(
+                "[shop].country",
+                format!("{text:?} is not a country payremind knows; write its ISO code, like \"US\" or \"CN\""),
+            )
+        })?),
+    };
     Ok(Shop {
+        dispatch,
+        country,
         name,
         sender: shop.sender.unwrap_or_default().trim().to_owned(),
         payment_help_url: shop.payment_help_url.unwrap_or_default().trim().to_owned(),
@@ -141,5 +230,43 @@ pub(super) fn resolve(shop: ShopConfig, timezone: Tz, bad: Bad<'_>) -> Result<Sh
         ships_within: shop.ships_within.unwrap_or_default().trim().to_owned(),
         gift: shop.gift.unwrap_or_default().trim().to_owned(),
         member_benefits: shop.member_benefits.unwrap_or_default().trim().to_owned(),
+    })
+}
+
+/// `[shop] dispatch_times` and `dispatch_days`, read.
+fn dispatch(shop: &ShopConfig, timezone: Tz, bad: Bad<'_>) -> Result<Dispatch, Error> {
+    let mut times = Vec::new();
+    for text in shop.dispatch_times.iter().flatten() {
+        let time = NaiveTime::parse_from_str(text.trim(), "%H:%M").map_err(|_| {
+            bad(
+                "[shop].dispatch_times",
+                format!("{text:?} is not a time of day; write it like \"17:00\""),
+            )
+        })?;
+        times.push(time);
+    }
+    times.sort_unstable();
+    times.dedup();
+    let mut days = Vec::new();
+    for text in shop.dispatch_days.iter().flatten() {
+        let day: Weekday = text.trim().parse().map_err(|_| {
+            bad(
+                "[shop].dispatch_days",
+                format!("{text:?} is not a weekday; write it like \"mon\""),
+            )
+        })?;
+        days.push(day);
+    }
+    if !days.is_empty() && times.is_empty() {
+        return Err(bad(
+            "[shop].dispatch_days",
+            "is set without dispatch_times: set the cutoffs too, like [\"11:00\", \"17:00\"]"
+                .into(),
+        ));
+    }
+    Ok(Dispatch {
+        times,
+        days,
+        zone: Some(timezone),
     })
 }

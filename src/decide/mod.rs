@@ -42,6 +42,8 @@
 //! | 13 | `no_rule`, `no_offer_for_returning`, `waiting_for_transfer`, a `[[rules]]` `skip` | decide | [`ladder`] | the ladder sends nothing |
 //! | 14 | `already_reminded` | decide | [`history`] | this step, or a later one, was sent |
 //! | 15 | `buyer_cap` | decide | [`history`] | the buyer was reminded less than `[select].min_gap` ago |
+//! | 15a | `outside_send_window` | decide | [`timing`] | a domestic buyer (or one of unknown country), not closing soon, and `now` is not within `[select].send_before_dispatch` before a `[shop].dispatch_times` cutoff (`due_at`: when it is) |
+//! | 15b | `quiet_hours` | decide | [`timing`] | `now` is within `[select].quiet_hours` in the buyer's zone (from the country, else the shop's), unless the order closes soon and before they end (`due_at`: when they end) |
 //! | 16 | `over_limit` | decide | here | past `--limit` |
 //! | 17 | `not_due_anymore`, `not_in_plan`, `plan_changed` | send, `--plan` only | [`crate::plan`] | after the decisions: planned but not due today (today's reason in `error`), due but not planned, or its message changed since the review |
 //!
@@ -69,6 +71,7 @@ use crate::units::normalize_label;
 pub mod history;
 pub mod ladder;
 pub mod select;
+pub mod timing;
 
 use self::ladder::{Action, Facts};
 use self::select::{Survey, Verdict};
@@ -235,7 +238,8 @@ pub fn decide(
 ///
 /// The ledger's decisions come after select's: `outcome_unknown`, `bounced`, `gave_up`
 /// before the plan, `already_reminded` (this step, or a later one, was sent) and `buyer_cap`
-/// (a reminder to the buyer less than `min_gap` ago) after it.
+/// (a reminder to the buyer less than `min_gap` ago) after it; then [`timing`]'s
+/// `outside_send_window` and `quiet_hours` (off unless configured), and `--limit`.
 ///
 /// Returns what this reading of the export said: with every detail read, its warnings are
 /// the complete ones (the first pass leaves out those about names).
@@ -256,7 +260,7 @@ pub fn decide_each(
     let mut decider = Decider {
         settings,
         templates,
-        shop: ShopContext::new(&settings.shop)?,
+        shop: ShopContext::new(&settings.shop, now)?,
         now,
         options,
         promo_ends_in: settings
@@ -399,9 +403,15 @@ impl Decider<'_> {
         let retrying = self.options.retry_unknown
             && memory.unknown_steps(&order.id).contains(&template.as_str());
         let after_plan = history::already_reminded(memory, order, &template, settings, retrying)
-            .or_else(|| history::buyer_cap(memory, order, settings, now, retrying))
-            .or_else(|| self.over_limit());
+            .or_else(|| history::buyer_cap(memory, order, settings, now, retrying));
         if let Some(reason) = after_plan {
+            return Ok(entry.skipped(reason));
+        }
+        if let Some((reason, due)) = timing::hold(order, settings, now, closing_soon) {
+            entry.due_at = due.map(|d| d.with_timezone(&settings.timezone).to_rfc3339());
+            return Ok(entry.skipped(reason));
+        }
+        if let Some(reason) = self.over_limit() {
             return Ok(entry.skipped(reason));
         }
         if self.options.render {

@@ -312,6 +312,8 @@ struct ShopFields<'a> {
     shop: &'a Shop,
     /// When the promotion ends, in store time; empty when none.
     promo_ends: String,
+    /// The next `[shop].dispatch_times` cutoff, in store time; empty when none is set.
+    next_dispatch: String,
 }
 
 impl<'a> ShopContext<'a> {
@@ -319,14 +321,23 @@ impl<'a> ShopContext<'a> {
     ///
     /// # Errors
     /// The settings cannot be made into a template value.
-    pub fn new(shop: &'a Shop) -> Result<Self, Error> {
-        Self::with_promo_ends(shop, shop.promo_ends.as_ref())
+    pub fn new(shop: &'a Shop, now: DateTime<Utc>) -> Result<Self, Error> {
+        let next_dispatch = shop
+            .dispatch
+            .next_cutoff(now)
+            .map(|c| shop.dispatch.local(c).fixed_offset());
+        Self::with(shop, shop.promo_ends.as_ref(), next_dispatch.as_ref())
     }
 
-    fn with_promo_ends(shop: &'a Shop, promo_ends: Option<&StoreTime>) -> Result<Self, Error> {
+    fn with(
+        shop: &'a Shop,
+        promo_ends: Option<&StoreTime>,
+        next_dispatch: Option<&StoreTime>,
+    ) -> Result<Self, Error> {
         let fields = ShopFields {
             shop,
             promo_ends: promo_ends.map(store_time).unwrap_or_default(),
+            next_dispatch: next_dispatch.map(store_time).unwrap_or_default(),
         };
         let value = tera::Value::try_from_serializable(&fields)
             .map_err(|e| template_error("[shop]", &e))?;
@@ -372,6 +383,9 @@ pub struct OrderContext {
     /// How many reminders about this order were sent before this one (from the ledger): a
     /// "last reminder" is only the last of several when this is above 0.
     pub reminders_sent: usize,
+    /// The shop's next dispatch cutoff when it is still today (store day), like `17:00
+    /// (UTC+08:00)`: paid by then, the parcel leaves today. Empty when no cutoff is left today.
+    pub ships_today_if_paid_by: String,
 }
 
 /// `2 h 5 min`, `45 min`: how a buyer reads a deadline.
@@ -382,6 +396,17 @@ fn time_left(left: TimeDelta) -> String {
         (h, 0) => format!("{h} h"),
         (h, m) => format!("{h} h {m} min"),
     }
+}
+
+/// The next cutoff when it is on the shop's day of `now`, as a time of day with its offset.
+fn ships_today_if_paid_by(shop: &Shop, now: DateTime<Utc>) -> String {
+    let dispatch = &shop.dispatch;
+    dispatch
+        .next_cutoff(now)
+        .map(|c| dispatch.local(c))
+        .filter(|c| c.date_naive() == dispatch.local(now).date_naive())
+        .map(|c| c.format("%H:%M (UTC%:z)").to_string())
+        .unwrap_or_default()
 }
 
 /// A deadline a buyer abroad can read: the shop's local time with its UTC offset (zone
@@ -441,6 +466,7 @@ impl<'a> MessageContext<'a> {
                 time_left: left.map(time_left).unwrap_or_default(),
                 payment_method: order.payment_method.clone(),
                 reminders_sent,
+                ships_today_if_paid_by: ships_today_if_paid_by(shop.shop, now),
             },
         }
     }
@@ -497,8 +523,11 @@ fn samples(shop: &Shop) -> Result<Vec<MessageContext<'_>>, Error> {
     let promo_ends = (now + TimeDelta::days(2))
         .with_timezone(&zone)
         .fixed_offset();
-    let with_promo = ShopContext::with_promo_ends(shop, Some(&promo_ends))?;
-    let as_set = ShopContext::new(shop)?;
+    let next_dispatch = (now + TimeDelta::hours(3))
+        .with_timezone(&zone)
+        .fixed_offset();
+    let with_promo = ShopContext::with(shop, Some(&promo_ends), Some(&next_dispatch))?;
+    let as_set = ShopContext::new(shop, now)?;
     let mut contexts = Vec::new();
     for buyer_type in [BuyerType::New, BuyerType::Returning, BuyerType::Loyal] {
         for order in [&full, &bare] {
