@@ -138,6 +138,11 @@ pub struct Order {
     pub email: Text,
     /// Buyer country as exported; may be empty.
     pub country: Text,
+    /// The buyer's state or province as exported (`CA`, `California`); may be empty. It
+    /// settles the zone of a country with several.
+    pub region: Text,
+    /// The buyer's time zone as exported (an IANA name or a UTC offset); may be empty.
+    pub buyer_zone: Text,
     /// The status label as exported.
     pub status_label: Text,
     /// What the status means for a reminder.
@@ -352,11 +357,15 @@ pub enum Field {
     Tags,
     /// How many of the row's product were ordered.
     Quantity,
+    /// The buyer's state or province: settles the zone of a country with several.
+    Region,
+    /// The buyer's time zone: an IANA name (`America/Chicago`) or a UTC offset (`-05:00`).
+    BuyerZone,
 }
 
 impl Field {
     /// Every field, in the order `[columns]` documents them.
-    pub const ALL: [Field; 22] = [
+    pub const ALL: [Field; 24] = [
         Field::OrderId,
         Field::BuyerId,
         Field::BuyerName,
@@ -379,6 +388,8 @@ impl Field {
         Field::PaymentDueAt,
         Field::Tags,
         Field::Quantity,
+        Field::Region,
+        Field::BuyerZone,
     ];
 
     /// The `[columns]` key, which is also the header a generic export uses.
@@ -407,6 +418,8 @@ impl Field {
             Field::PaymentDueAt => "payment_due_at",
             Field::Tags => "tags",
             Field::Quantity => "quantity",
+            Field::Region => "region",
+            Field::BuyerZone => "buyer_zone",
         }
     }
 

@@ -330,3 +330,220 @@ mod tests {
         assert_eq!(codes.len(), len);
     }
 }
+
+/// The zone of a region (state, province) of a country with several zones, as exports write
+/// it: its postal code (`CA`, `BC`, `NSW`, `SP`) or its name in English (`California`), without
+/// case. `None`: a one-zone country, or a region payremind does not know (the country's most
+/// populous zone then applies).
+#[must_use]
+pub fn region_zone(country: &str, region: &str) -> Option<Tz> {
+    let region = region.trim();
+    if region.is_empty() {
+        return None;
+    }
+    let table: &[(&[&str], Tz)] = match country {
+        "US" => US_REGIONS,
+        "CA" => CA_REGIONS,
+        "AU" => AU_REGIONS,
+        "BR" => BR_REGIONS,
+        "MX" => MX_REGIONS,
+        _ => return None,
+    };
+    table
+        .iter()
+        .find(|(names, _)| names.iter().any(|n| n.eq_ignore_ascii_case(region)))
+        .map(|(_, zone)| *zone)
+}
+
+/// US states by their zone (the zone of most of each state's people).
+const US_REGIONS: &[(&[&str], Tz)] = &[
+    (
+        &[
+            "CA",
+            "California",
+            "WA",
+            "Washington",
+            "OR",
+            "Oregon",
+            "NV",
+            "Nevada",
+        ],
+        Tz::America__Los_Angeles,
+    ),
+    (&["AZ", "Arizona"], Tz::America__Phoenix),
+    (
+        &[
+            "CO",
+            "Colorado",
+            "UT",
+            "Utah",
+            "NM",
+            "New Mexico",
+            "MT",
+            "Montana",
+            "WY",
+            "Wyoming",
+            "ID",
+            "Idaho",
+        ],
+        Tz::America__Denver,
+    ),
+    (
+        &[
+            "TX",
+            "Texas",
+            "IL",
+            "Illinois",
+            "MN",
+            "Minnesota",
+            "WI",
+            "Wisconsin",
+            "MO",
+            "Missouri",
+            "IA",
+            "Iowa",
+            "LA",
+            "Louisiana",
+            "AR",
+            "Arkansas",
+            "OK",
+            "Oklahoma",
+            "KS",
+            "Kansas",
+            "NE",
+            "Nebraska",
+            "SD",
+            "South Dakota",
+            "ND",
+            "North Dakota",
+            "MS",
+            "Mississippi",
+            "AL",
+            "Alabama",
+            "TN",
+            "Tennessee",
+        ],
+        Tz::America__Chicago,
+    ),
+    (&["AK", "Alaska"], Tz::America__Anchorage),
+    (&["HI", "Hawaii"], Tz::Pacific__Honolulu),
+];
+
+/// Canadian provinces outside Toronto's zone.
+const CA_REGIONS: &[(&[&str], Tz)] = &[
+    (&["BC", "British Columbia"], Tz::America__Vancouver),
+    (&["AB", "Alberta"], Tz::America__Edmonton),
+    (&["SK", "Saskatchewan"], Tz::America__Regina),
+    (&["MB", "Manitoba"], Tz::America__Winnipeg),
+    (
+        &[
+            "NS",
+            "Nova Scotia",
+            "NB",
+            "New Brunswick",
+            "PE",
+            "Prince Edward Island",
+        ],
+        Tz::America__Halifax,
+    ),
+    (&["NL", "Newfoundland and Labrador"], Tz::America__St_Johns),
+];
+
+/// Australian states outside Sydney's zone.
+const AU_REGIONS: &[(&[&str], Tz)] = &[
+    (&["QLD", "Queensland"], Tz::Australia__Brisbane),
+    (&["SA", "South Australia"], Tz::Australia__Adelaide),
+    (&["WA", "Western Australia"], Tz::Australia__Perth),
+    (&["NT", "Northern Territory"], Tz::Australia__Darwin),
+    (&["TAS", "Tasmania"], Tz::Australia__Hobart),
+];
+
+/// Brazilian states outside São Paulo's zone.
+const BR_REGIONS: &[(&[&str], Tz)] = &[
+    (
+        &["AM", "Amazonas", "RR", "Roraima", "RO", "Rondônia"],
+        Tz::America__Manaus,
+    ),
+    (
+        &["MT", "Mato Grosso", "MS", "Mato Grosso do Sul"],
+        Tz::America__Cuiaba,
+    ),
+    (&["AC", "Acre"], Tz::America__Rio_Branco),
+];
+
+/// Mexican states outside Mexico City's zone.
+const MX_REGIONS: &[(&[&str], Tz)] = &[
+    (&["BC", "Baja California"], Tz::America__Tijuana),
+    (&["SON", "Sonora"], Tz::America__Hermosillo),
+    (
+        &[
+            "BCS",
+            "Baja California Sur",
+            "SIN",
+            "Sinaloa",
+            "NAY",
+            "Nayarit",
+        ],
+        Tz::America__Mazatlan,
+    ),
+    (&["ROO", "Quintana Roo"], Tz::America__Cancun),
+];
+
+/// A buyer's zone as an export writes it: an IANA name (`America/Chicago`) or a UTC offset in
+/// whole hours (`-05:00`, `+8`, `UTC+8`, `GMT-5`). `None`: empty, or neither.
+#[must_use]
+pub fn parse_zone(text: &str) -> Option<Tz> {
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    if let Ok(zone) = text.parse::<Tz>() {
+        return Some(zone);
+    }
+    let offset = text
+        .trim_start_matches("UTC")
+        .trim_start_matches("GMT")
+        .trim();
+    let (sign, rest) = match offset.chars().next()? {
+        '+' => (1, &offset[1..]),
+        '-' => (-1, &offset[1..]),
+        _ => return None,
+    };
+    let (hours, minutes) = rest.split_once(':').unwrap_or((rest, "00"));
+    let hours: i32 = hours.parse().ok()?;
+    if minutes != "00" || !(0..=14).contains(&hours) {
+        return None;
+    }
+    // The Etc zones count the other way round: UTC+8 is Etc/GMT-8.
+    let name = match sign * hours {
+        0 => "Etc/UTC".to_owned(),
+        h => format!("Etc/GMT{:+}", -h),
+    };
+    name.parse::<Tz>().ok()
+}
+
+#[cfg(test)]
+mod region_tests {
+    use super::*;
+
+    #[test]
+    fn a_region_settles_the_zone_of_a_country_with_several() {
+        assert_eq!(region_zone("US", "CA"), Some(Tz::America__Los_Angeles));
+        assert_eq!(region_zone("US", "texas"), Some(Tz::America__Chicago));
+        assert_eq!(region_zone("US", "NY"), None, "New York: the country's own");
+        assert_eq!(region_zone("CA", "BC"), Some(Tz::America__Vancouver));
+        assert_eq!(region_zone("AU", "WA"), Some(Tz::Australia__Perth));
+        assert_eq!(region_zone("DE", "BY"), None);
+    }
+
+    #[test]
+    fn a_zone_column_is_a_name_or_a_whole_hour_offset() {
+        assert_eq!(parse_zone("America/Chicago"), Some(Tz::America__Chicago));
+        assert_eq!(parse_zone("-05:00"), Some(Tz::Etc__GMTPlus5));
+        assert_eq!(parse_zone("UTC+8"), Some(Tz::Etc__GMTMinus8));
+        assert_eq!(parse_zone("+00:00"), Some(Tz::Etc__UTC));
+        assert_eq!(parse_zone("+05:30"), None);
+        assert_eq!(parse_zone("soon"), None);
+        assert_eq!(parse_zone(""), None);
+    }
+}

@@ -334,3 +334,46 @@ fn a_held_reminder_is_due_at_the_first_instant_both_its_window_and_the_buyers_mo
     assert_eq!(outcome, "skip:outside_send_window");
     assert_eq!(due, "2026-11-23T10:30:00+08:00");
 }
+
+#[test]
+fn a_region_or_a_zone_column_settles_the_buyers_clock_in_a_country_of_several_zones() {
+    // 14:00 UTC: 09:00 in New York (awake), 06:00 in Los Angeles (still night).
+    let config = format!("{GENERIC_CONFIG}\n[select]\nquiet_hours = \"21:00-08:00\"\n");
+    let header = format!("{GENERIC_HEADER},country,region,buyer_zone");
+    let row = |id: &str, region: &str, zone: &str| {
+        format!(
+            "{id},{id},Buyer {id},{id}@example.com,pending,2026-11-22 10:00,10.00,web,Tea,,US,{region},{zone}"
+        )
+    };
+    let d = Test::new()
+        .config(&config)
+        .orders(
+            &header,
+            &[
+                row("NY", "NY", ""),
+                row("XX", "", ""),
+                row("CAL", "CA", ""),
+                row("LAZ", "", "America/Los_Angeles"),
+                row("OFF", "NY", "-08:00"),
+            ],
+        )
+        .args(&[
+            "run",
+            "--orders",
+            "orders.csv",
+            "--now",
+            "2026-11-23T14:00:00Z",
+            "--format",
+            "json",
+        ])
+        .run();
+    let d = Decisions::parse(&d);
+    // No region: the country's most populous zone, New York's.
+    assert_eq!(d.outcome("NY"), "popular");
+    assert_eq!(d.outcome("XX"), "popular");
+    // California's own clock; a zone column, as a name or an offset, wins over the region.
+    for id in ["CAL", "LAZ", "OFF"] {
+        assert_eq!(d.outcome(id), "skip:quiet_hours", "{id}");
+        assert!(d.get(id)["due_at"].is_string(), "{id}");
+    }
+}

@@ -275,6 +275,14 @@ const SYNONYMS: &[(Field, &[&str])] = &[
     (Field::Tags, &["tags", "标签"]),
     (Field::Quantity, &["quantity", "qty", "数量"]),
     (
+        Field::Region,
+        &["state code", "province", "region", "州/省", "省份"],
+    ),
+    (
+        Field::BuyerZone,
+        &["time zone", "timezone", "buyer zone", "时区"],
+    ),
+    (
         Field::BuyerName,
         &["customer name", "buyer name", "customer", "name", "收货人"],
     ),

@@ -28,14 +28,18 @@ pub struct Buyer {
 }
 
 impl Buyer {
-    /// The buyer of `order`, from its country column (see [`crate::zones`]).
+    /// The buyer of `order`: the zone column when the export has one, else the region (a
+    /// state of a country with several zones), else the country's most populous zone, else
+    /// the shop's (see [`crate::zones`]).
     #[must_use]
     pub fn of(order: &Order, settings: &Settings) -> Buyer {
         let code = crate::zones::country_code(&order.country);
+        let zone = crate::zones::parse_zone(&order.buyer_zone)
+            .or_else(|| code.and_then(|c| crate::zones::region_zone(c, &order.region)))
+            .or_else(|| code.and_then(crate::zones::zone_of))
+            .unwrap_or(settings.timezone);
         Buyer {
-            zone: code
-                .and_then(crate::zones::zone_of)
-                .unwrap_or(settings.timezone),
+            zone,
             domestic: code.is_none() || code == settings.shop.country,
         }
     }

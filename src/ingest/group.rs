@@ -214,6 +214,13 @@ impl Grouper {
             &mut soft,
         );
         merge(&mut first.country, row.country, Field::Country, &mut soft);
+        merge(&mut first.region, row.region, Field::Region, &mut soft);
+        merge(
+            &mut first.buyer_zone,
+            row.buyer_zone,
+            Field::BuyerZone,
+            &mut soft,
+        );
         for (field, earlier, later) in soft {
             warnings.push(format!(
                 "line {}: order {} has {field} {later:?}, line {} has {earlier:?}; using line {}'s",
@@ -334,6 +341,8 @@ fn finish(
         buyer_name: row.buyer_name.unwrap_or_default(),
         email,
         country: row.country.unwrap_or_default(),
+        region: row.region.unwrap_or_default(),
+        buyer_zone: row.buyer_zone.unwrap_or_default(),
         status_label,
         status,
         created_at,

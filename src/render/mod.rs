@@ -484,6 +484,8 @@ fn samples(shop: &Shop) -> Result<Vec<MessageContext<'_>>, Error> {
         buyer_name: "Sample Buyer".into(),
         email: "buyer@example.com".into(),
         country: "US".into(),
+        region: Text::default(),
+        buyer_zone: Text::default(),
         status_label: "pending".into(),
         status: crate::order::StatusClass::Unpaid,
         created_at: (now - TimeDelta::hours(5))

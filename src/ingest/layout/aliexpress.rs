@@ -21,6 +21,7 @@ pub static PRESET: Preset = Preset {
         (Field::PaidAt, &["付款时间"]),
         (Field::Total, &["订单金额"]),
         (Field::Country, &["收货国家"]),
+        (Field::Region, &["州/省"]),
         (Field::Product, &["产品信息"]),
         // The newer layout's payment method.
         (Field::PaymentMethod, &["支付方式"]),

@@ -32,6 +32,8 @@ pub static PRESET: Preset = Preset {
         (Field::PaymentDueAt, &["payment_due_at"]),
         (Field::Tags, &["tags"]),
         (Field::Quantity, &["quantity"]),
+        (Field::Region, &["region"]),
+        (Field::BuyerZone, &["buyer_zone"]),
     ],
     unpaid: &["unpaid", "pending"],
     paid: &["paid"],

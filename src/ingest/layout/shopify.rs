@@ -23,6 +23,7 @@ pub static PRESET: Preset = Preset {
         (Field::Channel, &["Source"]),
         (Field::Product, &["Lineitem name"]),
         (Field::Quantity, &["Lineitem quantity"]),
+        (Field::Region, &["Billing Province"]),
         (Field::PaymentMethod, &["Payment Method"]),
         // Newer exports name the gateways instead.
         (Field::PaymentMethod, &["Payment Gateway Names"]),

@@ -27,6 +27,7 @@ pub static PRESET: Preset = Preset {
         (Field::Total, &["Order Total Amount"]),
         (Field::Product, &["Name"]),
         (Field::Quantity, &["Quantity"]),
+        (Field::Region, &["State Code (Billing)"]),
         (Field::PaymentMethod, &["Payment Method Title"]),
         (Field::PaymentMethod, &["Payment Method"]),
     ],
