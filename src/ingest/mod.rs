@@ -44,6 +44,9 @@ use crate::order::{Field, InvalidRow, Order};
 pub struct Source {
     path: PathBuf,
     bytes: Option<std::sync::Arc<[u8]>>,
+    /// How this export's year-last dates read (day or month first), once a reading decided
+    /// it: the other readings of the same run reuse it instead of scanning the file again.
+    dates: std::sync::Arc<std::sync::OnceLock<Dates>>,
 }
 
 impl Source {
@@ -53,6 +56,7 @@ impl Source {
         Source {
             path: path.to_owned(),
             bytes: None,
+            dates: std::sync::Arc::default(),
         }
     }
 
@@ -62,6 +66,7 @@ impl Source {
         Source {
             path: PathBuf::from(name),
             bytes: Some(bytes.into()),
+            dates: std::sync::Arc::default(),
         }
     }
 
@@ -99,6 +104,7 @@ impl Source {
         Ok(Source {
             path: self.display(),
             bytes: Some(bytes.into()),
+            dates: std::sync::Arc::default(),
         })
     }
 
@@ -815,7 +821,12 @@ impl<'s> Stream<'s> {
             let (source, settings, dates) = (&self.source, self.settings, &self.dates);
             let year_last = || {
                 dates
-                    .get_or_init(|| Dates::decide(source, settings, columns))
+                    .get_or_init(|| {
+                        source
+                            .dates
+                            .get_or_init(|| Dates::decide(source, settings, columns))
+                            .clone()
+                    })
                     .order()
             };
             row::parse(
