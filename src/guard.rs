@@ -389,7 +389,17 @@ impl Report {
             .map(|run| run.due as f64)
             .collect();
         let counted_runs = dues.len();
+        // With send windows or quiet hours, runs are hourly and a window's batch is many hours'
+        // worth: run against run says nothing (max_per_run still holds).
+        let timed =
+            settings.select.send_before_dispatch.is_some() || settings.select.quiet_hours.is_some();
         let growth = match median(dues) {
+            _ if timed => Breaker::new(
+                today.reminders.map_or(Value::Null, |r| json!(r)),
+                Value::Null,
+                None,
+                "not compared run by run while send windows or quiet hours batch the reminders (max_per_run still applies)".to_owned(),
+            ),
             Some(median) if counted_runs >= RUNS_NEEDED => {
                 #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
                 let limit = ((guard.max_growth * median).floor() as u64).max(GROWTH_FLOOR);

@@ -7,9 +7,10 @@
 //! São Paulo, Argentina Buenos Aires, Chile Santiago, Russia Moscow, Kazakhstan Almaty,
 //! Indonesia Jakarta, Australia Sydney, New Zealand Auckland, Spain Madrid, Portugal Lisbon,
 //! Ukraine Kyiv, Mongolia Ulaanbaatar, DR Congo Kinshasa, Ecuador Guayaquil, Malaysia Kuala
-//! Lumpur; China is one zone (Shanghai). Exports do not give a region payremind reads, so a
-//! buyer in Los Angeles is taken to be in New York: quiet hours of `21:00-08:00` are then
-//! 18:00-05:00 there, early rather than late.
+//! Lumpur; China is one zone (Shanghai). A region (state, province) settles the zone in the
+//! United States, Canada, Australia, Brazil and Mexico ([`region_zone`]), and a zone column wins
+//! over both ([`parse_zone`]); otherwise a buyer in Los Angeles is taken to be in New York:
+//! quiet hours of `21:00-08:00` are then 18:00-05:00 there, early rather than late.
 
 use chrono_tz::Tz;
 

@@ -377,3 +377,112 @@ fn a_region_or_a_zone_column_settles_the_buyers_clock_in_a_country_of_several_zo
         assert!(d.get(id)["due_at"].is_string(), "{id}");
     }
 }
+
+#[test]
+fn a_buyer_off_the_shops_clock_is_held_by_quiet_hours_alone() {
+    // A New York shop whose only window (10:00-11:00) is 07:00-08:00 in California, inside the
+    // quiet hours there every morning: the Californian is held by quiet hours alone, so the
+    // reminder goes at 08:00 there. A buyer known only by a zone column, or from a country
+    // payremind cannot place, is abroad: no window holds them.
+    let config = GENERIC_CONFIG
+        .replacen("[shop]\n", "[shop]\ndispatch_times = [\"11:00\"]\n", 1)
+        .replace(
+            "timezone = \"Asia/Shanghai\"",
+            "timezone = \"America/New_York\"",
+        )
+        + "\n[select]\nsend_before_dispatch = \"1h\"\nquiet_hours = \"21:00-08:00\"\n";
+    let header = format!("{GENERIC_HEADER},country,region,buyer_zone");
+    let row = |id: &str, country: &str, region: &str, zone: &str| {
+        format!(
+            "{id},{id},Buyer {id},{id}@example.com,pending,2026-11-22 10:00,10.00,web,Tea,,{country},{region},{zone}"
+        )
+    };
+    let test = Test::new().config(&config).orders(
+        &header,
+        &[
+            row("NY1", "US", "NY", ""),
+            row("LA1", "US", "CA", ""),
+            row("SP1", "", "", "-03:00"),
+            row("UY1", "Uruguay-ish", "", ""),
+        ],
+    );
+    let at = |now: &str| {
+        Decisions::parse(&test.exec(&[
+            "run",
+            "--orders",
+            "orders.csv",
+            "--now",
+            now,
+            "--format",
+            "json",
+        ]))
+    };
+    // 11:00 in New York (08:00 in California, 13:00 in São Paulo): the window is closed for
+    // the New Yorker; the others are awake and not held by it.
+    let d = at("2026-11-23T11:00:00-05:00");
+    assert_eq!(d.outcome("NY1"), "skip:outside_send_window");
+    assert!(d.get("NY1")["due_at"].is_string());
+    assert_eq!(d.outcome("LA1"), "popular");
+    assert_eq!(d.outcome("SP1"), "popular");
+    assert_eq!(d.outcome("UY1"), "popular");
+    // 09:00 in New York is 06:00 in California: quiet hours there.
+    let d = at("2026-11-23T09:00:00-05:00");
+    assert_eq!(d.outcome("LA1"), "skip:quiet_hours");
+    assert!(d.get("LA1")["due_at"].is_string());
+}
+
+#[test]
+fn hourly_runs_are_not_compared_run_by_run_for_growth() {
+    let config = config(true);
+    let test = Test::new().config(&config).orders(
+        &header(),
+        &[row("CN1", "2026-11-22 20:00", "", "CN", "pending")],
+    );
+    let d = Decisions::parse(&test.exec(&[
+        "run",
+        "--orders",
+        "orders.csv",
+        "--now",
+        "2026-11-23T10:00:00+08:00",
+        "--format",
+        "json",
+    ]));
+    let growth = &d.summary["guard"]["growth"];
+    assert_eq!(growth["verdict"], "not_measured", "{growth}");
+    assert!(growth["note"].as_str().unwrap().contains("send windows"));
+}
+
+#[test]
+fn an_empty_list_of_dispatch_days_is_refused_and_any_iso_code_is_a_country() {
+    let days = GENERIC_CONFIG.replacen(
+        "[shop]\n",
+        "[shop]\ndispatch_times = [\"11:00\"]\ndispatch_days = []\n",
+        1,
+    );
+    Test::new()
+        .config(&days)
+        .orders(GENERIC_HEADER, &[] as &[&str])
+        .args(&[
+            "run",
+            "--orders",
+            "orders.csv",
+            "--now",
+            "2026-11-23T10:00:00+08:00",
+        ])
+        .run()
+        .failure(2)
+        .stderr_has("[shop].dispatch_days");
+    let croatia = GENERIC_CONFIG.replacen("[shop]\n", "[shop]\ncountry = \"HR\"\n", 1);
+    Test::new()
+        .config(&croatia)
+        .orders(GENERIC_HEADER, &[] as &[&str])
+        .args(&[
+            "run",
+            "--orders",
+            "orders.csv",
+            "--now",
+            "2026-11-23T10:00:00+08:00",
+        ])
+        .run()
+        .success();
+}

@@ -207,6 +207,11 @@ pub(super) fn resolve(shop: ShopConfig, timezone: Tz, bad: Bad<'_>) -> Result<Sh
     };
     let country = match shop.country.as_deref().map(str::trim) {
         None | Some("") => crate::zones::country_of_zone(timezone),
+        // Any ISO code is the seller's to state, listed or not (it only says who is at home).
+        Some(text) if text.len() == 2 && text.chars().all(|c| c.is_ascii_alphabetic()) => Some(
+            crate::zones::country_code(text)
+                .unwrap_or_else(|| Box::leak(text.to_ascii_uppercase().into_boxed_str())),
+        ),
         Some(text) => Some(crate::zones::country_code(text).ok_or_else(|| {
             bad(
                 "[shop].country",
@@ -247,6 +252,12 @@ fn dispatch(shop: &ShopConfig, timezone: Tz, bad: Bad<'_>) -> Result<Dispatch, E
     }
     times.sort_unstable();
     times.dedup();
+    if shop.dispatch_days.as_ref().is_some_and(Vec::is_empty) {
+        return Err(bad(
+            "[shop].dispatch_days",
+            "is empty, so the parcel would never leave; list the weekdays you ship, like [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"], or remove the line (every day)".into(),
+        ));
+    }
     let mut days = Vec::new();
     for text in shop.dispatch_days.iter().flatten() {
         let day: Weekday = text.trim().parse().map_err(|_| {

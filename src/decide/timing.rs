@@ -23,7 +23,10 @@ pub type Hold = (Reason, Option<DateTime<Utc>>);
 pub struct Buyer {
     /// The buyer's zone: from the country, else the shop's.
     pub zone: Tz,
-    /// In the shop's own country, or of unknown country.
+    /// On the shop's clock: in the shop's own country (or of unknown country) and in a zone
+    /// with the shop's UTC offset at the time. Only these buyers are held by dispatch windows:
+    /// a shop's 10:00 window is 07:00 for a Californian buyer of a New York shop, inside the
+    /// quiet hours every morning, so such a buyer is held by quiet hours alone.
     pub domestic: bool,
 }
 
@@ -32,15 +35,21 @@ impl Buyer {
     /// state of a country with several zones), else the country's most populous zone, else
     /// the shop's (see [`crate::zones`]).
     #[must_use]
-    pub fn of(order: &Order, settings: &Settings) -> Buyer {
+    pub fn of(order: &Order, settings: &Settings, now: DateTime<Utc>) -> Buyer {
         let code = crate::zones::country_code(&order.country);
         let zone = crate::zones::parse_zone(&order.buyer_zone)
             .or_else(|| code.and_then(|c| crate::zones::region_zone(c, &order.region)))
             .or_else(|| code.and_then(crate::zones::zone_of))
             .unwrap_or(settings.timezone);
+        // A country cell payremind cannot place is abroad, not at home: never held by the
+        // shop's windows.
+        let unplaced = code.is_none() && !order.country.trim().is_empty();
+        let offset = |z: Tz| chrono::Offset::fix(now.with_timezone(&z).offset());
         Buyer {
             zone,
-            domestic: code.is_none() || code == settings.shop.country,
+            domestic: (code.is_none() || code == settings.shop.country)
+                && !unplaced
+                && offset(zone) == offset(settings.timezone),
         }
     }
 }
@@ -59,7 +68,7 @@ pub fn hold(
     if select.send_before_dispatch.is_none() && select.quiet_hours.is_none() {
         return None;
     }
-    let buyer = Buyer::of(order, settings);
+    let buyer = Buyer::of(order, settings, now);
     let window = select
         .send_before_dispatch
         .filter(|_| buyer.domestic && !closing_soon);
