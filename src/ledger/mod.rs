@@ -683,11 +683,15 @@ fn stored_mark(conn: &Connection, path: &Path) -> Result<u64, Error> {
     })
 }
 
+/// The ledger's schema version (SQLite's `user_version`; 0: an empty, new database).
+fn schema_version(conn: &Connection, path: &Path) -> Result<i32, Error> {
+    conn.pragma_query_value(None, "user_version", |r| r.get(0))
+        .map_err(|e| db_error(path, &e))
+}
+
 /// The identity stored in the ledger, and its schema version (0: empty, a new database).
 fn stored_identity(conn: &Connection, path: &Path) -> Result<(i32, Option<String>), Error> {
-    let version: i32 = conn
-        .pragma_query_value(None, "user_version", |r| r.get(0))
-        .map_err(|e| db_error(path, &e))?;
+    let version = schema_version(conn, path)?;
     if version < 2 {
         return Ok((version, None));
     }
@@ -1090,9 +1094,7 @@ impl Ledger {
     fn migrate(&mut self) -> Result<(), Error> {
         let path = self.path.clone();
         let tx = self.conn.transaction().map_err(|e| db_error(&path, &e))?;
-        let version: i32 = tx
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .map_err(|e| db_error(&path, &e))?;
+        let version = schema_version(&tx, &path)?;
         if version > SCHEMA_VERSION {
             return Err(Error::Ledger {
                 path,
@@ -1232,10 +1234,7 @@ impl Ledger {
     /// What the seller told payremind to forget, oldest first: kind (`bounce`, `order`),
     /// value, when, and the last attempt it covers. Empty for a ledger from before `forget`.
     fn forgotten(&self) -> Result<Vec<(String, String, String, i64)>, Error> {
-        let version: i32 = self
-            .conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .map_err(|e| db_error(&self.path, &e))?;
+        let version = schema_version(&self.conn, &self.path)?;
         if version < 3 {
             return Ok(Vec::new());
         }
@@ -1417,10 +1416,7 @@ impl Ledger {
     /// # Errors
     /// The file cannot be read.
     pub fn runs(&self, last: usize) -> Result<Vec<Run>, Error> {
-        let version: i32 = self
-            .conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .map_err(|e| db_error(&self.path, &e))?;
+        let version = schema_version(&self.conn, &self.path)?;
         if version < 4 {
             return Ok(Vec::new());
         }
@@ -1457,10 +1453,7 @@ impl Ledger {
 
     /// The forced runs, oldest first, for `history`: when, and what `--force` went past.
     fn forced_runs(&self) -> Result<Vec<(String, String, String)>, Error> {
-        let version: i32 = self
-            .conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .map_err(|e| db_error(&self.path, &e))?;
+        let version = schema_version(&self.conn, &self.path)?;
         if version < 4 {
             return Ok(Vec::new());
         }
