@@ -23,8 +23,9 @@ Exit status: 0 all good; 1 some reminders that were due could not be sent (when 
 /// payremind reminds buyers about unpaid orders, politely and never twice.
 ///
 /// Every morning, export your shop's orders as CSV and run payremind on the file. It finds the
-/// unpaid orders worth a reminder, leaves alone the ones where a reminder would hurt (paid
-/// the same day, a newer order, a reseller channel, too early, too late), and picks the right
+/// unpaid orders worth a reminder, leaves alone the ones where a reminder would hurt (cash on
+/// delivery or payment terms, already shipped, cancelled, another order paid that day or a
+/// newer one paid since, a reseller channel, too early, too late), and picks the right
 /// message for each buyer. It shows them to you, or with --send e-mails them and remembers
 /// what it sent.
 #[derive(Debug, Parser)]
