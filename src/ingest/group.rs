@@ -17,7 +17,7 @@ use super::columns::Columns;
 use super::product;
 use super::row::Row;
 use crate::config::Settings;
-use crate::order::{Field, InvalidRow, Money, Order, StatusClass, Text, buyer_identity};
+use crate::order::{Consent, Field, InvalidRow, Money, Order, StatusClass, Text, buyer_identity};
 
 /// How rows are grouped into orders.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -207,6 +207,15 @@ impl Grouper {
             &mut hard,
         );
         merge(&mut first.tags, row.tags, Field::Tags, &mut hard);
+        // Rows that disagree about consent: the first row's, with a warning (Shopify writes
+        // it on the first row only).
+        merge_by(
+            &mut first.accepts_marketing,
+            row.accepts_marketing,
+            Field::AcceptsMarketing,
+            &mut soft,
+            caseless,
+        );
         merge(
             &mut first.buyer_name,
             row.buyer_name,
@@ -359,6 +368,12 @@ fn finish(
         payment_terms: row.payment_terms.unwrap_or_default(),
         tags: row.tags.unwrap_or_default(),
         cancelled: row.cancelled_at.is_some(),
+        // A consent column with an empty cell is no consent; without the column, the export
+        // does not say.
+        consent: match columns.header(Field::AcceptsMarketing) {
+            None => Consent::NoColumn,
+            Some(_) => Consent::from_cell(row.accepts_marketing.as_deref()),
+        },
     })
 }
 
