@@ -43,6 +43,7 @@ pub mod plan;
 pub mod render;
 pub mod report;
 pub mod units;
+pub mod unsubscribe;
 pub mod zones;
 
 use std::io;
@@ -68,6 +69,7 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
         Command::Init(args) => commands::init::init(&args),
         Command::History(args) => commands::history::history(&args),
         Command::Forget(args) => commands::forget::forget(&args),
+        Command::Suppress(args) => commands::suppress::suppress(&args),
         Command::Completions(args) => commands::completions::completions(args.shell),
         Command::Man => commands::completions::man(),
     };
