@@ -20,4 +20,5 @@ mod ledger;
 mod plan;
 mod scale;
 mod send;
+mod suppress;
 mod templates;

@@ -47,7 +47,7 @@ fn change(settings: &Settings, addresses: &[String], suppress: bool) -> Result<u
         match crate::address::key(address) {
             Ok(key) if !keys.contains(&key) => keys.push(key),
             Ok(_) => {}
-            Err(why) => bad.push(format!("{address:?}: {why}")),
+            Err(why) => bad.push(named(address, &why)),
         }
     }
     let mut out = String::new();
@@ -83,6 +83,15 @@ fn change(settings: &Settings, addresses: &[String], suppress: bool) -> Result<u
             bad.join("; ")
         ),
     })
+}
+
+/// Why a value is no address, naming the value once (the address judge names most).
+fn named(value: &str, why: &str) -> String {
+    if why.contains(&format!("{:?}", value.trim())) {
+        why.to_owned()
+    } else {
+        format!("{value:?}: {why}")
+    }
 }
 
 /// One address of `suppress list --format json`.
@@ -155,7 +164,10 @@ fn import(settings: &Settings, file: &Path) -> Result<u8, Error> {
         ),
     };
     for Line { line, value, why } in &listed.invalid {
-        eprintln!("payremind: warning: {shown}:{line}: {value:?}: {why}; not suppressed");
+        eprintln!(
+            "payremind: warning: {shown}:{line}: {}; not suppressed",
+            named(value, why)
+        );
     }
     let skipped_what = match listed.kind {
         Kind::Csv { .. } => "row",
