@@ -7,6 +7,7 @@ mod support;
 
 mod check;
 mod config;
+mod consent;
 mod dates;
 mod decisions;
 mod dispatch;

@@ -419,7 +419,7 @@ fn describe_consent(w: &mut String, settings: &Settings, tally: &Tally, info: &E
         if tally.orders > 0 {
             writeln!(
                 w,
-                "marketing consent: unknown (the export has no consent column): offers (discount, popular, low stock, promotion, perks) go to every buyer; that the shop may send them is yours to know. Map the column with [columns] accepts_marketing if the export has one"
+                "marketing consent: unknown (no consent column): offers go to every buyer; map [columns] accepts_marketing if the export has one"
             )
             .ok();
         }
