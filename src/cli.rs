@@ -181,7 +181,13 @@ pub struct ForgetArgs {
 #[derive(Debug, Args)]
 pub struct SuppressArgs {
     /// The config file (its `[ledger]` path) \[default: ./payremind.toml\].
-    #[arg(long, short = 'c', value_name = "FILE", env = "PAYREMIND_CONFIG", global = true)]
+    #[arg(
+        long,
+        short = 'c',
+        value_name = "FILE",
+        env = "PAYREMIND_CONFIG",
+        global = true
+    )]
     pub config: Option<PathBuf>,
 
     /// What to do with the list.

@@ -242,15 +242,69 @@ impl Consent {
 #[must_use]
 pub fn accepts_marketing(cell: &str) -> Option<bool> {
     const YES: &[&str] = &[
-        "yes", "y", "true", "t", "1", "on", "x", "accepted", "accepts", "accept", "subscribed",
-        "opted_in", "opt_in", "optin", "granted", "confirmed", "allowed", "是", "接受", "同意",
-        "已订阅", "sí", "si", "sim", "oui", "ja", "да",
+        "yes",
+        "y",
+        "true",
+        "t",
+        "1",
+        "on",
+        "x",
+        "accepted",
+        "accepts",
+        "accept",
+        "subscribed",
+        "opted_in",
+        "opt_in",
+        "optin",
+        "granted",
+        "confirmed",
+        "allowed",
+        "是",
+        "接受",
+        "同意",
+        "已订阅",
+        "sí",
+        "si",
+        "sim",
+        "oui",
+        "ja",
+        "да",
     ];
     const NO: &[&str] = &[
-        "no", "n", "false", "f", "0", "off", "declined", "rejected", "denied", "unsubscribed",
-        "not_subscribed", "never_subscribed", "opted_out", "opt_out", "optout", "pending",
-        "revoked", "withdrawn", "invalid", "redacted", "cleaned", "bounced", "none", "null",
-        "否", "不接受", "不同意", "未订阅", "已退订", "não", "nao", "non", "nein", "нет",
+        "no",
+        "n",
+        "false",
+        "f",
+        "0",
+        "off",
+        "declined",
+        "rejected",
+        "denied",
+        "unsubscribed",
+        "not_subscribed",
+        "never_subscribed",
+        "opted_out",
+        "opt_out",
+        "optout",
+        "pending",
+        "revoked",
+        "withdrawn",
+        "invalid",
+        "redacted",
+        "cleaned",
+        "bounced",
+        "none",
+        "null",
+        "否",
+        "不接受",
+        "不同意",
+        "未订阅",
+        "已退订",
+        "não",
+        "nao",
+        "non",
+        "nein",
+        "нет",
     ];
     let word: String = crate::units::normalize_label(cell)
         .chars()
@@ -388,10 +442,28 @@ mod tests {
 
     #[test]
     fn consent_cells_read_as_sellers_write_them() {
-        for yes in ["yes", "Yes", " TRUE ", "1", "是", "subscribed", "opted-in", "Opted In"] {
+        for yes in [
+            "yes",
+            "Yes",
+            " TRUE ",
+            "1",
+            "是",
+            "subscribed",
+            "opted-in",
+            "Opted In",
+        ] {
             assert_eq!(Consent::from_cell(Some(yes)), Consent::Accepted, "{yes}");
         }
-        for no in ["no", "No", "false", "0", "否", "unsubscribed", "NOT_SUBSCRIBED", "opted_out"] {
+        for no in [
+            "no",
+            "No",
+            "false",
+            "0",
+            "否",
+            "unsubscribed",
+            "NOT_SUBSCRIBED",
+            "opted_out",
+        ] {
             assert_eq!(Consent::from_cell(Some(no)), Consent::Declined, "{no}");
         }
         assert_eq!(Consent::from_cell(Some("  ")), Consent::Blank);

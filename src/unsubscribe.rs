@@ -103,8 +103,9 @@ fn looks_like_message(bytes: &[u8]) -> bool {
 }
 
 /// An mbox split into its messages: (the line of its `From ` separator, the message's bytes).
-/// A message starts at a line beginning with `From ` at the start of the file or after an
-/// empty line (mboxo and mboxrd write one there; a `From ` inside a body is escaped `>From `).
+/// A message starts at a separator line (`From sender date`, with a time in it) at the start of
+/// the file or after an empty line (mboxo and mboxrd write one there; a `From ` inside a body
+/// is escaped `>From `, and a body line that is not would still lack the date).
 fn split_mbox(bytes: &[u8]) -> Vec<(u64, &[u8])> {
     let mut messages = Vec::new();
     // (line of the separator, where the message's bytes start)
@@ -113,19 +114,32 @@ fn split_mbox(bytes: &[u8]) -> Vec<(u64, &[u8])> {
     let mut previous_empty = true;
     for (index, line) in bytes.split_inclusive(|&b| b == b'\n').enumerate() {
         let number = index as u64 + 1;
-        if previous_empty && line.starts_with(b"From ") {
+        if previous_empty && is_separator(line) {
             if let Some((at, start)) = current.take() {
                 messages.push((at, &bytes[start..offset]));
             }
             current = Some((number, offset + line.len()));
         }
-        previous_empty = line.iter().all(|b| b.is_ascii_whitespace());
+        previous_empty = line.iter().all(u8::is_ascii_whitespace);
         offset += line.len();
     }
     if let Some((at, start)) = current {
         messages.push((at, &bytes[start..]));
     }
     messages
+}
+
+/// Whether a line is an mbox separator: `From `, the sender (or `-`), and a date with a time
+/// (`From ann@example.com Thu Dec  3 10:00:00 2026`, Thunderbird's `From - Thu Dec 03 …`).
+fn is_separator(line: &[u8]) -> bool {
+    line.starts_with(b"From ")
+        && line.windows(5).any(|w| {
+            w[0].is_ascii_digit()
+                && w[1].is_ascii_digit()
+                && w[2] == b':'
+                && w[3].is_ascii_digit()
+                && w[4].is_ascii_digit()
+        })
 }
 
 /// Words that ask to unsubscribe, in the languages the shop writes in: found word by word,
@@ -180,7 +194,10 @@ fn mailbox(messages: &[(u64, &[u8])], own: &[String]) -> Listed {
                 .push(skip(String::new(), "cannot be read as an e-mail message"));
             continue;
         };
-        let subject = message.headers.get_first_value("Subject").unwrap_or_default();
+        let subject = message
+            .headers
+            .get_first_value("Subject")
+            .unwrap_or_default();
         let from = sender(&message);
         let seen = format!(
             "from {}, subject {subject:?}",
@@ -190,7 +207,12 @@ fn mailbox(messages: &[(u64, &[u8])], own: &[String]) -> Listed {
             .headers
             .get_first_value("Auto-Submitted")
             .is_some_and(|v| !v.trim().eq_ignore_ascii_case("no"));
-        if automatic || message.ctype.mimetype.eq_ignore_ascii_case("multipart/report") {
+        if automatic
+            || message
+                .ctype
+                .mimetype
+                .eq_ignore_ascii_case("multipart/report")
+        {
             listed.skipped.push(skip(
                 seen,
                 "an automatic message (an auto-reply or a delivery report)",
@@ -406,16 +428,20 @@ fn csv_list(path: &Path, bytes: Vec<u8>) -> Result<Listed, Error> {
     let mut decoded = crate::ingest::decode::decode(Box::new(std::io::Cursor::new(bytes)), None)
         .map_err(read_error)?;
     let mut text = String::new();
-    decoded.reader.read_to_string(&mut text).map_err(read_error)?;
+    decoded
+        .reader
+        .read_to_string(&mut text)
+        .map_err(read_error)?;
     // Excel's `sep=;` line names the delimiter and is no header.
-    let (delimiter, skipped_lines, body) = match crate::ingest::watch::excel_sep_line(text.as_bytes()) {
-        Some((delimiter, length)) => (delimiter, 1, &text[length..]),
-        None => (
-            crate::ingest::watch::guess_delimiter(text.as_bytes()),
-            0,
-            text.as_str(),
-        ),
-    };
+    let (delimiter, skipped_lines, body) =
+        match crate::ingest::watch::excel_sep_line(text.as_bytes()) {
+            Some((delimiter, length)) => (delimiter, 1, &text[length..]),
+            None => (
+                crate::ingest::watch::guess_delimiter(text.as_bytes()),
+                0,
+                text.as_str(),
+            ),
+        };
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)
@@ -459,9 +485,11 @@ fn csv_list(path: &Path, bytes: Vec<u8>) -> Result<Listed, Error> {
     };
     let mut record = csv::StringRecord::new();
     loop {
-        let more = reader.read_record(&mut record).map_err(|e| Error::Suppress {
-            message: format!("{}: cannot be read as CSV: {e}", path.display()),
-        })?;
+        let more = reader
+            .read_record(&mut record)
+            .map_err(|e| Error::Suppress {
+                message: format!("{}: cannot be read as CSV: {e}", path.display()),
+            })?;
         if !more {
             break;
         }
@@ -515,12 +543,12 @@ mod tests {
     fn a_request_is_what_the_buyer_wrote_not_what_they_quote() {
         let reply = "I paid yesterday, thanks.\n\nOn Mon, Shop <o@shop.example> wrote:\n> To stop these reminders, write \"unsubscribe\" to o@shop.example.\n";
         assert_eq!(opening_lines(reply).count(), 1);
-        assert!(
-            opening_lines(reply)
-                .all(|l| Phrases::new(UNSUBSCRIBE_WORDS).find(l).is_none())
-        );
+        assert!(opening_lines(reply).all(|l| Phrases::new(UNSUBSCRIBE_WORDS).find(l).is_none()));
         let request = "Bitte abmelden.\n-- \nAnna\nunsubscribe\n";
-        assert_eq!(opening_lines(request).collect::<Vec<_>>(), ["Bitte abmelden."]);
+        assert_eq!(
+            opening_lines(request).collect::<Vec<_>>(),
+            ["Bitte abmelden."]
+        );
     }
 
     #[test]
@@ -545,7 +573,11 @@ mod tests {
 
     #[test]
     fn html_replies_read_as_lines() {
-        let text = strip_tags("<div>Please <b>unsubscribe</b> me</div><blockquote>old</blockquote>");
-        assert_eq!(opening_lines(&text).collect::<Vec<_>>(), ["Please unsubscribe me"]);
+        let text =
+            strip_tags("<div>Please <b>unsubscribe</b> me</div><blockquote>old</blockquote>");
+        assert_eq!(
+            opening_lines(&text).collect::<Vec<_>>(),
+            ["Please unsubscribe me"]
+        );
     }
 }

@@ -40,15 +40,31 @@ fn smtp(server: &crate::support::smtp::SmtpServer, extra: &str) -> String {
 
 fn send_at(test: &Test, now: &str) -> Decisions {
     let out = test.exec(&[
-        "run", "--orders", "orders.csv", "--now", now, "--send", "--yes", "--format", "json",
+        "run",
+        "--orders",
+        "orders.csv",
+        "--now",
+        now,
+        "--send",
+        "--yes",
+        "--format",
+        "json",
     ]);
     Decisions::parse(&out)
 }
 
 /// Words of an offer: none may reach a buyer who did not accept marketing.
 const OFFER_WORDS: &[&str] = &[
-    "%", "off", "discount", "19.00", "little something", "keeping it", "reserved", "stock",
-    "promotion", "last reminder",
+    "%",
+    "off",
+    "discount",
+    "19.00",
+    "little something",
+    "keeping it",
+    "reserved",
+    "stock",
+    "promotion",
+    "last reminder",
 ];
 
 fn assert_plain(text: &str) {
@@ -176,7 +192,9 @@ fn the_consent_column_is_recognised_in_each_layout() {
 
     // A generic export whose column the seller maps, in Chinese; a word nobody knows is no.
     let generic = Test::new()
-        .config(&format!("{SHOP}\n[columns]\naccepts_marketing = \"接受营销\"\n"))
+        .config(&format!(
+            "{SHOP}\n[columns]\naccepts_marketing = \"接受营销\"\n"
+        ))
         .orders(
             "order_id,email,status,created_at,total,接受营销",
             &[

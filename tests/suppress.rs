@@ -62,7 +62,12 @@ fn add_is_idempotent_compares_without_case_and_history_says_when_and_how() {
     test.exec(&["suppress", "list"])
         .success()
         .stdout_has("ann@example.com");
-    assert!(!test.exec(&["suppress", "list"]).stdout.contains("bo@example.com"));
+    assert!(
+        !test
+            .exec(&["suppress", "list"])
+            .stdout
+            .contains("bo@example.com")
+    );
 }
 
 #[test]
@@ -135,8 +140,7 @@ fn a_suppressed_buyer_gets_no_reminder_in_the_preview_or_when_sending() {
             row("S2", "keep@example.com", "2026-11-22 10:00"),
             // Buyer S3 wrote from another address on an earlier (paid) order: the buyer
             // asked to stop, whatever address today's order has.
-            "S3a,S3-buyer,Buyer S3,old@example.com,paid,2026-11-10 10:00,10.00,web,Tea,"
-                .to_owned(),
+            "S3a,S3-buyer,Buyer S3,old@example.com,paid,2026-11-10 10:00,10.00,web,Tea,".to_owned(),
             "S3b,S3-buyer,Buyer S3,new@example.com,pending,2026-11-22 10:00,10.00,web,Tea,"
                 .to_owned(),
         ],
@@ -153,7 +157,13 @@ fn a_suppressed_buyer_gets_no_reminder_in_the_preview_or_when_sending() {
     assert_eq!(d.summary["reminders"], 1);
     assert!(d.get("S1")["to"].is_null() && d.get("S1")["body"].is_null());
 
-    let text = test.exec(&["run", "--orders", "orders.csv", "--now", crate::support::NOW]);
+    let text = test.exec(&[
+        "run",
+        "--orders",
+        "orders.csv",
+        "--now",
+        crate::support::NOW,
+    ]);
     text.success().stderr_has("unsubscribed 2");
 
     let (status, d) = send_json(&test, &["--yes"]);
@@ -164,11 +174,16 @@ fn a_suppressed_buyer_gets_no_reminder_in_the_preview_or_when_sending() {
     assert_eq!(d.summary["sent"], 1);
     assert_eq!(d.summary["skipped"]["unsubscribed"], 2);
     crate::send::wait_for_arrivals(&server, 1);
-    let to: Vec<Vec<String>> = server.received().iter().map(|m| m.rcpt_tos.clone()).collect();
+    let to: Vec<Vec<String>> = server
+        .received()
+        .iter()
+        .map(|m| m.rcpt_tos.clone())
+        .collect();
     assert_eq!(to, [vec!["keep@example.com".to_owned()]]);
 
     // Taken off the list, the buyer is reminded again.
-    test.exec(&["suppress", "remove", "Stop.Me@example.com"]).success();
+    test.exec(&["suppress", "remove", "Stop.Me@example.com"])
+        .success();
     assert_eq!(test.preview().outcome("S1"), "popular");
 }
 
@@ -195,7 +210,9 @@ fn import_reads_a_platforms_csv_by_its_email_header() {
         .stdout_has("unsubscribed.csv: the addresses are in column 3, \"Customer Email\"")
         .stdout_has("suppressed 2 address(es): 2 new, 0 already on the list")
         .stderr_has("unsubscribed.csv:3: \"j***@mail.com\": the address is masked")
-        .stderr_has("unsubscribed.csv:5: di@example.com: the row says the customer accepts marketing");
+        .stderr_has(
+            "unsubscribed.csv:5: di@example.com: the row says the customer accepts marketing",
+        );
     test.exec(&["suppress", "import", "买家.csv"])
         .success()
         .stdout_has("column 2, \"买家邮箱\"")
@@ -210,12 +227,14 @@ fn import_reads_a_platforms_csv_by_its_email_header() {
         .stdout_has("imported from unsubscribed.csv")
         .stdout_has("li@example.cn");
     assert!(!list.stdout.contains("di@example.com"));
-    test.exec(&["history"])
-        .success()
-        .stdout_has("ed@example.com  suppressed, no more reminders (imported from unsubscribed.csv)");
+    test.exec(&["history"]).success().stdout_has(
+        "ed@example.com  suppressed, no more reminders (imported from unsubscribed.csv)",
+    );
     test.exec(&["suppress", "import", "no_email.csv"])
         .failure(2)
-        .stderr_has("no_email.csv: no column of e-mail addresses (its headers are \"Name\", \"Phone\")");
+        .stderr_has(
+            "no_email.csv: no column of e-mail addresses (its headers are \"Name\", \"Phone\")",
+        );
 }
 
 /// A mailbox as Thunderbird or `formail` saves it: the replies a shop received.
@@ -285,7 +304,11 @@ fn import_reads_a_mailbox_of_unsubscribe_replies() {
         .stdout_has("li@example.cn")
         .stdout_has("marie@example.fr")
         .stdout_has("reply in replies.mbox");
-    for absent in ["paid@example.com", "vacation@example.com", "orders@shop.example"] {
+    for absent in [
+        "paid@example.com",
+        "vacation@example.com",
+        "orders@shop.example",
+    ] {
         assert!(!list.stdout.contains(absent), "{absent}:\n{}", list.stdout);
     }
     test.exec(&["suppress", "import", "one.eml"])

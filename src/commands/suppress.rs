@@ -54,7 +54,8 @@ fn change(settings: &Settings, addresses: &[String], suppress: bool) -> Result<u
     if !keys.is_empty() {
         let how = if suppress { "added" } else { "removed" };
         // Nothing is made to remove from.
-        let existing = suppress || Ledger::open_read_only(&settings.ledger_path, Adopt::Compare)?.is_some();
+        let existing =
+            suppress || Ledger::open_read_only(&settings.ledger_path, Adopt::Compare)?.is_some();
         let changed = if existing {
             let mut ledger = Ledger::open_for_send(&settings.ledger_path, true, Adopt::Compare)?;
             ledger.change_suppressions(&keys, suppress, how, crate::clock::wall_clock())?
@@ -79,7 +80,11 @@ fn change(settings: &Settings, addresses: &[String], suppress: bool) -> Result<u
     Err(Error::Suppress {
         message: format!(
             "{} not {what}: {}; give the e-mail address as the buyer wrote it, like anna@example.com",
-            if bad.len() == 1 { "an address was" } else { "addresses were" },
+            if bad.len() == 1 {
+                "an address was"
+            } else {
+                "addresses were"
+            },
             bad.join("; ")
         ),
     })

@@ -44,7 +44,7 @@ pub fn wording(step: &str, consent: Consent, settings: &Settings) -> Option<&'st
     (settings.select.offers_need_consent
         && !consent.allows_offers()
         && is_offer(step, &settings.shop))
-        .then_some(PLAIN)
+    .then_some(PLAIN)
 }
 
 #[cfg(test)]
@@ -53,7 +53,8 @@ mod tests {
     use crate::config::Config;
 
     fn settings(extra: &str) -> Settings {
-        let text = format!("[shop]\nname = \"Shop\"\n{extra}\n[source]\ntimezone = \"Asia/Shanghai\"\n");
+        let text =
+            format!("[shop]\nname = \"Shop\"\n{extra}\n[source]\ntimezone = \"Asia/Shanghai\"\n");
         let path = std::path::Path::new("test.toml");
         Settings::resolve(Config::parse(&text, path).unwrap(), Some(path)).unwrap()
     }
@@ -62,12 +63,22 @@ mod tests {
     fn only_offers_without_consent_take_the_plain_wording() {
         let plain = settings("");
         for step in OFFER_STEPS {
-            assert_eq!(wording(step, Consent::Declined, &plain), Some(PLAIN), "{step}");
+            assert_eq!(
+                wording(step, Consent::Declined, &plain),
+                Some(PLAIN),
+                "{step}"
+            );
             assert_eq!(wording(step, Consent::Blank, &plain), Some(PLAIN), "{step}");
             assert_eq!(wording(step, Consent::Accepted, &plain), None, "{step}");
             assert_eq!(wording(step, Consent::NoColumn, &plain), None, "{step}");
         }
-        for step in ["gentle", "payment_help", "closing_soon", "bank_transfer", "loyal"] {
+        for step in [
+            "gentle",
+            "payment_help",
+            "closing_soon",
+            "bank_transfer",
+            "loyal",
+        ] {
             assert_eq!(wording(step, Consent::Declined, &plain), None, "{step}");
         }
         // A regular customer's message offers something only when the shop has it to offer.
