@@ -174,6 +174,27 @@ fn the_consent_column_is_recognised_in_each_layout() {
         .stdout_has("accepts_marketing  <- \"Accepts Marketing\"")
         .stdout_has("marketing consent (Accepts Marketing), by order: 1 accepted, 2 did not (1 no, 1 empty, 0 unreadable): offer steps go to them in the plain wording");
 
+    // Rows of one order that disagree: the one that is not a yes wins, with a warning.
+    let split = Test::new().config(SHOP).orders(
+        SHOPIFY_HEADER,
+        &[
+            "#3001,s@example.com,pending,,unfulfilled,yes,USD,20.00,2026-11-20 10:00:00 +0800,1,Tea,Sy",
+            "#3001,s@example.com,,,,no,,,2026-11-20 10:00:00 +0800,1,Cup,",
+        ],
+    );
+    let d = split.preview();
+    assert_eq!(d.get("#3001")["wording"], "plain");
+    let warned = d.summary["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|w| {
+            w.as_str().unwrap().contains(
+                "line 3: order #3001 has accepts_marketing \"no\", line 2 has \"yes\"; read as not accepted",
+            )
+        });
+    assert!(warned, "{}", d.summary["warnings"]);
+
     // WooCommerce with Mailchimp's checkout box as an order meta column (1/0).
     let woo = Test::new().config(SHOP).orders(
         "\"Order Number\",\"Order Status\",\"Order Date\",\"Email (Billing)\",\"Order Total Amount\",Name,Quantity,mailchimp_woocommerce_is_subscribed",

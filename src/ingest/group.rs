@@ -207,15 +207,28 @@ impl Grouper {
             &mut hard,
         );
         merge(&mut first.tags, row.tags, Field::Tags, &mut hard);
-        // Rows that disagree about consent: the first row's, with a warning (Shopify writes
-        // it on the first row only).
-        merge_by(
-            &mut first.accepts_marketing,
-            row.accepts_marketing,
-            Field::AcceptsMarketing,
-            &mut soft,
-            caseless,
-        );
+        // Shopify writes consent on the first row only. Rows that disagree: the one that does
+        // not say yes wins (nobody is sent an offer on a doubt), with a warning.
+        match (first.accepts_marketing.as_ref(), row.accepts_marketing) {
+            (None, later) => first.accepts_marketing = later,
+            (Some(earlier), Some(later))
+                if Consent::from_cell(Some(earlier)) != Consent::from_cell(Some(&later)) =>
+            {
+                // One of the two is not a yes: that one is kept.
+                let keep_later = Consent::from_cell(Some(earlier)) == Consent::Accepted;
+                warnings.push(format!(
+                    "line {}: order {} has {} {later:?}, line {} has {earlier:?}; read as not accepted",
+                    row.line,
+                    slot.order_id,
+                    Field::AcceptsMarketing,
+                    first.line
+                ));
+                if keep_later {
+                    first.accepts_marketing = Some(later);
+                }
+            }
+            _ => {}
+        }
         merge(
             &mut first.buyer_name,
             row.buyer_name,
