@@ -128,8 +128,8 @@ are compared without case (Ann@Example.COM is ann@example.com). Adding an addres
 suppression. The list lives in the ledger ([ledger] path): the first `suppress add` on a new
 machine makes the ledger there, and the ledger's usual safeguards apply (see README).
 
-In a crontab, before the morning run:
-  0 8 * * * cd ~/shop && payremind suppress import exports/unsubscribed.csv && payremind run --orders exports/orders.csv --send --yes")]
+In a crontab, import your platform's list before the morning run (one line):
+  0 8 * * * cd shop && payremind suppress import unsub.csv && payremind run -o orders.csv --send -y")]
     Suppress(SuppressArgs),
 
     /// Print shell completions for bash, zsh, fish, elvish or powershell.
@@ -180,7 +180,7 @@ pub struct ForgetArgs {
 /// Flags of `payremind suppress`.
 #[derive(Debug, Args)]
 pub struct SuppressArgs {
-    /// The config file (its `[ledger]` path) \[default: ./payremind.toml\].
+    /// The config file (its `[ledger]` path) [default: ./payremind.toml].
     #[arg(
         long,
         short = 'c',
