@@ -185,6 +185,16 @@ fn a_suppressed_buyer_gets_no_reminder_in_the_preview_or_when_sending() {
     test.exec(&["suppress", "remove", "Stop.Me@example.com"])
         .success();
     assert_eq!(test.preview().outcome("S1"), "popular");
+
+    // The buyer reminded at keep@ asks to stop; their next order, from another address, is
+    // left alone too (the ledger knows whose address it was).
+    test.exec(&["suppress", "add", "keep@example.com"])
+        .success();
+    test.set_orders(
+        GENERIC_HEADER,
+        &["S4,S2-buyer,Buyer S2,other@example.com,pending,2026-11-22 11:00,10.00,web,Tea,"],
+    );
+    assert_eq!(test.preview().outcome("S4"), "skip:unsubscribed");
 }
 
 #[test]

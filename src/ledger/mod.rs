@@ -360,15 +360,6 @@ impl Memory {
         !self.suppressed.is_empty()
     }
 
-    /// A memory whose suppression list holds `keys` (for tests and embedding).
-    #[must_use]
-    pub fn with_suppressed(keys: impl IntoIterator<Item = String>) -> Memory {
-        Memory {
-            suppressed: keys.into_iter().collect(),
-            ..Memory::default()
-        }
-    }
-
     /// When the buyer was last sent a reminder.
     #[must_use]
     pub fn last_sent_to(&self, buyer: &str) -> Option<DateTime<Utc>> {
