@@ -26,7 +26,7 @@
 //! **Mark.** An identity tells ledgers apart, not an older copy of the same ledger (a backup put
 //! back), which has forgotten what was sent since it was made. So the ledger and its sidecar
 //! also keep a mark: every sending run moves it on at its start and again at its end (so that a
-//! copy taken while a run was sending is older too), as does `forget`; the ledger is written
+//! copy taken while a run was sending is older too), as do `forget` and `suppress`; the ledger is written
 //! first, so a crash in between leaves it ahead, never behind. A ledger behind its sidecar is
 //! refused unless the seller passes `--accept-restored-ledger` (or `--new-ledger`), which is
 //! recorded for `history`. `--new-ledger` on the ledger its sidecar remembers is ignored with a
