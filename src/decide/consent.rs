@@ -11,7 +11,7 @@
 //! | `no`, `false`, `0`, `unsubscribed`, `否`…, an empty cell, an unknown word | true (default) | `plain` |
 //! | any | false | the step's own |
 
-use crate::config::{Settings, Shop};
+use crate::config::Settings;
 use crate::order::Consent;
 
 /// The wording used instead of an offer for a buyer who did not accept marketing.
@@ -32,7 +32,8 @@ pub const OFFER_STEPS: &[&str] = &[
 /// Whether `step` makes an offer: one of [`OFFER_STEPS`], or `loyal` when the shop has member
 /// benefits or a returning perk to offer in it.
 #[must_use]
-pub fn is_offer(step: &str, shop: &Shop) -> bool {
+pub fn is_offer(step: &str, settings: &Settings) -> bool {
+    let shop = &settings.shop;
     OFFER_STEPS.contains(&step)
         || (step == "loyal" && !(shop.member_benefits.is_empty() && shop.returning_perk.is_empty()))
 }
@@ -41,10 +42,8 @@ pub fn is_offer(step: &str, shop: &Shop) -> bool {
 /// offer needs a consent the buyer did not give, `None` when the step's own wording goes.
 #[must_use]
 pub fn wording(step: &str, consent: Consent, settings: &Settings) -> Option<&'static str> {
-    (settings.select.offers_need_consent
-        && !consent.allows_offers()
-        && is_offer(step, &settings.shop))
-    .then_some(PLAIN)
+    (settings.select.offers_need_consent && !consent.allows_offers() && is_offer(step, settings))
+        .then_some(PLAIN)
 }
 
 #[cfg(test)]
