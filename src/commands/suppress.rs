@@ -187,12 +187,14 @@ fn import(settings: &Settings, file: &Path) -> Result<u8, Error> {
             listed.skipped.len() - SKIPPED_SHOWN
         );
     }
-    let mut keys: Vec<String> = Vec::new();
-    for (_, key) in &listed.addresses {
-        if !keys.contains(key) {
-            keys.push(key.clone());
-        }
-    }
+    // Each address once, in file order.
+    let mut seen = std::collections::HashSet::new();
+    let keys: Vec<String> = listed
+        .addresses
+        .iter()
+        .filter(|(_, key)| seen.insert(key.as_str()))
+        .map(|(_, key)| key.clone())
+        .collect();
     let mut out = format!("{found}\n");
     if keys.is_empty() {
         if !listed.invalid.is_empty() {
