@@ -174,6 +174,14 @@ pub enum Error {
         what: String,
     },
 
+    /// `suppress`: an address or a file of addresses that cannot be used (what, where, and
+    /// what to do).
+    #[error("{message}")]
+    Suppress {
+        /// What is wrong and what to do.
+        message: String,
+    },
+
     /// The SMTP password is missing or unreadable (its value is never shown).
     #[error("{message}")]
     Secret {

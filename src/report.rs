@@ -39,8 +39,12 @@ pub struct Entry<'a> {
     pub decision: Decision,
     /// Why it is skipped.
     pub reason: Option<Reason>,
-    /// Template of the reminder.
+    /// Template of the reminder: the ladder's step (what the ledger records).
     pub template: Option<String>,
+    /// `plain` when the step makes an offer and the buyer did not accept marketing: the
+    /// message is the built-in plain wording instead of the step's; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wording: Option<&'static str>,
     /// The buyer's type, once known.
     pub buyer_type: Option<BuyerType>,
     /// Hours since the order was placed.
@@ -121,6 +125,9 @@ pub enum Reason {
     TooRecent,
     /// No address a reminder could go to.
     NoContact,
+    /// The buyer asked for no more reminders: the address (or another address of the same
+    /// buyer) is on the suppression list (`payremind suppress`).
+    Unsubscribed,
     /// An earlier reminder may or may not have arrived (not retried on its own).
     OutcomeUnknown,
     /// The buyer's address was refused for good by the mail server.
@@ -157,7 +164,7 @@ pub enum Reason {
 
 impl Reason {
     /// Every reason with a fixed name, in the order the passes can give them.
-    pub const FIXED: [Reason; 30] = [
+    pub const FIXED: [Reason; 31] = [
         Reason::InvalidRow,
         Reason::Paid,
         Reason::Closed,
@@ -174,6 +181,7 @@ impl Reason {
         Reason::TooOld,
         Reason::TooRecent,
         Reason::NoContact,
+        Reason::Unsubscribed,
         Reason::OutcomeUnknown,
         Reason::Bounced,
         Reason::GaveUp,
@@ -210,6 +218,7 @@ impl Reason {
             Reason::TooOld => "too_old",
             Reason::TooRecent => "too_recent",
             Reason::NoContact => "no_contact",
+            Reason::Unsubscribed => "unsubscribed",
             Reason::OutcomeUnknown => "outcome_unknown",
             Reason::Bounced => "bounced",
             Reason::GaveUp => "gave_up",
@@ -300,6 +309,7 @@ impl<'a> Entry<'a> {
             decision: Decision::Skip,
             reason: None,
             template: None,
+            wording: None,
             buyer_type: None,
             age_hours: Some(crate::order::hours(order.age(now))),
             to: None,
@@ -333,6 +343,7 @@ impl<'a> Entry<'a> {
             decision: Decision::Skip,
             reason: Some(Reason::InvalidRow),
             template: None,
+            wording: None,
             buyer_type: None,
             age_hours: None,
             to: None,
@@ -380,6 +391,12 @@ impl<'a> Entry<'a> {
     }
 }
 
+/// Whether a count is zero (a JSON field left out then).
+#[allow(clippy::trivially_copy_pass_by_ref)]
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 /// How many order ids per reason the text summary lists.
 const EXAMPLES_PER_REASON: usize = 8;
 
@@ -418,6 +435,10 @@ pub struct Summary {
     pub invalid_rows: u64,
     /// Orders with a reminder.
     pub reminders: u64,
+    /// Of the reminders, those of an offer step in the `plain` wording (the buyer did not
+    /// accept marketing); absent when none.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub plain_wording: u64,
     /// Skipped orders by reason (`invalid_row` included): with `reminders`, one per entry.
     pub skipped: BTreeMap<String, u64>,
     /// Things to look at that did not stop any row.
@@ -470,6 +491,7 @@ impl Summary {
             orders: 0,
             invalid_rows: 0,
             reminders: 0,
+            plain_wording: 0,
             skipped: BTreeMap::new(),
             warnings: Vec::new(),
             sent: 0,
@@ -492,6 +514,7 @@ impl Summary {
     pub fn record(&mut self, entry: &Entry<'_>) {
         if entry.decision == Decision::Remind {
             self.reminders += 1;
+            self.plain_wording += u64::from(entry.wording.is_some());
             if self.dry_run {
                 return;
             }
@@ -527,7 +550,14 @@ impl Summary {
                 }
                 // Never an entry's status (only `history` shows a `forget`, an adoption or a
                 // forced run).
-                Some(Status::Forgotten | Status::Adopted | Status::Forced) | None => {
+                Some(
+                    Status::Forgotten
+                    | Status::Adopted
+                    | Status::Forced
+                    | Status::Suppressed
+                    | Status::Unsuppressed,
+                )
+                | None => {
                     self.not_attempted += 1;
                     let why = if self.stopped.is_some() {
                         "the mail server could not be reached, or refused to take mail"
@@ -684,6 +714,13 @@ impl fmt::Display for Summary {
             self.invalid_part(),
             self.rows
         )?;
+        if self.plain_wording > 0 {
+            writeln!(
+                f,
+                "{} of them in the plain wording: an offer step, to buyers whose export says they did not accept marketing ([select] offers_need_consent)",
+                self.plain_wording
+            )?;
+        }
         if skipped > 0 {
             writeln!(f, "skipped {skipped}: {}", counts.join(", "))?;
             for (reason, ids) in &self.examples {

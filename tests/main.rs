@@ -7,6 +7,7 @@ mod support;
 
 mod check;
 mod config;
+mod consent;
 mod dates;
 mod decisions;
 mod dispatch;
@@ -20,4 +21,5 @@ mod ledger;
 mod plan;
 mod scale;
 mod send;
+mod suppress;
 mod templates;

@@ -21,7 +21,7 @@ use crate::guard;
 use crate::ingest::{self, Detail, ExportInfo, Item, Source};
 use crate::ledger::{Adopt, Ledger};
 use crate::order::{
-    Field, InvalidRow, Order, StatusClass, StoreTime, Text, describe_bad_row, hours,
+    Consent, Field, InvalidRow, Order, StatusClass, StoreTime, Text, describe_bad_row, hours,
 };
 use crate::render::Templates;
 use crate::report::{BAD_ROWS_SHOWN, more_bad_rows};
@@ -151,6 +151,7 @@ pub fn examine(
         writeln!(w, "problem: {setting} {message}").ok();
     }
     describe_values(w, settings, &tally, &info);
+    describe_consent(w, settings, &tally, &info);
     problems += describe_orders(w, source, &tally, &info, now);
     // Missing bank details make `check` not ready, but do not stop a send: the bank_transfer
     // message asks the buyer to reply for them, and every other buyer is still reminded.
@@ -407,6 +408,44 @@ fn describe_values(w: &mut String, settings: &Settings, tally: &Tally, info: &Ex
     }
 }
 
+/// How many buyers' orders accept marketing, and what that means for the offer steps.
+fn describe_consent(w: &mut String, settings: &Settings, tally: &Tally, info: &ExportInfo) {
+    let Some(column) = info
+        .mapped
+        .iter()
+        .find(|(field, _, column)| *field == Field::AcceptsMarketing && column.is_some())
+        .map(|(_, header, _)| header.as_str())
+    else {
+        if tally.orders > 0 {
+            writeln!(
+                w,
+                "marketing consent: unknown (no consent column): offers go to every buyer; map [columns] accepts_marketing if the export has one"
+            )
+            .ok();
+        }
+        return;
+    };
+    let [accepted, declined, blank, unreadable] = tally.consent;
+    let routing = if settings.select.offers_need_consent {
+        "offer steps go to them in the plain wording"
+    } else {
+        "[select] offers_need_consent = false: they get the offers anyway"
+    };
+    writeln!(
+        w,
+        "marketing consent ({column}), by order: {accepted} accepted, {} did not ({declined} no, {blank} empty, {unreadable} unreadable): {routing}",
+        declined + blank + unreadable
+    )
+    .ok();
+    if unreadable > 0 {
+        writeln!(
+            w,
+            "  {unreadable} order(s) have a consent word payremind does not know (yes/no, true/false, 1/0, subscribed/unsubscribed, 是/否 are known): read as not accepted"
+        )
+        .ok();
+    }
+}
+
 /// Words in a channel's name that say its buyers are resellers (Taobao's 分销店, a Shopify
 /// wholesale channel): `check` points them out when `[select].distribution_channels` does not
 /// list them.
@@ -640,6 +679,9 @@ struct Tally {
     cancelled: u64,
     /// Orders with a ship time or a tracking number.
     tracked: u64,
+    /// Orders whose buyer accepted marketing, declined, left it empty, or wrote a word
+    /// payremind does not know.
+    consent: [u64; 4],
     /// Orders dated after `now` (not counted in `newest`).
     in_future: u64,
     /// Orders without an address a reminder can go to (`no_contact` in a run).
@@ -690,6 +732,16 @@ impl Tally {
                         tally.cancelled += u64::from(order.cancelled);
                         tally.in_future += u64::from(order.created_at > now);
                         tally.tracked += u64::from(order.tracked);
+                        let slot = match order.consent {
+                            Consent::NoColumn => None,
+                            Consent::Accepted => Some(0),
+                            Consent::Declined => Some(1),
+                            Consent::Blank => Some(2),
+                            Consent::Unreadable => Some(3),
+                        };
+                        if let Some(slot) = slot {
+                            tally.consent[slot] += 1;
+                        }
                         tally.unpaid_bank_transfers +=
                             u64::from(waits_for_transfer(order, settings, now));
                         if let Some(window) = due_window(order, settings, now) {

@@ -283,6 +283,18 @@ const SYNONYMS: &[(Field, &[&str])] = &[
         &["time zone", "timezone", "buyer zone", "时区"],
     ),
     (
+        Field::AcceptsMarketing,
+        &[
+            "accepts marketing",
+            "accepts email marketing",
+            "marketing opt-in",
+            "marketing consent",
+            "newsletter",
+            "接受营销",
+            "营销同意",
+        ],
+    ),
+    (
         Field::BuyerName,
         &["customer name", "buyer name", "customer", "name", "收货人"],
     ),

@@ -8,6 +8,7 @@
 //! | `init` | [`init`] | ingest (headers and statuses of `--from`): a starter config |
 //! | `history` | [`history`] | ledger: what was sent |
 //! | `forget` | [`forget`] | ledger: undo a wrong bounce or a given-up order |
+//! | `suppress` | [`suppress`] | ledger: the addresses that get no reminder ([`crate::unsubscribe`] reads the files) |
 
 pub mod check;
 pub mod completions;
@@ -15,6 +16,7 @@ pub mod forget;
 pub mod history;
 pub mod init;
 pub mod run;
+pub mod suppress;
 
 use std::io::Write;
 

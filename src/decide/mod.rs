@@ -36,6 +36,7 @@
 //! | 7 | `too_old` | survey | [`select`] | older than `[select].max_age` |
 //! | 8 | `too_recent` | survey | [`select`] | younger than `[select].min_age` (unless it closes within `closing_window`) |
 //! | 9 | `no_contact` | survey | [`select`] | no usable e-mail address |
+//! | 9a | `unsubscribed` | survey | [`select`] | the buyer asked for no more reminders: the order's address, or that of another order of the buyer (in the export, or reminded by an earlier run), is on the ledger's suppression list (`payremind suppress`) |
 //! | 10 | `outcome_unknown` | decide | [`history`] | an earlier attempt may have arrived; only `--retry-unknown` sends again |
 //! | 11 | `bounced` | decide | [`history`] | the address was refused for good before |
 //! | 12 | `gave_up` | decide | [`history`] | the final offer or `max_reminders` were sent, or a message was refused for good |
@@ -45,6 +46,7 @@
 //! | 15a | `outside_send_window` | decide | [`timing`] | a domestic buyer (or one of unknown country), not closing soon, and `now` is not within `[select].send_before_dispatch` before a `[shop].dispatch_times` cutoff (`due_at`: when it is) |
 //! | 15b | `quiet_hours` | decide | [`timing`] | `now` is within `[select].quiet_hours` in the buyer's zone (from the country, else the shop's), unless the order closes soon and before they end (`due_at`: when they end) |
 //! | 16 | `over_limit` | decide | here | past `--limit` |
+//! | – | (not a skip) | decide | [`consent`] | a step that makes an offer, to a buyer whose export says no (or nothing) to marketing: sent in the `plain` wording (`wording: "plain"`), unless `[select] offers_need_consent = false` |
 //! | 17 | `not_due_anymore`, `not_in_plan`, `plan_changed` | send, `--plan` only | [`crate::plan`] | after the decisions: planned but not due today (today's reason in `error`), due but not planned, or its message changed since the review |
 //!
 //! Where a new rule goes: a rule that reads the export (the order, or the buyer's other orders)
@@ -68,6 +70,7 @@ use crate::render::{MessageContext, ShopContext, Templates};
 use crate::report::{Decision, Entry, Reason};
 use crate::units::normalize_label;
 
+pub mod consent;
 pub mod history;
 pub mod ladder;
 pub mod select;
@@ -173,7 +176,7 @@ pub fn survey(
             batch.restart()?;
         }
         Ok((
-            Survey::new(settings, now, &memory.paid),
+            Survey::new(settings, now, &memory.paid).suppressing(memory),
             FxBuildHasher.build_hasher(),
         ))
     };
@@ -414,16 +417,20 @@ impl Decider<'_> {
         if let Some(reason) = self.over_limit() {
             return Ok(entry.skipped(reason));
         }
+        // An offer to a buyer who did not accept marketing: the plain wording, same step.
+        let wording = consent::wording(&template, order.consent, settings);
         if self.options.render {
             let (sent, _, _) = memory.sent(&order.id);
             let context = MessageContext::new(&self.shop, order, buyer_type, to.clone(), now, sent);
-            let message = self.templates.render(&template, &context)?;
-            entry.html = self.templates.render_html(&template, &context)?;
+            let words = wording.unwrap_or(&template);
+            let message = self.templates.render(words, &context)?;
+            entry.html = self.templates.render_html(words, &context)?;
             entry.subject = Some(message.subject);
             entry.body = Some(message.body);
         }
         self.reminders += 1;
         entry.decision = Decision::Remind;
+        entry.wording = wording;
         entry.template = Some(template);
         entry.to = Some(to);
         Ok(entry)

@@ -52,6 +52,8 @@ pub const BUILT_IN: &[(&str, &str)] = &[
         include_str!("../../templates/en/returning_perk.txt"),
     ),
     ("loyal", include_str!("../../templates/en/loyal.txt")),
+    // Not a ladder step: the words of an offer step for a buyer who did not accept marketing.
+    ("plain", include_str!("../../templates/en/plain.txt")),
 ];
 
 /// A rendered reminder.
@@ -506,6 +508,7 @@ fn samples(shop: &Shop) -> Result<Vec<MessageContext<'_>>, Error> {
         payment_terms: Text::default(),
         tags: Text::default(),
         cancelled: false,
+        consent: crate::order::Consent::NoColumn,
         close_at: Some(
             (now + TimeDelta::hours(2))
                 .with_timezone(&zone)

@@ -34,6 +34,7 @@ pub static PRESET: Preset = Preset {
         (Field::Quantity, &["quantity"]),
         (Field::Region, &["region"]),
         (Field::BuyerZone, &["buyer_zone"]),
+        (Field::AcceptsMarketing, &["accepts_marketing"]),
     ],
     unpaid: &["unpaid", "pending"],
     paid: &["paid"],
