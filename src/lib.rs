@@ -40,6 +40,7 @@ pub mod line;
 pub mod order;
 pub mod output;
 pub mod plan;
+pub mod recovery;
 pub mod render;
 pub mod report;
 pub mod units;
@@ -68,6 +69,7 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
         Command::Init(args) => commands::init::init(&args),
         Command::History(args) => commands::history::history(&args),
         Command::Forget(args) => commands::forget::forget(&args),
+        Command::Report(args) => commands::report::report(&args),
         Command::Completions(args) => commands::completions::completions(args.shell),
         Command::Man => commands::completions::man(),
     };

@@ -153,11 +153,14 @@ pub enum Reason {
     NotInPlan,
     /// In the plan, but its address, subject, body or step changed since the review.
     PlanChanged,
+    /// Due, but the buyer is in the control group of `[experiment]`: held out, never
+    /// reminded while the experiment runs, so that `payremind report` can measure the lift.
+    ControlGroup,
 }
 
 impl Reason {
     /// Every reason with a fixed name, in the order the passes can give them.
-    pub const FIXED: [Reason; 30] = [
+    pub const FIXED: [Reason; 31] = [
         Reason::InvalidRow,
         Reason::Paid,
         Reason::Closed,
@@ -188,6 +191,7 @@ impl Reason {
         Reason::NotDueAnymore,
         Reason::NotInPlan,
         Reason::PlanChanged,
+        Reason::ControlGroup,
     ];
 
     /// The reason's name in reports and JSON.
@@ -225,6 +229,7 @@ impl Reason {
             Reason::NotDueAnymore => "not_due_anymore",
             Reason::NotInPlan => "not_in_plan",
             Reason::PlanChanged => "plan_changed",
+            Reason::ControlGroup => "control_group",
         }
     }
 

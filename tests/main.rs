@@ -18,6 +18,7 @@ mod input;
 mod layouts;
 mod ledger;
 mod plan;
+mod report;
 mod scale;
 mod send;
 mod templates;

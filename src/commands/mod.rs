@@ -8,12 +8,14 @@
 //! | `init` | [`init`] | ingest (headers and statuses of `--from`): a starter config |
 //! | `history` | [`history`] | ledger: what was sent |
 //! | `forget` | [`forget`] | ledger: undo a wrong bounce or a given-up order |
+//! | `report` | [`report`] | ingest (with `--orders`), ledger, [`crate::recovery`]: what the reminders earned |
 
 pub mod check;
 pub mod completions;
 pub mod forget;
 pub mod history;
 pub mod init;
+pub mod report;
 pub mod run;
 
 use std::io::Write;
