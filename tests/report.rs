@@ -494,3 +494,165 @@ fn a_bad_flag_or_key_names_itself() {
         .failure(2)
         .stderr_has("[experiment].control");
 }
+
+/// Parses an HTML page with Python's `html.parser`: every element closed in order (void
+/// elements apart), no script, nothing fetched from the network. Returns the page's text.
+const PARSE: &str = r#"
+import html.parser, json, sys
+VOID = {"meta", "br", "hr", "img", "input", "link", "rect", "line", "path", "circle"}
+class Page(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.stack, self.text, self.problems, self.tags = [], [], [], set()
+    def handle_starttag(self, tag, attrs):
+        self.tags.add(tag)
+        for name, value in attrs:
+            if name in ("src", "href") or (value and "url(" in value):
+                self.problems.append(f"{tag} {name}={value}")
+        if tag not in VOID:
+            self.stack.append(tag)
+    def handle_startendtag(self, tag, attrs):
+        self.tags.add(tag)
+    def handle_endtag(self, tag):
+        if tag in VOID:
+            return
+        if not self.stack or self.stack[-1] != tag:
+            self.problems.append(f"</{tag}> closes {self.stack[-1:]}")
+        else:
+            self.stack.pop()
+    def handle_data(self, data):
+        self.text.append(data)
+page = Page()
+page.feed(sys.stdin.read())
+page.close()
+if page.stack:
+    page.problems.append(f"never closed: {page.stack}")
+print(json.dumps({"problems": page.problems, "text": " ".join(page.text), "tags": sorted(page.tags)}))
+"#;
+
+#[test]
+fn the_html_page_stands_alone_and_shows_the_figures() {
+    let test = replay();
+    test.exec(&[
+        "report",
+        "--now",
+        T3,
+        "--window",
+        "1d",
+        "--format",
+        "html",
+        "--out",
+        "report.html",
+    ])
+    .success();
+    let page = std::fs::read_to_string(test.path("report.html")).unwrap();
+    // The shop's name is the seller's text: escaped, never markup.
+    assert!(
+        page.contains("Test &lt;Shop&gt; &amp; Co: what the reminders earned"),
+        "{page}"
+    );
+    assert!(!page.contains("<Shop>"));
+    assert!(!page.contains("<script"), "no script");
+    assert!(!page.contains("https://"), "nothing fetched");
+
+    let python = crate::support::smtp::python();
+    let mut child = std::process::Command::new(python)
+        .args(["-c", PARSE])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), page.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let parsed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(parsed["problems"], serde_json::json!([]), "{page}");
+    let text = parsed["text"].as_str().unwrap();
+    for figure in [
+        "Test <Shop> & Co: what the reminders earned",
+        "50.0% (3 of 6)",        // reminded paid rate, total
+        "66.7% (2 of 3)",        // control
+        "not enough data",       // the lift
+        "200.00 CNY, 40.00 USD", // recovered, per currency
+        "33.3%",                 // gentle, reminded
+        "18.8%–81.2%",           // Wilson's interval of 3/6
+        "30.00 USD on 2026-11-21",
+    ] {
+        assert!(text.contains(figure), "the page lacks {figure:?}:\n{text}");
+    }
+    let tags = parsed["tags"].as_array().unwrap();
+    for tag in ["svg", "rect", "line", "table"] {
+        assert!(tags.iter().any(|t| t == tag), "no <{tag}> in {tags:?}");
+    }
+    // The discount's control group has no settled hold-out: no bar, "n/a".
+    assert!(text.contains("n/a"));
+
+    render_in_chromium(&test, "report.html");
+}
+
+/// Renders the page in headless Chromium (Debian's `/usr/bin/chromium`) when it is installed:
+/// the browser must load it without the network and lay out the charts.
+fn render_in_chromium(test: &Test, page: &str) {
+    let chromium = std::path::Path::new("/usr/bin/chromium");
+    if !chromium.exists() {
+        eprintln!("skipped: the headless Chromium check (/usr/bin/chromium is not installed)");
+        return;
+    }
+    let profile = test.path("chromium-profile");
+    let url = format!("file://{}", test.path(page).display());
+    let out = std::process::Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            &format!("--user-data-dir={}", profile.display()),
+            "--dump-dom",
+            &url,
+        ])
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "chromium: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        dom.contains("what the reminders earned") && dom.contains("<svg"),
+        "{dom}"
+    );
+    assert!(dom.contains("not enough data"));
+    let shot = test.path("report.png");
+    let out = std::process::Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            &format!("--user-data-dir={}", profile.display()),
+            "--window-size=1000,1400",
+            &format!("--screenshot={}", shot.display()),
+            &url,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "chromium: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let png = std::fs::read(&shot).unwrap();
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 10_000,
+        "a screenshot of {} bytes",
+        png.len()
+    );
+}
