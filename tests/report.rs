@@ -171,6 +171,13 @@ fn replay() -> Test {
         !test.path("payremind.db").exists(),
         "a dry run writes no ledger"
     );
+    // `check` and the preview's summary say how many are held out.
+    test.exec(&["check", "--orders", "orders.csv", "--now", T0]).stdout_has(
+        "experiment: control group 50% of buyers: 2 of the 7 unpaid orders are theirs, held out",
+    );
+    test.exec(&["run", "--orders", "orders.csv", "--now", T0])
+        .success()
+        .stderr_has("control_group");
     let summary = send(&test, &e0, T0);
     assert_eq!(summary["sent"], 5, "R1 R2 R3 R4 R7");
     assert_eq!(summary["skipped"]["control_group"], 2, "C1 C2 held out");

@@ -133,6 +133,10 @@ pub struct ExportView {
     pub complete_since: Option<DateTime<Utc>>,
 }
 
+/// An observation's row as stored: status, paid time, whether the export gave it, last seen
+/// unpaid, settled unpaid.
+type Stored = (String, Option<String>, i64, Option<String>, Option<String>);
+
 fn time(text: Option<String>) -> Option<DateTime<Utc>> {
     text.and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
         .map(|t| t.with_timezone(&Utc))
@@ -309,7 +313,7 @@ impl Ledger {
         let mut seen_ids = HashSet::new();
         for seen in &view.seen {
             seen_ids.insert(seen.order_id.as_str());
-            let before: Option<(String, Option<String>, i64, Option<String>, Option<String>)> = tx
+            let before: Option<Stored> = tx
                 .query_row(
                     "SELECT status, paid_at, paid_at_exported, last_seen_unpaid_at, settled_unpaid_at
                      FROM observations WHERE order_id = ?1",
