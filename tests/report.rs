@@ -663,3 +663,104 @@ fn render_in_chromium(test: &Test, page: &str) {
         png.len()
     );
 }
+
+/// Enough orders for a lift: 80 buyers, of whom the hash holds out 42 (pinned: the run must
+/// hold out exactly these many); the first 19 reminded (of 38) and the first 9 held out (of
+/// 42), in order-id order, pay 10.00 USD six hours after the morning; the rest are still
+/// unpaid a day later, when the 24 h window is over for all of them.
+#[test]
+fn with_enough_orders_the_lift_has_a_number_and_an_interval() {
+    let test = Test::new().config(CONFIG);
+    let ids: Vec<String> = (0..80).map(|i| format!("L{i:03}")).collect();
+    let line = |id: &str, status: &str, paid: &str| {
+        let buyer = format!("lift-b{}", &id[1..]);
+        format!("{id},{buyer},{id}@example.com,{status},{A},{paid},10.00,USD,card")
+    };
+    let e0: Vec<String> = ids.iter().map(|id| line(id, "pending", "")).collect();
+    test.set_orders(HEADER, &e0);
+    let morning = entries(&test, T0);
+    let held: Vec<&String> = ids
+        .iter()
+        .filter(|id| {
+            morning
+                .iter()
+                .any(|(o, what)| o == *id && what.starts_with("skip:control_group"))
+        })
+        .collect();
+    assert_eq!(
+        held.len(),
+        42,
+        "the hash holds out 42 of these 80 buyers at 50%"
+    );
+    let summary = send(&test, &e0, T0);
+    assert_eq!(
+        (
+            summary["sent"].as_u64(),
+            summary["skipped"]["control_group"].as_u64()
+        ),
+        (Some(38), Some(42))
+    );
+
+    let reminded: Vec<&String> = ids.iter().filter(|id| !held.contains(id)).collect();
+    let paid: Vec<&String> = reminded
+        .iter()
+        .take(19)
+        .chain(held.iter().take(9))
+        .copied()
+        .collect();
+    let e1: Vec<String> = ids
+        .iter()
+        .map(|id| {
+            if paid.contains(&id) {
+                line(id, "paid", "2026-11-19 15:00")
+            } else {
+                line(id, "pending", "")
+            }
+        })
+        .collect();
+    test.set_orders(HEADER, &e1);
+    test.exec(&["report", "--orders", "orders.csv", "--now", T1])
+        .success();
+    let out = test.exec(&["report", "--now", T1, "--window", "1d", "--format", "json"]);
+    out.success();
+    let r: Value = serde_json::from_str(&out.stdout).unwrap();
+    // 19/38 = 0.5 (Wilson 0.3485–0.6515); 9/42 = 0.2143 (0.1171–0.3594).
+    expect(
+        &r["total"]["reminded"],
+        [38, 38, 38, 19, 19, 0, 0],
+        Some(0.5),
+        &[("USD", "190.00")],
+        Some(6.0),
+        "reminded",
+    );
+    expect(
+        &r["total"]["control"],
+        [42, 42, 42, 9, 33, 0, 0],
+        Some(0.2143),
+        &[("USD", "90.00")],
+        Some(6.0),
+        "control",
+    );
+    let lift = &r["total"]["lift"];
+    assert_eq!(lift["status"], "ok");
+    // 0.5 − 0.2143 = 0.2857; Newcombe's hybrid score interval 0.0759 to 0.4657.
+    assert_eq!(
+        (
+            lift["difference"].as_f64(),
+            lift["low"].as_f64(),
+            lift["high"].as_f64()
+        ),
+        (Some(0.2857), Some(0.0759), Some(0.4657))
+    );
+    // 0.2857 × 38 settled reminded orders.
+    assert_eq!(lift["incremental_orders"].as_f64(), Some(10.86));
+    // 190.00 USD × 0.2857 / 0.5, and the limits scaled alike.
+    assert_eq!(
+        lift["incremental_revenue"]["USD"],
+        serde_json::json!({"estimate": "108.57", "low": "28.85", "high": "176.98"})
+    );
+    test.exec(&["report", "--now", T1, "--window", "1d"])
+        .success()
+        .stdout_has("lift      +28.6 points (95% CI +7.6 to +46.6)")
+        .stdout_has("incremental revenue 108.57 USD (95% CI 28.85 to 176.98)");
+}
