@@ -277,7 +277,7 @@ pub struct ReportArgs {
     #[arg(long, short = 'o', value_name = "FILE", env = "PAYREMIND_ORDERS")]
     pub orders: Option<PathBuf>,
 
-    /// The config file (its `[ledger]` path) \[default: ./payremind.toml\].
+    /// The config file (its `[ledger]` path) [default: ./payremind.toml].
     #[arg(long, short = 'c', value_name = "FILE", env = "PAYREMIND_CONFIG")]
     pub config: Option<PathBuf>,
 

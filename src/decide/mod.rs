@@ -242,7 +242,8 @@ pub fn decide(
 /// The ledger's decisions come after select's: `outcome_unknown`, `bounced`, `gave_up`
 /// before the plan, `already_reminded` (this step, or a later one, was sent) and `buyer_cap`
 /// (a reminder to the buyer less than `min_gap` ago) after it; then [`timing`]'s
-/// `outside_send_window` and `quiet_hours` (off unless configured), and `--limit`.
+/// `outside_send_window` and `quiet_hours` (off unless configured), `--limit`, and last the
+/// control group of `[experiment]` ([`experiment`]: off unless configured).
 ///
 /// Returns what this reading of the export said: with every detail read, its warnings are
 /// the complete ones (the first pass leaves out those about names).

@@ -361,10 +361,22 @@ impl Ledger {
                 (Some(a.to_string()), c.clone())
             });
             tx.execute(
-                "INSERT OR REPLACE INTO observations (order_id, buyer_id, created_at,
+                "INSERT INTO observations (order_id, buyer_id, created_at,
                      payment_method, language, status, amount, currency, paid_at,
                      paid_at_exported, last_seen_unpaid_at, settled_unpaid_at, last_seen_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                 ON CONFLICT (order_id) DO UPDATE SET
+                     buyer_id = excluded.buyer_id, created_at = excluded.created_at,
+                     payment_method = excluded.payment_method, language = excluded.language,
+                     status = excluded.status,
+                     -- an export without the total keeps the amount seen before
+                     currency = CASE WHEN excluded.amount IS NULL THEN currency
+                                     ELSE excluded.currency END,
+                     amount = coalesce(excluded.amount, amount),
+                     paid_at = excluded.paid_at, paid_at_exported = excluded.paid_at_exported,
+                     last_seen_unpaid_at = excluded.last_seen_unpaid_at,
+                     settled_unpaid_at = excluded.settled_unpaid_at,
+                     last_seen_at = max(last_seen_at, excluded.last_seen_at)",
                 params![
                     seen.order_id,
                     seen.buyer_id,
@@ -400,5 +412,110 @@ impl Ledger {
         }
         tx.commit().map_err(|e| db_error(&path, &e))?;
         Ok(gone)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::Adopt;
+
+    fn at(hours: i64) -> DateTime<Utc> {
+        DateTime::<Utc>::from_timestamp(1_795_000_000 + hours * 3600, 0).unwrap()
+    }
+
+    fn seen(status: StatusClass, total: Option<&str>, paid_at: Option<i64>) -> Seen {
+        Seen {
+            order_id: "A1".into(),
+            buyer_id: "b".into(),
+            created_at: at(-3),
+            payment_method: "card".into(),
+            language: "en".into(),
+            status,
+            total: total.map(|t| (t.parse().unwrap(), "USD".into())),
+            paid_at: paid_at.map(at),
+        }
+    }
+
+    fn view(hours: i64, seen: Vec<Seen>, complete: bool) -> ExportView {
+        ExportView {
+            at: at(hours),
+            seen,
+            complete_since: complete.then(|| at(-10)),
+        }
+    }
+
+    #[test]
+    fn an_order_s_story_across_exports() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger =
+            Ledger::open_for_send(&dir.path().join("p.db"), false, Adopt::Compare).unwrap();
+        let exposed: HashSet<String> = ["A1".to_owned()].into();
+        let obs = |ledger: &Ledger| ledger.observations().unwrap()["A1"].clone();
+        // Unpaid at 0; missing from a partial export at 24: nothing settled.
+        ledger
+            .observe(
+                &view(0, vec![seen(StatusClass::Unpaid, Some("9.50"), None)], true),
+                &exposed,
+            )
+            .unwrap();
+        assert_eq!(
+            ledger.observe(&view(24, vec![], false), &exposed).unwrap(),
+            0
+        );
+        assert_eq!(
+            (obs(&ledger).status.as_str(), obs(&ledger).settled_unpaid_at),
+            ("unpaid", None)
+        );
+        // Missing from a complete one at 48: gone, settled as not paid.
+        assert_eq!(
+            ledger.observe(&view(48, vec![], true), &exposed).unwrap(),
+            1
+        );
+        assert_eq!(
+            (obs(&ledger).status.as_str(), obs(&ledger).settled_unpaid_at),
+            ("gone", Some(at(48)))
+        );
+        // Back, paid, in a later export without a paid time and without the total: paid when
+        // first seen paid, the amount seen before kept.
+        ledger
+            .observe(
+                &view(72, vec![seen(StatusClass::Paid, None, None)], true),
+                &exposed,
+            )
+            .unwrap();
+        let o = obs(&ledger);
+        assert_eq!(
+            (o.status.as_str(), o.paid_at, o.settled_unpaid_at),
+            ("paid", Some(at(72)), None)
+        );
+        assert_eq!(
+            (o.amount.map(|a| a.to_string()), o.currency.as_str()),
+            (Some("9.50".into()), "USD")
+        );
+        // An export that gives the paid time corrects it; a later "closed" does not unpay it.
+        ledger
+            .observe(
+                &view(
+                    96,
+                    vec![seen(StatusClass::Paid, Some("9.50"), Some(60))],
+                    true,
+                ),
+                &exposed,
+            )
+            .unwrap();
+        ledger
+            .observe(
+                &view(
+                    120,
+                    vec![seen(StatusClass::Closed, Some("9.50"), None)],
+                    true,
+                ),
+                &exposed,
+            )
+            .unwrap();
+        let o = obs(&ledger);
+        assert_eq!((o.status.as_str(), o.paid_at), ("paid", Some(at(60))));
+        assert_eq!(o.last_seen_unpaid_at, Some(at(0)));
     }
 }
