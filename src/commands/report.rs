@@ -51,7 +51,12 @@ pub fn report(args: &ReportArgs) -> Result<u8, Error> {
         settings.ready_to_run()?;
         let source = Source::new(orders).rereadable()?;
         // Nothing is made where there is no ledger yet: nothing was reminded.
-        if Ledger::open_read_only(&settings.ledger_path, Adopt::Compare)?.is_some() {
+        if Ledger::open_read_only(&settings.ledger_path, Adopt::Compare)?.is_none() {
+            eprintln!(
+                "payremind: nothing recorded: there is no ledger yet at {} (no sending run has reminded anyone)",
+                settings.ledger_path.display()
+            );
+        } else {
             let mut ledger = Ledger::open_for_send(&settings.ledger_path, true, Adopt::Compare)?;
             let exposed = ledger.exposed_orders()?;
             if !exposed.is_empty() {
