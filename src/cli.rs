@@ -14,6 +14,7 @@ Examples:
   payremind run --orders orders.csv --format json  the same, as JSON Lines for scripts
   payremind run --orders orders.csv --send         send them, and remember what was sent
   payremind history                                what was sent, when, with what outcome
+  payremind report                                 what the reminders earned
   payremind forget --bounce anna@example.com       undo a wrong bounce
   payremind suppress add anna@example.com          never remind this address again
 
@@ -131,6 +132,20 @@ machine makes the ledger there, and the ledger's usual safeguards apply (see REA
 In a crontab, import your platform's list before the morning run (one line):
   0 8 * * * cd shop && payremind suppress import unsub.csv && payremind run -o orders.csv --send -y")]
     Suppress(SuppressArgs),
+    /// What the reminders earned: paid rates, recovered money and the lift over the control
+    /// group, from what later exports say about the orders reminded or held out.
+    #[command(after_help = "\
+Examples:
+  payremind report                                  from what sending runs recorded
+  payremind report --orders today.csv               first record what this export says
+  payremind report --window 3d --since 2026-11-01   payments within 3 days, reminders since
+  payremind report --format html --out report.html  one page to open in a browser
+
+A reminded order counts as paid when a later export shows it paid within --window after the
+reminder. Orders whose outcome is not known yet (the window is not over, or no later export
+showed them) are counted apart, never as unpaid. The lift is the reminded paid rate minus the
+control group's ([experiment] control in the config), with a 95% interval.")]
+    Report(ReportArgs),
 
     /// Print shell completions for bash, zsh, fish, elvish or powershell.
     #[command(after_help = "\
@@ -330,6 +345,57 @@ pub struct HistoryArgs {
     /// `text` to read, `json` (JSON Lines) or `csv` for a spreadsheet.
     #[arg(long, value_enum, default_value_t = HistoryFormat::Text)]
     pub format: HistoryFormat,
+}
+
+/// Flags of `payremind report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Record first what this export says about the orders reminded or held out (paid, when,
+    /// how much; closed; gone), as a sending run does. Without it, nothing is written.
+    #[arg(long, short = 'o', value_name = "FILE", env = "PAYREMIND_ORDERS")]
+    pub orders: Option<PathBuf>,
+
+    /// The config file (its `[ledger]` path) [default: ./payremind.toml].
+    #[arg(long, short = 'c', value_name = "FILE", env = "PAYREMIND_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// Report as if it were this moment, like 2026-11-23T09:00:00+08:00 (the export's time
+    /// with --orders).
+    #[arg(long, value_name = "TIME", env = "PAYREMIND_NOW")]
+    pub now: Option<String>,
+
+    /// Only reminders sent (or held back) on this day or later, like 2026-11-01.
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+
+    /// Only reminders sent (or held back) on this day or earlier, like 2026-11-30.
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
+
+    /// A payment this long after the reminder still counts, like 7d or 48h.
+    #[arg(long, value_name = "DURATION", default_value = "7d")]
+    pub window: String,
+
+    /// `text` to read, `json` or `csv` for scripts and spreadsheets, `html` for a browser.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+
+    /// Write the report to this file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// Output formats of `report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// Tables for reading.
+    Text,
+    /// One JSON object.
+    Json,
+    /// CSV with a header row.
+    Csv,
+    /// One self-contained page with charts.
+    Html,
 }
 
 /// Output formats of `history`.

@@ -219,6 +219,17 @@ pub enum Error {
         message: String,
     },
 
+    /// A flag's value that cannot be used (`report --window`, `--since`, `--until`).
+    #[error("{flag} {value:?} {message}")]
+    Flag {
+        /// The flag.
+        flag: &'static str,
+        /// What was given.
+        value: String,
+        /// What is wrong, and what to write.
+        message: String,
+    },
+
     /// Standard output could not be written (other than a closed pipe, which ends quietly).
     #[error("cannot write the output: {0}")]
     Output(#[source] std::io::Error),

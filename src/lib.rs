@@ -41,6 +41,7 @@ pub mod line;
 pub mod order;
 pub mod output;
 pub mod plan;
+pub mod recovery;
 pub mod render;
 pub mod report;
 pub mod units;
@@ -71,6 +72,7 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
         Command::History(args) => commands::history::history(&args),
         Command::Forget(args) => commands::forget::forget(&args),
         Command::Suppress(args) => commands::suppress::suppress(&args),
+        Command::Report(args) => commands::report::report(&args),
         Command::Completions(args) => commands::completions::completions(args.shell),
         Command::Man => commands::completions::man(),
     };

@@ -160,11 +160,14 @@ pub enum Reason {
     NotInPlan,
     /// In the plan, but its address, subject, body or step changed since the review.
     PlanChanged,
+    /// Due, but the buyer is in the control group of `[experiment]`: held out, never
+    /// reminded while the experiment runs, so that `payremind report` can measure the lift.
+    ControlGroup,
 }
 
 impl Reason {
     /// Every reason with a fixed name, in the order the passes can give them.
-    pub const FIXED: [Reason; 31] = [
+    pub const FIXED: [Reason; 32] = [
         Reason::InvalidRow,
         Reason::Paid,
         Reason::Closed,
@@ -196,6 +199,7 @@ impl Reason {
         Reason::NotDueAnymore,
         Reason::NotInPlan,
         Reason::PlanChanged,
+        Reason::ControlGroup,
     ];
 
     /// The reason's name in reports and JSON.
@@ -234,6 +238,7 @@ impl Reason {
             Reason::NotDueAnymore => "not_due_anymore",
             Reason::NotInPlan => "not_in_plan",
             Reason::PlanChanged => "plan_changed",
+            Reason::ControlGroup => "control_group",
         }
     }
 

@@ -19,6 +19,7 @@ mod input;
 mod layouts;
 mod ledger;
 mod plan;
+mod report;
 mod scale;
 mod send;
 mod suppress;

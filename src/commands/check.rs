@@ -156,6 +156,7 @@ pub fn examine(
     // Missing bank details make `check` not ready, but do not stop a send: the bank_transfer
     // message asks the buyer to reply for them, and every other buyer is still reminded.
     let bank_details = describe_payment_details(w, settings, &tally);
+    describe_experiment(w, settings, &tally);
 
     let unmapped = info
         .statuses
@@ -214,6 +215,21 @@ fn describe_config(w: &mut String, settings: &Settings, source: &Source) -> usiz
         .ok();
     }
     problems
+}
+
+/// `[experiment]`: whether a control group is held out, and how many of the export's unpaid
+/// orders are its buyers'.
+fn describe_experiment(w: &mut String, settings: &Settings, tally: &Tally) {
+    if settings.experiment.is_on() {
+        writeln!(
+            w,
+            "experiment: control group {} of buyers: {} of the {} unpaid orders are theirs, held out (skipped control_group, never reminded while the experiment runs; `payremind report` compares them)",
+            settings.experiment.share(),
+            tally.held_out,
+            tally.unpaid
+        )
+        .ok();
+    }
 }
 
 /// The file as read: encoding, delimiter, rows, the layout and every column it maps. Returns
@@ -691,6 +707,9 @@ struct Tally {
     /// With dispatch windows or quiet hours: unpaid orders with an address by when their
     /// reminder goes out today (`before 11:00`, `now`, `later today`, `after today`).
     due_by_window: BTreeMap<String, u64>,
+    /// Unpaid orders whose buyer is in `[experiment]`'s control group (held out, never
+    /// reminded while the experiment runs).
+    held_out: u64,
 }
 
 impl Tally {
@@ -710,6 +729,14 @@ impl Tally {
                     Item::Order(order) => {
                         tally.orders += 1;
                         tally.unpaid += u64::from(order.status == StatusClass::Unpaid);
+                        tally.held_out += u64::from(
+                            order.status == StatusClass::Unpaid
+                                && crate::decide::experiment::hold_out(
+                                    &settings.experiment,
+                                    &order.buyer,
+                                )
+                                .is_some(),
+                        );
                         if let Err(why) = crate::address::recipient(&order.email) {
                             tally.no_contact += 1;
                             if tally.no_contact_shown.len() < BAD_ROWS_SHOWN {

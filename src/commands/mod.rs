@@ -9,12 +9,14 @@
 //! | `history` | [`history`] | ledger: what was sent |
 //! | `forget` | [`forget`] | ledger: undo a wrong bounce or a given-up order |
 //! | `suppress` | [`suppress`] | ledger: the addresses that get no reminder ([`crate::unsubscribe`] reads the files) |
+//! | `report` | [`report`] | ingest (with `--orders`), ledger, [`crate::recovery`]: what the reminders earned |
 
 pub mod check;
 pub mod completions;
 pub mod forget;
 pub mod history;
 pub mod init;
+pub mod report;
 pub mod run;
 pub mod suppress;
 

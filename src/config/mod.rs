@@ -6,6 +6,7 @@
 //! ([`Config::parse`]) is apart from loading a file, so tests and `check` can use it directly.
 
 mod delivery;
+mod experiment;
 mod guard;
 mod select;
 mod shop;
@@ -21,6 +22,7 @@ use serde::Deserialize;
 pub use self::delivery::{
     Delivery, DeliveryConfig, PasswordSource, Security, Sendmail, Smtp, SmtpConfig,
 };
+pub use self::experiment::{Experiment, ExperimentConfig};
 pub use self::guard::{Guard, GuardConfig};
 pub use self::select::{Select, SelectConfig};
 pub use self::shop::{Shop, ShopConfig};
@@ -72,6 +74,9 @@ pub struct Config {
     /// `[guard]`: when `--send` stops instead of sending.
     #[serde(default)]
     pub guard: GuardConfig,
+    /// `[experiment]`: the control group `payremind report` measures the reminders against.
+    #[serde(default)]
+    pub experiment: ExperimentConfig,
 }
 
 /// `[ledger]`.
@@ -196,6 +201,8 @@ pub struct Settings {
     pub ledger_path: PathBuf,
     /// `[guard]`: the limits past which `--send` stops.
     pub guard: Guard,
+    /// `[experiment]`: the share of buyers held out as a control group, and the hash's salt.
+    pub experiment: Experiment,
 }
 
 impl Settings {
@@ -254,11 +261,13 @@ impl Settings {
         let delivery = delivery::resolve(&config.delivery, &config.smtp, &beside, &bad)?;
         let ledger_path = beside(ledger_file(config.ledger.path, &bad)?);
         let guard = guard::resolve(&config.guard, &bad)?;
+        let experiment = experiment::resolve(&config.experiment, &shop.name, &bad)?;
 
         Ok(Settings {
             delivery,
             ledger_path,
             guard,
+            experiment,
             path: path.map(Path::to_path_buf),
             shop,
             timezone: source_settings.timezone,

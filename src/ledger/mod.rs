@@ -59,6 +59,10 @@ use serde::Serialize;
 use crate::error::Error;
 use crate::order::{Order, StatusClass};
 
+mod outcomes;
+
+pub use self::outcomes::{Arm, ExportView, Exposure, Observation, Seen};
+
 /// What became of one attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -444,7 +448,7 @@ fn links(_: &std::fs::Metadata) -> u64 {
     1
 }
 
-const SCHEMA_VERSION: i32 = 5;
+const SCHEMA_VERSION: i32 = 6;
 
 const MIGRATIONS: &[&str] = &[
     // 1: attempts and remembered paid orders.
@@ -509,6 +513,34 @@ const MIGRATIONS: &[&str] = &[
          at TEXT NOT NULL
      );
      CREATE INDEX suppressions_address ON suppressions (address, id);",
+    // 6: what `payremind report` measures (see `outcomes.rs`): the orders a sending run
+    // reminded or held out (`arm` = `reminded` or `control`) with the step and the buyer's type
+    // at that time, and what later exports said about them.
+    "CREATE TABLE exposures (
+         order_id TEXT NOT NULL,
+         template TEXT NOT NULL,
+         arm TEXT NOT NULL,
+         buyer_id TEXT NOT NULL,
+         buyer_type TEXT NOT NULL,
+         at TEXT NOT NULL,
+         PRIMARY KEY (order_id, template, arm)
+     ) WITHOUT ROWID;
+     CREATE TABLE observations (
+         order_id TEXT PRIMARY KEY,
+         buyer_id TEXT NOT NULL,
+         created_at TEXT NOT NULL,
+         payment_method TEXT NOT NULL,
+         language TEXT NOT NULL,
+         status TEXT NOT NULL,
+         amount TEXT,
+         currency TEXT NOT NULL DEFAULT '',
+         paid_at TEXT,
+         paid_at_exported INTEGER NOT NULL DEFAULT 0,
+         first_seen_paid_at TEXT,
+         last_seen_unpaid_at TEXT,
+         settled_unpaid_at TEXT,
+         last_seen_at TEXT NOT NULL
+     ) WITHOUT ROWID;",
 ];
 
 /// SQLite's flags for the ledger: no `file:` URIs (a path is a path), no in-memory names.
