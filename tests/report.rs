@@ -764,3 +764,45 @@ fn with_enough_orders_the_lift_has_a_number_and_an_interval() {
         .stdout_has("lift      +28.6 points (95% CI +7.6 to +46.6)")
         .stdout_has("incremental revenue 108.57 USD (95% CI 28.85 to 176.98)");
 }
+
+/// A ledger from the release before the report (schema 5: the suppression list, no
+/// exposures or observations) is read as having recorded no hold-outs and no exports: the
+/// reminders it sent still count, and `report --orders` migrates it to schema 6.
+#[test]
+fn a_schema_5_ledger_is_read_then_migrated() {
+    let test = Test::new().config(CONFIG);
+    send(
+        &test,
+        &[
+            pending("R1", A, "10.00", "USD", "card"),
+            pending("C1", A, "25.00", "USD", "card"),
+        ],
+        T0,
+    );
+    let db = rusqlite::Connection::open(test.path("payremind.db")).unwrap();
+    db.execute_batch("DROP TABLE exposures; DROP TABLE observations; PRAGMA user_version = 5;")
+        .unwrap();
+    drop(db);
+    let r = report(&test, &[]);
+    assert_eq!(r["total"]["reminded"]["sent"], 1, "R1: {r:#}");
+    assert_eq!(
+        r["total"]["control"]["sent"], 0,
+        "no hold-out recorded: {r:#}"
+    );
+    test.set_orders(
+        HEADER,
+        &[paid("R1", A, "2026-11-19 15:00", "10.00", "USD", "card")],
+    );
+    test.exec(&["report", "--orders", "orders.csv", "--now", T1])
+        .success();
+    let version: i32 = rusqlite::Connection::open(test.path("payremind.db"))
+        .unwrap()
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 6);
+    let r = report(&test, &[]);
+    assert_eq!(
+        r["total"]["reminded"]["paid"], 1,
+        "R1 paid 6 h after: {r:#}"
+    );
+}

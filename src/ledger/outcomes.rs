@@ -147,10 +147,10 @@ fn text(at: Option<DateTime<Utc>>) -> Option<String> {
 }
 
 impl Ledger {
-    /// Whether the ledger has the report's tables (a ledger from before them is read as having
-    /// recorded nothing).
+    /// Whether the ledger has the report's tables, made by migration 6 (a ledger from before
+    /// them, schema 5 with the suppression list included, is read as having recorded nothing).
     fn has_outcomes(&self) -> Result<bool, Error> {
-        Ok(schema_version(&self.conn, &self.path)? >= 5)
+        Ok(schema_version(&self.conn, &self.path)? >= 6)
     }
 
     /// Records the orders a sending run reminds or holds out (once per order, step and arm:
