@@ -806,3 +806,63 @@ fn a_schema_5_ledger_is_read_then_migrated() {
         "R1 paid 6 h after: {r:#}"
     );
 }
+
+/// A filtered export settles nothing: one of last week's orders (paid and unpaid, but placed
+/// before the reminded ones), or of paid orders only, is not complete for the reminded
+/// orders it leaves out. An export of both statuses whose dates cover them is.
+#[test]
+fn a_filtered_export_never_settles_an_order_as_not_paid() {
+    let test = Test::new().config(CONFIG);
+    send(
+        &test,
+        &[
+            pending("R1", A, "10.00", "USD", "card"),
+            pending("C1", A, "25.00", "USD", "card"),
+            paid("P1", A, "2026-11-19 07:00", "5.00", "USD", "card"),
+        ],
+        T0,
+    );
+    let record = |rows: &[String], now: &str, says: &str| {
+        test.set_orders(HEADER, rows);
+        test.exec(&["report", "--orders", "orders.csv", "--now", now])
+            .success()
+            .stderr_has(says);
+    };
+    let older = "2026-11-12 10:00";
+    // Last week's orders, both statuses: they end before R1 and C1 were placed.
+    record(
+        &[
+            paid("P1", older, "2026-11-12 11:00", "5.00", "USD", "card"),
+            pending("P2", older, "5.00", "USD", "card"),
+        ],
+        T1,
+        "(0 gone from it, settled as not paid)",
+    );
+    // Paid orders only, whose dates cover R1 and C1.
+    record(
+        &[
+            paid("P1", OLD, "2026-11-18 21:00", "5.00", "USD", "card"),
+            paid("P2", B, "2026-11-20 07:00", "5.00", "USD", "card"),
+        ],
+        T1,
+        "(0 gone from it, settled as not paid)",
+    );
+    let r = report(&test, &[]);
+    for group in ["reminded", "control"] {
+        let g = &r["total"][group];
+        assert_eq!(
+            (g["settled"].as_u64(), g["unknown"].as_u64()),
+            (Some(0), Some(1)),
+            "{group}: {g:#}"
+        );
+    }
+    // Both statuses, and dates on both sides of R1 and C1: they are gone.
+    record(
+        &[
+            paid("P1", OLD, "2026-11-18 21:00", "5.00", "USD", "card"),
+            pending("P2", B, "5.00", "USD", "card"),
+        ],
+        T2,
+        "(2 gone from it, settled as not paid)",
+    );
+}

@@ -127,10 +127,13 @@ pub struct ExportView {
     pub at: DateTime<Utc>,
     /// The reminded or held-out orders it holds.
     pub seen: Vec<Seen>,
-    /// From when the export is complete: its oldest order's creation time, when it also holds
-    /// paid orders (an export of unpaid orders only is a filtered view, never complete).
-    /// `None`: an order missing from it says nothing.
+    /// From when the export is complete: its oldest order's creation time, when it holds both
+    /// paid and unpaid orders (an export of one status only is a filtered view, never
+    /// complete). `None`: an order missing from it says nothing.
     pub complete_since: Option<DateTime<Utc>>,
+    /// Until when it is complete: its newest order's creation time (an order placed after it
+    /// is beyond the export's dates, not gone). `None`: an order missing from it says nothing.
+    pub complete_until: Option<DateTime<Utc>>,
 }
 
 /// An observation's row as stored: status, paid time, whether the export gave it, last seen
@@ -396,15 +399,20 @@ impl Ledger {
             .map_err(|e| db_error(&path, &e))?;
         }
         let mut gone = 0;
-        if let Some(since) = view.complete_since {
+        if let (Some(since), Some(until)) = (view.complete_since, view.complete_until) {
             for order in exposed.iter().filter(|o| !seen_ids.contains(o.as_str())) {
                 // Only an unpaid, unsettled order the export's dates cover, seen before now.
                 let changed = tx
                     .execute(
                         "UPDATE observations SET status = 'gone', settled_unpaid_at = ?2
                          WHERE order_id = ?1 AND status = 'unpaid' AND created_at >= ?3
-                               AND last_seen_at < ?2",
-                        params![order, at.to_rfc3339(), since.to_rfc3339()],
+                               AND created_at <= ?4 AND last_seen_at < ?2",
+                        params![
+                            order,
+                            at.to_rfc3339(),
+                            since.to_rfc3339(),
+                            until.to_rfc3339()
+                        ],
                     )
                     .map_err(|e| db_error(&path, &e))?;
                 gone += changed as u64;
@@ -442,6 +450,7 @@ mod tests {
             at: at(hours),
             seen,
             complete_since: complete.then(|| at(-10)),
+            complete_until: complete.then(|| at(-1)),
         }
     }
 

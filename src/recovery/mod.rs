@@ -12,9 +12,11 @@
 //! - [`render`]: the report as text, JSON, CSV; [`html`]: as one self-contained page.
 //!
 //! **A complete export.** An order missing from an export is settled as not paid only when
-//! the export is complete for it: the export holds paid orders (an export of unpaid orders
-//! only is a filtered view) and its oldest order was placed no later than the missing one (its
-//! dates cover it). Otherwise the order's outcome stays unknown.
+//! the export is complete for it: the export holds both paid and unpaid orders (an export of
+//! unpaid orders only, or of paid orders only, is a filtered view) and its oldest order was
+//! placed no later than the missing one and its newest no earlier (its dates cover it on both
+//! sides: an export of last week's orders says nothing of this week's). Otherwise the order's
+//! outcome stays unknown.
 
 use std::collections::HashSet;
 
@@ -104,15 +106,19 @@ pub fn observe(
             at: now,
             seen: Vec::new(),
             complete_since: None,
+            complete_until: None,
         })
     };
-    let mut any_paid = false;
+    let (mut any_paid, mut any_unpaid) = (false, false);
     let mut oldest: Option<DateTime<Utc>> = None;
+    let mut newest: Option<DateTime<Utc>> = None;
     let (mut view, _) = ingest::visit(source, settings, Detail::Decisions, start, |view, item| {
         if let Item::Order(order) = item {
             let created = order.created_at.with_timezone(&Utc);
             oldest = Some(oldest.map_or(created, |o| o.min(created)));
+            newest = Some(newest.map_or(created, |n| n.max(created)));
             any_paid |= order.status == StatusClass::Paid;
+            any_unpaid |= order.status == StatusClass::Unpaid;
             if exposed.contains(order.id.as_str()) {
                 view.seen
                     .push(Seen::new(order, &language_of(order, settings)));
@@ -120,7 +126,11 @@ pub fn observe(
         }
         Ok(())
     })?;
-    view.complete_since = oldest.filter(|_| any_paid);
+    // A view of one status only is filtered: it says nothing of the orders it leaves out.
+    if any_paid && any_unpaid {
+        view.complete_since = oldest;
+        view.complete_until = newest;
+    }
     let gone = ledger.observe(&view, exposed)?;
     Ok((view.seen.len(), gone))
 }
