@@ -866,3 +866,30 @@ fn a_filtered_export_never_settles_an_order_as_not_paid() {
         "(2 gone from it, settled as not paid)",
     );
 }
+
+/// An order reminded before the experiment began and held out at its next step got a
+/// reminder: it counts with the reminded orders, never with the control group.
+#[test]
+fn an_order_once_reminded_is_never_in_the_control_group() {
+    let test = Test::new().config(&CONFIG.replace("control = \"50%\"", ""));
+    let orders = [
+        pending("R1", A, "10.00", "USD", "card"),
+        pending("C1", A, "25.00", "USD", "card"),
+    ];
+    assert_eq!(send(&test, &orders, T0)["sent"], 2, "no experiment yet");
+    // The experiment starts: C1's buyer is held out at the discount, R1 gets it.
+    std::fs::write(test.path("payremind.toml"), CONFIG).unwrap();
+    let mut orders = orders.to_vec();
+    orders.push(pending("R8", C, "15.00", "USD", "card"));
+    let summary = send(&test, &orders, T2);
+    assert_eq!(summary["skipped"]["control_group"], 1, "C1: {summary}");
+    let r = report(&test, &[]);
+    let (reminded, control) = (&r["total"]["reminded"], &r["total"]["control"]);
+    assert_eq!(reminded["orders"], 3, "R1 C1 R8: {r:#}");
+    assert_eq!(control["orders"], 0, "C1 was reminded: {r:#}");
+    assert_eq!(
+        row_of(&r["by_step"], "discount")["control"]["sent"],
+        0,
+        "{r:#}"
+    );
+}

@@ -5,6 +5,10 @@
 //! order). A payment is credited to the last reminder before it (of the same group), so no
 //! payment counts twice and the steps' recovered amounts add up to the total's.
 //!
+//! **The control group** is the orders held out and never sent a reminder: an order reminded
+//! before the experiment began (or after a change of its share or salt) and held out at
+//! another step counts with the reminded orders only, since it got a reminder.
+//!
 //! **Outcomes.** A reminder at time t (the run's `now`; a hold-out's time for the control
 //! group) is *paid* when the order was paid at P with t < P ≤ t + window and no later step came
 //! before P. It is *settled, not paid* when the order was paid before it (`paid_before`: not
@@ -358,8 +362,16 @@ pub fn measure(
     observations: &HashMap<String, Observation>,
 ) -> Report {
     let day = |at: DateTime<Utc>| at.with_timezone(&ask.zone).date_naive();
+    // An order that was ever sent a reminder is not in the control group, whatever its hold-outs
+    // (one reminded before the experiment began, or after its share or salt changed).
+    let reminded: BTreeSet<&str> = exposures
+        .iter()
+        .filter(|e| e.arm == Arm::Reminded)
+        .map(|e| e.order_id.as_str())
+        .collect();
     let kept: Vec<&Exposure> = exposures
         .iter()
+        .filter(|e| e.arm == Arm::Reminded || !reminded.contains(e.order_id.as_str()))
         .filter(|e| ask.since.is_none_or(|s| day(e.at) >= s))
         .filter(|e| ask.until.is_none_or(|u| day(e.at) <= u))
         .collect();
