@@ -893,3 +893,49 @@ fn an_order_once_reminded_is_never_in_the_control_group() {
         "{r:#}"
     );
 }
+
+/// Without the export's paid time, a payment first seen three days after the reminder may have
+/// been made on the first day or the third: with a 1-day window its outcome is not known
+/// (never "not paid"); with a 7-day window it is paid either way.
+#[test]
+fn a_payment_without_its_time_seen_late_is_unknown_not_unpaid() {
+    let test = Test::new().config(CONFIG);
+    send(
+        &test,
+        &[
+            pending("R1", A, "10.00", "USD", "card"),
+            pending("C1", A, "25.00", "USD", "card"),
+        ],
+        T0,
+    );
+    test.set_orders(
+        HEADER,
+        &[
+            paid("R1", A, "", "10.00", "USD", "card"),
+            paid("C1", A, "", "25.00", "USD", "card"),
+            pending("P1", B, "5.00", "USD", "card"),
+        ],
+    );
+    let later = "2026-11-22T09:00:00+08:00";
+    test.exec(&["report", "--orders", "orders.csv", "--now", later])
+        .success();
+    let report = |window: &str| -> Value {
+        let out = test.exec(&[
+            "report", "--now", later, "--window", window, "--format", "json",
+        ]);
+        out.success();
+        serde_json::from_str(&out.stdout).unwrap()
+    };
+    let r = report("1d");
+    for group in ["reminded", "control"] {
+        let g = &r["total"][group];
+        assert_eq!(
+            (g["settled"].as_u64(), g["unknown"].as_u64()),
+            (Some(0), Some(1)),
+            "{group}: {g:#}"
+        );
+    }
+    let r = report("7d");
+    assert_eq!(r["total"]["reminded"]["paid"], 1, "{r:#}");
+    assert_eq!(r["total"]["control"]["paid"], 1, "{r:#}");
+}

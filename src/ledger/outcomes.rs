@@ -73,6 +73,9 @@ pub struct Observation {
     pub currency: String,
     /// When it was paid: the export's paid time, else when an export first showed it paid.
     pub paid_at: Option<DateTime<Utc>>,
+    /// Whether `paid_at` is the export's paid time (else the payment was made at some time
+    /// after `last_seen_unpaid_at`, up to `paid_at`).
+    pub paid_at_exported: bool,
     /// The latest export time that showed it unpaid.
     pub last_seen_unpaid_at: Option<DateTime<Utc>>,
     /// When it was settled as not paid (closed, or gone from a complete export).
@@ -274,7 +277,7 @@ impl Ledger {
             .conn
             .prepare(
                 "SELECT order_id, created_at, payment_method, language, status, amount, currency,
-                        paid_at, last_seen_unpaid_at, settled_unpaid_at
+                        paid_at, last_seen_unpaid_at, settled_unpaid_at, paid_at_exported
                  FROM observations",
             )
             .map_err(|e| db_error(&self.path, &e))?;
@@ -289,6 +292,7 @@ impl Ledger {
                     amount: r.get::<_, Option<String>>(5)?.and_then(|a| a.parse().ok()),
                     currency: r.get(6)?,
                     paid_at: time(r.get(7)?),
+                    paid_at_exported: r.get::<_, i64>(10)? != 0,
                     last_seen_unpaid_at: time(r.get(8)?),
                     settled_unpaid_at: time(r.get(9)?),
                 })

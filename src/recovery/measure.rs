@@ -14,8 +14,9 @@
 //! before P. It is *settled, not paid* when the order was paid before it (`paid_before`: not
 //! recovered), later than the window or after a later step, was closed or gone from a complete
 //! export, or an export at t + window or later still showed it unpaid. Otherwise its outcome
-//! is *unknown* (the window is not over, or no later export showed the order): counted apart,
-//! never as unpaid. The paid rate is paid ÷ settled.
+//! is *unknown* (the window is not over, or no later export showed the order, or the export
+//! gives no paid time and the exports before and after the payment are too far apart to tell
+//! whether it fell in the window): counted apart, never as unpaid. The paid rate is paid ÷ settled.
 //!
 //! **Lift** is the reminded paid rate minus the control group's, with Newcombe's 95 %
 //! interval; below [`MIN_SETTLED`] settled in either group or [`MIN_PAID`] paid in both
@@ -198,13 +199,27 @@ fn judge(
         return Judged::Unknown;
     };
     if let Some(paid) = obs.paid_at {
-        return if paid <= t {
-            Judged::NotPaid { before: true }
-        } else if next.is_some_and(|n| n < paid) || paid > t + window {
-            Judged::NotPaid { before: false }
-        } else {
-            Judged::Paid { after: paid - t }
+        let at = |paid: DateTime<Utc>| {
+            if paid <= t {
+                Judged::NotPaid { before: true }
+            } else if next.is_some_and(|n| n < paid) || paid > t + window {
+                Judged::NotPaid { before: false }
+            } else {
+                Judged::Paid { after: paid - t }
+            }
         };
+        let judged = at(paid);
+        // Without the export's paid time, the payment is somewhere after the last export that
+        // showed the order unpaid, up to the first that showed it paid: when the two ends
+        // judge differently (the seller skipped a few days), the outcome is not known.
+        if !obs.paid_at_exported
+            && let Some(unpaid) = obs.last_seen_unpaid_at.filter(|&u| u < paid)
+            && std::mem::discriminant(&at(unpaid + TimeDelta::seconds(1)))
+                != std::mem::discriminant(&judged)
+        {
+            return Judged::Unknown;
+        }
+        return judged;
     }
     if obs.settled_unpaid_at.is_some()
         || next.is_some()
@@ -525,6 +540,7 @@ mod tests {
                     amount: Some(Decimal::new(1000, 2)),
                     currency: "USD".into(),
                     paid_at: (i < paid).then(|| at(5)),
+                    paid_at_exported: true,
                     last_seen_unpaid_at: Some(at(48)),
                     settled_unpaid_at: None,
                 },
