@@ -939,3 +939,13 @@ fn a_payment_without_its_time_seen_late_is_unknown_not_unpaid() {
     assert_eq!(r["total"]["reminded"]["paid"], 1, "{r:#}");
     assert_eq!(r["total"]["control"]["paid"], 1, "{r:#}");
 }
+
+/// Without a ledger the report says why it is empty.
+#[test]
+fn without_a_ledger_the_report_says_so() {
+    let test = Test::new().config(CONFIG);
+    test.exec(&["report", "--now", T3])
+        .success()
+        .stderr_has("nothing to report: there is no ledger yet at payremind.db");
+    assert!(!test.path("payremind.db").exists());
+}

@@ -71,11 +71,22 @@ pub fn report(args: &ReportArgs) -> Result<u8, Error> {
         }
     }
 
-    let (exposures, observations) =
-        match Ledger::open_read_only(&settings.ledger_path, Adopt::Inspect)? {
-            Some(ledger) => (ledger.exposures()?, ledger.observations()?),
-            None => Default::default(),
-        };
+    let (exposures, observations) = match Ledger::open_read_only(
+        &settings.ledger_path,
+        Adopt::Inspect,
+    )? {
+        Some(ledger) => (ledger.exposures()?, ledger.observations()?),
+        None => {
+            // Said once: `--orders` has said it already.
+            if args.orders.is_none() {
+                eprintln!(
+                    "payremind: nothing to report: there is no ledger yet at {} (no sending run has reminded anyone; `payremind run --send` records what the report measures)",
+                    settings.ledger_path.display()
+                );
+            }
+            Default::default()
+        }
+    };
     let ask = measure::Ask {
         now,
         window,
