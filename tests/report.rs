@@ -949,3 +949,34 @@ fn without_a_ledger_the_report_says_so() {
         .stderr_has("nothing to report: there is no ledger yet at payremind.db");
     assert!(!test.path("payremind.db").exists());
 }
+
+/// A salt changed mid-experiment (here: the shop renamed, the salt left to default to its
+/// name) moves buyers between the groups: the next sending run says so, once.
+#[test]
+fn a_changed_salt_is_warned_about() {
+    let config = CONFIG.replace("salt = \"report-test\"\n", "");
+    let test = Test::new().config(&config);
+    let orders = [
+        pending("R1", A, "10.00", "USD", "card"),
+        pending("C1", A, "25.00", "USD", "card"),
+    ];
+    send(&test, &orders, T0);
+    std::fs::write(
+        test.path("payremind.toml"),
+        config.replace("Test <Shop> & Co", "Test Shop & Co"),
+    )
+    .unwrap();
+    let mut orders = orders.to_vec();
+    orders.push(pending("R5", B, "50.00", "CNY", "paypal"));
+    test.set_orders(HEADER, &orders);
+    let run = ["run", "--orders", "orders.csv", "--send", "--now", T1];
+    test.exec(&run).success().stderr_has(
+        "warning: [experiment] changed since the last sending run with a control group (control 50%, salt \"Test <Shop> & Co\"; now control 50%, salt \"Test Shop & Co\")",
+    );
+    let again = test.exec(&run);
+    assert!(
+        !again.stderr.contains("[experiment] changed"),
+        "{}",
+        again.stderr
+    );
+}

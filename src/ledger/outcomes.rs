@@ -185,6 +185,32 @@ impl Ledger {
         tx.commit().map_err(|e| db_error(&path, &e))
     }
 
+    /// Records `drawn`, the control group's share and salt of a sending run that holds buyers
+    /// out, and returns the one recorded before it when that differs: buyers moved between
+    /// the groups.
+    ///
+    /// # Errors
+    /// The ledger cannot be read or written.
+    pub fn swap_experiment(&mut self, drawn: &str) -> Result<Option<String>, Error> {
+        let before: Option<String> = self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = 'experiment'", [], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(|e| db_error(&self.path, &e))?;
+        if before.as_deref() == Some(drawn) {
+            return Ok(None);
+        }
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('experiment', ?1)",
+                params![drawn],
+            )
+            .map_err(|e| db_error(&self.path, &e))?;
+        Ok(before)
+    }
+
     /// The orders ever reminded (a sent attempt) or held out: the ones exports are read for.
     ///
     /// # Errors

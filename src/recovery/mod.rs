@@ -67,6 +67,18 @@ pub fn record_send(
             at: now,
         })
     };
+    if settings.experiment.is_on() {
+        let drawn = format!(
+            "control {}, salt {:?}",
+            settings.experiment.share(),
+            settings.experiment.salt
+        );
+        if let Some(before) = ledger.swap_experiment(&drawn)? {
+            eprintln!(
+                "payremind: warning: [experiment] changed since the last sending run with a control group ({before}; now {drawn}): buyers moved between the groups (a salt defaults to the shop's name, so renaming the shop moves them too); the report leaves any order ever reminded out of the control group; to measure the new group alone, use `payremind report --since` from today"
+            );
+        }
+    }
     let exposures: Vec<Exposure> = reminders
         .iter()
         .filter(|e| e.decision == Decision::Remind)
