@@ -496,6 +496,9 @@ fn a_bad_flag_or_key_names_itself() {
     test.exec(&["report", "--since", "19/11"])
         .failure(2)
         .stderr_has("--since \"19/11\" is not a day");
+    test.exec(&["report", "--since", "2026-11-30", "--until", "2026-11-01"])
+        .failure(2)
+        .stderr_has("--until \"2026-11-01\" is before --since 2026-11-30");
     let test = Test::new().config(&CONFIG.replace("\"50%\"", "\"80%\""));
     test.exec(&["report"])
         .failure(2)

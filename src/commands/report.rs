@@ -46,6 +46,17 @@ pub fn report(args: &ReportArgs) -> Result<u8, Error> {
     };
     let since = day("--since", args.since.as_ref())?;
     let until = day("--until", args.until.as_ref())?;
+    if let (Some(since), Some(until)) = (since, until)
+        && until < since
+    {
+        return Err(Error::Flag {
+            flag: "--until",
+            value: until.to_string(),
+            message: format!(
+                "is before --since {since}: no day is in both; give the first day with --since and the last with --until"
+            ),
+        });
+    }
 
     if let Some(orders) = &args.orders {
         settings.ready_to_run()?;
