@@ -951,6 +951,11 @@ fn without_a_ledger_the_report_says_so() {
         .success()
         .stderr_has("nothing to report: there is no ledger yet at payremind.db");
     assert!(!test.path("payremind.db").exists());
+    // At the wall clock's time, shown to the second (no nanoseconds).
+    let out = test.exec(&["report", "--format", "json"]);
+    let r: Value = serde_json::from_str(&out.success().stdout).unwrap();
+    let now = r["now"].as_str().unwrap();
+    assert!(!now.contains('.') && now.len() == 25, "{now}");
 }
 
 /// A salt changed mid-experiment (here: the shop renamed, the salt left to default to its

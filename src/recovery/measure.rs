@@ -62,7 +62,7 @@ pub struct Report {
     /// Always `report`.
     #[serde(rename = "type")]
     pub kind: &'static str,
-    /// The report's instant, in the shop's zone.
+    /// The report's instant, in the shop's zone, to the second.
     pub now: String,
     /// The window, in hours.
     pub window_hours: i64,
@@ -474,7 +474,10 @@ pub fn measure(
     });
     Report {
         kind: "report",
-        now: ask.now.with_timezone(&ask.zone).to_rfc3339(),
+        now: ask
+            .now
+            .with_timezone(&ask.zone)
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
         window_hours: ask.window.num_hours(),
         since: ask.since.map(|d| d.to_string()),
         until: ask.until.map(|d| d.to_string()),
