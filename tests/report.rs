@@ -988,3 +988,33 @@ fn a_changed_salt_is_warned_about() {
         again.stderr
     );
 }
+
+/// `--out` never replaces the ledger, a file beside it, the config or the export.
+#[test]
+fn the_report_never_overwrites_the_ledger_or_the_export() {
+    let test = Test::new().config(CONFIG);
+    send(&test, &[pending("R1", A, "10.00", "USD", "card")], T0);
+    let ledger = std::fs::read(test.path("payremind.db")).unwrap();
+    let orders = std::fs::read(test.path("orders.csv")).unwrap();
+    for (out, what) in [
+        ("payremind.db", "is the ledger"),
+        ("./payremind.db.id", "is a file of the ledger"),
+        ("payremind.toml", "is the config"),
+        ("orders.csv", "is the export --orders reads"),
+    ] {
+        test.exec(&[
+            "report",
+            "--orders",
+            "orders.csv",
+            "--now",
+            T1,
+            "--out",
+            out,
+        ])
+        .failure(2)
+        .stderr_has(&format!("--out \"{out}\" {what}"));
+    }
+    assert_eq!(std::fs::read(test.path("payremind.db")).unwrap(), ledger);
+    assert_eq!(std::fs::read(test.path("orders.csv")).unwrap(), orders);
+    assert_eq!(report(&test, &[])["total"]["reminded"]["sent"], 1);
+}

@@ -2,6 +2,9 @@
 //! orders reminded or held out is recorded first (under the sending runs' lock, as `forget`
 //! writes); without it, the ledger is only read, as `history` reads it.
 
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
 use chrono::NaiveDate;
 
 use crate::cli::{ReportArgs, ReportFormat};
@@ -56,6 +59,10 @@ pub fn report(args: &ReportArgs) -> Result<u8, Error> {
                 "is before --since {since}: no day is in both; give the first day with --since and the last with --until"
             ),
         });
+    }
+
+    if let Some(out) = &args.out {
+        refuse_to_overwrite(out, args.orders.as_deref(), &settings)?;
     }
 
     if let Some(orders) = &args.orders {
@@ -125,4 +132,56 @@ pub fn report(args: &ReportArgs) -> Result<u8, Error> {
         None => super::print_stdout(&text)?,
     }
     Ok(0)
+}
+
+/// The file a path names, resolved (its folder, when the file does not exist yet).
+fn resolved(path: &Path) -> Option<PathBuf> {
+    if let Ok(real) = path.canonicalize() {
+        return Some(real);
+    }
+    let folder = match path.parent() {
+        Some(folder) if !folder.as_os_str().is_empty() => folder,
+        _ => Path::new("."),
+    };
+    Some(folder.canonicalize().ok()?.join(path.file_name()?))
+}
+
+/// `--out` naming the export, the config or the ledger (or a file beside it) would replace it
+/// with the report: a lost ledger means buyers reminded twice.
+fn refuse_to_overwrite(
+    out: &Path,
+    orders: Option<&Path>,
+    settings: &Settings,
+) -> Result<(), Error> {
+    let Some(target) = resolved(out) else {
+        return Ok(());
+    };
+    let beside = |suffix: &str| {
+        let mut name = OsString::from(settings.ledger_path.as_os_str());
+        name.push(suffix);
+        PathBuf::from(name)
+    };
+    let mut kept: Vec<(&str, PathBuf)> = vec![("the ledger", settings.ledger_path.clone())];
+    for suffix in [".id", ".lock", "-wal", "-shm", "-journal"] {
+        kept.push(("a file of the ledger", beside(suffix)));
+    }
+    if let Some(config) = &settings.path {
+        kept.push(("the config", config.clone()));
+    }
+    if let Some(orders) = orders {
+        kept.push(("the export --orders reads", orders.to_owned()));
+    }
+    for (what, path) in kept {
+        if resolved(&path).is_some_and(|p| p == target) {
+            return Err(Error::Flag {
+                flag: "--out",
+                value: out.display().to_string(),
+                message: format!(
+                    "is {what} ({}): the report would replace it; write the report to another file, like report.html",
+                    path.display()
+                ),
+            });
+        }
+    }
+    Ok(())
 }
