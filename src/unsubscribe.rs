@@ -83,6 +83,31 @@ pub fn read(path: &Path, own: &[String]) -> Result<Listed, Error> {
     csv_list(path, bytes)
 }
 
+/// The mailbox an address (as [`crate::address::key`] makes it) delivers to, as the
+/// suppression list compares addresses: a sub-address's `+tag` is dropped (RFC 5233: mail to
+/// `ann+shop@x.example` lands in `ann@x.example`'s inbox), and Gmail's dots, which Gmail
+/// ignores, are too (`a.nn@gmail.com` is `ann@gmail.com`; `googlemail.com` is `gmail.com`).
+/// A buyer who asked to stop at one spelling of their inbox is not reminded at another.
+#[must_use]
+pub fn inbox(key: &str) -> String {
+    let Some((local, domain)) = key.rsplit_once('@') else {
+        return key.to_lowercase();
+    };
+    let local = local.to_lowercase();
+    let mut domain = domain.to_lowercase();
+    let mut local = match local.split_once('+') {
+        Some((base, _)) if !base.is_empty() => base.to_owned(),
+        _ => local,
+    };
+    if domain == "googlemail.com" {
+        "gmail.com".clone_into(&mut domain);
+    }
+    if domain == "gmail.com" {
+        local.retain(|c| c != '.');
+    }
+    format!("{local}@{domain}")
+}
+
 /// Whether the text starts like one e-mail message (a block of headers that names its
 /// sender), not like a CSV header row.
 fn looks_like_message(bytes: &[u8]) -> bool {
@@ -527,6 +552,21 @@ fn csv_list(path: &Path, bytes: Vec<u8>) -> Result<Listed, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_inbox_one_key() {
+        for (given, inboxed) in [
+            ("ann@x.example", "ann@x.example"),
+            ("ann+shop@x.example", "ann@x.example"),
+            ("ann+a+b@x.example", "ann@x.example"),
+            ("+tag@x.example", "+tag@x.example"),
+            ("b.o.b@gmail.com", "bob@gmail.com"),
+            ("b.o.b+x@googlemail.com", "bob@gmail.com"),
+            ("b.o.b@example.com", "b.o.b@example.com"),
+        ] {
+            assert_eq!(inbox(given), inboxed, "{given}");
+        }
+    }
 
     #[test]
     fn an_mbox_splits_at_its_separators_only() {

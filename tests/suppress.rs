@@ -197,6 +197,45 @@ fn a_suppressed_buyer_gets_no_reminder_in_the_preview_or_when_sending() {
     assert_eq!(test.preview().outcome("S4"), "skip:unsubscribed");
 }
 
+/// Mail to `ann+shop@x.example` lands in `ann@x.example`'s inbox, and Gmail ignores dots: a
+/// buyer who asked to stop at one spelling of their inbox is not reminded at another.
+#[test]
+fn a_suppressed_inbox_is_suppressed_under_any_of_its_spellings() {
+    let (_dir, server) = plain_server();
+    let test = Test::new().config(&smtp_config(&server, "")).orders(
+        GENERIC_HEADER,
+        &[
+            row("P1", "Ann+Shop@Example.com", "2026-11-22 10:00"),
+            row("P2", "b.o.b@gmail.com", "2026-11-22 10:00"),
+            row("P3", "cy@example.com", "2026-11-22 10:00"),
+            row("P4", "keep@example.com", "2026-11-22 10:00"),
+        ],
+    );
+    test.exec(&[
+        "suppress",
+        "add",
+        "ann@example.com",
+        "bob@googlemail.com",
+        "cy+news@example.com",
+    ])
+    .success();
+    let d = test.preview();
+    for order in ["P1", "P2", "P3"] {
+        assert_eq!(d.outcome(order), "skip:unsubscribed", "{order}");
+    }
+    assert_eq!(d.outcome("P4"), "popular");
+    let (status, d) = send_json(&test, &["--yes"]);
+    assert_eq!(status, 0, "{}", d.stderr);
+    assert_eq!(d.summary["sent"], 1);
+    crate::send::wait_for_arrivals(&server, 1);
+    let to: Vec<Vec<String>> = server
+        .received()
+        .iter()
+        .map(|m| m.rcpt_tos.clone())
+        .collect();
+    assert_eq!(to, [vec!["keep@example.com".to_owned()]]);
+}
+
 #[test]
 fn import_reads_a_platforms_csv_by_its_email_header() {
     let test = with_config()
