@@ -228,16 +228,7 @@ fn mailbox(messages: &[(u64, &[u8])], own: &[String]) -> Listed {
             "from {}, subject {subject:?}",
             from.as_deref().unwrap_or("nobody")
         );
-        let automatic = message
-            .headers
-            .get_first_value("Auto-Submitted")
-            .is_some_and(|v| !v.trim().eq_ignore_ascii_case("no"));
-        if automatic
-            || message
-                .ctype
-                .mimetype
-                .eq_ignore_ascii_case("multipart/report")
-        {
+        if is_automatic(&message, &subject, from.as_deref()) {
             listed.skipped.push(skip(
                 seen,
                 "an automatic message (an auto-reply or a delivery report)",
@@ -272,6 +263,74 @@ fn mailbox(messages: &[(u64, &[u8])], own: &[String]) -> Listed {
         }
     }
     listed
+}
+
+/// Whether a message was sent by a machine, not by the buyer: an auto-reply (an out-of-office
+/// note) or a delivery report. Not every mail system says so with `Auto-Submitted` (RFC 3834):
+/// Exchange and Outlook mark theirs `X-Auto-Response-Suppress` and `Precedence: auto_reply` and
+/// write "Automatic reply:" before the subject; older mail servers send a bounce as plain text
+/// from `MAILER-DAEMON` with an empty `Return-Path`. Such a message may carry "unsubscribe" in
+/// a newsletter footer or in the message it returns, and is no buyer's request.
+fn is_automatic(message: &ParsedMail<'_>, subject: &str, from: Option<&str>) -> bool {
+    const SUBJECTS: &[&str] = &[
+        "automatic reply",
+        "auto reply",
+        "autoreply",
+        "auto-reply",
+        "auto:",
+        "out of office",
+        "out of the office",
+        "away from the office",
+        "vacation reply",
+        "undeliverable",
+        "undelivered mail",
+        "delivery status notification",
+        "mail delivery failed",
+        "delivery failure",
+        "failure notice",
+        "returned mail",
+        "自动回复",
+        "自動回覆",
+        "退信",
+        "abwesenheitsnotiz",
+        "automatische antwort",
+        "réponse automatique",
+        "respuesta automática",
+        "resposta automática",
+        "автоответ",
+    ];
+    let headers = &message.headers;
+    let header = |name: &str| {
+        headers
+            .get_first_value(name)
+            .map(|v| v.trim().to_lowercase())
+    };
+    let auto_submitted = header("Auto-Submitted").is_some_and(|v| v != "no");
+    let precedence = header("Precedence")
+        .is_some_and(|v| matches!(v.as_str(), "auto_reply" | "bulk" | "junk" | "list"));
+    let marked = ["X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress"]
+        .iter()
+        .any(|name| headers.get_first_header(name).is_some());
+    let null_sender =
+        header("Return-Path").is_some_and(|v| v.trim_matches(['<', '>', ' ']).is_empty());
+    let daemon = from.is_some_and(|from| {
+        let local = from.split('@').next().unwrap_or_default().to_lowercase();
+        matches!(
+            local.as_str(),
+            "mailer-daemon" | "postmaster" | "noreply" | "no-reply" | "do-not-reply" | "donotreply"
+        )
+    });
+    let subject = subject.trim().to_lowercase();
+    auto_submitted
+        || precedence
+        || marked
+        || null_sender
+        || daemon
+        || message
+            .ctype
+            .mimetype
+            .eq_ignore_ascii_case("multipart/report")
+        || SUBJECTS.iter().any(|s| subject.starts_with(s))
 }
 
 /// The message's sender: the first address of `From`.

@@ -367,3 +367,48 @@ fn import_reads_a_mailbox_of_unsubscribe_replies() {
         .success()
         .stdout_has("pt@example.com.br  suppressed, no more reminders (reply in one.eml)");
 }
+
+/// Saved by Thunderbird: an Exchange out-of-office reply (no `Auto-Submitted`; its newsletter
+/// footer says "unsubscribe"), a bounce written as plain text by an older mail server (the
+/// returned reminder's opt-out line in its first lines), and one real request.
+const MACHINE_REPLIES: &str = "From - Thu Dec 03 10:00:00 2026\n\
+X-Mozilla-Status: 0001\n\
+From: Olga <olga@corp.example>\n\
+To: orders@shop.example\n\
+Subject: Automatic reply: Your order 1001 at Test Shop is not paid yet\n\
+X-Auto-Response-Suppress: All\n\
+Precedence: auto_reply\n\
+\n\
+I am out of the office until Monday.\n\
+To unsubscribe from the Corp newsletter, visit corp.example.\n\
+\n\
+From - Thu Dec 03 10:01:00 2026\n\
+Return-Path: <>\n\
+From: MAILER-DAEMON@mx.example (Mail Delivery System)\n\
+To: orders@shop.example\n\
+Subject: failure notice\n\
+\n\
+Sorry, we were unable to deliver your message to gone@example.com.\n\
+Your order 1001 is not paid yet. To stop these reminders, write unsubscribe to orders@shop.example.\n\
+\n\
+From - Thu Dec 03 10:02:00 2026\n\
+From: Ann <ann@example.com>\n\
+Subject: Re: Your order 1001 at Test Shop is not paid yet\n\
+\n\
+Unsubscribe me please.\n";
+
+#[test]
+fn import_leaves_out_auto_replies_and_bounces_that_do_not_say_so_in_a_header() {
+    let test = with_config().file("replies.mbox", MACHINE_REPLIES);
+    test.exec(&["suppress", "import", "replies.mbox"])
+        .success()
+        .stdout_has("suppressed 1 address(es): 1 new")
+        .stderr_has("replies.mbox:1: from olga@corp.example")
+        .stderr_has("replies.mbox:12: from MAILER-DAEMON@mx.example")
+        .stderr_has("an automatic message");
+    let list = test.exec(&["suppress", "list"]);
+    list.success().stdout_has("ann@example.com");
+    for absent in ["olga@corp.example", "mailer-daemon@mx.example"] {
+        assert!(!list.stdout.contains(absent), "{absent}:\n{}", list.stdout);
+    }
+}
