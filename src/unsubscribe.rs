@@ -83,6 +83,49 @@ pub fn read(path: &Path, own: &[String]) -> Result<Listed, Error> {
     csv_list(path, bytes)
 }
 
+/// The addresses in a cell or an argument, each as [`crate::address::key`] makes it or with
+/// why it is none. Usually one; a cell that is no address but holds several (`ann@x.example,
+/// ann@y.example`, `a@x.example; b@x.example`, a list with display names) gives each of them:
+/// the customer asked to stop at all of them.
+#[must_use]
+pub fn keys_in(cell: &str) -> Vec<Result<String, String>> {
+    if cell.matches('@').count() < 2 {
+        return vec![crate::address::key(cell)];
+    }
+    // A list of mailboxes (display names may hold commas, or an address: `"ann@x.example"
+    // <ann@x.example>` is one).
+    let list = cell.replace(';', ",");
+    let parts: Vec<String> = match mailparse::addrparse(&list) {
+        Ok(list) if list.len() > 1 => list
+            .iter()
+            .flat_map(|addr| match addr {
+                MailAddr::Single(single) => vec![single.addr.clone()],
+                MailAddr::Group(group) => group.addrs.iter().map(|s| s.addr.clone()).collect(),
+            })
+            .collect(),
+        _ => match crate::address::key(cell) {
+            Ok(key) => return vec![Ok(key)],
+            Err(_) => list
+                .split(|c: char| c == ',' || c.is_whitespace())
+                .filter(|p| !p.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        },
+    };
+    parts
+        .iter()
+        .map(|part| {
+            crate::address::key(part).map_err(|why| {
+                if why.contains(&format!("{:?}", part.trim())) {
+                    why
+                } else {
+                    format!("{part:?}: {why}")
+                }
+            })
+        })
+        .collect()
+}
+
 /// The mailbox an address (as [`crate::address::key`] makes it) delivers to, as the
 /// suppression list compares addresses: a sub-address's `+tag` is dropped (RFC 5233: mail to
 /// `ann+shop@x.example` lands in `ann@x.example`'s inbox), and Gmail's dots, which Gmail
@@ -596,13 +639,15 @@ fn csv_list(path: &Path, bytes: Vec<u8>) -> Result<Listed, Error> {
             });
             continue;
         }
-        match crate::address::key(cell) {
-            Ok(key) => listed.addresses.push((line, key)),
-            Err(why) => listed.invalid.push(Line {
-                line,
-                value: cell.to_owned(),
-                why,
-            }),
+        for key in keys_in(cell) {
+            match key {
+                Ok(key) => listed.addresses.push((line, key)),
+                Err(why) => listed.invalid.push(Line {
+                    line,
+                    value: cell.to_owned(),
+                    why,
+                }),
+            }
         }
     }
     Ok(listed)
@@ -611,6 +656,34 @@ fn csv_list(path: &Path, bytes: Vec<u8>) -> Result<Listed, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cell_with_several_addresses_gives_each() {
+        let keys = |cell| keys_in(cell).into_iter().collect::<Result<Vec<_>, _>>();
+        assert_eq!(keys("Ann@X.example"), Ok(vec!["ann@x.example".to_owned()]));
+        for one in [
+            "\"Lee, Ann\" <ann@x.example>",
+            "\"ann@x.example\" <ann@x.example>",
+            "'ann@x.example' <ann@x.example>",
+        ] {
+            assert_eq!(keys(one), Ok(vec!["ann@x.example".to_owned()]), "{one}");
+        }
+        for cell in [
+            "ann@x.example, bo@y.example",
+            "ann@x.example;bo@y.example",
+            "ann@x.example bo@y.example",
+            "Ann <ann@x.example>, \"Bo, B\" <bo@y.example>",
+        ] {
+            assert_eq!(
+                keys(cell),
+                Ok(vec!["ann@x.example".to_owned(), "bo@y.example".to_owned()]),
+                "{cell}"
+            );
+        }
+        let mixed = keys_in("ann@x.example, j***@mail.com");
+        assert_eq!(mixed[0].as_deref(), Ok("ann@x.example"));
+        assert!(mixed[1].as_ref().is_err_and(|why| why.contains("masked")));
+    }
 
     #[test]
     fn one_inbox_one_key() {

@@ -412,3 +412,33 @@ fn import_leaves_out_auto_replies_and_bounces_that_do_not_say_so_in_a_header() {
         assert!(!list.stdout.contains(absent), "{absent}:\n{}", list.stdout);
     }
 }
+
+/// A customer with two addresses in one cell (a CRM's or Excel's list) asked to stop at both.
+#[test]
+fn a_cell_or_argument_with_several_addresses_suppresses_each() {
+    let test = with_config().file(
+        "unsubscribed.csv",
+        "Email,Name\n\"ann@example.com, ann.work@example.org\",Ann\nbo@example.com; bo@example.net,Bo\n\"Cy <cy@example.com>, \"\"Lee, Di\"\" <di@example.com>\",Cy\n",
+    );
+    test.exec(&["suppress", "import", "unsubscribed.csv"])
+        .success()
+        .stdout_has("suppressed 6 address(es): 6 new");
+    test.exec(&["suppress", "add", "ed@example.com,fay@example.com"])
+        .success()
+        .stdout_has("suppressed ed@example.com")
+        .stdout_has("suppressed fay@example.com");
+    let list = test.exec(&["suppress", "list"]);
+    list.success();
+    for address in [
+        "ann@example.com",
+        "ann.work@example.org",
+        "bo@example.com",
+        "bo@example.net",
+        "cy@example.com",
+        "di@example.com",
+        "ed@example.com",
+        "fay@example.com",
+    ] {
+        assert!(list.stdout.contains(address), "{address}:\n{}", list.stdout);
+    }
+}

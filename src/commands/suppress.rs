@@ -44,10 +44,12 @@ fn change(settings: &Settings, addresses: &[String], suppress: bool) -> Result<u
     let mut keys: Vec<String> = Vec::new();
     let mut bad = Vec::new();
     for address in addresses {
-        match crate::address::key(address) {
-            Ok(key) if !keys.contains(&key) => keys.push(key),
-            Ok(_) => {}
-            Err(why) => bad.push(named(address, &why)),
+        for key in unsubscribe::keys_in(address) {
+            match key {
+                Ok(key) if !keys.contains(&key) => keys.push(key),
+                Ok(_) => {}
+                Err(why) => bad.push(named(address, &why)),
+            }
         }
     }
     let mut out = String::new();
