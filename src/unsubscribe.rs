@@ -554,6 +554,19 @@ fn csv_list(path: &Path, bytes: Vec<u8>) -> Result<Listed, Error> {
     };
     let mut decoded = crate::ingest::decode::decode(Box::new(std::io::Cursor::new(bytes)), None)
         .map_err(read_error)?;
+    if let Some((what, _)) = decoded.not_csv {
+        let todo = if what.contains("Excel") {
+            "open it in Excel, save it as \"CSV UTF-8\" and import that"
+        } else {
+            "import a CSV with a column of e-mail addresses, or replies saved as an mbox or .eml file"
+        };
+        return Err(Error::Suppress {
+            message: format!(
+                "{}: is {what}, neither a CSV nor a mailbox; {todo}",
+                path.display()
+            ),
+        });
+    }
     let mut text = String::new();
     decoded
         .reader

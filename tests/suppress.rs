@@ -442,3 +442,17 @@ fn a_cell_or_argument_with_several_addresses_suppresses_each() {
         assert!(list.stdout.contains(address), "{address}:\n{}", list.stdout);
     }
 }
+
+/// The workbook downloaded instead of its CSV: one clear line, not its bytes read as headers.
+#[test]
+fn import_of_a_workbook_says_to_save_it_as_csv() {
+    let mut xlsx = b"PK\x03\x04\x14\x00\x06\x00".to_vec();
+    xlsx.extend((0..=255u8).cycle().take(2000));
+    let test = with_config().file("customers.xlsx", xlsx);
+    let out = test.exec(&["suppress", "import", "customers.xlsx"]);
+    out.failure(2).stderr_has(
+        "customers.xlsx: is an Excel workbook (.xlsx) or another ZIP file, neither a CSV nor a mailbox; open it in Excel, save it as \"CSV UTF-8\" and import that",
+    );
+    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+    assert!(!test.path("payremind.db").exists());
+}
