@@ -456,3 +456,20 @@ fn import_of_a_workbook_says_to_save_it_as_csv() {
     assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
     assert!(!test.path("payremind.db").exists());
 }
+
+/// Taking one spelling of an inbox off the list while another stays on says so, instead of
+/// promising reminders that the other spelling still stops.
+#[test]
+fn remove_says_when_another_spelling_of_the_inbox_stays_suppressed() {
+    let test = with_config();
+    test.exec(&["suppress", "add", "ann@example.com", "ann+shop@example.com"])
+        .success();
+    let out = test.exec(&["suppress", "remove", "ann@example.com"]);
+    out.success().stdout_has(
+        "removed ann@example.com from the list, but ann+shop@example.com is on it, the same inbox: no reminder goes to ann@example.com until that is removed too",
+    );
+    assert!(!out.stdout.contains("may be reminded again"), "{}", out.stdout);
+    test.exec(&["suppress", "remove", "ann+shop@example.com"])
+        .success()
+        .stdout_has("removed ann+shop@example.com from the list: it may be reminded again");
+}
