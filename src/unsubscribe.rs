@@ -89,6 +89,10 @@ pub fn read(path: &Path, own: &[String]) -> Result<Listed, Error> {
 /// the customer asked to stop at all of them.
 #[must_use]
 pub fn keys_in(cell: &str) -> Vec<Result<String, String>> {
+    // Characters nobody sees (a zero-width space or a BOM pasted from a web page or a
+    // spreadsheet, a direction mark) are no part of what the customer asked to stop.
+    let cleaned: String = cell.chars().filter(|&c| !is_invisible(c)).collect();
+    let cell = cleaned.as_str();
     if cell.matches('@').count() < 2 {
         return vec![crate::address::key(cell)];
     }
@@ -124,6 +128,12 @@ pub fn keys_in(cell: &str) -> Vec<Result<String, String>> {
             })
         })
         .collect()
+}
+
+/// Whether a character is a format character that shows as nothing: zero-width spaces and
+/// joiners, direction marks, the word joiner, the BOM, the soft hyphen.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{00AD}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
 
 /// The mailbox an address (as [`crate::address::key`] makes it) delivers to, as the
@@ -693,6 +703,10 @@ mod tests {
                 "{cell}"
             );
         }
+        assert_eq!(
+            keys("\u{feff}ann@x.example\u{200b}"),
+            Ok(vec!["ann@x.example".to_owned()])
+        );
         let mixed = keys_in("ann@x.example, j***@mail.com");
         assert_eq!(mixed[0].as_deref(), Ok("ann@x.example"));
         assert!(mixed[1].as_ref().is_err_and(|why| why.contains("masked")));

@@ -468,8 +468,28 @@ fn remove_says_when_another_spelling_of_the_inbox_stays_suppressed() {
     out.success().stdout_has(
         "removed ann@example.com from the list, but ann+shop@example.com is on it, the same inbox: no reminder goes to ann@example.com until that is removed too",
     );
-    assert!(!out.stdout.contains("may be reminded again"), "{}", out.stdout);
+    assert!(
+        !out.stdout.contains("may be reminded again"),
+        "{}",
+        out.stdout
+    );
     test.exec(&["suppress", "remove", "ann+shop@example.com"])
         .success()
         .stdout_has("removed ann+shop@example.com from the list: it may be reminded again");
+}
+
+/// A zero-width space or a BOM pasted with an address (from a web page, a spreadsheet) is
+/// invisible to the seller: the customer's request is still honoured.
+#[test]
+fn invisible_characters_around_an_address_do_not_lose_the_request() {
+    let test = with_config().file(
+        "unsubscribed.csv",
+        "Email\n\u{200b}ann@example.com\nbo@example.com\u{200b}\n\u{feff}cy@example.com\n",
+    );
+    test.exec(&["suppress", "import", "unsubscribed.csv"])
+        .success()
+        .stdout_has("suppressed 3 address(es): 3 new, 0 already on the list\n");
+    test.exec(&["suppress", "add", "\u{200b}di@example.com"])
+        .success()
+        .stdout_has("suppressed di@example.com");
 }
