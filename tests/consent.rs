@@ -249,3 +249,43 @@ fn the_consent_column_is_recognised_in_each_layout() {
         .orders(SHOPIFY_HEADER, SHOPIFY_ROWS);
     assert!(gentle.preview().get("#1002").get("wording").is_none());
 }
+
+/// A seller's own offer, by a name of their own (`weekend_sale`) or in a built-in step they
+/// rewrote (`gentle` with the discount): what the template says makes it an offer.
+#[test]
+fn a_sellers_own_template_that_makes_an_offer_needs_consent_too() {
+    let test = Test::new()
+        .config(&format!(
+            "{SHOP}\n[templates]\ndir = \"mine\"\n\n[[rules]]\nbuyer = [\"new\"]\ntemplate = \"weekend_sale\"\n\n[[rules]]\ntemplate = \"gentle\"\n"
+        ))
+        .file(
+            "mine/weekend_sale.txt",
+            "Subject: Weekend sale on order {{ order.id }}\nHello,\n\nPay this weekend and get {{ shop.discount_percent }}% off ({{ order.discounted_total }}).\n",
+        )
+        .file(
+            "mine/gentle.txt",
+            "Subject: Order {{ order.id }}\nHello,\n\nYour order is waiting. Pay today for {{ shop.discount_percent }}% off.\n",
+        )
+        .orders(SHOPIFY_HEADER, SHOPIFY_ROWS);
+    let d = test.preview();
+    assert_eq!(d.get("#1001")["template"], "weekend_sale");
+    assert!(
+        d.get("#1001").get("wording").is_none(),
+        "{}",
+        d.get("#1001")
+    );
+    for id in ["#1002", "#1003"] {
+        let o = d.get(id);
+        assert_eq!(o["template"], "weekend_sale");
+        assert_eq!(o["wording"], "plain", "{o}");
+        assert_plain(&format!("{}\n{}", o["subject"], o["body"]));
+    }
+    // The rewritten `gentle` (for buyers the first rule does not take) offers too.
+    let test = test.config(&format!(
+        "{SHOP}\n[templates]\ndir = \"mine\"\n\n[[rules]]\ntemplate = \"gentle\"\n"
+    ));
+    let d = test.preview();
+    assert_eq!(d.get("#1002")["template"], "gentle");
+    assert_eq!(d.get("#1002")["wording"], "plain", "{}", d.get("#1002"));
+    assert!(d.get("#1001").get("wording").is_none());
+}
