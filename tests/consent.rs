@@ -289,3 +289,31 @@ fn a_sellers_own_template_that_makes_an_offer_needs_consent_too() {
     assert_eq!(d.get("#1002")["wording"], "plain", "{}", d.get("#1002"));
     assert!(d.get("#1001").get("wording").is_none());
 }
+
+/// Shopify writes consent on an order's first row. A first row that says nothing and a later
+/// one that says yes disagree: no offer on a doubt, as when one says no.
+#[test]
+fn a_yes_only_on_a_later_row_of_the_order_is_a_doubt() {
+    let test = Test::new().config(SHOP).orders(
+        SHOPIFY_HEADER,
+        &[
+            "#1001,late@example.com,pending,,unfulfilled,,USD,20.00,2026-11-22 10:00:00 +0800,1,Green tea,Lu",
+            "#1001,late@example.com,,,,yes,,,2026-11-22 10:00:00 +0800,1,Tea cup,",
+            "#1002,first@example.com,pending,,unfulfilled,yes,USD,20.00,2026-11-22 10:00:00 +0800,1,Green tea,Fi",
+            "#1002,first@example.com,,,,,,,2026-11-22 10:00:00 +0800,1,Tea cup,",
+        ],
+    );
+    let d = test.preview();
+    assert_eq!(d.get("#1001")["wording"], "plain", "{}", d.get("#1001"));
+    assert_plain(d.get("#1001")["body"].as_str().unwrap());
+    assert!(
+        d.get("#1002").get("wording").is_none(),
+        "{}",
+        d.get("#1002")
+    );
+    test.exec(&["run", "--orders", "orders.csv", "--now", NOW])
+        .success()
+        .stderr_has(
+            "order #1001 has accepts_marketing \"yes\", line 2 has none; read as not accepted",
+        );
+}
