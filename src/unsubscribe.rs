@@ -244,6 +244,40 @@ const UNSUBSCRIBE_WORDS: &[&str] = &[
     "désinscrivez",
     "abmelden",
     "abbestellen",
+    // Asked in other words: "opt out", "remove me", "stop sending"…
+    "unsubscribed",
+    "unsubscribing",
+    "opt out",
+    "remove me",
+    "take me off",
+    "stop sending",
+    "stop emailing",
+    "stop e mailing",
+    "stop mailing",
+    "stop contacting",
+    "no more emails",
+    "no more e mails",
+    "no more reminders",
+    "do not email",
+    "don t email",
+    "do not send",
+    "don t send",
+    "不要再发",
+    "别再发",
+    "不要发",
+    "拒收",
+    "不要再給我",
+    "no me envíen",
+    "no quiero recibir",
+    "não quero receber",
+    "parem de enviar",
+    "ne plus recevoir",
+    "ne m envoyez plus",
+    "keine e mails mehr",
+    "keine mails mehr",
+    "keine erinnerungen",
+    "не присылайте",
+    "не пишите",
 ];
 
 /// How many lines of a reply, above any quoted text, are read for a request.
@@ -289,8 +323,15 @@ fn mailbox(messages: &[(u64, &[u8])], own: &[String]) -> Listed {
             continue;
         }
         let body = text_of(&message).unwrap_or_default();
+        // `STOP` alone, as a subject or a line, as text messages are stopped.
+        let stop = |text: &str| {
+            text.trim()
+                .trim_end_matches(['.', '!'])
+                .eq_ignore_ascii_case("stop")
+        };
         let asks = REQUEST.find(&subject).is_some()
-            || opening_lines(&body).any(|l| REQUEST.find(l).is_some());
+            || stop(&subject)
+            || opening_lines(&body).any(|l| REQUEST.find(l).is_some() || stop(l));
         if !asks {
             listed
                 .skipped

@@ -493,3 +493,54 @@ fn invisible_characters_around_an_address_do_not_lose_the_request() {
         .success()
         .stdout_has("suppressed di@example.com");
 }
+
+/// Buyers ask to stop in their own words, not only with "unsubscribe": each is a request; a
+/// reply about the order is not.
+#[test]
+fn import_hears_a_request_to_stop_in_other_words() {
+    let messages = [
+        (
+            "a1@example.com",
+            "Re: Your order 1001",
+            "Please remove me from your list.",
+        ),
+        ("a2@example.com", "STOP", ""),
+        (
+            "a3@example.com",
+            "Re: order",
+            "Stop sending me these emails!",
+        ),
+        ("a4@example.com", "Re: order", "I want to be unsubscribed."),
+        ("a5@example.com", "Re: order", "Opt-out"),
+        ("a6@example.com", "Re: order", "请不要再发邮件给我"),
+        ("a7@example.com", "Re: order", "No more reminders, please."),
+        (
+            "b1@example.com",
+            "Re: order",
+            "I'll pay tomorrow, the bank stopped the card.",
+        ),
+        ("b2@example.com", "Re: order", "Can I change the colour?"),
+    ];
+    let mbox: String = messages
+        .iter()
+        .enumerate()
+        .map(|(i, (from, subject, body))| {
+            format!("From {from} Thu Dec  3 10:0{i}:00 2026\nFrom: {from}\nSubject: {subject}\nContent-Type: text/plain; charset=utf-8\n\n{body}\n\n")
+        })
+        .collect();
+    let test = with_config().file("replies.mbox", mbox);
+    test.exec(&["suppress", "import", "replies.mbox"])
+        .success()
+        .stdout_has("replies.mbox: 9 message(s), 7 asking to unsubscribe")
+        .stdout_has("suppressed 7 address(es): 7 new");
+    let list = test.exec(&["suppress", "list"]);
+    list.success();
+    for (from, _, _) in messages {
+        assert_eq!(
+            list.stdout.contains(from),
+            from.starts_with('a'),
+            "{from}:\n{}",
+            list.stdout
+        );
+    }
+}
