@@ -4,7 +4,7 @@
 //! | file | what is read |
 //! | --- | --- |
 //! | a CSV with a column of e-mail addresses (a platform's unsubscribed-customers export, a newsletter tool's list) | every address of that column, found by its header (`Email`, `E-mail`, `Email Address`, `Customer Email`, `邮箱`, `买家邮箱`…); a row whose consent column says the customer accepts marketing is left out |
-//! | a mailbox of replies: mbox (Thunderbird, mutt, `formail`) or one message (`.eml`) | the `From` address of each message whose subject or first lines (above any quoted text) ask to unsubscribe, in any of the shop's languages |
+//! | a mailbox of replies: mbox (Thunderbird, mutt, `formail`) or one message (`.eml`) | the `From` address (and a `Reply-To`) of each message whose subject or first lines (above any quoted text) ask to unsubscribe, in any of the shop's languages |
 //!
 //! Addresses are judged by [`crate::address::key`], the one judge: an address no reminder could
 //! go to is reported with its line, and the others are read. Headers are read with
@@ -33,6 +33,8 @@ pub enum Kind {
     Mailbox {
         /// Messages read.
         messages: usize,
+        /// Of them, the requests to unsubscribe (from the buyer, not automatic).
+        requests: usize,
     },
 }
 
@@ -289,6 +291,7 @@ fn mailbox(messages: &[(u64, &[u8])], own: &[String]) -> Listed {
     let mut listed = Listed {
         kind: Kind::Mailbox {
             messages: messages.len(),
+            requests: 0,
         },
         addresses: Vec::new(),
         invalid: Vec::new(),
@@ -310,12 +313,20 @@ fn mailbox(messages: &[(u64, &[u8])], own: &[String]) -> Listed {
             .headers
             .get_first_value("Subject")
             .unwrap_or_default();
-        let from = sender(&message);
+        let from = first_address(&message, "From");
+        // A message sent through a form or a forwarder (`mailer@…`, `noreply@…`) names the
+        // buyer in `Reply-To`; a buyer's own `Reply-To` is theirs too.
+        let reply_to = first_address(&message, "Reply-To")
+            .filter(|r| from.as_ref().is_none_or(|f| !f.eq_ignore_ascii_case(r)));
         let seen = format!(
             "from {}, subject {subject:?}",
             from.as_deref().unwrap_or("nobody")
         );
-        if is_automatic(&message, &subject, from.as_deref()) {
+        if is_automatic(
+            &message,
+            &subject,
+            from.as_deref().filter(|_| reply_to.is_none()),
+        ) {
             listed.skipped.push(skip(
                 seen,
                 "an automatic message (an auto-reply or a delivery report)",
@@ -342,18 +353,25 @@ fn mailbox(messages: &[(u64, &[u8])], own: &[String]) -> Listed {
             listed.skipped.push(skip(seen, "has no From address"));
             continue;
         };
-        match crate::address::key(&from) {
-            Ok(key) if own.contains(&key) => {
-                listed
-                    .skipped
-                    .push(skip(seen, "was sent by the shop itself"));
+        if crate::address::key(&from).is_ok_and(|key| own.contains(&key)) {
+            listed
+                .skipped
+                .push(skip(seen, "was sent by the shop itself"));
+            continue;
+        }
+        if let Kind::Mailbox { requests, .. } = &mut listed.kind {
+            *requests += 1;
+        }
+        for address in std::iter::once(from).chain(reply_to) {
+            match crate::address::key(&address) {
+                Ok(key) if own.contains(&key) => {}
+                Ok(key) => listed.addresses.push((line, key)),
+                Err(why) => listed.invalid.push(Line {
+                    line,
+                    value: address,
+                    why,
+                }),
             }
-            Ok(key) => listed.addresses.push((line, key)),
-            Err(why) => listed.invalid.push(Line {
-                line,
-                value: from,
-                why,
-            }),
         }
     }
     listed
@@ -427,9 +445,9 @@ fn is_automatic(message: &ParsedMail<'_>, subject: &str, from: Option<&str>) -> 
         || SUBJECTS.iter().any(|s| subject.starts_with(s))
 }
 
-/// The message's sender: the first address of `From`.
-fn sender(message: &ParsedMail<'_>) -> Option<String> {
-    let header = message.headers.get_first_header("From")?;
+/// The first address of a header (`From`, `Reply-To`).
+fn first_address(message: &ParsedMail<'_>, name: &str) -> Option<String> {
+    let header = message.headers.get_first_header(name)?;
     let list = mailparse::addrparse_header(header).ok()?;
     list.iter().find_map(|addr| match addr {
         MailAddr::Single(single) => Some(single.addr.clone()),

@@ -544,3 +544,20 @@ fn import_hears_a_request_to_stop_in_other_words() {
         );
     }
 }
+
+/// A request that came through the shop's contact form (sent by the platform's `noreply`
+/// address, the buyer in `Reply-To`) suppresses the buyer, not the form's address.
+#[test]
+fn import_takes_the_buyer_from_reply_to_when_a_form_sent_the_request() {
+    let test = with_config().file(
+        "form.eml",
+        "From: Shopify <noreply@shopify.example>\nReply-To: Ann Lee <ann@example.com>\nTo: orders@shop.example\nSubject: New customer message on Test Shop\n\nPlease unsubscribe me from your reminders.\n",
+    );
+    test.exec(&["suppress", "import", "form.eml"])
+        .success()
+        .stdout_has("form.eml: 1 message(s), 1 asking to unsubscribe")
+        .stdout_has("suppressed 2 address(es): 2 new");
+    test.exec(&["suppress", "list"])
+        .success()
+        .stdout_has("ann@example.com");
+}

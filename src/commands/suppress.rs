@@ -183,11 +183,8 @@ fn import(settings: &Settings, file: &Path) -> Result<u8, Error> {
             format!("{shown}: the addresses are in column {position}, {column:?}"),
             format!("imported from {shown}"),
         ),
-        Kind::Mailbox { messages } => (
-            format!(
-                "{shown}: {messages} message(s), {} asking to unsubscribe",
-                listed.addresses.len() + listed.invalid.len()
-            ),
+        Kind::Mailbox { messages, requests } => (
+            format!("{shown}: {messages} message(s), {requests} asking to unsubscribe"),
             format!("reply in {shown}"),
         ),
     };
