@@ -125,8 +125,8 @@ Examples:
   payremind suppress import ~/Mail/replies.mbox              the \"unsubscribe\" replies
 
 A suppressed buyer gets no reminder for any order: `run` skips them as `unsubscribed`. Addresses
-are compared without case (Ann@Example.COM is ann@example.com). Adding an address twice is one
-suppression. The list lives in the ledger ([ledger] path): the first `suppress add` on a new
+are compared by the inbox they reach: without case, and without a +tag or Gmail's dots
+(Ann+Shop@Example.COM is ann@example.com). Adding an address twice is one suppression. The list lives in the ledger ([ledger] path): the first `suppress add` on a new
 machine makes the ledger there, and the ledger's usual safeguards apply (see README).
 
 In a crontab, import your platform's list before the morning run (one line):

@@ -4,7 +4,7 @@
 //! | file | what is read |
 //! | --- | --- |
 //! | a CSV with a column of e-mail addresses (a platform's unsubscribed-customers export, a newsletter tool's list) | every address of that column, found by its header (`Email`, `E-mail`, `Email Address`, `Customer Email`, `邮箱`, `买家邮箱`…); a row whose consent column says the customer accepts marketing is left out |
-//! | a mailbox of replies: mbox (Thunderbird, mutt, `formail`) or one message (`.eml`) | the `From` address of each message whose subject or first lines (above any quoted text) ask to unsubscribe, in any of the shop's languages |
+//! | a mailbox of replies: mbox (Thunderbird, mutt, `formail`) or one message (`.eml`) | the `From` address (and a `Reply-To`) of each message whose subject or first lines (above any quoted text) ask to unsubscribe, in any of the shop's languages |
 //!
 //! Addresses are judged by [`crate::address::key`], the one judge: an address no reminder could
 //! go to is reported with its line, and the others are read. Headers are read with
@@ -33,6 +33,8 @@ pub enum Kind {
     Mailbox {
         /// Messages read.
         messages: usize,
+        /// Of them, the requests to unsubscribe (from the buyer, not automatic).
+        requests: usize,
     },
 }
 
@@ -81,6 +83,84 @@ pub fn read(path: &Path, own: &[String]) -> Result<Listed, Error> {
         return Ok(mailbox(&[(1, text_start)], own));
     }
     csv_list(path, bytes)
+}
+
+/// The addresses in a cell or an argument, each as [`crate::address::key`] makes it or with
+/// why it is none. Usually one; a cell that is no address but holds several (`ann@x.example,
+/// ann@y.example`, `a@x.example; b@x.example`, a list with display names) gives each of them:
+/// the customer asked to stop at all of them.
+#[must_use]
+pub fn keys_in(cell: &str) -> Vec<Result<String, String>> {
+    // Characters nobody sees (a zero-width space or a BOM pasted from a web page or a
+    // spreadsheet, a direction mark) are no part of what the customer asked to stop.
+    let cleaned: String = cell.chars().filter(|&c| !is_invisible(c)).collect();
+    let cell = cleaned.as_str();
+    if cell.matches('@').count() < 2 {
+        return vec![crate::address::key(cell)];
+    }
+    // A list of mailboxes (display names may hold commas, or an address: `"ann@x.example"
+    // <ann@x.example>` is one).
+    let list = cell.replace(';', ",");
+    let parts: Vec<String> = match mailparse::addrparse(&list) {
+        Ok(list) if list.len() > 1 => list
+            .iter()
+            .flat_map(|addr| match addr {
+                MailAddr::Single(single) => vec![single.addr.clone()],
+                MailAddr::Group(group) => group.addrs.iter().map(|s| s.addr.clone()).collect(),
+            })
+            .collect(),
+        _ => match crate::address::key(cell) {
+            Ok(key) => return vec![Ok(key)],
+            Err(_) => list
+                .split(|c: char| c == ',' || c.is_whitespace())
+                .filter(|p| !p.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        },
+    };
+    parts
+        .iter()
+        .map(|part| {
+            crate::address::key(part).map_err(|why| {
+                if why.contains(&format!("{:?}", part.trim())) {
+                    why
+                } else {
+                    format!("{part:?}: {why}")
+                }
+            })
+        })
+        .collect()
+}
+
+/// Whether a character is a format character that shows as nothing: zero-width spaces and
+/// joiners, direction marks, the word joiner, the BOM, the soft hyphen.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{00AD}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+}
+
+/// The mailbox an address (as [`crate::address::key`] makes it) delivers to, as the
+/// suppression list compares addresses: a sub-address's `+tag` is dropped (RFC 5233: mail to
+/// `ann+shop@x.example` lands in `ann@x.example`'s inbox), and Gmail's dots, which Gmail
+/// ignores, are too (`a.nn@gmail.com` is `ann@gmail.com`; `googlemail.com` is `gmail.com`).
+/// A buyer who asked to stop at one spelling of their inbox is not reminded at another.
+#[must_use]
+pub fn inbox(key: &str) -> String {
+    let Some((local, domain)) = key.rsplit_once('@') else {
+        return key.to_lowercase();
+    };
+    let local = local.to_lowercase();
+    let mut domain = domain.to_lowercase();
+    let mut local = match local.split_once('+') {
+        Some((base, _)) if !base.is_empty() => base.to_owned(),
+        _ => local,
+    };
+    if domain == "googlemail.com" {
+        "gmail.com".clone_into(&mut domain);
+    }
+    if domain == "gmail.com" {
+        local.retain(|c| c != '.');
+    }
+    format!("{local}@{domain}")
 }
 
 /// Whether the text starts like one e-mail message (a block of headers that names its
@@ -166,6 +246,40 @@ const UNSUBSCRIBE_WORDS: &[&str] = &[
     "désinscrivez",
     "abmelden",
     "abbestellen",
+    // Asked in other words: "opt out", "remove me", "stop sending"…
+    "unsubscribed",
+    "unsubscribing",
+    "opt out",
+    "remove me",
+    "take me off",
+    "stop sending",
+    "stop emailing",
+    "stop e mailing",
+    "stop mailing",
+    "stop contacting",
+    "no more emails",
+    "no more e mails",
+    "no more reminders",
+    "do not email",
+    "don t email",
+    "do not send",
+    "don t send",
+    "不要再发",
+    "别再发",
+    "不要发",
+    "拒收",
+    "不要再給我",
+    "no me envíen",
+    "no quiero recibir",
+    "não quero receber",
+    "parem de enviar",
+    "ne plus recevoir",
+    "ne m envoyez plus",
+    "keine e mails mehr",
+    "keine mails mehr",
+    "keine erinnerungen",
+    "не присылайте",
+    "не пишите",
 ];
 
 /// How many lines of a reply, above any quoted text, are read for a request.
@@ -177,6 +291,7 @@ fn mailbox(messages: &[(u64, &[u8])], own: &[String]) -> Listed {
     let mut listed = Listed {
         kind: Kind::Mailbox {
             messages: messages.len(),
+            requests: 0,
         },
         addresses: Vec::new(),
         invalid: Vec::new(),
@@ -198,21 +313,20 @@ fn mailbox(messages: &[(u64, &[u8])], own: &[String]) -> Listed {
             .headers
             .get_first_value("Subject")
             .unwrap_or_default();
-        let from = sender(&message);
+        let from = first_address(&message, "From");
+        // A message sent through a form or a forwarder (`mailer@…`, `noreply@…`) names the
+        // buyer in `Reply-To`; a buyer's own `Reply-To` is theirs too.
+        let reply_to = first_address(&message, "Reply-To")
+            .filter(|r| from.as_ref().is_none_or(|f| !f.eq_ignore_ascii_case(r)));
         let seen = format!(
             "from {}, subject {subject:?}",
             from.as_deref().unwrap_or("nobody")
         );
-        let automatic = message
-            .headers
-            .get_first_value("Auto-Submitted")
-            .is_some_and(|v| !v.trim().eq_ignore_ascii_case("no"));
-        if automatic
-            || message
-                .ctype
-                .mimetype
-                .eq_ignore_ascii_case("multipart/report")
-        {
+        if is_automatic(
+            &message,
+            &subject,
+            from.as_deref().filter(|_| reply_to.is_none()),
+        ) {
             listed.skipped.push(skip(
                 seen,
                 "an automatic message (an auto-reply or a delivery report)",
@@ -220,8 +334,15 @@ fn mailbox(messages: &[(u64, &[u8])], own: &[String]) -> Listed {
             continue;
         }
         let body = text_of(&message).unwrap_or_default();
+        // `STOP` alone, as a subject or a line, as text messages are stopped.
+        let stop = |text: &str| {
+            text.trim()
+                .trim_end_matches(['.', '!'])
+                .eq_ignore_ascii_case("stop")
+        };
         let asks = REQUEST.find(&subject).is_some()
-            || opening_lines(&body).any(|l| REQUEST.find(l).is_some());
+            || stop(&subject)
+            || opening_lines(&body).any(|l| REQUEST.find(l).is_some() || stop(l));
         if !asks {
             listed
                 .skipped
@@ -232,26 +353,101 @@ fn mailbox(messages: &[(u64, &[u8])], own: &[String]) -> Listed {
             listed.skipped.push(skip(seen, "has no From address"));
             continue;
         };
-        match crate::address::key(&from) {
-            Ok(key) if own.contains(&key) => {
-                listed
-                    .skipped
-                    .push(skip(seen, "was sent by the shop itself"));
+        if crate::address::key(&from).is_ok_and(|key| own.contains(&key)) {
+            listed
+                .skipped
+                .push(skip(seen, "was sent by the shop itself"));
+            continue;
+        }
+        if let Kind::Mailbox { requests, .. } = &mut listed.kind {
+            *requests += 1;
+        }
+        for address in std::iter::once(from).chain(reply_to) {
+            match crate::address::key(&address) {
+                Ok(key) if own.contains(&key) => {}
+                Ok(key) => listed.addresses.push((line, key)),
+                Err(why) => listed.invalid.push(Line {
+                    line,
+                    value: address,
+                    why,
+                }),
             }
-            Ok(key) => listed.addresses.push((line, key)),
-            Err(why) => listed.invalid.push(Line {
-                line,
-                value: from,
-                why,
-            }),
         }
     }
     listed
 }
 
-/// The message's sender: the first address of `From`.
-fn sender(message: &ParsedMail<'_>) -> Option<String> {
-    let header = message.headers.get_first_header("From")?;
+/// Whether a message was sent by a machine, not by the buyer: an auto-reply (an out-of-office
+/// note) or a delivery report. Not every mail system says so with `Auto-Submitted` (RFC 3834):
+/// Exchange and Outlook mark theirs `X-Auto-Response-Suppress` and `Precedence: auto_reply` and
+/// write "Automatic reply:" before the subject; older mail servers send a bounce as plain text
+/// from `MAILER-DAEMON` with an empty `Return-Path`. Such a message may carry "unsubscribe" in
+/// a newsletter footer or in the message it returns, and is no buyer's request.
+fn is_automatic(message: &ParsedMail<'_>, subject: &str, from: Option<&str>) -> bool {
+    const SUBJECTS: &[&str] = &[
+        "automatic reply",
+        "auto reply",
+        "autoreply",
+        "auto-reply",
+        "auto:",
+        "out of office",
+        "out of the office",
+        "away from the office",
+        "vacation reply",
+        "undeliverable",
+        "undelivered mail",
+        "delivery status notification",
+        "mail delivery failed",
+        "delivery failure",
+        "failure notice",
+        "returned mail",
+        "自动回复",
+        "自動回覆",
+        "退信",
+        "abwesenheitsnotiz",
+        "automatische antwort",
+        "réponse automatique",
+        "respuesta automática",
+        "resposta automática",
+        "автоответ",
+    ];
+    let headers = &message.headers;
+    let header = |name: &str| {
+        headers
+            .get_first_value(name)
+            .map(|v| v.trim().to_lowercase())
+    };
+    let auto_submitted = header("Auto-Submitted").is_some_and(|v| v != "no");
+    let precedence = header("Precedence")
+        .is_some_and(|v| matches!(v.as_str(), "auto_reply" | "bulk" | "junk" | "list"));
+    let marked = ["X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress"]
+        .iter()
+        .any(|name| headers.get_first_header(name).is_some());
+    let null_sender =
+        header("Return-Path").is_some_and(|v| v.trim_matches(['<', '>', ' ']).is_empty());
+    let daemon = from.is_some_and(|from| {
+        let local = from.split('@').next().unwrap_or_default().to_lowercase();
+        matches!(
+            local.as_str(),
+            "mailer-daemon" | "postmaster" | "noreply" | "no-reply" | "do-not-reply" | "donotreply"
+        )
+    });
+    let subject = subject.trim().to_lowercase();
+    auto_submitted
+        || precedence
+        || marked
+        || null_sender
+        || daemon
+        || message
+            .ctype
+            .mimetype
+            .eq_ignore_ascii_case("multipart/report")
+        || SUBJECTS.iter().any(|s| subject.starts_with(s))
+}
+
+/// The first address of a header (`From`, `Reply-To`).
+fn first_address(message: &ParsedMail<'_>, name: &str) -> Option<String> {
+    let header = message.headers.get_first_header(name)?;
     let list = mailparse::addrparse_header(header).ok()?;
     list.iter().find_map(|addr| match addr {
         MailAddr::Single(single) => Some(single.addr.clone()),
@@ -427,6 +623,19 @@ fn csv_list(path: &Path, bytes: Vec<u8>) -> Result<Listed, Error> {
     };
     let mut decoded = crate::ingest::decode::decode(Box::new(std::io::Cursor::new(bytes)), None)
         .map_err(read_error)?;
+    if let Some((what, _)) = decoded.not_csv {
+        let todo = if what.contains("Excel") {
+            "open it in Excel, save it as \"CSV UTF-8\" and import that"
+        } else {
+            "import a CSV with a column of e-mail addresses, or replies saved as an mbox or .eml file"
+        };
+        return Err(Error::Suppress {
+            message: format!(
+                "{}: is {what}, neither a CSV nor a mailbox; {todo}",
+                path.display()
+            ),
+        });
+    }
     let mut text = String::new();
     decoded
         .reader
@@ -512,13 +721,15 @@ fn csv_list(path: &Path, bytes: Vec<u8>) -> Result<Listed, Error> {
             });
             continue;
         }
-        match crate::address::key(cell) {
-            Ok(key) => listed.addresses.push((line, key)),
-            Err(why) => listed.invalid.push(Line {
-                line,
-                value: cell.to_owned(),
-                why,
-            }),
+        for key in keys_in(cell) {
+            match key {
+                Ok(key) => listed.addresses.push((line, key)),
+                Err(why) => listed.invalid.push(Line {
+                    line,
+                    value: cell.to_owned(),
+                    why,
+                }),
+            }
         }
     }
     Ok(listed)
@@ -527,6 +738,53 @@ fn csv_list(path: &Path, bytes: Vec<u8>) -> Result<Listed, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cell_with_several_addresses_gives_each() {
+        let keys = |cell| keys_in(cell).into_iter().collect::<Result<Vec<_>, _>>();
+        assert_eq!(keys("Ann@X.example"), Ok(vec!["ann@x.example".to_owned()]));
+        for one in [
+            "\"Lee, Ann\" <ann@x.example>",
+            "\"ann@x.example\" <ann@x.example>",
+            "'ann@x.example' <ann@x.example>",
+        ] {
+            assert_eq!(keys(one), Ok(vec!["ann@x.example".to_owned()]), "{one}");
+        }
+        for cell in [
+            "ann@x.example, bo@y.example",
+            "ann@x.example;bo@y.example",
+            "ann@x.example bo@y.example",
+            "Ann <ann@x.example>, \"Bo, B\" <bo@y.example>",
+        ] {
+            assert_eq!(
+                keys(cell),
+                Ok(vec!["ann@x.example".to_owned(), "bo@y.example".to_owned()]),
+                "{cell}"
+            );
+        }
+        assert_eq!(
+            keys("\u{feff}ann@x.example\u{200b}"),
+            Ok(vec!["ann@x.example".to_owned()])
+        );
+        let mixed = keys_in("ann@x.example, j***@mail.com");
+        assert_eq!(mixed[0].as_deref(), Ok("ann@x.example"));
+        assert!(mixed[1].as_ref().is_err_and(|why| why.contains("masked")));
+    }
+
+    #[test]
+    fn one_inbox_one_key() {
+        for (given, inboxed) in [
+            ("ann@x.example", "ann@x.example"),
+            ("ann+shop@x.example", "ann@x.example"),
+            ("ann+a+b@x.example", "ann@x.example"),
+            ("+tag@x.example", "+tag@x.example"),
+            ("b.o.b@gmail.com", "bob@gmail.com"),
+            ("b.o.b+x@googlemail.com", "bob@gmail.com"),
+            ("b.o.b@example.com", "b.o.b@example.com"),
+        ] {
+            assert_eq!(inbox(given), inboxed, "{given}");
+        }
+    }
 
     #[test]
     fn an_mbox_splits_at_its_separators_only() {

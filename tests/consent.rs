@@ -249,3 +249,71 @@ fn the_consent_column_is_recognised_in_each_layout() {
         .orders(SHOPIFY_HEADER, SHOPIFY_ROWS);
     assert!(gentle.preview().get("#1002").get("wording").is_none());
 }
+
+/// A seller's own offer, by a name of their own (`weekend_sale`) or in a built-in step they
+/// rewrote (`gentle` with the discount): what the template says makes it an offer.
+#[test]
+fn a_sellers_own_template_that_makes_an_offer_needs_consent_too() {
+    let test = Test::new()
+        .config(&format!(
+            "{SHOP}\n[templates]\ndir = \"mine\"\n\n[[rules]]\nbuyer = [\"new\"]\ntemplate = \"weekend_sale\"\n\n[[rules]]\ntemplate = \"gentle\"\n"
+        ))
+        .file(
+            "mine/weekend_sale.txt",
+            "Subject: Weekend sale on order {{ order.id }}\nHello,\n\nPay this weekend and get {{ shop.discount_percent }}% off ({{ order.discounted_total }}).\n",
+        )
+        .file(
+            "mine/gentle.txt",
+            "Subject: Order {{ order.id }}\nHello,\n\nYour order is waiting. Pay today for {{ shop.discount_percent }}% off.\n",
+        )
+        .orders(SHOPIFY_HEADER, SHOPIFY_ROWS);
+    let d = test.preview();
+    assert_eq!(d.get("#1001")["template"], "weekend_sale");
+    assert!(
+        d.get("#1001").get("wording").is_none(),
+        "{}",
+        d.get("#1001")
+    );
+    for id in ["#1002", "#1003"] {
+        let o = d.get(id);
+        assert_eq!(o["template"], "weekend_sale");
+        assert_eq!(o["wording"], "plain", "{o}");
+        assert_plain(&format!("{}\n{}", o["subject"], o["body"]));
+    }
+    // The rewritten `gentle` (for buyers the first rule does not take) offers too.
+    let test = test.config(&format!(
+        "{SHOP}\n[templates]\ndir = \"mine\"\n\n[[rules]]\ntemplate = \"gentle\"\n"
+    ));
+    let d = test.preview();
+    assert_eq!(d.get("#1002")["template"], "gentle");
+    assert_eq!(d.get("#1002")["wording"], "plain", "{}", d.get("#1002"));
+    assert!(d.get("#1001").get("wording").is_none());
+}
+
+/// Shopify writes consent on an order's first row. A first row that says nothing and a later
+/// one that says yes disagree: no offer on a doubt, as when one says no.
+#[test]
+fn a_yes_only_on_a_later_row_of_the_order_is_a_doubt() {
+    let test = Test::new().config(SHOP).orders(
+        SHOPIFY_HEADER,
+        &[
+            "#1001,late@example.com,pending,,unfulfilled,,USD,20.00,2026-11-22 10:00:00 +0800,1,Green tea,Lu",
+            "#1001,late@example.com,,,,yes,,,2026-11-22 10:00:00 +0800,1,Tea cup,",
+            "#1002,first@example.com,pending,,unfulfilled,yes,USD,20.00,2026-11-22 10:00:00 +0800,1,Green tea,Fi",
+            "#1002,first@example.com,,,,,,,2026-11-22 10:00:00 +0800,1,Tea cup,",
+        ],
+    );
+    let d = test.preview();
+    assert_eq!(d.get("#1001")["wording"], "plain", "{}", d.get("#1001"));
+    assert_plain(d.get("#1001")["body"].as_str().unwrap());
+    assert!(
+        d.get("#1002").get("wording").is_none(),
+        "{}",
+        d.get("#1002")
+    );
+    test.exec(&["run", "--orders", "orders.csv", "--now", NOW])
+        .success()
+        .stderr_has(
+            "order #1001 has accepts_marketing \"yes\", line 2 has none; read as not accepted",
+        );
+}

@@ -197,6 +197,45 @@ fn a_suppressed_buyer_gets_no_reminder_in_the_preview_or_when_sending() {
     assert_eq!(test.preview().outcome("S4"), "skip:unsubscribed");
 }
 
+/// Mail to `ann+shop@x.example` lands in `ann@x.example`'s inbox, and Gmail ignores dots: a
+/// buyer who asked to stop at one spelling of their inbox is not reminded at another.
+#[test]
+fn a_suppressed_inbox_is_suppressed_under_any_of_its_spellings() {
+    let (_dir, server) = plain_server();
+    let test = Test::new().config(&smtp_config(&server, "")).orders(
+        GENERIC_HEADER,
+        &[
+            row("P1", "Ann+Shop@Example.com", "2026-11-22 10:00"),
+            row("P2", "b.o.b@gmail.com", "2026-11-22 10:00"),
+            row("P3", "cy@example.com", "2026-11-22 10:00"),
+            row("P4", "keep@example.com", "2026-11-22 10:00"),
+        ],
+    );
+    test.exec(&[
+        "suppress",
+        "add",
+        "ann@example.com",
+        "bob@googlemail.com",
+        "cy+news@example.com",
+    ])
+    .success();
+    let d = test.preview();
+    for order in ["P1", "P2", "P3"] {
+        assert_eq!(d.outcome(order), "skip:unsubscribed", "{order}");
+    }
+    assert_eq!(d.outcome("P4"), "popular");
+    let (status, d) = send_json(&test, &["--yes"]);
+    assert_eq!(status, 0, "{}", d.stderr);
+    assert_eq!(d.summary["sent"], 1);
+    crate::send::wait_for_arrivals(&server, 1);
+    let to: Vec<Vec<String>> = server
+        .received()
+        .iter()
+        .map(|m| m.rcpt_tos.clone())
+        .collect();
+    assert_eq!(to, [vec!["keep@example.com".to_owned()]]);
+}
+
 #[test]
 fn import_reads_a_platforms_csv_by_its_email_header() {
     let test = with_config()
@@ -327,4 +366,198 @@ fn import_reads_a_mailbox_of_unsubscribe_replies() {
     test.exec(&["history"])
         .success()
         .stdout_has("pt@example.com.br  suppressed, no more reminders (reply in one.eml)");
+}
+
+/// Saved by Thunderbird: an Exchange out-of-office reply (no `Auto-Submitted`; its newsletter
+/// footer says "unsubscribe"), a bounce written as plain text by an older mail server (the
+/// returned reminder's opt-out line in its first lines), and one real request.
+const MACHINE_REPLIES: &str = "From - Thu Dec 03 10:00:00 2026\n\
+X-Mozilla-Status: 0001\n\
+From: Olga <olga@corp.example>\n\
+To: orders@shop.example\n\
+Subject: Automatic reply: Your order 1001 at Test Shop is not paid yet\n\
+X-Auto-Response-Suppress: All\n\
+Precedence: auto_reply\n\
+\n\
+I am out of the office until Monday.\n\
+To unsubscribe from the Corp newsletter, visit corp.example.\n\
+\n\
+From - Thu Dec 03 10:01:00 2026\n\
+Return-Path: <>\n\
+From: MAILER-DAEMON@mx.example (Mail Delivery System)\n\
+To: orders@shop.example\n\
+Subject: failure notice\n\
+\n\
+Sorry, we were unable to deliver your message to gone@example.com.\n\
+Your order 1001 is not paid yet. To stop these reminders, write unsubscribe to orders@shop.example.\n\
+\n\
+From - Thu Dec 03 10:02:00 2026\n\
+From: Ann <ann@example.com>\n\
+Subject: Re: Your order 1001 at Test Shop is not paid yet\n\
+\n\
+Unsubscribe me please.\n";
+
+#[test]
+fn import_leaves_out_auto_replies_and_bounces_that_do_not_say_so_in_a_header() {
+    let test = with_config().file("replies.mbox", MACHINE_REPLIES);
+    test.exec(&["suppress", "import", "replies.mbox"])
+        .success()
+        .stdout_has("suppressed 1 address(es): 1 new")
+        .stderr_has("replies.mbox:1: from olga@corp.example")
+        .stderr_has("replies.mbox:12: from MAILER-DAEMON@mx.example")
+        .stderr_has("an automatic message");
+    let list = test.exec(&["suppress", "list"]);
+    list.success().stdout_has("ann@example.com");
+    for absent in ["olga@corp.example", "mailer-daemon@mx.example"] {
+        assert!(!list.stdout.contains(absent), "{absent}:\n{}", list.stdout);
+    }
+}
+
+/// A customer with two addresses in one cell (a CRM's or Excel's list) asked to stop at both.
+#[test]
+fn a_cell_or_argument_with_several_addresses_suppresses_each() {
+    let test = with_config().file(
+        "unsubscribed.csv",
+        "Email,Name\n\"ann@example.com, ann.work@example.org\",Ann\nbo@example.com; bo@example.net,Bo\n\"Cy <cy@example.com>, \"\"Lee, Di\"\" <di@example.com>\",Cy\n",
+    );
+    test.exec(&["suppress", "import", "unsubscribed.csv"])
+        .success()
+        .stdout_has("suppressed 6 address(es): 6 new");
+    test.exec(&["suppress", "add", "ed@example.com,fay@example.com"])
+        .success()
+        .stdout_has("suppressed ed@example.com")
+        .stdout_has("suppressed fay@example.com");
+    let list = test.exec(&["suppress", "list"]);
+    list.success();
+    for address in [
+        "ann@example.com",
+        "ann.work@example.org",
+        "bo@example.com",
+        "bo@example.net",
+        "cy@example.com",
+        "di@example.com",
+        "ed@example.com",
+        "fay@example.com",
+    ] {
+        assert!(list.stdout.contains(address), "{address}:\n{}", list.stdout);
+    }
+}
+
+/// The workbook downloaded instead of its CSV: one clear line, not its bytes read as headers.
+#[test]
+fn import_of_a_workbook_says_to_save_it_as_csv() {
+    let mut xlsx = b"PK\x03\x04\x14\x00\x06\x00".to_vec();
+    xlsx.extend((0..=255u8).cycle().take(2000));
+    let test = with_config().file("customers.xlsx", xlsx);
+    let out = test.exec(&["suppress", "import", "customers.xlsx"]);
+    out.failure(2).stderr_has(
+        "customers.xlsx: is an Excel workbook (.xlsx) or another ZIP file, neither a CSV nor a mailbox; open it in Excel, save it as \"CSV UTF-8\" and import that",
+    );
+    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+    assert!(!test.path("payremind.db").exists());
+}
+
+/// Taking one spelling of an inbox off the list while another stays on says so, instead of
+/// promising reminders that the other spelling still stops.
+#[test]
+fn remove_says_when_another_spelling_of_the_inbox_stays_suppressed() {
+    let test = with_config();
+    test.exec(&["suppress", "add", "ann@example.com", "ann+shop@example.com"])
+        .success();
+    let out = test.exec(&["suppress", "remove", "ann@example.com"]);
+    out.success().stdout_has(
+        "removed ann@example.com from the list, but ann+shop@example.com is on it, the same inbox: no reminder goes to ann@example.com until that is removed too",
+    );
+    assert!(
+        !out.stdout.contains("may be reminded again"),
+        "{}",
+        out.stdout
+    );
+    test.exec(&["suppress", "remove", "ann+shop@example.com"])
+        .success()
+        .stdout_has("removed ann+shop@example.com from the list: it may be reminded again");
+}
+
+/// A zero-width space or a BOM pasted with an address (from a web page, a spreadsheet) is
+/// invisible to the seller: the customer's request is still honoured.
+#[test]
+fn invisible_characters_around_an_address_do_not_lose_the_request() {
+    let test = with_config().file(
+        "unsubscribed.csv",
+        "Email\n\u{200b}ann@example.com\nbo@example.com\u{200b}\n\u{feff}cy@example.com\n",
+    );
+    test.exec(&["suppress", "import", "unsubscribed.csv"])
+        .success()
+        .stdout_has("suppressed 3 address(es): 3 new, 0 already on the list\n");
+    test.exec(&["suppress", "add", "\u{200b}di@example.com"])
+        .success()
+        .stdout_has("suppressed di@example.com");
+}
+
+/// Buyers ask to stop in their own words, not only with "unsubscribe": each is a request; a
+/// reply about the order is not.
+#[test]
+fn import_hears_a_request_to_stop_in_other_words() {
+    let messages = [
+        (
+            "a1@example.com",
+            "Re: Your order 1001",
+            "Please remove me from your list.",
+        ),
+        ("a2@example.com", "STOP", ""),
+        (
+            "a3@example.com",
+            "Re: order",
+            "Stop sending me these emails!",
+        ),
+        ("a4@example.com", "Re: order", "I want to be unsubscribed."),
+        ("a5@example.com", "Re: order", "Opt-out"),
+        ("a6@example.com", "Re: order", "请不要再发邮件给我"),
+        ("a7@example.com", "Re: order", "No more reminders, please."),
+        (
+            "b1@example.com",
+            "Re: order",
+            "I'll pay tomorrow, the bank stopped the card.",
+        ),
+        ("b2@example.com", "Re: order", "Can I change the colour?"),
+    ];
+    let mbox: String = messages
+        .iter()
+        .enumerate()
+        .map(|(i, (from, subject, body))| {
+            format!("From {from} Thu Dec  3 10:0{i}:00 2026\nFrom: {from}\nSubject: {subject}\nContent-Type: text/plain; charset=utf-8\n\n{body}\n\n")
+        })
+        .collect();
+    let test = with_config().file("replies.mbox", mbox);
+    test.exec(&["suppress", "import", "replies.mbox"])
+        .success()
+        .stdout_has("replies.mbox: 9 message(s), 7 asking to unsubscribe")
+        .stdout_has("suppressed 7 address(es): 7 new");
+    let list = test.exec(&["suppress", "list"]);
+    list.success();
+    for (from, _, _) in messages {
+        assert_eq!(
+            list.stdout.contains(from),
+            from.starts_with('a'),
+            "{from}:\n{}",
+            list.stdout
+        );
+    }
+}
+
+/// A request that came through the shop's contact form (sent by the platform's `noreply`
+/// address, the buyer in `Reply-To`) suppresses the buyer, not the form's address.
+#[test]
+fn import_takes_the_buyer_from_reply_to_when_a_form_sent_the_request() {
+    let test = with_config().file(
+        "form.eml",
+        "From: Shopify <noreply@shopify.example>\nReply-To: Ann Lee <ann@example.com>\nTo: orders@shop.example\nSubject: New customer message on Test Shop\n\nPlease unsubscribe me from your reminders.\n",
+    );
+    test.exec(&["suppress", "import", "form.eml"])
+        .success()
+        .stdout_has("form.eml: 1 message(s), 1 asking to unsubscribe")
+        .stdout_has("suppressed 2 address(es): 2 new");
+    test.exec(&["suppress", "list"])
+        .success()
+        .stdout_has("ann@example.com");
 }

@@ -44,10 +44,12 @@ fn change(settings: &Settings, addresses: &[String], suppress: bool) -> Result<u
     let mut keys: Vec<String> = Vec::new();
     let mut bad = Vec::new();
     for address in addresses {
-        match crate::address::key(address) {
-            Ok(key) if !keys.contains(&key) => keys.push(key),
-            Ok(_) => {}
-            Err(why) => bad.push(named(address, &why)),
+        for key in unsubscribe::keys_in(address) {
+            match key {
+                Ok(key) if !keys.contains(&key) => keys.push(key),
+                Ok(_) => {}
+                Err(why) => bad.push(named(address, &why)),
+            }
         }
     }
     let mut out = String::new();
@@ -56,16 +58,37 @@ fn change(settings: &Settings, addresses: &[String], suppress: bool) -> Result<u
         // Nothing is made to remove from.
         let existing =
             suppress || Ledger::open_read_only(&settings.ledger_path, Adopt::Compare)?.is_some();
-        let changed = if existing {
+        let (changed, listed) = if existing {
             let mut ledger = Ledger::open_for_send(&settings.ledger_path, true, Adopt::Compare)?;
-            ledger.change_suppressions(&keys, suppress, how, crate::clock::wall_clock())?
+            let changed =
+                ledger.change_suppressions(&keys, suppress, how, crate::clock::wall_clock())?;
+            (changed, ledger.suppressions()?)
         } else {
-            vec![false; keys.len()]
+            (vec![false; keys.len()], Vec::new())
+        };
+        // An address taken off may still be suppressed by another spelling of its inbox.
+        let still = |key: &str| {
+            let inbox = unsubscribe::inbox(key);
+            listed
+                .iter()
+                .map(|s| s.address.as_str())
+                .filter(|a| *a != key && unsubscribe::inbox(a) == inbox)
+                .collect::<Vec<_>>()
+                .join(", ")
         };
         for (key, changed) in keys.iter().zip(changed) {
+            let others = if suppress { String::new() } else { still(key) };
             let line = match (suppress, changed) {
                 (true, true) => format!("suppressed {key}: no reminder goes to it from now on"),
                 (true, false) => format!("{key} was suppressed already (nothing changed)"),
+                (false, _) if !others.is_empty() => format!(
+                    "{}, but {others} is on it, the same inbox: no reminder goes to {key} until that is removed too",
+                    if changed {
+                        format!("removed {key} from the list")
+                    } else {
+                        format!("{key} is not on the list")
+                    }
+                ),
                 (false, true) => format!("removed {key} from the list: it may be reminded again"),
                 (false, false) => format!("{key} was not on the list (nothing changed)"),
             };
@@ -160,11 +183,8 @@ fn import(settings: &Settings, file: &Path) -> Result<u8, Error> {
             format!("{shown}: the addresses are in column {position}, {column:?}"),
             format!("imported from {shown}"),
         ),
-        Kind::Mailbox { messages } => (
-            format!(
-                "{shown}: {messages} message(s), {} asking to unsubscribe",
-                listed.addresses.len() + listed.invalid.len()
-            ),
+        Kind::Mailbox { messages, requests } => (
+            format!("{shown}: {messages} message(s), {requests} asking to unsubscribe"),
             format!("reply in {shown}"),
         ),
     };

@@ -1,8 +1,9 @@
 //! The second pass's last word on a reminder's wording: a step that makes an offer goes in
 //! its own wording only to a buyer who accepted marketing; any other buyer still gets the
 //! reminder, in the built-in `plain` wording (a reminder about the buyer's own unpaid order is
-//! service, not marketing), never nothing. The ledger records the step, so the ladder climbs
-//! as usual; only the words change.
+//! service, not marketing), never nothing. A step makes an offer by its name ([`OFFER_STEPS`]),
+//! or, for the seller's own templates, by what it shows ([`SellerOffers`]). The ledger records
+//! the step, so the ladder climbs as usual; only the words change.
 //!
 //! | the export's consent column | `[select] offers_need_consent` | an offer step's wording |
 //! | --- | --- | --- |
@@ -44,6 +45,78 @@ pub fn is_offer(step: &str, settings: &Settings) -> bool {
 pub fn wording(step: &str, consent: Consent, settings: &Settings) -> Option<&'static str> {
     (settings.select.offers_need_consent && !consent.allows_offers() && is_offer(step, settings))
         .then_some(PLAIN)
+}
+
+/// The values of `[shop]` and `order` that only an offer shows: a template that uses one of
+/// them makes an offer, whatever its name.
+const OFFER_VALUES: &[&str] = &[
+    "discount_percent",
+    "discounted_total",
+    "shop.gift",
+    "member_benefits",
+    "returning_perk",
+    "promo_ends",
+];
+
+/// The seller's templates (`[templates].dir`, and its folders one level down) that make an
+/// offer by what they say: a `[[rules]]` template of the seller's own name (`weekend_sale`
+/// with `{{ shop.discount_percent }}% off`), or a built-in step the seller rewrote with one.
+/// Found once per run; the built-in steps that offer are [`OFFER_STEPS`].
+#[derive(Debug, Default)]
+pub struct SellerOffers(std::collections::HashSet<String>);
+
+impl SellerOffers {
+    /// Reads the seller's templates (none without `[templates].dir`). A file that cannot be
+    /// read is left to the template loader, which reports it.
+    #[must_use]
+    pub fn find(settings: &Settings) -> SellerOffers {
+        let mut offers = std::collections::HashSet::new();
+        let Some(dir) = &settings.templates_dir else {
+            return SellerOffers(offers);
+        };
+        let mut folders = vec![dir.clone()];
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            folders.extend(entries.flatten().map(|e| e.path()).filter(|p| p.is_dir()));
+        }
+        for folder in folders {
+            let Ok(entries) = std::fs::read_dir(&folder) else {
+                continue;
+            };
+            for path in entries.flatten().map(|e| e.path()) {
+                let template = matches!(
+                    path.extension().and_then(|e| e.to_str()),
+                    Some("txt" | "html")
+                );
+                let (Some(name), true) = (path.file_stem().and_then(|n| n.to_str()), template)
+                else {
+                    continue;
+                };
+                if name != PLAIN
+                    && std::fs::read_to_string(&path)
+                        .is_ok_and(|text| OFFER_VALUES.iter().any(|v| text.contains(v)))
+                {
+                    offers.insert(name.to_owned());
+                }
+            }
+        }
+        SellerOffers(offers)
+    }
+
+    /// [`wording`], with the seller's templates that make an offer counted as offer steps.
+    #[must_use]
+    pub fn wording(
+        &self,
+        step: &str,
+        consent: Consent,
+        settings: &Settings,
+    ) -> Option<&'static str> {
+        wording(step, consent, settings).or_else(|| {
+            (settings.select.offers_need_consent
+                && !consent.allows_offers()
+                && self.0.contains(step))
+            .then_some(PLAIN)
+        })
+    }
 }
 
 #[cfg(test)]

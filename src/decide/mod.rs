@@ -275,6 +275,7 @@ pub fn decide_each(
             .promo_ends
             .map(|end| end.signed_duration_since(now)),
         reminders: 0,
+        offers: consent::SellerOffers::find(settings),
     };
     let mut hasher = FxBuildHasher.build_hasher();
     let mut verdicts = surveyed.verdicts.iter();
@@ -357,6 +358,8 @@ struct Decider<'a> {
     promo_ends_in: Option<chrono::TimeDelta>,
     /// Reminders so far (for `--limit`).
     reminders: u64,
+    /// The seller's templates that make an offer.
+    offers: consent::SellerOffers,
 }
 
 impl Decider<'_> {
@@ -431,7 +434,7 @@ impl Decider<'_> {
             return Ok(entry.skipped(reason));
         }
         // An offer to a buyer who did not accept marketing: the plain wording, same step.
-        let wording = consent::wording(&template, order.consent, settings);
+        let wording = self.offers.wording(&template, order.consent, settings);
         if self.options.render {
             let (sent, _, _) = memory.sent(&order.id);
             let context = MessageContext::new(&self.shop, order, buyer_type, to.clone(), now, sent);

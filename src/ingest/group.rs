@@ -210,6 +210,17 @@ impl Grouper {
         // Shopify writes consent on the first row only. Rows that disagree: the one that does
         // not say yes wins (nobody is sent an offer on a doubt), with a warning.
         match (first.accepts_marketing.as_ref(), row.accepts_marketing) {
+            // The order's first row says nothing, a later one yes: a doubt too (Shopify never
+            // writes it so), read as the first row's "nothing".
+            (None, Some(later)) if Consent::from_cell(Some(&later)) == Consent::Accepted => {
+                warnings.push(format!(
+                    "line {}: order {} has {} {later:?}, line {} has none; read as not accepted",
+                    row.line,
+                    slot.order_id,
+                    Field::AcceptsMarketing,
+                    first.line
+                ));
+            }
             (None, later) => first.accepts_marketing = later,
             (Some(earlier), Some(later))
                 if Consent::from_cell(Some(earlier)) != Consent::from_cell(Some(&later)) =>

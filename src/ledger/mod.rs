@@ -272,7 +272,7 @@ pub struct Memory {
     bounced: std::collections::HashSet<String>,
     /// Paid orders seen in earlier exports, per buyer: (order id, placed at).
     pub paid: RememberedPaid,
-    /// The suppression list: addresses as [`crate::address::key`] makes them.
+    /// The suppression list: the inboxes of its addresses ([`crate::unsubscribe::inbox`]).
     suppressed: std::collections::HashSet<String>,
     /// Buyers earlier runs reminded at an address now on the suppression list.
     suppressed_buyers: std::collections::HashSet<String>,
@@ -345,10 +345,12 @@ impl Memory {
             .any(|a| a.status == Status::Sent && a.template == template)
     }
 
-    /// Whether the address (as [`crate::address::key`] makes it) is on the suppression list.
+    /// Whether the address (as [`crate::address::key`] makes it) is on the suppression list:
+    /// it, or another spelling of its inbox ([`crate::unsubscribe::inbox`]: `ann+shop@x.example`
+    /// and `ann@x.example` are one).
     #[must_use]
     pub fn suppressed(&self, key: &str) -> bool {
-        self.suppressed.contains(key)
+        self.suppressed.contains(&crate::unsubscribe::inbox(key))
     }
 
     /// Whether earlier runs reminded this buyer at an address now on the suppression list
@@ -1233,11 +1235,11 @@ impl Ledger {
         memory.suppressed = self
             .suppressions()?
             .into_iter()
-            .map(|s| s.address)
+            .map(|s| crate::unsubscribe::inbox(&s.address))
             .collect();
         for attempt in self.attempts(None, None)? {
             let address = attempt.to.to_lowercase();
-            if memory.suppressed.contains(&address) {
+            if memory.suppressed(&address) {
                 memory.suppressed_buyers.insert(attempt.buyer_id.clone());
             }
             if attempt.status == Status::Bounced && !covered("bounce", &address, attempt.id) {
