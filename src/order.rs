@@ -143,6 +143,9 @@ pub struct Order {
     pub region: Text,
     /// The buyer's time zone as exported (an IANA name or a UTC offset); may be empty.
     pub buyer_zone: Text,
+    /// The buyer's language as exported (a tag like `pt-BR`, or a name like `中文`); may be
+    /// empty.
+    pub language: Text,
     /// The status label as exported.
     pub status_label: Text,
     /// What the status means for a reminder.
@@ -361,11 +364,13 @@ pub enum Field {
     Region,
     /// The buyer's time zone: an IANA name (`America/Chicago`) or a UTC offset (`-05:00`).
     BuyerZone,
+    /// The buyer's language (`zh-CN`, `pt_BR`, `Deutsch`): the reminder's language.
+    Language,
 }
 
 impl Field {
     /// Every field, in the order `[columns]` documents them.
-    pub const ALL: [Field; 24] = [
+    pub const ALL: [Field; 25] = [
         Field::OrderId,
         Field::BuyerId,
         Field::BuyerName,
@@ -390,6 +395,7 @@ impl Field {
         Field::Quantity,
         Field::Region,
         Field::BuyerZone,
+        Field::Language,
     ];
 
     /// The `[columns]` key, which is also the header a generic export uses.
@@ -420,6 +426,7 @@ impl Field {
             Field::Quantity => "quantity",
             Field::Region => "region",
             Field::BuyerZone => "buyer_zone",
+            Field::Language => "language",
         }
     }
 

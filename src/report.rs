@@ -41,6 +41,8 @@ pub struct Entry<'a> {
     pub reason: Option<Reason>,
     /// Template of the reminder.
     pub template: Option<String>,
+    /// The language the reminder is written in (a tag: `en`, `zh-CN`, `pt-BR`).
+    pub language: Option<&'static str>,
     /// The buyer's type, once known.
     pub buyer_type: Option<BuyerType>,
     /// Hours since the order was placed.
@@ -300,6 +302,7 @@ impl<'a> Entry<'a> {
             decision: Decision::Skip,
             reason: None,
             template: None,
+            language: None,
             buyer_type: None,
             age_hours: Some(crate::order::hours(order.age(now))),
             to: None,
@@ -333,6 +336,7 @@ impl<'a> Entry<'a> {
             decision: Decision::Skip,
             reason: Some(Reason::InvalidRow),
             template: None,
+            language: None,
             buyer_type: None,
             age_hours: None,
             to: None,
@@ -418,6 +422,8 @@ pub struct Summary {
     pub invalid_rows: u64,
     /// Orders with a reminder.
     pub reminders: u64,
+    /// Reminders by the language they are written in.
+    pub languages: BTreeMap<String, u64>,
     /// Skipped orders by reason (`invalid_row` included): with `reminders`, one per entry.
     pub skipped: BTreeMap<String, u64>,
     /// Things to look at that did not stop any row.
@@ -470,6 +476,7 @@ impl Summary {
             orders: 0,
             invalid_rows: 0,
             reminders: 0,
+            languages: BTreeMap::new(),
             skipped: BTreeMap::new(),
             warnings: Vec::new(),
             sent: 0,
@@ -492,6 +499,14 @@ impl Summary {
     pub fn record(&mut self, entry: &Entry<'_>) {
         if entry.decision == Decision::Remind {
             self.reminders += 1;
+            if let Some(language) = entry.language {
+                match self.languages.get_mut(language) {
+                    Some(count) => *count += 1,
+                    None => {
+                        self.languages.insert(language.to_owned(), 1);
+                    }
+                }
+            }
             if self.dry_run {
                 return;
             }
@@ -617,6 +632,15 @@ impl Summary {
         (total, shown)
     }
 
+    /// `en 3, zh-CN 2`: the reminders by language.
+    fn languages_part(&self) -> String {
+        self.languages
+            .iter()
+            .map(|(language, n)| format!("{language} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// `, 1 invalid row` / `, 3 invalid rows`, or nothing.
     fn invalid_part(&self) -> String {
         match self.invalid_rows {
@@ -661,6 +685,10 @@ impl fmt::Display for Summary {
                 self.invalid_part(),
                 self.elapsed_seconds
             )?;
+            // Under cron, only when the shop writes in more than one language.
+            if self.languages.len() > 1 {
+                writeln!(f, "  by language: {}", self.languages_part())?;
+            }
             for line in &self.problems {
                 writeln!(f, "  {line}")?;
             }
@@ -684,6 +712,9 @@ impl fmt::Display for Summary {
             self.invalid_part(),
             self.rows
         )?;
+        if !self.languages.is_empty() {
+            writeln!(f, "reminders by language: {}", self.languages_part())?;
+        }
         if skipped > 0 {
             writeln!(f, "skipped {skipped}: {}", counts.join(", "))?;
             for (reason, ids) in &self.examples {

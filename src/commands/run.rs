@@ -309,7 +309,8 @@ fn templates(settings: &Settings) -> Result<Templates, Error> {
         Action::Template(name) => Some(name.as_str()),
         Action::Skip(_) => None,
     });
-    templates.check(settings, used)?;
+    let (languages, default) = crate::render::languages_to_check(settings, None);
+    templates.check(settings, &languages, default, used, false)?;
     Ok(templates)
 }
 

@@ -7,6 +7,7 @@
 
 mod delivery;
 mod guard;
+mod languages;
 mod select;
 mod shop;
 mod source;
@@ -22,6 +23,7 @@ pub use self::delivery::{
     Delivery, DeliveryConfig, PasswordSource, Security, Sendmail, Smtp, SmtpConfig,
 };
 pub use self::guard::{Guard, GuardConfig};
+pub use self::languages::{Languages, LanguagesConfig};
 pub use self::select::{Select, SelectConfig};
 pub use self::shop::{Shop, ShopConfig};
 pub use self::source::{ColumnSpec, SourceConfig};
@@ -72,6 +74,9 @@ pub struct Config {
     /// `[guard]`: when `--send` stops instead of sending.
     #[serde(default)]
     pub guard: GuardConfig,
+    /// `[languages]`: which language a country's buyers read.
+    #[serde(default)]
+    pub languages: LanguagesConfig,
 }
 
 /// `[ledger]`.
@@ -196,6 +201,9 @@ pub struct Settings {
     pub ledger_path: PathBuf,
     /// `[guard]`: the limits past which `--send` stops.
     pub guard: Guard,
+    /// `[shop] language`, `[shop] languages`, `[languages]`: the languages reminders are
+    /// written in.
+    pub languages: Languages,
 }
 
 impl Settings {
@@ -214,6 +222,12 @@ impl Settings {
         };
 
         let source_settings = source::resolve(&config.source, &bad)?;
+        let languages = languages::resolve(
+            config.shop.language.as_deref(),
+            config.shop.languages.as_deref(),
+            &config.languages,
+            &bad,
+        )?;
         let shop = shop::resolve(config.shop, source_settings.timezone, &bad)?;
         let layout = source::overrides(
             source_settings.format,
@@ -256,6 +270,7 @@ impl Settings {
         let guard = guard::resolve(&config.guard, &bad)?;
 
         Ok(Settings {
+            languages,
             delivery,
             ledger_path,
             guard,
