@@ -406,6 +406,7 @@ impl Decider<'_> {
                 .find(&order.payment_method)
                 .is_some(),
             source: &normalize_label(&order.channel),
+            products: &order.products,
         };
         let template = match ladder::plan(&settings.rules, &facts) {
             Action::Skip(reason) => return Ok(entry.skipped(reason)),
