@@ -48,6 +48,7 @@ fn main() {
         .expect("writing to a String");
     }
     out.push_str("];\n");
-    let dest = Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("built_in.rs");
+    let dest =
+        Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("built_in.rs");
     std::fs::write(dest, out).expect("OUT_DIR is writable");
 }

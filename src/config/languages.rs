@@ -101,7 +101,9 @@ pub(super) fn resolve(
         let code = language::country_code(country).ok_or_else(|| {
             bad(
                 &setting,
-                format!("{country:?} is not a country payremind knows; write its ISO code, like \"BR\""),
+                format!(
+                    "{country:?} is not a country payremind knows; write its ISO code, like \"BR\""
+                ),
             )
         })?;
         by_country.insert(code, tag(&setting, text, bad)?);

@@ -252,9 +252,10 @@ impl Products {
     /// Whether the name of any of `products` matches any pattern.
     #[must_use]
     pub fn any(&self, products: &[Text]) -> bool {
-        products
-            .iter()
-            .any(|p| self.0.is_match(crate::ingest::product::name_of(p).to_lowercase()))
+        products.iter().any(|p| {
+            self.0
+                .is_match(crate::ingest::product::name_of(p).to_lowercase())
+        })
     }
 }
 
@@ -465,8 +466,14 @@ mod tests {
             ..facts(BuyerType::New, 5)
         };
         assert!(rule(&["*pillow*", "抱枕*"]).matches(&f));
-        assert!(rule(&["silk pillow, grey"]).matches(&f), "the name, without the count");
-        assert!(!rule(&["pillow"]).matches(&f), "a pattern without * is the whole name");
+        assert!(
+            rule(&["silk pillow, grey"]).matches(&f),
+            "the name, without the count"
+        );
+        assert!(
+            !rule(&["pillow"]).matches(&f),
+            "a pattern without * is the whole name"
+        );
         assert!(!rule(&["*cushion*"]).matches(&f));
         let chinese: Vec<Text> = vec!["抱枕 真丝 × 1".into()];
         assert!(rule(&["*pillow*", "抱枕*"]).matches(&Facts {
@@ -474,12 +481,22 @@ mod tests {
             ..facts(BuyerType::New, 5)
         }));
         let french: Vec<Text> = vec!["Collection ÉTÉ × 1".into()];
-        assert!(rule(&["*été*"]).matches(&Facts {
-            products: &french,
-            ..facts(BuyerType::New, 5)
-        }), "Unicode case");
-        assert!(!rule(&["*pillow*"]).matches(&facts(BuyerType::New, 5)), "no products");
-        assert!(Products::new(&["[abc".to_owned()]).unwrap_err().contains("not a pattern"));
+        assert!(
+            rule(&["*été*"]).matches(&Facts {
+                products: &french,
+                ..facts(BuyerType::New, 5)
+            }),
+            "Unicode case"
+        );
+        assert!(
+            !rule(&["*pillow*"]).matches(&facts(BuyerType::New, 5)),
+            "no products"
+        );
+        assert!(
+            Products::new(&["[abc".to_owned()])
+                .unwrap_err()
+                .contains("not a pattern")
+        );
         assert!(Products::new(&[]).is_err());
     }
 

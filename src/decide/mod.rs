@@ -259,7 +259,8 @@ pub fn decide_each(
     emit: &mut dyn FnMut(Entry) -> Result<(), Error>,
 ) -> Result<ExportInfo, Error> {
     let changed = || changed(source);
-    let layout = crate::config::Languages::of_layout(surveyed.info.mapping.as_ref().map(|m| m.layout));
+    let layout =
+        crate::config::Languages::of_layout(surveyed.info.mapping.as_ref().map(|m| m.layout));
     let mut decider = Decider {
         settings,
         templates,
@@ -428,11 +429,9 @@ impl Decider<'_> {
             return Ok(entry.skipped(reason));
         }
         let default = self.chooser.default();
-        let language = self.templates.language_of(
-            self.chooser.choose(order),
-            default,
-            &template,
-        );
+        let language = self
+            .templates
+            .language_of(self.chooser.choose(order), default, &template);
         entry.language = Some(language);
         if self.options.render {
             let (sent, _, _) = memory.sent(&order.id);
@@ -446,7 +445,9 @@ impl Decider<'_> {
                 language,
                 &mut self.formats,
             );
-            let message = self.templates.render(language, default, &template, &context)?;
+            let message = self
+                .templates
+                .render(language, default, &template, &context)?;
             entry.html = self
                 .templates
                 .render_html(language, default, &template, &context)?;

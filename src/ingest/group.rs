@@ -221,7 +221,12 @@ impl Grouper {
             Field::BuyerZone,
             &mut soft,
         );
-        merge(&mut first.language, row.language, Field::Language, &mut soft);
+        merge(
+            &mut first.language,
+            row.language,
+            Field::Language,
+            &mut soft,
+        );
         for (field, earlier, later) in soft {
             warnings.push(format!(
                 "line {}: order {} has {field} {later:?}, line {} has {earlier:?}; using line {}'s",

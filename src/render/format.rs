@@ -207,7 +207,10 @@ mod tests {
         let mut f = Formats::default();
         let nbsp = |s: String| s.replace(['\u{a0}', '\u{202f}'], " ");
         assert_eq!(nbsp(f.money("de", &money("1234.50", "EUR"))), "1.234,50 €");
-        assert_eq!(nbsp(f.money("pt-BR", &money("1234.50", "BRL"))), "R$ 1.234,50");
+        assert_eq!(
+            nbsp(f.money("pt-BR", &money("1234.50", "BRL"))),
+            "R$ 1.234,50"
+        );
         assert_eq!(f.money("zh-CN", &money("128", "CNY")), "¥128.00");
         assert_eq!(nbsp(f.money("ru", &money("1234.50", "RUB"))), "1 234,50 ₽");
         assert_eq!(nbsp(f.money("fr", &money("1234.50", "EUR"))), "1 234,50 €");

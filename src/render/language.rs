@@ -169,6 +169,17 @@ pub enum Source {
     Shop,
 }
 
+/// What a language cell says.
+#[derive(Debug, Clone, Copy)]
+enum Value {
+    /// A language payremind knows.
+    Known(&'static str),
+    /// A language, but none payremind has templates for.
+    Other,
+    /// Not a language.
+    Unknown,
+}
+
 /// Picks each order's language, once per run: what a value means is remembered, since an
 /// export repeats the same few countries and languages.
 #[derive(Debug)]
@@ -184,7 +195,7 @@ pub struct Chooser {
     /// `[languages] by_country`: ISO code -> language.
     by_country: BTreeMap<Text, &'static str>,
     /// Language values seen -> their language.
-    values: FxHashMap<Text, Option<&'static str>>,
+    values: FxHashMap<Text, Value>,
     /// Countries seen -> their language.
     countries: FxHashMap<Text, Option<&'static str>>,
     /// Language values that named no language payremind knows, and how many orders had each.
@@ -222,17 +233,24 @@ impl Chooser {
     }
 
     /// The language the buyer reads, as far as the export says, and where it came from
-    /// (before `[shop] languages` is applied).
-    pub fn wanted(&mut self, order: &Order) -> (&'static str, Source) {
+    /// (before `[shop] languages` is applied). `None`: a language payremind has no templates
+    /// for (`pl`, `zh-TW`), so the buyer gets the shop's.
+    pub fn wanted(&mut self, order: &Order) -> (Option<&'static str>, Source) {
         if !order.language.is_empty() {
             let known = &self.known;
-            let found = *self
-                .values
-                .entry(order.language.clone())
-                .or_insert_with(|| normalize(&order.language, known));
+            let found =
+                *self
+                    .values
+                    .entry(order.language.clone())
+                    .or_insert_with(|| match normalize(&order.language, known) {
+                        Some(language) => Value::Known(language),
+                        None if maximized(&order.language).is_some() => Value::Other,
+                        None => Value::Unknown,
+                    });
             match found {
-                Some(language) => return (language, Source::Column),
-                None => *self.unknown.entry(order.language.clone()).or_default() += 1,
+                Value::Known(language) => return (Some(language), Source::Column),
+                Value::Other => return (None, Source::Column),
+                Value::Unknown => *self.unknown.entry(order.language.clone()).or_default() += 1,
             }
         }
         if !order.country.is_empty() {
@@ -248,23 +266,21 @@ impl Chooser {
                         .or_else(|| of_country(&code, known))
                 });
             if let Some(language) = found {
-                return (language, Source::Country);
+                return (Some(language), Source::Country);
             }
         }
         match self.layout {
-            Some(language) => (language, Source::Layout),
-            None => (self.default, Source::Shop),
+            Some(language) => (Some(language), Source::Layout),
+            None => (Some(self.default), Source::Shop),
         }
     }
 
     /// The language the reminder is written in: the buyer's when the shop sends it, else the
     /// shop's own.
     pub fn choose(&mut self, order: &Order) -> &'static str {
-        let (language, _) = self.wanted(order);
-        if self.enabled.contains(&language) {
-            language
-        } else {
-            self.default
+        match self.wanted(order) {
+            (Some(language), _) if self.enabled.contains(&language) => language,
+            _ => self.default,
         }
     }
 

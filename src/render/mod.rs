@@ -134,11 +134,14 @@ impl Templates {
             }
             for (prefix, folder) in folders {
                 for extension in ["html", "txt"] {
-                    for (name, path) in template_files(&folder, extension, settings.path.as_deref())? {
-                        let source = std::fs::read_to_string(&path).map_err(|source| Error::Read {
-                            path: path.clone(),
-                            source,
-                        })?;
+                    for (name, path) in
+                        template_files(&folder, extension, settings.path.as_deref())?
+                    {
+                        let source =
+                            std::fs::read_to_string(&path).map_err(|source| Error::Read {
+                                path: path.clone(),
+                                source,
+                            })?;
                         let key = match extension {
                             "html" => format!("{prefix}/{name}.html"),
                             _ => format!("{prefix}/{name}"),
@@ -373,7 +376,10 @@ impl Templates {
 ///
 /// # Errors
 /// The folder cannot be read, or a folder in it is not named for a language.
-fn language_folders(dir: &Path, config: Option<&Path>) -> Result<Vec<(&'static str, PathBuf)>, Error> {
+fn language_folders(
+    dir: &Path,
+    config: Option<&Path>,
+) -> Result<Vec<(&'static str, PathBuf)>, Error> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         // Said by `template_files`, with the setting to fix.
         return Ok(Vec::new());
@@ -389,7 +395,10 @@ fn language_folders(dir: &Path, config: Option<&Path>) -> Result<Vec<(&'static s
         if !path.is_dir() {
             continue;
         }
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
         let language = language::canonical(name).ok_or_else(|| Error::Setting {
             path: config.map_or_else(|| PathBuf::from("<defaults>"), Path::to_owned),
             setting: "[templates].dir".to_owned(),
@@ -792,12 +801,7 @@ mod tests {
         for (name, _) in built_in(ENGLISH) {
             let message = templates.render(ENGLISH, ENGLISH, name, context).unwrap();
             let text = format!("Subject: {}\n\n{}", message.subject, message.body);
-            for needle in [
-                "Lotus Leaf Tea",
-                "1001",
-                "Hello Sample Buyer,",
-                "$128.00",
-            ] {
+            for needle in ["Lotus Leaf Tea", "1001", "Hello Sample Buyer,", "$128.00"] {
                 assert!(text.contains(needle), "{name} lacks {needle:?}:\n{text}");
             }
             insta::assert_snapshot!(name, text);
@@ -810,7 +814,10 @@ mod tests {
         let templates = Templates::load(&settings).unwrap();
         let samples = samples(&settings.shop, ENGLISH, &mut Formats::default()).unwrap();
         for (name, _) in built_in(ENGLISH) {
-            let body = templates.render(ENGLISH, ENGLISH, name, &samples[0]).unwrap().body;
+            let body = templates
+                .render(ENGLISH, ENGLISH, name, &samples[0])
+                .unwrap()
+                .body;
             for product in ["Sample product", "Second product"] {
                 assert!(body.contains(product), "{name} lacks {product:?}:\n{body}");
             }
@@ -853,7 +860,12 @@ mod tests {
         settings.shop.member_benefits = "free shipping".into();
         let templates = Templates::load(&settings).unwrap();
         let samples = samples(&settings.shop, ENGLISH, &mut Formats::default()).unwrap();
-        let render = |name: &str| templates.render(ENGLISH, ENGLISH, name, &samples[0]).unwrap().body;
+        let render = |name: &str| {
+            templates
+                .render(ENGLISH, ENGLISH, name, &samples[0])
+                .unwrap()
+                .body
+        };
         assert!(render("popular").contains("ships within 2 working days"));
         assert!(render("promo_ending").contains("we will add a tea sample to your parcel"));
         assert!(render("loyal").contains("you get free shipping on this order"));
