@@ -809,6 +809,77 @@ mod tests {
     }
 
     #[test]
+    fn every_language_has_every_step_and_each_renders_for_every_sample() {
+        let settings = settings();
+        let templates = Templates::load(&settings).unwrap();
+        let mut formats = Formats::default();
+        let english: Vec<&str> = built_in(ENGLISH).into_iter().map(|(n, _)| n).collect();
+        assert!(language::shipped().len() >= 7, "{:?}", language::shipped());
+        for &language in language::shipped() {
+            let samples = samples(&settings.shop, language, &mut formats).unwrap();
+            for name in &english {
+                assert!(
+                    BUILT_IN_TEMPLATES
+                        .iter()
+                        .any(|(l, n, _)| *l == language && n == name),
+                    "templates/{language}/{name}.txt is missing"
+                );
+            }
+            for (_, name, _) in BUILT_IN_TEMPLATES
+                .iter()
+                .filter(|(l, n, _)| *l == language && !NOT_STEPS.contains(n))
+            {
+                assert_eq!(templates.language_of(language, ENGLISH, name), language);
+                for sample in &samples {
+                    let message = templates
+                        .render(language, ENGLISH, name, sample)
+                        .unwrap_or_else(|e| panic!("{language}/{name}: {e}"));
+                    assert!(!message.subject.is_empty(), "{language}/{name}");
+                    assert!(
+                        !message.body.contains("{{") && !message.body.contains("{%"),
+                        "{language}/{name}: {}",
+                        message.body
+                    );
+                }
+                // The full sample names the order and its products in every language.
+                let body = templates
+                    .render(language, ENGLISH, name, &samples[0])
+                    .unwrap()
+                    .body;
+                for needle in ["1001", "Sample product"] {
+                    assert!(
+                        body.contains(needle),
+                        "{language}/{name} lacks {needle}:\n{body}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// The closing step in each language: the total, the deadline and the time left written
+    /// the language's way inside its own sentences.
+    #[test]
+    fn the_closing_step_in_each_language() {
+        let settings = settings();
+        let templates = Templates::load(&settings).unwrap();
+        let mut formats = Formats::default();
+        let mut out = String::new();
+        for &language in language::shipped() {
+            let samples = samples(&settings.shop, language, &mut formats).unwrap();
+            for name in ["closing_soon", "discount"] {
+                let message = templates
+                    .render(language, ENGLISH, name, &samples[0])
+                    .unwrap();
+                out.push_str(&format!(
+                    "=== {language}/{name}\nSubject: {}\n\n{}\n",
+                    message.subject, message.body
+                ));
+            }
+        }
+        insta::assert_snapshot!(out);
+    }
+
+    #[test]
     fn every_built_in_message_lists_the_orders_products() {
         let settings = settings();
         let templates = Templates::load(&settings).unwrap();
