@@ -31,7 +31,7 @@ fn check_reports_mapping_statuses_bad_rows_and_freshness() {
         .stdout_has("  orders.csv:5:3: \"shipped\": status \"shipped\" is not listed in [statuses]")
         .stdout_has("  orders.csv:6:5: \"lots\": total is not an amount")
         .stdout_has("newest order: 2026-11-23 08:15 (UTC+08:00) (0.75 h before now")
-        .stdout_has("templates: 11 render")
+        .stdout_has("templates: 12 render")
         .stdout_has("not ready: 1 problem above; fix them before sending");
 }
 
