@@ -1,54 +1,57 @@
 //! Compiles the built-in templates in: every `templates/<language>/<name>.txt` becomes a row of
-//! `BUILT_IN_TEMPLATES` (language, name, text), so adding a language is adding a folder.
+//! `BUILT_IN_TEMPLATES` (language, name, text), and every folder a `SHIPPED_LANGUAGES` entry, so
+//! adding a language is adding a folder.
 
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+fn sorted(dir: &Path, keep: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{} is not readable: {e}", dir.display()))
+        .map(|entry| entry.expect("a folder entry is readable").path())
+        .filter(|path| keep(path))
+        .collect();
+    paths.sort();
+    paths
+}
+
+fn name(path: &Path) -> String {
+    path.file_stem()
+        .and_then(|n| n.to_str())
+        .expect("a template's file name is UTF-8")
+        .to_owned()
+}
 
 fn main() {
     println!("cargo:rerun-if-changed=templates");
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
-    let mut rows = Vec::new();
-    let mut languages: Vec<_> = std::fs::read_dir(&root)
-        .expect("templates/ is readable")
-        .map(|entry| entry.expect("templates/ is readable").path())
-        .filter(|path| path.is_dir())
-        .collect();
-    languages.sort();
-    for dir in languages {
-        let language = dir
-            .file_name()
-            .and_then(|n| n.to_str())
-            .expect("a language folder's name is UTF-8")
-            .to_owned();
-        let mut files: Vec<_> = std::fs::read_dir(&dir)
-            .expect("a language folder is readable")
-            .map(|entry| entry.expect("a language folder is readable").path())
-            .filter(|path| path.extension().is_some_and(|e| e == "txt"))
-            .collect();
-        files.sort();
-        for file in files {
-            let name = file
-                .file_stem()
-                .and_then(|n| n.to_str())
-                .expect("a template's name is UTF-8")
-                .to_owned();
-            rows.push((language.clone(), name, file));
-        }
-    }
-    let mut out = String::from(
+    let mut templates = String::from(
         "/// Every built-in template: language (its folder under `templates/`), name, text.\n\
          pub const BUILT_IN_TEMPLATES: &[(&str, &str, &str)] = &[\n",
     );
-    for (language, name, path) in rows {
-        writeln!(
-            out,
-            "    ({language:?}, {name:?}, include_str!({:?})),",
-            path.display().to_string()
-        )
-        .expect("writing to a String");
+    let mut languages = Vec::new();
+    for dir in sorted(&root, Path::is_dir) {
+        let language = name(&dir);
+        for file in sorted(&dir, |p| p.extension().is_some_and(|e| e == "txt")) {
+            writeln!(
+                templates,
+                "    ({language:?}, {:?}, include_str!({:?})),",
+                name(&file),
+                file.display().to_string()
+            )
+            .expect("writing to a String");
+        }
+        languages.push(language);
     }
-    out.push_str("];\n");
-    let dest =
-        Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("built_in.rs");
-    std::fs::write(dest, out).expect("OUT_DIR is writable");
+    templates.push_str("];\n");
+    let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
+    std::fs::write(out.join("built_in.rs"), templates).expect("OUT_DIR is writable");
+    std::fs::write(
+        out.join("languages.rs"),
+        format!(
+            "/// The languages of the built-in templates: the folders of `templates/`, sorted.\n\
+             pub const SHIPPED_LANGUAGES: &[&str] = &{languages:?};\n"
+        ),
+    )
+    .expect("OUT_DIR is writable");
 }

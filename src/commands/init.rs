@@ -32,7 +32,7 @@ pub fn init(args: &InitArgs) -> Result<u8, Error> {
     let templates = args.dir.join("templates");
     // The flat `templates/<step>.txt` are the shop's own language's (`[shop] language`,
     // whose default is the layout's): Chinese for a Taobao shop, else English.
-    let built_in = built_in(language.unwrap_or(crate::render::language::ENGLISH));
+    let built_in = built_in(language.unwrap_or(crate::language::ENGLISH));
     files.extend(
         built_in
             .iter()

@@ -8,8 +8,8 @@ use serde::Deserialize;
 use super::Bad;
 use crate::error::Error;
 use crate::ingest::layout::Layout;
+use crate::language::{self, ENGLISH};
 use crate::order::Text;
-use crate::render::language::{self, ENGLISH};
 
 /// `[languages]`.
 #[derive(Debug, Default, Deserialize)]

@@ -22,7 +22,7 @@ pub mod format;
 pub mod language;
 
 use self::format::Formats;
-use self::language::ENGLISH;
+use crate::language::{self as languages, ENGLISH};
 
 // `BUILT_IN_TEMPLATES`: every `templates/<language>/<name>.txt`, written by build.rs.
 include!(concat!(env!("OUT_DIR"), "/built_in.rs"));
@@ -66,7 +66,7 @@ pub fn languages_to_check(
     let language = crate::config::Languages::of_layout(layout);
     let default = settings.languages.default_for(language);
     let mut languages = settings.languages.enabled_for(language);
-    for l in language::shipped() {
+    for l in languages::shipped() {
         if !languages.contains(l) {
             languages.push(l);
         }
@@ -399,7 +399,7 @@ fn language_folders(
             .file_name()
             .and_then(|n| n.to_str())
             .unwrap_or_default();
-        let language = language::canonical(name).ok_or_else(|| Error::Setting {
+        let language = languages::canonical(name).ok_or_else(|| Error::Setting {
             path: config.map_or_else(|| PathBuf::from("<defaults>"), Path::to_owned),
             setting: "[templates].dir".to_owned(),
             message: format!(
@@ -814,8 +814,12 @@ mod tests {
         let templates = Templates::load(&settings).unwrap();
         let mut formats = Formats::default();
         let english: Vec<&str> = built_in(ENGLISH).into_iter().map(|(n, _)| n).collect();
-        assert!(language::shipped().len() >= 7, "{:?}", language::shipped());
-        for &language in language::shipped() {
+        assert!(
+            languages::shipped().len() >= 7,
+            "{:?}",
+            languages::shipped()
+        );
+        for &language in languages::shipped() {
             let samples = samples(&settings.shop, language, &mut formats).unwrap();
             for name in &english {
                 assert!(
@@ -864,7 +868,7 @@ mod tests {
         let templates = Templates::load(&settings).unwrap();
         let mut formats = Formats::default();
         let mut out = String::new();
-        for &language in language::shipped() {
+        for &language in languages::shipped() {
             let samples = samples(&settings.shop, language, &mut formats).unwrap();
             for name in ["closing_soon", "discount"] {
                 let message = templates
