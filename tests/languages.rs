@@ -171,6 +171,21 @@ fn a_language_without_its_own_text_is_written_in_english_and_check_names_the_fil
 }
 
 #[test]
+fn a_step_of_the_seller_s_in_one_language_only_is_refused_before_any_message() {
+    // The ladder can pick "pillow", written only in Russian: an English buyer would have none.
+    let test = shop("")
+        .file("mine/ru/pillow.txt", "Subject: Подушка\n\nRU\n")
+        .orders(HEADER, &[row("F1", "US", "")]);
+    let config = std::fs::read_to_string(test.path("payremind.toml"))
+        .unwrap()
+        .replace("template = \"gentle\"", "template = \"pillow\"");
+    std::fs::write(test.path("payremind.toml"), config).unwrap();
+    test.exec(&["run", "--orders", "orders.csv", "--now", NOW])
+        .failure(2)
+        .stderr_has("mine/en/pillow.txt is missing: your step \"pillow\" has no en text");
+}
+
+#[test]
 fn a_language_setting_that_is_no_language_names_the_key_and_the_shipped_ones() {
     let test = Test::new()
         .config("[shop]\nname = \"S\"\nlanguages = [\"en\", \"Klingon\"]\n[source]\ntimezone = \"Asia/Shanghai\"\n")

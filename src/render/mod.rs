@@ -289,11 +289,24 @@ impl Templates {
             }
         }
         let names: Vec<&str> = names.into_iter().collect();
+        let used: Vec<&str> = settings
+            .rules
+            .iter()
+            .filter_map(|rule| match &rule.action {
+                Action::Template(name) => Some(name.as_str()),
+                Action::Skip(_) => None,
+            })
+            .collect();
         let mut formats = Formats::default();
         for &language in languages {
             let samples = samples(&settings.shop, language, &mut formats)?;
             for name in &names {
                 let Some((_, found)) = self.pick(language, default, name) else {
+                    // A step only some languages have (the seller's own, written in one
+                    // language folder) matters when the ladder can pick it.
+                    if used.contains(name) {
+                        return Err(self.missing(settings, language, name));
+                    }
                     continue;
                 };
                 if complete && found != language {
