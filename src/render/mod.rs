@@ -56,7 +56,8 @@ pub fn built_in(language: &str) -> Vec<(&'static str, &'static str)> {
 
 /// The languages a run's templates are rendered in before the first message, and the shop's
 /// own language: every language the shop could send, whatever layout the export turns out to
-/// have (`layout`, when known already).
+/// have (`layout`, when known already; else every layout's marketplace language could be the
+/// shop's own).
 #[must_use]
 pub fn languages_to_check(
     settings: &Settings,
@@ -66,9 +67,12 @@ pub fn languages_to_check(
     let language = crate::config::Languages::of_layout(layout);
     let default = settings.languages.default_for(language);
     let mut languages = settings.languages.enabled_for(language);
-    for l in languages::shipped() {
-        if !languages.contains(l) {
-            languages.push(l);
+    if layout.is_none() {
+        for other in crate::ingest::layout::Layout::ALL {
+            let default = settings.languages.default_for(other.preset().language);
+            if !languages.contains(&default) {
+                languages.push(default);
+            }
         }
     }
     (languages, default)
@@ -116,9 +120,24 @@ impl Templates {
     /// # Errors
     /// The folder cannot be read, or a template does not parse or lacks its `Subject:` line.
     pub fn load(settings: &Settings) -> Result<Templates, Error> {
-        // Key -> (source, origin, whether it is a step).
+        // Only the languages a run can write in (English, the fallback, among them): parsing
+        // templates is most of what a small run costs.
+        let (mut languages, _) = languages_to_check(settings, None);
+        languages.push(ENGLISH);
+        Self::load_languages(settings, &languages)
+    }
+
+    /// [`Templates::load`] with the built-in templates of `languages` only.
+    ///
+    /// # Errors
+    /// As [`Templates::load`].
+    pub fn load_languages(settings: &Settings, languages: &[&str]) -> Result<Templates, Error> {
+        // Key -> (source, origin).
         let mut sources: BTreeMap<String, (String, String)> = BTreeMap::new();
-        for (language, name, source) in BUILT_IN_TEMPLATES {
+        for (language, name, source) in BUILT_IN_TEMPLATES
+            .iter()
+            .filter(|(l, _, _)| languages.contains(l))
+        {
             sources.insert(
                 format!("{language}/{name}"),
                 (
@@ -151,20 +170,12 @@ impl Templates {
                 }
             }
         }
-        let mut tera = tera::Tera::new();
-        // Plain text is never escaped; the HTML alternatives (named `<step>.html`) always are.
-        tera.autoescape_on(vec![".html"]);
         let mut origins = BTreeMap::new();
         let mut steps = BTreeSet::new();
+        let mut raw = Vec::with_capacity(sources.len());
         for (key, (source, origin)) in sources {
             let name = key.rsplit('/').next().unwrap_or_default();
-            if !name.ends_with(".html") {
-                if NOT_STEPS.contains(&name) {
-                    tera.add_raw_template(&key, &source)
-                        .map_err(|e| template_error(&origin, &e))?;
-                    origins.insert(key, origin);
-                    continue;
-                }
+            if !name.ends_with(".html") && !NOT_STEPS.contains(&name) {
                 if !source.trim_start().starts_with("Subject:") {
                     return Err(Error::Template {
                         name: origin,
@@ -175,10 +186,10 @@ impl Templates {
                 }
                 steps.insert(name.to_owned());
             }
-            tera.add_raw_template(&key, &source)
-                .map_err(|e| template_error(&origin, &e))?;
-            origins.insert(key, origin);
+            origins.insert(key.clone(), origin);
+            raw.push((key, source));
         }
+        let tera = compile(&raw, &origins)?;
         Ok(Templates {
             tera,
             origins,
@@ -383,6 +394,32 @@ impl Templates {
             body: format!("{}\n", rest.trim_matches(|c| c == '\n' || c == '\r')),
         })
     }
+}
+
+/// Every template compiled at once: Tera checks the whole set each time one is added, so one
+/// by one would cost the square of their number (seven languages make a hundred templates).
+fn compile(
+    raw: &[(String, String)],
+    origins: &BTreeMap<String, String>,
+) -> Result<tera::Tera, Error> {
+    let new = || {
+        let mut tera = tera::Tera::new();
+        // Plain text is never escaped; the HTML alternatives (named `<step>.html`) always are.
+        tera.autoescape_on(vec![".html"]);
+        tera
+    };
+    let mut tera = new();
+    let Err(batch) = tera.add_raw_templates(raw.iter().map(|(k, s)| (k.as_str(), s.as_str())))
+    else {
+        return Ok(tera);
+    };
+    // Which one: each alone (only on this error path).
+    for (key, source) in raw {
+        if let Err(e) = new().add_raw_template(key, source) {
+            return Err(template_error(&origins[key], &e));
+        }
+    }
+    Err(template_error("templates", &batch))
 }
 
 /// The seller's language folders (`<dir>/de/`, `<dir>/pt_BR/`), by canonical tag.
@@ -824,7 +861,7 @@ mod tests {
     #[test]
     fn every_language_has_every_step_and_each_renders_for_every_sample() {
         let settings = settings();
-        let templates = Templates::load(&settings).unwrap();
+        let templates = Templates::load_languages(&settings, languages::shipped()).unwrap();
         let mut formats = Formats::default();
         let english: Vec<&str> = built_in(ENGLISH).into_iter().map(|(n, _)| n).collect();
         assert!(
@@ -878,7 +915,7 @@ mod tests {
     #[test]
     fn the_closing_step_in_each_language() {
         let settings = settings();
-        let templates = Templates::load(&settings).unwrap();
+        let templates = Templates::load_languages(&settings, languages::shipped()).unwrap();
         let mut formats = Formats::default();
         let mut out = String::new();
         for &language in languages::shipped() {
