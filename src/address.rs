@@ -49,6 +49,15 @@ pub fn recipient(contact: &str) -> Result<lettre::Address, String> {
         .map_err(|e| format!("{contact:?} is not an e-mail address: {e}"))
 }
 
+/// The address as lists compare it (the suppression list, bounces): what [`recipient`]
+/// makes of it, lower-cased, so `Ann@Example.COM` and `ann@example.com` are one address.
+///
+/// # Errors
+/// As [`recipient`]: the contact is not an address a reminder could go to.
+pub fn key(contact: &str) -> Result<String, String> {
+    recipient(contact).map(|a| a.to_string().to_lowercase())
+}
+
 /// The address in a cell that may hold a mailbox (a display name and the address in angle
 /// brackets) or a `mailto:` link; the cell itself otherwise.
 fn bare(cell: &str) -> String {
@@ -158,6 +167,23 @@ mod tests {
         ] {
             assert_eq!(recipient(given).map(|a| a.to_string()), Ok(sent.to_owned()));
         }
+    }
+
+    #[test]
+    fn keys_ignore_case_and_spelling() {
+        for given in [
+            "Ann@Example.COM",
+            " ann@example.com ",
+            "Ann <ANN@example.com>",
+            "mailto:ann@EXAMPLE.com",
+        ] {
+            assert_eq!(key(given).as_deref(), Ok("ann@example.com"), "{given}");
+        }
+        assert_eq!(
+            key("Anna@Bücher.example").as_deref(),
+            Ok("anna@xn--bcher-kva.example")
+        );
+        assert!(key("j***@mail.com").is_err());
     }
 
     #[test]

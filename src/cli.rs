@@ -14,7 +14,9 @@ Examples:
   payremind run --orders orders.csv --format json  the same, as JSON Lines for scripts
   payremind run --orders orders.csv --send         send them, and remember what was sent
   payremind history                                what was sent, when, with what outcome
+  payremind report                                 what the reminders earned
   payremind forget --bounce anna@example.com       undo a wrong bounce
+  payremind suppress add anna@example.com          never remind this address again
 
 Exit status: 0 all good; 1 some reminders that were due could not be sent (when sending);
 2 a problem with the command line, the config or the export, or another run is sending
@@ -111,6 +113,40 @@ the server's set-up, a mailbox created since), forget it. An order is given up a
 offer or [select].max_reminders; forgetting it lets the ladder start again for it.")]
     Forget(ForgetArgs),
 
+    /// Keep buyers who asked for no more reminders off every reminder: add, remove, list, or
+    /// import the addresses (from your shop's unsubscribed-customers export, or a mailbox of
+    /// "unsubscribe" replies). Recorded in the ledger; `history` shows when and how.
+    #[command(after_help = "\
+Examples:
+  payremind suppress add anna@example.com li@example.cn     never remind them again
+  payremind suppress remove anna@example.com                 she may be reminded again
+  payremind suppress list                                    who is on the list, since when, how
+  payremind suppress import unsubscribed_customers.csv       a platform's export (Email column)
+  payremind suppress import ~/Mail/replies.mbox              the \"unsubscribe\" replies
+
+A suppressed buyer gets no reminder for any order: `run` skips them as `unsubscribed`. Addresses
+are compared without case (Ann@Example.COM is ann@example.com). Adding an address twice is one
+suppression. The list lives in the ledger ([ledger] path): the first `suppress add` on a new
+machine makes the ledger there, and the ledger's usual safeguards apply (see README).
+
+In a crontab, import your platform's list before the morning run (one line):
+  0 8 * * * cd shop && payremind suppress import unsub.csv && payremind run -o orders.csv --send -y")]
+    Suppress(SuppressArgs),
+    /// What the reminders earned: paid rates, recovered money and the lift over the control
+    /// group, from what later exports say about the orders reminded or held out.
+    #[command(after_help = "\
+Examples:
+  payremind report                                  from what sending runs recorded
+  payremind report --orders today.csv               first record what this export says
+  payremind report --window 3d --since 2026-11-01   payments within 3 days, reminders since
+  payremind report --format html --out report.html  one page to open in a browser
+
+A reminded order counts as paid when a later export shows it paid within --window after the
+reminder. Orders whose outcome is not known yet (the window is not over, or no later export
+showed them) are counted apart, never as unpaid. The lift is the reminded paid rate minus the
+control group's ([experiment] control in the config), with a 95% interval.")]
+    Report(ReportArgs),
+
     /// Print shell completions for bash, zsh, fish, elvish or powershell.
     #[command(after_help = "\
 Examples:
@@ -154,6 +190,64 @@ pub struct ForgetArgs {
     /// 2026-11-23T08:00:00+08:00): undoes a morning a broken mail server refused everyone.
     #[arg(long, value_name = "TIME")]
     pub bounces_since: Option<String>,
+}
+
+/// Flags of `payremind suppress`.
+#[derive(Debug, Args)]
+pub struct SuppressArgs {
+    /// The config file (its `[ledger]` path) [default: ./payremind.toml].
+    #[arg(
+        long,
+        short = 'c',
+        value_name = "FILE",
+        env = "PAYREMIND_CONFIG",
+        global = true
+    )]
+    pub config: Option<PathBuf>,
+
+    /// What to do with the list.
+    #[command(subcommand)]
+    pub action: SuppressAction,
+}
+
+/// What `payremind suppress` does.
+#[derive(Debug, Subcommand)]
+pub enum SuppressAction {
+    /// Put addresses on the list: they get no more reminders.
+    Add {
+        /// One or more e-mail addresses.
+        #[arg(value_name = "ADDRESS", required = true)]
+        addresses: Vec<String>,
+    },
+    /// Take addresses off the list: they may be reminded again.
+    Remove {
+        /// One or more e-mail addresses.
+        #[arg(value_name = "ADDRESS", required = true)]
+        addresses: Vec<String>,
+    },
+    /// Show the addresses on the list, with when and how each was added.
+    List {
+        /// `text` to read, `json` (JSON Lines) for scripts.
+        #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+        format: ListFormat,
+    },
+    /// Put every address of a file on the list: a CSV with an e-mail column (your platform's
+    /// export of unsubscribed customers), or a mailbox file (mbox, or one .eml message) of
+    /// replies asking to unsubscribe (their senders).
+    Import {
+        /// The CSV or mailbox file.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+}
+
+/// Output formats of `suppress list`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    /// One address a line, for reading.
+    Text,
+    /// JSON Lines: one object per address.
+    Json,
 }
 
 /// Flags of `payremind run`.
@@ -251,6 +345,57 @@ pub struct HistoryArgs {
     /// `text` to read, `json` (JSON Lines) or `csv` for a spreadsheet.
     #[arg(long, value_enum, default_value_t = HistoryFormat::Text)]
     pub format: HistoryFormat,
+}
+
+/// Flags of `payremind report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Record first what this export says about the orders reminded or held out (paid, when,
+    /// how much; closed; gone), as a sending run does. Without it, nothing is written.
+    #[arg(long, short = 'o', value_name = "FILE", env = "PAYREMIND_ORDERS")]
+    pub orders: Option<PathBuf>,
+
+    /// The config file (its `[ledger]` path) [default: ./payremind.toml].
+    #[arg(long, short = 'c', value_name = "FILE", env = "PAYREMIND_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// Report as if it were this moment, like 2026-11-23T09:00:00+08:00 (the export's time
+    /// with --orders).
+    #[arg(long, value_name = "TIME", env = "PAYREMIND_NOW")]
+    pub now: Option<String>,
+
+    /// Only reminders sent (or held back) on this day or later, like 2026-11-01.
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+
+    /// Only reminders sent (or held back) on this day or earlier, like 2026-11-30.
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
+
+    /// A payment this long after the reminder still counts, like 7d or 48h.
+    #[arg(long, value_name = "DURATION", default_value = "7d")]
+    pub window: String,
+
+    /// `text` to read, `json` or `csv` for scripts and spreadsheets, `html` for a browser.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+
+    /// Write the report to this file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// Output formats of `report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// Tables for reading.
+    Text,
+    /// One JSON object.
+    Json,
+    /// CSV with a header row.
+    Csv,
+    /// One self-contained page with charts.
+    Html,
 }
 
 /// Output formats of `history`.

@@ -174,6 +174,14 @@ pub enum Error {
         what: String,
     },
 
+    /// `suppress`: an address or a file of addresses that cannot be used (what, where, and
+    /// what to do).
+    #[error("{message}")]
+    Suppress {
+        /// What is wrong and what to do.
+        message: String,
+    },
+
     /// The SMTP password is missing or unreadable (its value is never shown).
     #[error("{message}")]
     Secret {
@@ -208,6 +216,17 @@ pub enum Error {
         /// The plan file.
         path: PathBuf,
         /// Why it is refused, and what to do.
+        message: String,
+    },
+
+    /// A flag's value that cannot be used (`report --window`, `--since`, `--until`).
+    #[error("{flag} {value:?} {message}")]
+    Flag {
+        /// The flag.
+        flag: &'static str,
+        /// What was given.
+        value: String,
+        /// What is wrong, and what to write.
         message: String,
     },
 

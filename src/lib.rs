@@ -20,7 +20,8 @@
 //! Beside the stages: [`order`] (the shared domain types), [`address`] (which addresses a
 //! reminder may go to, decided once for preview, `check` and send), [`line`](mod@line) (export
 //! text made safe for one line of a header or the terminal), [`clock`] (the only reader of the
-//! wall clock; the store's calendar day), [`units`] (durations, rates, labels), [`error`]
+//! wall clock; the store's calendar day), [`unsubscribe`] (the addresses to suppress, read from
+//! a seller's CSV or mailbox), [`units`] (durations, rates, labels), [`error`]
 //! (everything a seller can fix, exit code 2). [`commands`] holds one module per command;
 //! [`run`] picks one, and `main` only maps its result to an exit code. `ARCHITECTURE.md` has
 //! the map and the invariants.
@@ -41,9 +42,11 @@ pub mod line;
 pub mod order;
 pub mod output;
 pub mod plan;
+pub mod recovery;
 pub mod render;
 pub mod report;
 pub mod units;
+pub mod unsubscribe;
 pub mod zones;
 
 use std::io;
@@ -69,6 +72,8 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
         Command::Init(args) => commands::init::init(&args),
         Command::History(args) => commands::history::history(&args),
         Command::Forget(args) => commands::forget::forget(&args),
+        Command::Suppress(args) => commands::suppress::suppress(&args),
+        Command::Report(args) => commands::report::report(&args),
         Command::Completions(args) => commands::completions::completions(args.shell),
         Command::Man => commands::completions::man(),
     };

@@ -181,6 +181,145 @@ pub struct Order {
     /// The export says the order was cancelled (`Cancelled at` is set): it is closed whatever
     /// its payment status says.
     pub cancelled: bool,
+    /// Whether the buyer accepts marketing, as the export says (Shopify `Accepts Marketing`):
+    /// an offer (a discount, a perk, a promotion) goes only to a buyer who did.
+    pub consent: Consent,
+}
+
+/// Whether the buyer accepts marketing, as the export's consent column says. A reminder about
+/// the buyer's own unpaid order is service and goes either way; an offer in it is marketing
+/// and needs consent ([`Consent::allows_offers`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Consent {
+    /// The export has no consent column: offers go as before (whether the shop may send
+    /// them is the seller's responsibility).
+    #[default]
+    NoColumn,
+    /// The buyer accepted (`yes`, `true`, `1`, `subscribed`, `是`...).
+    Accepted,
+    /// The buyer did not (`no`, `false`, `0`, `unsubscribed`, `否`...).
+    Declined,
+    /// The column is there, the cell is empty: not accepted (nobody said yes).
+    Blank,
+    /// The column is there, the cell holds a word payremind does not know: not accepted.
+    Unreadable,
+}
+
+impl Consent {
+    /// The consent a cell of the consent column gives (`None`: an empty cell).
+    #[must_use]
+    pub fn from_cell(cell: Option<&str>) -> Consent {
+        match cell.map(str::trim).filter(|c| !c.is_empty()) {
+            None => Consent::Blank,
+            Some(cell) => match accepts_marketing(cell) {
+                Some(true) => Consent::Accepted,
+                Some(false) => Consent::Declined,
+                None => Consent::Unreadable,
+            },
+        }
+    }
+
+    /// Whether an offer may go to the buyer: they accepted, or the export does not say.
+    #[must_use]
+    pub fn allows_offers(self) -> bool {
+        matches!(self, Consent::NoColumn | Consent::Accepted)
+    }
+
+    /// The name shown by `check` and in JSON.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Consent::NoColumn => "no_column",
+            Consent::Accepted => "accepted",
+            Consent::Declined => "declined",
+            Consent::Blank => "blank",
+            Consent::Unreadable => "unreadable",
+        }
+    }
+}
+
+/// What a consent cell says: `Some(true)` accepted, `Some(false)` not, `None` a word
+/// payremind does not know. Compared as labels are (trimmed, without case), with `-` and
+/// spaces read as `_` (`opted-in`, `Opted In`, `opted_in`).
+#[must_use]
+pub fn accepts_marketing(cell: &str) -> Option<bool> {
+    const YES: &[&str] = &[
+        "yes",
+        "y",
+        "true",
+        "t",
+        "1",
+        "on",
+        "x",
+        "accepted",
+        "accepts",
+        "accept",
+        "subscribed",
+        "opted_in",
+        "opt_in",
+        "optin",
+        "granted",
+        "confirmed",
+        "allowed",
+        "是",
+        "接受",
+        "同意",
+        "已订阅",
+        "sí",
+        "si",
+        "sim",
+        "oui",
+        "ja",
+        "да",
+    ];
+    const NO: &[&str] = &[
+        "no",
+        "n",
+        "false",
+        "f",
+        "0",
+        "off",
+        "declined",
+        "rejected",
+        "denied",
+        "unsubscribed",
+        "not_subscribed",
+        "never_subscribed",
+        "opted_out",
+        "opt_out",
+        "optout",
+        "pending",
+        "revoked",
+        "withdrawn",
+        "invalid",
+        "redacted",
+        "cleaned",
+        "bounced",
+        "none",
+        "null",
+        "否",
+        "不接受",
+        "不同意",
+        "未订阅",
+        "已退订",
+        "não",
+        "nao",
+        "non",
+        "nein",
+        "нет",
+    ];
+    let word: String = crate::units::normalize_label(cell)
+        .chars()
+        .map(|c| if c == '-' || c == ' ' { '_' } else { c })
+        .collect();
+    if YES.contains(&word.as_str()) {
+        Some(true)
+    } else if NO.contains(&word.as_str()) {
+        Some(false)
+    } else {
+        None
+    }
 }
 
 impl Order {
@@ -305,6 +444,41 @@ mod tests {
     }
 
     #[test]
+    fn consent_cells_read_as_sellers_write_them() {
+        for yes in [
+            "yes",
+            "Yes",
+            " TRUE ",
+            "1",
+            "是",
+            "subscribed",
+            "opted-in",
+            "Opted In",
+        ] {
+            assert_eq!(Consent::from_cell(Some(yes)), Consent::Accepted, "{yes}");
+        }
+        for no in [
+            "no",
+            "No",
+            "false",
+            "0",
+            "否",
+            "unsubscribed",
+            "NOT_SUBSCRIBED",
+            "opted_out",
+        ] {
+            assert_eq!(Consent::from_cell(Some(no)), Consent::Declined, "{no}");
+        }
+        assert_eq!(Consent::from_cell(Some("  ")), Consent::Blank);
+        assert_eq!(Consent::from_cell(None), Consent::Blank);
+        assert_eq!(Consent::from_cell(Some("maybe")), Consent::Unreadable);
+        assert!(Consent::NoColumn.allows_offers() && Consent::Accepted.allows_offers());
+        for not in [Consent::Declined, Consent::Blank, Consent::Unreadable] {
+            assert!(!not.allows_offers(), "{not:?}");
+        }
+    }
+
+    #[test]
     fn buyer_type_counts_earlier_paid_orders() {
         assert_eq!(BuyerType::from_prior_paid(0), BuyerType::New);
         assert_eq!(BuyerType::from_prior_paid(1), BuyerType::Returning);
@@ -366,11 +540,13 @@ pub enum Field {
     BuyerZone,
     /// The buyer's language (`zh-CN`, `pt_BR`, `Deutsch`): the reminder's language.
     Language,
+    /// Whether the buyer accepts marketing (`yes`/`no`): offers need it.
+    AcceptsMarketing,
 }
 
 impl Field {
     /// Every field, in the order `[columns]` documents them.
-    pub const ALL: [Field; 25] = [
+    pub const ALL: [Field; 26] = [
         Field::OrderId,
         Field::BuyerId,
         Field::BuyerName,
@@ -396,6 +572,7 @@ impl Field {
         Field::Region,
         Field::BuyerZone,
         Field::Language,
+        Field::AcceptsMarketing,
     ];
 
     /// The `[columns]` key, which is also the header a generic export uses.
@@ -427,6 +604,7 @@ impl Field {
             Field::Region => "region",
             Field::BuyerZone => "buyer_zone",
             Field::Language => "language",
+            Field::AcceptsMarketing => "accepts_marketing",
         }
     }
 

@@ -39,10 +39,14 @@ pub struct Entry<'a> {
     pub decision: Decision,
     /// Why it is skipped.
     pub reason: Option<Reason>,
-    /// Template of the reminder.
+    /// Template of the reminder: the ladder's step (what the ledger records).
     pub template: Option<String>,
     /// The language the reminder is written in (a tag: `en`, `zh-CN`, `pt-BR`).
     pub language: Option<&'static str>,
+    /// `plain` when the step makes an offer and the buyer did not accept marketing: the
+    /// message is the built-in plain wording instead of the step's; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wording: Option<&'static str>,
     /// The buyer's type, once known.
     pub buyer_type: Option<BuyerType>,
     /// Hours since the order was placed.
@@ -123,6 +127,9 @@ pub enum Reason {
     TooRecent,
     /// No address a reminder could go to.
     NoContact,
+    /// The buyer asked for no more reminders: the address (or another address of the same
+    /// buyer) is on the suppression list (`payremind suppress`).
+    Unsubscribed,
     /// An earlier reminder may or may not have arrived (not retried on its own).
     OutcomeUnknown,
     /// The buyer's address was refused for good by the mail server.
@@ -155,11 +162,14 @@ pub enum Reason {
     NotInPlan,
     /// In the plan, but its address, subject, body or step changed since the review.
     PlanChanged,
+    /// Due, but the buyer is in the control group of `[experiment]`: held out, never
+    /// reminded while the experiment runs, so that `payremind report` can measure the lift.
+    ControlGroup,
 }
 
 impl Reason {
     /// Every reason with a fixed name, in the order the passes can give them.
-    pub const FIXED: [Reason; 30] = [
+    pub const FIXED: [Reason; 32] = [
         Reason::InvalidRow,
         Reason::Paid,
         Reason::Closed,
@@ -176,6 +186,7 @@ impl Reason {
         Reason::TooOld,
         Reason::TooRecent,
         Reason::NoContact,
+        Reason::Unsubscribed,
         Reason::OutcomeUnknown,
         Reason::Bounced,
         Reason::GaveUp,
@@ -190,6 +201,7 @@ impl Reason {
         Reason::NotDueAnymore,
         Reason::NotInPlan,
         Reason::PlanChanged,
+        Reason::ControlGroup,
     ];
 
     /// The reason's name in reports and JSON.
@@ -212,6 +224,7 @@ impl Reason {
             Reason::TooOld => "too_old",
             Reason::TooRecent => "too_recent",
             Reason::NoContact => "no_contact",
+            Reason::Unsubscribed => "unsubscribed",
             Reason::OutcomeUnknown => "outcome_unknown",
             Reason::Bounced => "bounced",
             Reason::GaveUp => "gave_up",
@@ -227,6 +240,7 @@ impl Reason {
             Reason::NotDueAnymore => "not_due_anymore",
             Reason::NotInPlan => "not_in_plan",
             Reason::PlanChanged => "plan_changed",
+            Reason::ControlGroup => "control_group",
         }
     }
 
@@ -303,6 +317,7 @@ impl<'a> Entry<'a> {
             reason: None,
             template: None,
             language: None,
+            wording: None,
             buyer_type: None,
             age_hours: Some(crate::order::hours(order.age(now))),
             to: None,
@@ -337,6 +352,7 @@ impl<'a> Entry<'a> {
             reason: Some(Reason::InvalidRow),
             template: None,
             language: None,
+            wording: None,
             buyer_type: None,
             age_hours: None,
             to: None,
@@ -384,6 +400,12 @@ impl<'a> Entry<'a> {
     }
 }
 
+/// Whether a count is zero (a JSON field left out then).
+#[allow(clippy::trivially_copy_pass_by_ref)]
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 /// How many order ids per reason the text summary lists.
 const EXAMPLES_PER_REASON: usize = 8;
 
@@ -424,6 +446,10 @@ pub struct Summary {
     pub reminders: u64,
     /// Reminders by the language they are written in.
     pub languages: BTreeMap<String, u64>,
+    /// Of the reminders, those of an offer step in the `plain` wording (the buyer did not
+    /// accept marketing); absent when none.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub plain_wording: u64,
     /// Skipped orders by reason (`invalid_row` included): with `reminders`, one per entry.
     pub skipped: BTreeMap<String, u64>,
     /// Things to look at that did not stop any row.
@@ -477,6 +503,7 @@ impl Summary {
             invalid_rows: 0,
             reminders: 0,
             languages: BTreeMap::new(),
+            plain_wording: 0,
             skipped: BTreeMap::new(),
             warnings: Vec::new(),
             sent: 0,
@@ -507,6 +534,7 @@ impl Summary {
                     }
                 }
             }
+            self.plain_wording += u64::from(entry.wording.is_some());
             if self.dry_run {
                 return;
             }
@@ -542,7 +570,14 @@ impl Summary {
                 }
                 // Never an entry's status (only `history` shows a `forget`, an adoption or a
                 // forced run).
-                Some(Status::Forgotten | Status::Adopted | Status::Forced) | None => {
+                Some(
+                    Status::Forgotten
+                    | Status::Adopted
+                    | Status::Forced
+                    | Status::Suppressed
+                    | Status::Unsuppressed,
+                )
+                | None => {
                     self.not_attempted += 1;
                     let why = if self.stopped.is_some() {
                         "the mail server could not be reached, or refused to take mail"
@@ -714,6 +749,13 @@ impl fmt::Display for Summary {
         )?;
         if !self.languages.is_empty() {
             writeln!(f, "reminders by language: {}", self.languages_part())?;
+        }
+        if self.plain_wording > 0 {
+            writeln!(
+                f,
+                "{} of them in the plain wording: an offer step, to buyers whose export says they did not accept marketing ([select] offers_need_consent)",
+                self.plain_wording
+            )?;
         }
         if skipped > 0 {
             writeln!(f, "skipped {skipped}: {}", counts.join(", "))?;

@@ -7,6 +7,7 @@ mod support;
 
 mod check;
 mod config;
+mod consent;
 mod dates;
 mod decisions;
 mod dispatch;
@@ -19,6 +20,8 @@ mod languages;
 mod layouts;
 mod ledger;
 mod plan;
+mod report;
 mod scale;
 mod send;
+mod suppress;
 mod templates;

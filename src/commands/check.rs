@@ -21,7 +21,7 @@ use crate::guard;
 use crate::ingest::{self, Detail, ExportInfo, Item, Source};
 use crate::ledger::{Adopt, Ledger};
 use crate::order::{
-    Field, InvalidRow, Order, StatusClass, StoreTime, Text, describe_bad_row, hours,
+    Consent, Field, InvalidRow, Order, StatusClass, StoreTime, Text, describe_bad_row, hours,
 };
 use crate::render::Templates;
 use crate::report::{BAD_ROWS_SHOWN, more_bad_rows};
@@ -170,10 +170,12 @@ pub fn examine(
         writeln!(w, "problem: {setting} {message}").ok();
     }
     describe_values(w, settings, &tally, &info);
+    describe_consent(w, settings, &tally, &info);
     problems += describe_orders(w, source, &tally, &info, now);
     // Missing bank details make `check` not ready, but do not stop a send: the bank_transfer
     // message asks the buyer to reply for them, and every other buyer is still reminded.
     let bank_details = describe_payment_details(w, settings, &tally);
+    describe_experiment(w, settings, &tally);
 
     let unmapped = info
         .statuses
@@ -233,6 +235,21 @@ fn describe_config(w: &mut String, settings: &Settings, source: &Source) -> usiz
         .ok();
     }
     problems
+}
+
+/// `[experiment]`: whether a control group is held out, and how many of the export's unpaid
+/// orders are its buyers'.
+fn describe_experiment(w: &mut String, settings: &Settings, tally: &Tally) {
+    if settings.experiment.is_on() {
+        writeln!(
+            w,
+            "experiment: control group {} of buyers: {} of the {} unpaid orders are theirs, held out (skipped control_group, never reminded while the experiment runs; `payremind report` compares them)",
+            settings.experiment.share(),
+            tally.held_out,
+            tally.unpaid
+        )
+        .ok();
+    }
 }
 
 /// The file as read: encoding, delimiter, rows, the layout and every column it maps. Returns
@@ -424,6 +441,44 @@ fn describe_values(w: &mut String, settings: &Settings, tally: &Tally, info: &Ex
         if count > 0 {
             writeln!(w, "{}: {what}", orders(count)).ok();
         }
+    }
+}
+
+/// How many buyers' orders accept marketing, and what that means for the offer steps.
+fn describe_consent(w: &mut String, settings: &Settings, tally: &Tally, info: &ExportInfo) {
+    let Some(column) = info
+        .mapped
+        .iter()
+        .find(|(field, _, column)| *field == Field::AcceptsMarketing && column.is_some())
+        .map(|(_, header, _)| header.as_str())
+    else {
+        if tally.orders > 0 {
+            writeln!(
+                w,
+                "marketing consent: unknown (no consent column): offers go to every buyer; map [columns] accepts_marketing if the export has one"
+            )
+            .ok();
+        }
+        return;
+    };
+    let [accepted, declined, blank, unreadable] = tally.consent;
+    let routing = if settings.select.offers_need_consent {
+        "offer steps go to them in the plain wording"
+    } else {
+        "[select] offers_need_consent = false: they get the offers anyway"
+    };
+    writeln!(
+        w,
+        "marketing consent ({column}), by order: {accepted} accepted, {} did not ({declined} no, {blank} empty, {unreadable} unreadable): {routing}",
+        declined + blank + unreadable
+    )
+    .ok();
+    if unreadable > 0 {
+        writeln!(
+            w,
+            "  {unreadable} order(s) have a consent word payremind does not know (yes/no, true/false, 1/0, subscribed/unsubscribed, 是/否 are known): read as not accepted"
+        )
+        .ok();
     }
 }
 
@@ -660,6 +715,9 @@ struct Tally {
     cancelled: u64,
     /// Orders with a ship time or a tracking number.
     tracked: u64,
+    /// Orders whose buyer accepted marketing, declined, left it empty, or wrote a word
+    /// payremind does not know.
+    consent: [u64; 4],
     /// Orders dated after `now` (not counted in `newest`).
     in_future: u64,
     /// Orders without an address a reminder can go to (`no_contact` in a run).
@@ -669,6 +727,9 @@ struct Tally {
     /// With dispatch windows or quiet hours: unpaid orders with an address by when their
     /// reminder goes out today (`before 11:00`, `now`, `later today`, `after today`).
     due_by_window: BTreeMap<String, u64>,
+    /// Unpaid orders whose buyer is in `[experiment]`'s control group (held out, never
+    /// reminded while the experiment runs).
+    held_out: u64,
 }
 
 impl Tally {
@@ -688,6 +749,14 @@ impl Tally {
                     Item::Order(order) => {
                         tally.orders += 1;
                         tally.unpaid += u64::from(order.status == StatusClass::Unpaid);
+                        tally.held_out += u64::from(
+                            order.status == StatusClass::Unpaid
+                                && crate::decide::experiment::hold_out(
+                                    &settings.experiment,
+                                    &order.buyer,
+                                )
+                                .is_some(),
+                        );
                         if let Err(why) = crate::address::recipient(&order.email) {
                             tally.no_contact += 1;
                             if tally.no_contact_shown.len() < BAD_ROWS_SHOWN {
@@ -710,6 +779,16 @@ impl Tally {
                         tally.cancelled += u64::from(order.cancelled);
                         tally.in_future += u64::from(order.created_at > now);
                         tally.tracked += u64::from(order.tracked);
+                        let slot = match order.consent {
+                            Consent::NoColumn => None,
+                            Consent::Accepted => Some(0),
+                            Consent::Declined => Some(1),
+                            Consent::Blank => Some(2),
+                            Consent::Unreadable => Some(3),
+                        };
+                        if let Some(slot) = slot {
+                            tally.consent[slot] += 1;
+                        }
                         tally.unpaid_bank_transfers +=
                             u64::from(waits_for_transfer(order, settings, now));
                         if let Some(window) = due_window(order, settings, now) {

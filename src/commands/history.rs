@@ -1,4 +1,5 @@
-//! `payremind history`: what the ledger says was sent, when, and with what outcome.
+//! `payremind history`: what the ledger says was sent, when, and with what outcome; and when
+//! and how an address was put on (or taken off) the suppression list.
 
 use std::fmt::Write as _;
 
@@ -59,6 +60,24 @@ pub fn history(args: &HistoryArgs) -> Result<u8, Error> {
                         out,
                         "{}  forced: {}  [evaluated at {}]",
                         a.attempted_at, a.server_reply, a.evaluated_at
+                    )
+                    .ok();
+                    continue;
+                }
+                // Not an attempt: a change of the suppression list, and how it came.
+                if matches!(
+                    a.status,
+                    crate::ledger::Status::Suppressed | crate::ledger::Status::Unsuppressed
+                ) {
+                    let what = if a.status == crate::ledger::Status::Suppressed {
+                        "suppressed, no more reminders"
+                    } else {
+                        "taken off the suppression list"
+                    };
+                    writeln!(
+                        out,
+                        "{}  {}  {what} ({})",
+                        a.attempted_at, a.to, a.server_reply
                     )
                     .ok();
                     continue;

@@ -299,6 +299,18 @@ const SYNONYMS: &[(Field, &[&str])] = &[
         ],
     ),
     (
+        Field::AcceptsMarketing,
+        &[
+            "accepts marketing",
+            "accepts email marketing",
+            "marketing opt-in",
+            "marketing consent",
+            "newsletter",
+            "接受营销",
+            "营销同意",
+        ],
+    ),
+    (
         Field::BuyerName,
         &["customer name", "buyer name", "customer", "name", "收货人"],
     ),

@@ -8,13 +8,17 @@
 //! | `init` | [`init`] | ingest (headers and statuses of `--from`): a starter config |
 //! | `history` | [`history`] | ledger: what was sent |
 //! | `forget` | [`forget`] | ledger: undo a wrong bounce or a given-up order |
+//! | `suppress` | [`suppress`] | ledger: the addresses that get no reminder ([`crate::unsubscribe`] reads the files) |
+//! | `report` | [`report`] | ingest (with `--orders`), ledger, [`crate::recovery`]: what the reminders earned |
 
 pub mod check;
 pub mod completions;
 pub mod forget;
 pub mod history;
 pub mod init;
+pub mod report;
 pub mod run;
+pub mod suppress;
 
 use std::io::Write;
 

@@ -25,8 +25,8 @@ use crate::ledger::{Adopt, Ledger, Memory, Run, Status};
 use crate::output::Sink;
 use crate::plan::{self, Gate, Review};
 use crate::render::Templates;
-use crate::report::{Decision, Entry, Summary};
-use crate::{clock, guard, output};
+use crate::report::{Decision, Entry, Reason, Summary};
+use crate::{clock, guard, output, recovery};
 
 /// Runs `payremind run`: a preview, or with `--send` a sending run.
 ///
@@ -160,12 +160,17 @@ fn send(
 
     // The reminders first (the reading stops once `--limit` are found)...
     let mut reminders = Vec::new();
+    let mut held_out = Vec::new();
     let only = Options {
         reminders_only: true,
         ..options
     };
     pass(&only, &mut |entry| {
-        reminders.push(plan::judge(gate.as_ref(), entry).into_owned());
+        if entry.reason == Some(Reason::ControlGroup) {
+            held_out.push(entry.into_owned());
+        } else {
+            reminders.push(plan::judge(gate.as_ref(), entry).into_owned());
+        }
         Ok(())
     })?;
     // The guard, before the first message: a morning that looks wrong stops here. It counts
@@ -199,6 +204,10 @@ fn send(
         forced: report.forced(),
     })?;
     summary.guard = Some(report.to_json());
+    // What the report measures: the exposures of this run, and what the export says of
+    // every order reminded or held out so far (before the first message: nothing sent is
+    // ever missing from it).
+    recovery::record_send(&mut ledger, settings, source, now, &reminders, &held_out)?;
     deliver::send::retried_last(&mut jobs, &memory);
     for (index, why) in unmade {
         if let Some(entry) = reminders.get_mut(index) {
@@ -305,10 +314,15 @@ fn judge(
 /// The templates, checked (every one the ladder can pick) before the first real message.
 fn templates(settings: &Settings) -> Result<Templates, Error> {
     let templates = Templates::load(settings)?;
-    let used = settings.rules.iter().filter_map(|rule| match &rule.action {
-        Action::Template(name) => Some(name.as_str()),
-        Action::Skip(_) => None,
-    });
+    let used = settings
+        .rules
+        .iter()
+        .filter_map(|rule| match &rule.action {
+            Action::Template(name) => Some(name.as_str()),
+            Action::Skip(_) => None,
+        })
+        // The words an offer step takes for a buyer without marketing consent.
+        .chain([crate::decide::consent::PLAIN]);
     let (languages, default) = crate::render::languages_to_check(settings, None);
     templates.check(settings, &languages, default, used, false)?;
     Ok(templates)

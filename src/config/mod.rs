@@ -6,6 +6,7 @@
 //! ([`Config::parse`]) is apart from loading a file, so tests and `check` can use it directly.
 
 mod delivery;
+mod experiment;
 mod guard;
 mod languages;
 mod select;
@@ -22,6 +23,7 @@ use serde::Deserialize;
 pub use self::delivery::{
     Delivery, DeliveryConfig, PasswordSource, Security, Sendmail, Smtp, SmtpConfig,
 };
+pub use self::experiment::{Experiment, ExperimentConfig};
 pub use self::guard::{Guard, GuardConfig};
 pub use self::languages::{Languages, LanguagesConfig};
 pub use self::select::{Select, SelectConfig};
@@ -77,6 +79,9 @@ pub struct Config {
     /// `[languages]`: which language a country's buyers read.
     #[serde(default)]
     pub languages: LanguagesConfig,
+    /// `[experiment]`: the control group `payremind report` measures the reminders against.
+    #[serde(default)]
+    pub experiment: ExperimentConfig,
 }
 
 /// `[ledger]`.
@@ -204,6 +209,8 @@ pub struct Settings {
     /// `[shop] language`, `[shop] languages`, `[languages]`: the languages reminders are
     /// written in.
     pub languages: Languages,
+    /// `[experiment]`: the share of buyers held out as a control group, and the hash's salt.
+    pub experiment: Experiment,
 }
 
 impl Settings {
@@ -268,12 +275,14 @@ impl Settings {
         let delivery = delivery::resolve(&config.delivery, &config.smtp, &beside, &bad)?;
         let ledger_path = beside(ledger_file(config.ledger.path, &bad)?);
         let guard = guard::resolve(&config.guard, &bad)?;
+        let experiment = experiment::resolve(&config.experiment, &shop.name, &bad)?;
 
         Ok(Settings {
             languages,
             delivery,
             ledger_path,
             guard,
+            experiment,
             path: path.map(Path::to_path_buf),
             shop,
             timezone: source_settings.timezone,

@@ -39,6 +39,9 @@ pub struct SelectConfig {
     /// The buyer's night, in the buyer's own time, like `"21:00-08:00"`: no reminder goes
     /// then; absent = none.
     pub quiet_hours: Option<String>,
+    /// Offers (discount, popular, low stock, promotion, perks) only to buyers whose export
+    /// says they accept marketing; the others get the `plain` wording (default true).
+    pub offers_need_consent: Option<bool>,
 }
 
 /// Cash on delivery and the other ways a buyer pays later by choice (at pickup, by cheque,
@@ -140,6 +143,9 @@ pub struct Select {
     pub send_before_dispatch: Option<TimeDelta>,
     /// The buyer's night (start, end, buyer's time); `None`: none.
     pub quiet_hours: Option<(NaiveTime, NaiveTime)>,
+    /// A step that makes an offer goes to a buyer who did not accept marketing in the
+    /// `plain` wording ([`crate::decide::consent`]).
+    pub offers_need_consent: bool,
 }
 
 /// `[select]`: durations parsed, channels normalised, and an age window that can let an
@@ -172,6 +178,7 @@ pub(super) fn resolve(select: &SelectConfig, bad: Bad<'_>) -> Result<Select, Err
             None => None,
             Some(text) => Some(quiet_hours(text).map_err(|m| bad("[select].quiet_hours", m))?),
         },
+        offers_need_consent: select.offers_need_consent.unwrap_or(true),
     };
     if resolved.min_age > resolved.max_age {
         return Err(bad(

@@ -36,6 +36,7 @@
 //! | 7 | `too_old` | survey | [`select`] | older than `[select].max_age` |
 //! | 8 | `too_recent` | survey | [`select`] | younger than `[select].min_age` (unless it closes within `closing_window`) |
 //! | 9 | `no_contact` | survey | [`select`] | no usable e-mail address |
+//! | 9a | `unsubscribed` | survey | [`select`] | the buyer asked for no more reminders: the order's address, or that of another order of the buyer (in the export, or reminded by an earlier run), is on the ledger's suppression list (`payremind suppress`) |
 //! | 10 | `outcome_unknown` | decide | [`history`] | an earlier attempt may have arrived; only `--retry-unknown` sends again |
 //! | 11 | `bounced` | decide | [`history`] | the address was refused for good before |
 //! | 12 | `gave_up` | decide | [`history`] | the final offer or `max_reminders` were sent, or a message was refused for good |
@@ -45,6 +46,8 @@
 //! | 15a | `outside_send_window` | decide | [`timing`] | a domestic buyer (or one of unknown country), not closing soon, and `now` is not within `[select].send_before_dispatch` before a `[shop].dispatch_times` cutoff (`due_at`: when it is) |
 //! | 15b | `quiet_hours` | decide | [`timing`] | `now` is within `[select].quiet_hours` in the buyer's zone (from the country, else the shop's), unless the order closes soon and before they end (`due_at`: when they end) |
 //! | 16 | `over_limit` | decide | here | past `--limit` |
+//! | – | (not a skip) | decide | [`consent`] | a step that makes an offer, to a buyer whose export says no (or nothing) to marketing: sent in the `plain` wording (`wording: "plain"`), unless `[select] offers_need_consent = false` |
+//! | 16a | `control_group` | decide | [`experiment`] | the buyer is in `[experiment]`'s control group (a stable hash of the buyer and the salt): held out at the step it would have got (`template` says which), recorded by `--send`, never reminded while the experiment runs |
 //! | 17 | `not_due_anymore`, `not_in_plan`, `plan_changed` | send, `--plan` only | [`crate::plan`] | after the decisions: planned but not due today (today's reason in `error`), due but not planned, or its message changed since the review |
 //!
 //! Where a new rule goes: a rule that reads the export (the order, or the buyer's other orders)
@@ -70,6 +73,8 @@ use crate::render::{MessageContext, ShopContext, Templates};
 use crate::report::{Decision, Entry, Reason};
 use crate::units::normalize_label;
 
+pub mod consent;
+pub mod experiment;
 pub mod history;
 pub mod ladder;
 pub mod select;
@@ -86,7 +91,8 @@ pub struct Options<'a> {
     pub memory: &'a Memory,
     /// Send again the orders whose earlier attempt ended ambiguously.
     pub retry_unknown: bool,
-    /// Hand on only the reminders, and stop reading once `limit` of them are found.
+    /// Hand on only the reminders (and the orders held out for the control group), and stop
+    /// reading once `limit` reminders are found.
     pub reminders_only: bool,
     /// Render the reminders' messages (`false`: the entries say which template, no text).
     pub render: bool,
@@ -175,7 +181,7 @@ pub fn survey(
             batch.restart()?;
         }
         Ok((
-            Survey::new(settings, now, &memory.paid),
+            Survey::new(settings, now, &memory.paid).suppressing(memory),
             FxBuildHasher.build_hasher(),
         ))
     };
@@ -241,7 +247,8 @@ pub fn decide(
 /// The ledger's decisions come after select's: `outcome_unknown`, `bounced`, `gave_up`
 /// before the plan, `already_reminded` (this step, or a later one, was sent) and `buyer_cap`
 /// (a reminder to the buyer less than `min_gap` ago) after it; then [`timing`]'s
-/// `outside_send_window` and `quiet_hours` (off unless configured), and `--limit`.
+/// `outside_send_window` and `quiet_hours` (off unless configured), `--limit`, and last the
+/// control group of `[experiment]` ([`experiment`]: off unless configured).
 ///
 /// Returns what this reading of the export said: with every detail read, its warnings are
 /// the complete ones (the first pass leaves out those about names).
@@ -297,7 +304,11 @@ pub fn decide_each(
         };
         let verdict = *verdicts.next().ok_or_else(changed)?;
         let entry = decider.decide(order, verdict)?;
-        if !options.reminders_only || entry.decision == Decision::Remind {
+        // A hold-out is recorded like a reminder that was not sent: handed on with them.
+        if !options.reminders_only
+            || entry.decision == Decision::Remind
+            || entry.reason == Some(Reason::ControlGroup)
+        {
             emit(entry)?;
         }
         if options.reminders_only && options.limit.is_some_and(|l| decider.reminders >= l) {
@@ -428,10 +439,18 @@ impl Decider<'_> {
         if let Some(reason) = self.over_limit() {
             return Ok(entry.skipped(reason));
         }
+        // Last: only an order that would be reminded today is held out, at this step.
+        if let Some(reason) = experiment::hold_out(&settings.experiment, &order.buyer) {
+            entry.template = Some(template);
+            return Ok(entry.skipped(reason));
+        }
+        // An offer to a buyer who did not accept marketing: the plain wording, same step.
+        let wording = consent::wording(&template, order.consent, settings);
+        let words = wording.unwrap_or(&template);
         let default = self.chooser.default();
         let language = self
             .templates
-            .language_of(self.chooser.choose(order), default, &template);
+            .language_of(self.chooser.choose(order), default, words);
         entry.language = Some(language);
         if self.options.render {
             let (sent, _, _) = memory.sent(&order.id);
@@ -445,17 +464,16 @@ impl Decider<'_> {
                 language,
                 &mut self.formats,
             );
-            let message = self
-                .templates
-                .render(language, default, &template, &context)?;
+            let message = self.templates.render(language, default, words, &context)?;
             entry.html = self
                 .templates
-                .render_html(language, default, &template, &context)?;
+                .render_html(language, default, words, &context)?;
             entry.subject = Some(message.subject);
             entry.body = Some(message.body);
         }
         self.reminders += 1;
         entry.decision = Decision::Remind;
+        entry.wording = wording;
         entry.template = Some(template);
         entry.to = Some(to);
         Ok(entry)

@@ -10,7 +10,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::clock::StoreZone;
 use crate::config::Settings;
-use crate::ledger::RememberedPaid;
+use crate::ledger::{Memory, RememberedPaid};
 use crate::order::{BuyerType, InvalidRow, Order, StatusClass, Text};
 use crate::report::Reason;
 use crate::units::{Phrases, is_normal_label, normalize_label};
@@ -84,6 +84,10 @@ pub struct Survey<'a> {
     /// buyer decided (paid, else placed) and the store day it was placed: for `paid_same_day`
     /// and `paid_later`. 20 bytes per paid order.
     decisions: Vec<(u32, DateTime<Utc>, NaiveDate)>,
+    /// The ledger's suppression list, when it has any address.
+    suppressed: Option<&'a Memory>,
+    /// Buyers one of whose orders carries an address on the suppression list.
+    unsubscribed: FxHashSet<u32>,
 }
 
 impl<'a> Survey<'a> {
@@ -113,7 +117,16 @@ impl<'a> Survey<'a> {
             unreadable: FxHashSet::default(),
             remembered_here: FxHashSet::default(),
             decisions: Vec::new(),
+            suppressed: None,
+            unsubscribed: FxHashSet::default(),
         }
+    }
+
+    /// Leaves alone the buyers on `memory`'s suppression list (`unsubscribed`).
+    #[must_use]
+    pub fn suppressing(mut self, memory: &'a Memory) -> Survey<'a> {
+        self.suppressed = Some(memory).filter(|m| m.suppresses_anyone());
+        self
     }
 
     fn buyer(&mut self, buyer: &str) -> u32 {
@@ -134,6 +147,11 @@ impl<'a> Survey<'a> {
             if let Some(&i) = self.remembered_index.get(&key) {
                 self.remembered_here.insert(i);
             }
+        }
+        if let Some(memory) = self.suppressed
+            && unsubscribed(order, memory)
+        {
+            self.unsubscribed.insert(buyer);
         }
         let day = self.zone.day_of(&order.created_at);
         if order.status == StatusClass::Paid && is_buyers_decision(order) {
@@ -248,7 +266,8 @@ impl<'a> Survey<'a> {
             .map(|(i, (brief, early))| {
                 let reason = early
                     .or_else(|| superseded(brief, i, &latest))
-                    .or(brief.late_reason());
+                    .or(brief.late_reason())
+                    .or_else(|| buyer_unsubscribed(brief, &self.unsubscribed));
                 match reason {
                     Some(reason) => Verdict::Skip(reason),
                     None => Verdict::Candidate {
@@ -475,6 +494,21 @@ fn no_contact(order: &Order) -> Option<Reason> {
     email_address(&order.email)
         .is_none()
         .then_some(Reason::NoContact)
+}
+
+/// Whether the buyer of this order asked for no more reminders: its address is on the
+/// suppression list, or earlier runs reminded the buyer at an address that is.
+fn unsubscribed(order: &Order, memory: &Memory) -> bool {
+    memory.suppressed_buyer(&order.buyer)
+        || crate::address::key(&order.email).is_ok_and(|key| memory.suppressed(&key))
+}
+
+/// The buyer asked for no more reminders (one of their orders carries an address on the
+/// suppression list): no order of theirs is reminded, whatever address it has.
+fn buyer_unsubscribed(brief: &Brief, unsubscribed: &FxHashSet<u32>) -> Option<Reason> {
+    unsubscribed
+        .contains(&brief.buyer)
+        .then_some(Reason::Unsubscribed)
 }
 
 /// The address a reminder may go to: one every transport takes, not masked (`j***@mail.com`

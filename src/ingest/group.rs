@@ -17,7 +17,7 @@ use super::columns::Columns;
 use super::product;
 use super::row::Row;
 use crate::config::Settings;
-use crate::order::{Field, InvalidRow, Money, Order, StatusClass, Text, buyer_identity};
+use crate::order::{Consent, Field, InvalidRow, Money, Order, StatusClass, Text, buyer_identity};
 
 /// How rows are grouped into orders.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -207,6 +207,28 @@ impl Grouper {
             &mut hard,
         );
         merge(&mut first.tags, row.tags, Field::Tags, &mut hard);
+        // Shopify writes consent on the first row only. Rows that disagree: the one that does
+        // not say yes wins (nobody is sent an offer on a doubt), with a warning.
+        match (first.accepts_marketing.as_ref(), row.accepts_marketing) {
+            (None, later) => first.accepts_marketing = later,
+            (Some(earlier), Some(later))
+                if Consent::from_cell(Some(earlier)) != Consent::from_cell(Some(&later)) =>
+            {
+                // One of the two is not a yes: that one is kept.
+                let keep_later = Consent::from_cell(Some(earlier)) == Consent::Accepted;
+                warnings.push(format!(
+                    "line {}: order {} has {} {later:?}, line {} has {earlier:?}; read as not accepted",
+                    row.line,
+                    slot.order_id,
+                    Field::AcceptsMarketing,
+                    first.line
+                ));
+                if keep_later {
+                    first.accepts_marketing = Some(later);
+                }
+            }
+            _ => {}
+        }
         merge(
             &mut first.buyer_name,
             row.buyer_name,
@@ -366,6 +388,12 @@ fn finish(
         payment_terms: row.payment_terms.unwrap_or_default(),
         tags: row.tags.unwrap_or_default(),
         cancelled: row.cancelled_at.is_some(),
+        // A consent column with an empty cell is no consent; without the column, the export
+        // does not say.
+        consent: match columns.header(Field::AcceptsMarketing) {
+            None => Consent::NoColumn,
+            Some(_) => Consent::from_cell(row.accepts_marketing.as_deref()),
+        },
     })
 }
 

@@ -45,6 +45,8 @@ pub struct Row {
     /// Payment terms: the terms' name, else the next payment's due date, as written.
     pub payment_terms: Option<Text>,
     pub tags: Option<Text>,
+    /// The consent cell as written (`Accepts Marketing`).
+    pub accepts_marketing: Option<Text>,
 }
 
 /// The buyer a row belongs to ([`buyer_identity`]), as far as it can be read: empty when
@@ -142,6 +144,7 @@ pub fn parse(
         cancelled_at: set(Field::CancelledAt),
         payment_terms: set(Field::PaymentTerms).or_else(|| set(Field::PaymentDueAt)),
         tags: owned(Field::Tags),
+        accepts_marketing: owned(Field::AcceptsMarketing),
         order_id,
     })
 }

@@ -26,7 +26,7 @@
 //! **Mark.** An identity tells ledgers apart, not an older copy of the same ledger (a backup put
 //! back), which has forgotten what was sent since it was made. So the ledger and its sidecar
 //! also keep a mark: every sending run moves it on at its start and again at its end (so that a
-//! copy taken while a run was sending is older too), as does `forget`; the ledger is written
+//! copy taken while a run was sending is older too), as do `forget` and `suppress`; the ledger is written
 //! first, so a crash in between leaves it ahead, never behind. A ledger behind its sidecar is
 //! refused unless the seller passes `--accept-restored-ledger` (or `--new-ledger`), which is
 //! recorded for `history`. `--new-ledger` on the ledger its sidecar remembers is ignored with a
@@ -37,6 +37,12 @@
 //! exclude each other. SQLite's own locks are `fcntl` locks, apart from it. Before that lock,
 //! `<ledger>.lock` (the name as configured) is locked too, as earlier releases locked only
 //! it: an old binary still in a crontab during an upgrade and this one exclude each other.
+//!
+//! **Suppressions.** The addresses that asked for no more reminders (`payremind suppress`) are
+//! kept here too, as a log of changes (added, removed, imported from a file, a reply in a
+//! mailbox) so that `history` can say when and how; the latest change of an address is its
+//! state. They are the ledger's: a lost ledger loses them, which is one more reason the
+//! identity above stops a run.
 //!
 //! **One name.** A ledger file with more than one name (a hard link) is refused: SQLite keeps
 //! its WAL beside the name it opens, so after a crash through one name, a run through the
@@ -52,6 +58,10 @@ use serde::Serialize;
 
 use crate::error::Error;
 use crate::order::{Order, StatusClass};
+
+mod outcomes;
+
+pub use self::outcomes::{Arm, ExportView, Exposure, Observation, Seen};
 
 /// What became of one attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -80,6 +90,12 @@ pub enum Status {
     /// Not an attempt: a sending run went past a guard's breaker with `--force`; shown by
     /// `history` only.
     Forced,
+    /// Not an attempt: the address was put on the suppression list (`payremind suppress`);
+    /// shown by `history` only.
+    Suppressed,
+    /// Not an attempt: the address was taken off the suppression list; shown by `history`
+    /// only.
+    Unsuppressed,
 }
 
 impl Status {
@@ -96,6 +112,8 @@ impl Status {
             Status::Forgotten => "forgotten",
             Status::Adopted => "adopted",
             Status::Forced => "forced",
+            Status::Suppressed => "suppressed",
+            Status::Unsuppressed => "unsuppressed",
         }
     }
 
@@ -217,6 +235,19 @@ fn bounce_key(address: &str) -> String {
         .to_lowercase()
 }
 
+/// One address on the suppression list, or one change of it (for `history`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Suppression {
+    /// The address, as [`crate::address::key`] makes it.
+    pub address: String,
+    /// Whether this change put it on the list (`false`: took it off).
+    pub suppressed: bool,
+    /// How: `added`, `removed`, `imported from FILE`, `reply in FILE`.
+    pub how: String,
+    /// When (wall clock, RFC 3339).
+    pub at: String,
+}
+
 /// What a `forget` found: attempts it now covers, and attempts that were there at all
 /// (forgotten before included).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -241,6 +272,10 @@ pub struct Memory {
     bounced: std::collections::HashSet<String>,
     /// Paid orders seen in earlier exports, per buyer: (order id, placed at).
     pub paid: RememberedPaid,
+    /// The suppression list: addresses as [`crate::address::key`] makes them.
+    suppressed: std::collections::HashSet<String>,
+    /// Buyers earlier runs reminded at an address now on the suppression list.
+    suppressed_buyers: std::collections::HashSet<String>,
 }
 
 impl Memory {
@@ -308,6 +343,25 @@ impl Memory {
         self.attempts(order_id)
             .iter()
             .any(|a| a.status == Status::Sent && a.template == template)
+    }
+
+    /// Whether the address (as [`crate::address::key`] makes it) is on the suppression list.
+    #[must_use]
+    pub fn suppressed(&self, key: &str) -> bool {
+        self.suppressed.contains(key)
+    }
+
+    /// Whether earlier runs reminded this buyer at an address now on the suppression list
+    /// (the buyer asked to stop, whatever address today's export has).
+    #[must_use]
+    pub fn suppressed_buyer(&self, buyer: &str) -> bool {
+        self.suppressed_buyers.contains(buyer)
+    }
+
+    /// Whether the suppression list has any address (when not, nothing needs comparing).
+    #[must_use]
+    pub fn suppresses_anyone(&self) -> bool {
+        !self.suppressed.is_empty()
     }
 
     /// When the buyer was last sent a reminder.
@@ -394,7 +448,7 @@ fn links(_: &std::fs::Metadata) -> u64 {
     1
 }
 
-const SCHEMA_VERSION: i32 = 4;
+const SCHEMA_VERSION: i32 = 6;
 
 const MIGRATIONS: &[&str] = &[
     // 1: attempts and remembered paid orders.
@@ -448,6 +502,45 @@ const MIGRATIONS: &[&str] = &[
          forced TEXT NOT NULL DEFAULT '',
          after INTEGER NOT NULL
      );",
+    // 5: the suppression list, as a log of changes: an address's latest row is its state
+    // (`suppressed` 1: on the list, 0: taken off); `how` says how (`added`, `imported from
+    // FILE`, ...).
+    "CREATE TABLE suppressions (
+         id INTEGER PRIMARY KEY,
+         address TEXT NOT NULL,
+         suppressed INTEGER NOT NULL,
+         how TEXT NOT NULL,
+         at TEXT NOT NULL
+     );
+     CREATE INDEX suppressions_address ON suppressions (address, id);",
+    // 6: what `payremind report` measures (see `outcomes.rs`): the orders a sending run
+    // reminded or held out (`arm` = `reminded` or `control`) with the step and the buyer's type
+    // at that time, and what later exports said about them.
+    "CREATE TABLE exposures (
+         order_id TEXT NOT NULL,
+         template TEXT NOT NULL,
+         arm TEXT NOT NULL,
+         buyer_id TEXT NOT NULL,
+         buyer_type TEXT NOT NULL,
+         at TEXT NOT NULL,
+         PRIMARY KEY (order_id, template, arm)
+     ) WITHOUT ROWID;
+     CREATE TABLE observations (
+         order_id TEXT PRIMARY KEY,
+         buyer_id TEXT NOT NULL,
+         created_at TEXT NOT NULL,
+         payment_method TEXT NOT NULL,
+         language TEXT NOT NULL,
+         status TEXT NOT NULL,
+         amount TEXT,
+         currency TEXT NOT NULL DEFAULT '',
+         paid_at TEXT,
+         paid_at_exported INTEGER NOT NULL DEFAULT 0,
+         first_seen_paid_at TEXT,
+         last_seen_unpaid_at TEXT,
+         settled_unpaid_at TEXT,
+         last_seen_at TEXT NOT NULL
+     ) WITHOUT ROWID;",
 ];
 
 /// SQLite's flags for the ledger: no `file:` URIs (a path is a path), no in-memory names.
@@ -1137,8 +1230,16 @@ impl Ledger {
                 .get(&(kind.to_owned(), value.to_owned()))
                 .is_some_and(|&through| id <= through)
         };
+        memory.suppressed = self
+            .suppressions()?
+            .into_iter()
+            .map(|s| s.address)
+            .collect();
         for attempt in self.attempts(None, None)? {
             let address = attempt.to.to_lowercase();
+            if memory.suppressed.contains(&address) {
+                memory.suppressed_buyers.insert(attempt.buyer_id.clone());
+            }
             if attempt.status == Status::Bounced && !covered("bounce", &address, attempt.id) {
                 memory.bounced.insert(address);
             }
@@ -1291,6 +1392,92 @@ impl Ledger {
         Ok(Forgot { covered, recorded })
     }
 
+    /// Every change of the suppression list, oldest first (empty for a ledger from before
+    /// the list).
+    ///
+    /// # Errors
+    /// The file cannot be read.
+    pub fn suppression_log(&self) -> Result<Vec<Suppression>, Error> {
+        let version = schema_version(&self.conn, &self.path)?;
+        if version < 5 {
+            return Ok(Vec::new());
+        }
+        let mut stmt = self
+            .conn
+            .prepare("SELECT address, suppressed, how, at FROM suppressions ORDER BY id")
+            .map_err(|e| db_error(&self.path, &e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(Suppression {
+                    address: r.get(0)?,
+                    suppressed: r.get::<_, i64>(1)? != 0,
+                    how: r.get(2)?,
+                    at: r.get(3)?,
+                })
+            })
+            .map_err(|e| db_error(&self.path, &e))?;
+        rows.collect::<Result<_, _>>()
+            .map_err(|e| db_error(&self.path, &e))
+    }
+
+    /// The suppression list as it stands: each address on it with the change that put it
+    /// there, sorted by address.
+    ///
+    /// # Errors
+    /// The file cannot be read.
+    pub fn suppressions(&self) -> Result<Vec<Suppression>, Error> {
+        let mut latest: std::collections::BTreeMap<String, Suppression> =
+            std::collections::BTreeMap::new();
+        for change in self.suppression_log()? {
+            latest.insert(change.address.clone(), change);
+        }
+        Ok(latest.into_values().filter(|s| s.suppressed).collect())
+    }
+
+    /// Puts addresses on the suppression list (`suppress`), or takes them off, in one
+    /// transaction: `keys` as [`crate::address::key`] makes them, `how` recorded with each.
+    /// An address already in that state is left alone (nothing recorded: adding twice is one
+    /// suppression). Returns, per key, whether it changed.
+    ///
+    /// # Errors
+    /// The ledger cannot be written; nothing of the batch is recorded.
+    pub fn change_suppressions(
+        &mut self,
+        keys: &[String],
+        suppress: bool,
+        how: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<bool>, Error> {
+        let path = self.path.clone();
+        let tx = self.conn.transaction().map_err(|e| db_error(&path, &e))?;
+        let mut changed = Vec::with_capacity(keys.len());
+        for key in keys {
+            let now: bool = tx
+                .query_row(
+                    "SELECT suppressed FROM suppressions WHERE address = ?1 ORDER BY id DESC LIMIT 1",
+                    params![key],
+                    |r| r.get::<_, i64>(0),
+                )
+                .map(|v| v != 0)
+                .or_else(|e| match e {
+                    rusqlite::Error::QueryReturnedNoRows => Ok(false),
+                    e => Err(db_error(&path, &e)),
+                })?;
+            if now == suppress {
+                changed.push(false);
+                continue;
+            }
+            tx.execute(
+                "INSERT INTO suppressions (address, suppressed, how, at) VALUES (?1, ?2, ?3, ?4)",
+                params![key, suppress, how, at.to_rfc3339()],
+            )
+            .map_err(|e| db_error(&path, &e))?;
+            changed.push(true);
+        }
+        tx.commit().map_err(|e| db_error(&path, &e))?;
+        Ok(changed)
+    }
+
     /// The addresses with a bounce attempted at `since` or later that still counts.
     ///
     /// # Errors
@@ -1356,6 +1543,32 @@ impl Ledger {
                     attempted_at: at.clone(),
                     evaluated_at: at,
                     server_reply: reply,
+                    rank: 0,
+                    final_step: false,
+                    id: 0,
+                });
+            }
+        }
+        // The suppression list's changes: for everything, or for the buyer named by address.
+        if order.is_none() {
+            for change in self.suppression_log()? {
+                if buyer.is_some_and(|b| !b.trim().eq_ignore_ascii_case(&change.address)) {
+                    continue;
+                }
+                rows.push(Attempt {
+                    order_id: String::new(),
+                    buyer_id: String::new(),
+                    template: String::new(),
+                    message_id: String::new(),
+                    to: change.address,
+                    status: if change.suppressed {
+                        Status::Suppressed
+                    } else {
+                        Status::Unsuppressed
+                    },
+                    attempted_at: change.at.clone(),
+                    evaluated_at: change.at,
+                    server_reply: change.how,
                     rank: 0,
                     final_step: false,
                     id: 0,

@@ -41,9 +41,15 @@ impl<W: Write, E: Write> Sink for Text<W, E> {
         // What the export wrote is shown on one line each, without the characters that
         // would steer the terminal (escape sequences) or reorder what it shows (bidi).
         let line = |text: &str| crate::line::header(text, 2 * crate::line::MAX_HEADER_CHARS);
+        // An offer step sent in the plain wording says so (the step is still what it is).
+        let plain = if entry.wording.is_some() {
+            " (plain wording: the buyer did not accept marketing)"
+        } else {
+            ""
+        };
         writeln!(
             out,
-            "=== Reminder {}: order {} · {} · {} buyer · {} h old",
+            "=== Reminder {}: order {} · {}{plain} · {} buyer · {} h old",
             self.printed,
             line(&entry.order_id),
             entry.template.as_deref().unwrap_or_default(),

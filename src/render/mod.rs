@@ -307,6 +307,8 @@ impl Templates {
                 Action::Template(name) => Some(name.as_str()),
                 Action::Skip(_) => None,
             })
+            // An offer step's words for a buyer without marketing consent.
+            .chain([crate::decide::consent::PLAIN])
             .collect();
         let mut formats = Formats::default();
         for &language in languages {
@@ -777,6 +779,7 @@ fn samples<'s>(
         payment_terms: Text::default(),
         tags: Text::default(),
         cancelled: false,
+        consent: crate::order::Consent::NoColumn,
         close_at: Some(
             (now + TimeDelta::hours(2))
                 .with_timezone(&zone)

@@ -40,6 +40,7 @@ pub static PRESET: Preset = Preset {
         (Field::Language, &["customer_locale"]),
         (Field::Language, &["buyer_language"]),
         (Field::Language, &["lang"]),
+        (Field::AcceptsMarketing, &["accepts_marketing"]),
     ],
     unpaid: &["unpaid", "pending"],
     paid: &["paid"],

@@ -32,6 +32,10 @@ pub static PRESET: Preset = Preset {
         (Field::PaymentTerms, &["Payment Terms Name"]),
         (Field::PaymentDueAt, &["Next Payment Due At"]),
         (Field::Tags, &["Tags"]),
+        // `yes`/`no` on the order's first row; exports of the customer list name it
+        // `Accepts Email Marketing`.
+        (Field::AcceptsMarketing, &["Accepts Marketing"]),
+        (Field::AcceptsMarketing, &["Accepts Email Marketing"]),
     ],
     // `pending` is also cash on delivery, manual payments and payment terms: the payment
     // method, fulfilment and terms columns keep those out (`pay_later`, `already_shipped`,

@@ -30,6 +30,19 @@ pub static PRESET: Preset = Preset {
         (Field::Region, &["State Code (Billing)"]),
         (Field::PaymentMethod, &["Payment Method Title"]),
         (Field::PaymentMethod, &["Payment Method"]),
+        // Core WooCommerce keeps no consent; the plugin's order meta fields export under their
+        // key: Mailchimp for WooCommerce's checkout box (`1`/`0`), or a label the seller gave
+        // the field.
+        (
+            Field::AcceptsMarketing,
+            &["mailchimp_woocommerce_is_subscribed"],
+        ),
+        (
+            Field::AcceptsMarketing,
+            &["_mailchimp_woocommerce_is_subscribed"],
+        ),
+        (Field::AcceptsMarketing, &["Accepts Marketing"]),
+        (Field::AcceptsMarketing, &["Marketing opt-in"]),
     ],
     unpaid: &[
         "Pending payment",
