@@ -238,3 +238,31 @@ template = "gentle"
     assert_eq!(d.outcome("G2"), "pillow");
     assert_eq!(d.outcome("G3"), "gentle");
 }
+
+#[test]
+fn the_plain_wording_for_a_buyer_without_marketing_consent_is_in_the_buyer_s_language() {
+    let d = Test::new()
+        .config(
+            "[shop]\nname = \"Test Shop\"\ncurrency = \"RUB\"\nlanguages = [\"en\", \"ru\"]\n[source]\ntimezone = \"Europe/Moscow\"\n",
+        )
+        .orders(
+            "order_id,email,status,created_at,total,product,country,accepts_marketing",
+            &[
+                "M1,m1@example.ru,pending,2026-11-22 10:00,1234.50,Чай,RU,no",
+                "M2,m2@example.ru,pending,2026-11-22 10:00,1234.50,Чай,RU,yes",
+            ],
+        )
+        .decide();
+    // An offer step (popular) without consent: the plain wording, in Russian.
+    let m1 = d.get("M1");
+    assert_eq!(m1["template"], "popular");
+    assert_eq!(m1["wording"], "plain");
+    assert_eq!(m1["language"], "ru");
+    let body = m1["body"].as_str().unwrap();
+    assert!(body.contains("1\u{a0}234,50\u{a0}₽"), "{body}");
+    assert!(body.contains("Чай"), "{body}");
+    // With consent, the step's own Russian wording.
+    assert_eq!(d.get("M2")["language"], "ru");
+    assert!(d.get("M2")["wording"].is_null());
+    assert_ne!(d.get("M2")["body"], m1["body"]);
+}
