@@ -36,6 +36,7 @@ pub mod deliver;
 pub mod error;
 pub mod guard;
 pub mod ingest;
+pub mod language;
 pub mod ledger;
 pub mod line;
 pub mod order;

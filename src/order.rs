@@ -143,6 +143,9 @@ pub struct Order {
     pub region: Text,
     /// The buyer's time zone as exported (an IANA name or a UTC offset); may be empty.
     pub buyer_zone: Text,
+    /// The buyer's language as exported (a tag like `pt-BR`, or a name like `中文`); may be
+    /// empty.
+    pub language: Text,
     /// The status label as exported.
     pub status_label: Text,
     /// What the status means for a reminder.
@@ -535,13 +538,15 @@ pub enum Field {
     Region,
     /// The buyer's time zone: an IANA name (`America/Chicago`) or a UTC offset (`-05:00`).
     BuyerZone,
+    /// The buyer's language (`zh-CN`, `pt_BR`, `Deutsch`): the reminder's language.
+    Language,
     /// Whether the buyer accepts marketing (`yes`/`no`): offers need it.
     AcceptsMarketing,
 }
 
 impl Field {
     /// Every field, in the order `[columns]` documents them.
-    pub const ALL: [Field; 25] = [
+    pub const ALL: [Field; 26] = [
         Field::OrderId,
         Field::BuyerId,
         Field::BuyerName,
@@ -566,6 +571,7 @@ impl Field {
         Field::Quantity,
         Field::Region,
         Field::BuyerZone,
+        Field::Language,
         Field::AcceptsMarketing,
     ];
 
@@ -597,6 +603,7 @@ impl Field {
             Field::Quantity => "quantity",
             Field::Region => "region",
             Field::BuyerZone => "buyer_zone",
+            Field::Language => "language",
             Field::AcceptsMarketing => "accepts_marketing",
         }
     }

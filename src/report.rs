@@ -41,6 +41,8 @@ pub struct Entry<'a> {
     pub reason: Option<Reason>,
     /// Template of the reminder: the ladder's step (what the ledger records).
     pub template: Option<String>,
+    /// The language the reminder is written in (a tag: `en`, `zh-CN`, `pt-BR`).
+    pub language: Option<&'static str>,
     /// `plain` when the step makes an offer and the buyer did not accept marketing: the
     /// message is the built-in plain wording instead of the step's; absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -314,6 +316,7 @@ impl<'a> Entry<'a> {
             decision: Decision::Skip,
             reason: None,
             template: None,
+            language: None,
             wording: None,
             buyer_type: None,
             age_hours: Some(crate::order::hours(order.age(now))),
@@ -348,6 +351,7 @@ impl<'a> Entry<'a> {
             decision: Decision::Skip,
             reason: Some(Reason::InvalidRow),
             template: None,
+            language: None,
             wording: None,
             buyer_type: None,
             age_hours: None,
@@ -440,6 +444,8 @@ pub struct Summary {
     pub invalid_rows: u64,
     /// Orders with a reminder.
     pub reminders: u64,
+    /// Reminders by the language they are written in.
+    pub languages: BTreeMap<String, u64>,
     /// Of the reminders, those of an offer step in the `plain` wording (the buyer did not
     /// accept marketing); absent when none.
     #[serde(skip_serializing_if = "is_zero")]
@@ -496,6 +502,7 @@ impl Summary {
             orders: 0,
             invalid_rows: 0,
             reminders: 0,
+            languages: BTreeMap::new(),
             plain_wording: 0,
             skipped: BTreeMap::new(),
             warnings: Vec::new(),
@@ -519,6 +526,14 @@ impl Summary {
     pub fn record(&mut self, entry: &Entry<'_>) {
         if entry.decision == Decision::Remind {
             self.reminders += 1;
+            if let Some(language) = entry.language {
+                match self.languages.get_mut(language) {
+                    Some(count) => *count += 1,
+                    None => {
+                        self.languages.insert(language.to_owned(), 1);
+                    }
+                }
+            }
             self.plain_wording += u64::from(entry.wording.is_some());
             if self.dry_run {
                 return;
@@ -652,6 +667,15 @@ impl Summary {
         (total, shown)
     }
 
+    /// `en 3, zh-CN 2`: the reminders by language.
+    fn languages_part(&self) -> String {
+        self.languages
+            .iter()
+            .map(|(language, n)| format!("{language} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// `, 1 invalid row` / `, 3 invalid rows`, or nothing.
     fn invalid_part(&self) -> String {
         match self.invalid_rows {
@@ -696,6 +720,10 @@ impl fmt::Display for Summary {
                 self.invalid_part(),
                 self.elapsed_seconds
             )?;
+            // Under cron, only when the shop writes in more than one language.
+            if self.languages.len() > 1 {
+                writeln!(f, "  by language: {}", self.languages_part())?;
+            }
             for line in &self.problems {
                 writeln!(f, "  {line}")?;
             }
@@ -719,6 +747,9 @@ impl fmt::Display for Summary {
             self.invalid_part(),
             self.rows
         )?;
+        if !self.languages.is_empty() {
+            writeln!(f, "reminders by language: {}", self.languages_part())?;
+        }
         if self.plain_wording > 0 {
             writeln!(
                 f,

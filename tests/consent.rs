@@ -117,7 +117,7 @@ fn a_buyer_who_did_not_accept_marketing_gets_the_plain_wording_and_the_ladder_cl
         d.get("#1001")["body"]
             .as_str()
             .unwrap()
-            .contains("5% off: 19.00 USD")
+            .contains("5% off: $19.00")
     );
     for id in ["#1002", "#1003"] {
         assert_eq!(d.get(id)["template"], "discount", "the ladder climbed");

@@ -212,8 +212,9 @@ fn closing_soon_overrides_too_recent_but_not_the_window() {
         "exactly 3 h left is inside"
     );
     let subject = d.get("F1")["subject"].as_str().unwrap();
+    // The deadline as the message's language writes a date and time, with the store's offset.
     assert!(
-        subject.contains("2026-11-23 11:00 (UTC+08:00)"),
+        subject.contains("Nov 23, 2026, 11:00 AM GMT+8"),
         "{subject}"
     );
 }

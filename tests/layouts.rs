@@ -243,6 +243,7 @@ fn aliexpress_export() {
             ("8.12346E+15", "skip:invalid_row"),
             ("8123456789012353", "skip:no_contact"),
             ("8123456789012354", "discount"),
+            ("8123456789012355", "popular"),
         ],
     );
     let mangled = d.get("8.12346E+15");
@@ -310,6 +311,89 @@ fn taobao_export() {
     );
     assert_eq!(d.get("4378120007170436311")["buyer_type"], "loyal");
     assert_eq!(d.summary["encoding"], "gb18030");
+}
+
+#[test]
+fn aliexpress_buyers_read_their_country_s_language_once_the_shop_sends_it() {
+    let config = config("America/Los_Angeles", "USD", "").replace(
+        "[source]",
+        "languages = [\"en\", \"ru\", \"pt-BR\", \"es\"]\n\n[source]",
+    );
+    let d = decide("aliexpress_orders.csv", &config);
+    // Russian Federation, Brazil, United States: the country's language, the amount its way.
+    let ivan = d.get("8123456789012355");
+    assert_eq!(ivan["language"], "ru");
+    assert!(
+        ivan["body"].as_str().unwrap().contains("9,90\u{a0}$"),
+        "{}",
+        ivan["body"]
+    );
+    assert!(
+        ivan["subject"]
+            .as_str()
+            .unwrap()
+            .contains("8123456789012355")
+    );
+    assert!(
+        ivan["body"].as_str().unwrap().contains("Здравствуйте"),
+        "{}",
+        ivan["body"]
+    );
+    let ana = d.get("8123456789012354");
+    assert_eq!(ana["language"], "pt-BR");
+    assert!(
+        ana["body"].as_str().unwrap().contains("US$\u{a0}9,90"),
+        "{}",
+        ana["body"]
+    );
+    assert_eq!(d.get("8123456789012345")["language"], "en");
+    assert_eq!(
+        d.summary["languages"],
+        serde_json::json!({"en": 2, "pt-BR": 1, "ru": 1})
+    );
+    // Without [shop] languages the same shop writes English to everybody, as before.
+    let d = decide(
+        "aliexpress_orders.csv",
+        &config_plain("America/Los_Angeles", "USD"),
+    );
+    assert_eq!(d.get("8123456789012355")["language"], "en");
+}
+
+fn config_plain(zone: &str, currency: &str) -> String {
+    config(zone, currency, "")
+}
+
+#[test]
+fn taobao_buyers_get_chinese_reminders() {
+    let d = decide(
+        "taobao_ExportOrderList202611230900.csv",
+        &config("Asia/Shanghai", "CNY", "\"莲叶茶庄分销店\""),
+    );
+    // The layout's marketplace language is the shop's default: no [shop] language needed.
+    for id in [
+        "4378120007170436303",
+        "4378120007170436307",
+        "4378120007170436311",
+    ] {
+        let o = d.get(id);
+        assert_eq!(o["language"], "zh-CN", "{id}");
+        let body = o["body"].as_str().unwrap();
+        assert!(body.contains('亲') || body.contains('您'), "{id}: {body}");
+    }
+    assert!(
+        d.get("4378120007170436303")["body"]
+            .as_str()
+            .unwrap()
+            .contains("¥256.00"),
+        "{}",
+        d.get("4378120007170436303")["body"]
+    );
+    assert_eq!(d.summary["languages"], serde_json::json!({"zh-CN": 3}));
+    // A seller who wants English says so.
+    let english = config("Asia/Shanghai", "CNY", "\"莲叶茶庄分销店\"")
+        .replace("[source]", "language = \"en\"\n\n[source]");
+    let d = decide("taobao_ExportOrderList202611230900.csv", &english);
+    assert_eq!(d.get("4378120007170436303")["language"], "en");
 }
 
 #[test]

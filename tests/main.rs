@@ -16,6 +16,7 @@ mod fuzz;
 mod guard;
 mod init;
 mod input;
+mod languages;
 mod layouts;
 mod ledger;
 mod plan;

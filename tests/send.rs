@@ -1025,7 +1025,7 @@ fn an_html_alternative_and_reply_to_when_the_seller_has_them() {
         .get_body()
         .unwrap();
     assert!(
-        html.contains("Hello Tom &amp; Jerry &lt;b&gt;, order H1 (10.00 USD)"),
+        html.contains("Hello Tom &amp; Jerry &lt;b&gt;, order H1 ($10.00)"),
         "{html}"
     );
     assert!(

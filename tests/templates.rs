@@ -22,7 +22,8 @@ fn a_seller_template_overrides_the_built_in_one() {
     .decide();
     let x1 = d.get("X1");
     assert_eq!(x1["subject"], "Test Shop: order X1");
-    assert_eq!(x1["body"], "Hi Xia, 10.00 USD please.\n");
+    // The total as English writes it (the raw values are `order.total_amount`, `order.currency`).
+    assert_eq!(x1["body"], "Hi Xia, $10.00 please.\n");
 }
 
 #[test]

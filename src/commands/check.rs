@@ -36,13 +36,30 @@ pub fn check(args: &CheckArgs) -> Result<u8, Error> {
     let settings = Settings::from_args(args.config.as_deref(), false)?;
     let templates = Templates::load(&settings)?;
     let names: Vec<&str> = templates.names().collect();
-    templates.check(&settings, names.iter().copied())?;
+    let (every, default) = crate::render::languages_to_check(&settings, None);
+    templates.check(&settings, &every, default, names.iter().copied(), false)?;
     let source = Source::new(&args.orders);
     let examined = examine(&settings, &source, now)?;
     let mut problems = examined.problems;
+    // Every language the shop sends has its own text of every step.
+    let layout = crate::config::Languages::of_layout(examined.layout);
+    let default = settings.languages.default_for(layout);
+    let enabled = settings.languages.enabled_for(layout);
+    templates.check(&settings, &enabled, default, names.iter().copied(), true)?;
 
     let mut out = examined.text;
     let w = &mut out;
+    writeln!(
+        w,
+        "languages: {} (the shop's own: {default}{})",
+        enabled.join(", "),
+        if settings.languages.enabled.is_none() {
+            "; set [shop] languages to write to buyers in theirs"
+        } else {
+            ""
+        }
+    )
+    .ok();
     writeln!(
         w,
         "templates: {} render ({})",
@@ -122,6 +139,8 @@ pub struct Examined {
     pub problems: usize,
     /// What the guard measures (everything but the reminders, which `check` does not decide).
     pub today: guard::Today,
+    /// The export's layout (`None`: an empty file).
+    pub layout: Option<crate::ingest::layout::Layout>,
 }
 
 /// Reads the export once and describes it as `check` does, counting the problems: the one
@@ -188,6 +207,7 @@ pub fn examine(
         text: out,
         problems: problems + bank_details,
         today,
+        layout: info.mapping.as_ref().map(|m| m.layout),
     })
 }
 

@@ -17,21 +17,24 @@ use crate::ingest::layout::{Layout, Mapping};
 use crate::ingest::value::{self, DateOrder};
 use crate::ingest::{self, Source};
 use crate::order::{Field, StatusClass};
-use crate::render::BUILT_IN;
+use crate::render::built_in;
 
 /// Writes `payremind.toml` and `templates/<step>.txt` into the folder.
 ///
 /// # Errors
 /// A file exists (without `--force`), cannot be written, or `--from` cannot be read.
 pub fn init(args: &InitArgs) -> Result<u8, Error> {
-    let config = match &args.from {
+    let (config, language) = match &args.from {
         Some(export) => starter_for(&Source::new(export))?,
-        None => SAMPLE.to_owned(),
+        None => (SAMPLE.to_owned(), None),
     };
     let mut files: Vec<(PathBuf, &str)> = vec![(args.dir.join("payremind.toml"), &config)];
     let templates = args.dir.join("templates");
+    // The flat `templates/<step>.txt` are the shop's own language's (`[shop] language`,
+    // whose default is the layout's): Chinese for a Taobao shop, else English.
+    let built_in = built_in(language.unwrap_or(crate::language::ENGLISH));
     files.extend(
-        BUILT_IN
+        built_in
             .iter()
             .map(|(name, source)| (templates.join(format!("{name}.txt")), *source)),
     );
@@ -63,14 +66,15 @@ pub fn init(args: &InitArgs) -> Result<u8, Error> {
     eprintln!(
         "payremind: wrote {} and {} templates in {}\nnext: set [shop] name and sender, [source] timezone and what else it marks REQUIRED, then run `payremind check --orders <export.csv>`",
         files[0].0.display(),
-        BUILT_IN.len(),
+        built_in.len(),
         templates.display()
     );
     Ok(0)
 }
 
-/// The sample config, made for the export at `source`.
-fn starter_for(source: &Source) -> Result<String, Error> {
+/// The sample config, made for the export at `source`, and its layout's language (whose
+/// templates `init` writes).
+fn starter_for(source: &Source) -> Result<(String, Option<&'static str>), Error> {
     // Read more than once (standard input is kept in memory).
     let source = &source.rereadable()?;
     let defaults = Settings::resolve(Config::default(), None)?;
@@ -150,7 +154,7 @@ fn starter_for(source: &Source) -> Result<String, Error> {
     if !statuses.is_empty() {
         config = replace_block(&config, "# unpaid = [", "# closed = [", &statuses);
     }
-    Ok(config)
+    Ok((config, layout.preset().language))
 }
 
 /// `text` with the lines from the one starting with `first` to the one starting with `last`
@@ -281,6 +285,18 @@ const SYNONYMS: &[(Field, &[&str])] = &[
     (
         Field::BuyerZone,
         &["time zone", "timezone", "buyer zone", "时区"],
+    ),
+    (
+        Field::Language,
+        &[
+            "language",
+            "locale",
+            "customer language",
+            "customer locale",
+            "buyer language",
+            "lang",
+            "语言",
+        ],
     ),
     (
         Field::AcceptsMarketing,

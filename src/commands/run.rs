@@ -314,11 +314,17 @@ fn judge(
 /// The templates, checked (every one the ladder can pick) before the first real message.
 fn templates(settings: &Settings) -> Result<Templates, Error> {
     let templates = Templates::load(settings)?;
-    let used = settings.rules.iter().filter_map(|rule| match &rule.action {
-        Action::Template(name) => Some(name.as_str()),
-        Action::Skip(_) => None,
-    });
-    templates.check(settings, used)?;
+    let used = settings
+        .rules
+        .iter()
+        .filter_map(|rule| match &rule.action {
+            Action::Template(name) => Some(name.as_str()),
+            Action::Skip(_) => None,
+        })
+        // The words an offer step takes for a buyer without marketing consent.
+        .chain([crate::decide::consent::PLAIN]);
+    let (languages, default) = crate::render::languages_to_check(settings, None);
+    templates.check(settings, &languages, default, used, false)?;
     Ok(templates)
 }
 

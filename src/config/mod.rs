@@ -8,6 +8,7 @@
 mod delivery;
 mod experiment;
 mod guard;
+mod languages;
 mod select;
 mod shop;
 mod source;
@@ -24,6 +25,7 @@ pub use self::delivery::{
 };
 pub use self::experiment::{Experiment, ExperimentConfig};
 pub use self::guard::{Guard, GuardConfig};
+pub use self::languages::{Languages, LanguagesConfig};
 pub use self::select::{Select, SelectConfig};
 pub use self::shop::{Shop, ShopConfig};
 pub use self::source::{ColumnSpec, SourceConfig};
@@ -74,6 +76,9 @@ pub struct Config {
     /// `[guard]`: when `--send` stops instead of sending.
     #[serde(default)]
     pub guard: GuardConfig,
+    /// `[languages]`: which language a country's buyers read.
+    #[serde(default)]
+    pub languages: LanguagesConfig,
     /// `[experiment]`: the control group `payremind report` measures the reminders against.
     #[serde(default)]
     pub experiment: ExperimentConfig,
@@ -201,6 +206,9 @@ pub struct Settings {
     pub ledger_path: PathBuf,
     /// `[guard]`: the limits past which `--send` stops.
     pub guard: Guard,
+    /// `[shop] language`, `[shop] languages`, `[languages]`: the languages reminders are
+    /// written in.
+    pub languages: Languages,
     /// `[experiment]`: the share of buyers held out as a control group, and the hash's salt.
     pub experiment: Experiment,
 }
@@ -221,6 +229,12 @@ impl Settings {
         };
 
         let source_settings = source::resolve(&config.source, &bad)?;
+        let languages = languages::resolve(
+            config.shop.language.as_deref(),
+            config.shop.languages.as_deref(),
+            &config.languages,
+            &bad,
+        )?;
         let shop = shop::resolve(config.shop, source_settings.timezone, &bad)?;
         let layout = source::overrides(
             source_settings.format,
@@ -264,6 +278,7 @@ impl Settings {
         let experiment = experiment::resolve(&config.experiment, &shop.name, &bad)?;
 
         Ok(Settings {
+            languages,
             delivery,
             ledger_path,
             guard,

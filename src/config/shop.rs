@@ -52,6 +52,13 @@ pub struct ShopConfig {
     /// The shop's own country (ISO code or name): its buyers are domestic, held by dispatch
     /// windows. Default: the country of `[source].timezone`.
     pub country: Option<String>,
+    /// The language reminders are written in when the buyer's is not known or not sent (a
+    /// language tag like `"en"` or `"zh-CN"`). Default: the layout's marketplace language
+    /// (Taobao/Tmall `zh-CN`), else `en`.
+    pub language: Option<String>,
+    /// The languages the shop sends, like `["en", "es", "pt-BR"]`: a buyer who reads one of
+    /// them gets it, anybody else `language`. Absent: every reminder in `language`.
+    pub languages: Option<Vec<String>>,
 }
 
 /// `[shop]`, resolved.

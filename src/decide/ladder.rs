@@ -20,7 +20,7 @@
 use chrono::TimeDelta;
 use serde::Deserialize;
 
-use crate::order::BuyerType;
+use crate::order::{BuyerType, Text};
 use crate::report::Reason;
 use crate::units::{normalize_label, parse_duration};
 
@@ -43,6 +43,8 @@ pub struct Facts<'a> {
     pub bank_transfer: bool,
     /// The order's source (channel), lower-cased.
     pub source: &'a str,
+    /// The order's product lines (`Silk pillow × 2`).
+    pub products: &'a [Text],
 }
 
 /// What a matching rule does.
@@ -75,6 +77,8 @@ pub struct Rule {
     pub bank_transfer: Option<bool>,
     /// Any of these sources (channels), lower-cased.
     pub source: Option<Vec<String>>,
+    /// Any product of the order matches any of these patterns (globs, without case).
+    pub product: Option<Products>,
     /// What to do when it matches.
     pub action: Action,
     /// The final offer: once sent, the order is given up.
@@ -105,6 +109,10 @@ pub struct RuleConfig {
     /// Match only orders from these sources (the channel column), like
     /// `["subscription_contract"]`; compared without case.
     pub source: Option<Vec<String>>,
+    /// Match only orders with a product whose name matches one of these globs, like
+    /// `["*pillow*", "抱枕*"]` (`*` any text, `?` one character, `[abc]` one of them), without
+    /// case.
+    pub product: Option<Vec<String>>,
     /// The template to send.
     pub template: Option<String>,
     /// Or: the reason to send nothing.
@@ -152,6 +160,7 @@ impl Rule {
             source: config
                 .source
                 .map(|list| list.iter().map(|s| normalize_label(s)).collect()),
+            product: config.product.as_deref().map(Products::new).transpose()?,
             action,
             final_step: config.final_step.unwrap_or(false),
         })
@@ -174,6 +183,10 @@ impl Rule {
                 .source
                 .as_ref()
                 .is_none_or(|sources| sources.iter().any(|s| s == facts.source))
+            && self
+                .product
+                .as_ref()
+                .is_none_or(|patterns| patterns.any(facts.products))
             && self.promo_ends_within.is_none_or(|window| {
                 facts
                     .promo_ends_in
@@ -192,9 +205,57 @@ impl Rule {
             returning_perk: None,
             bank_transfer: None,
             source: None,
+            product: None,
             action,
             final_step: false,
         }
+    }
+}
+
+/// A rule's `product` patterns: globs, matched without case (Unicode's, so `*ÉTÉ*` finds
+/// `Collection été`) against each product's name. globset's own case-insensitive mode knows only
+/// ASCII, so patterns and names are both lower-cased, as `str::to_lowercase` does.
+#[derive(Debug, Clone)]
+pub struct Products(globset::GlobSet);
+
+impl Products {
+    /// The patterns, compiled.
+    ///
+    /// # Errors
+    /// A pattern that is not a glob (an unclosed `[`), or an empty list.
+    pub fn new(patterns: &[String]) -> Result<Products, String> {
+        if patterns.is_empty() {
+            return Err(
+                "product = []: list at least one pattern, like [\"*pillow*\"], or remove the line"
+                    .into(),
+            );
+        }
+        let mut set = globset::GlobSetBuilder::new();
+        for pattern in patterns {
+            let glob = globset::GlobBuilder::new(&pattern.trim().to_lowercase())
+                .literal_separator(false)
+                .backslash_escape(true)
+                .build()
+                .map_err(|e| {
+                    format!(
+                        "product: {pattern:?} is not a pattern ({}); write it like \"*pillow*\" (* is any text)",
+                        e.kind()
+                    )
+                })?;
+            set.add(glob);
+        }
+        set.build()
+            .map(Products)
+            .map_err(|e| format!("product: {e}"))
+    }
+
+    /// Whether the name of any of `products` matches any pattern.
+    #[must_use]
+    pub fn any(&self, products: &[Text]) -> bool {
+        products.iter().any(|p| {
+            self.0
+                .is_match(crate::ingest::product::name_of(p).to_lowercase())
+        })
     }
 }
 
@@ -311,6 +372,7 @@ mod tests {
             has_perk: false,
             bank_transfer: false,
             source: "web",
+            products: &[],
         }
     }
 
@@ -368,6 +430,7 @@ mod tests {
                 returning_perk: None,
                 bank_transfer: None,
                 source: None,
+                product: None,
                 template: Some("promo_ending".into()),
                 skip: None,
                 final_step: None,
@@ -389,6 +452,55 @@ mod tests {
     }
 
     #[test]
+    fn a_product_rule_matches_any_product_by_glob_without_case() {
+        let rule = |patterns: &[&str]| {
+            let patterns: Vec<String> = patterns.iter().map(|p| (*p).to_owned()).collect();
+            Rule {
+                product: Some(Products::new(&patterns).unwrap()),
+                ..Rule::new(Action::Template("pillow".into()))
+            }
+        };
+        let products: Vec<Text> = vec!["Matcha tin × 1".into(), "Silk PILLOW, grey × 2".into()];
+        let f = Facts {
+            products: &products,
+            ..facts(BuyerType::New, 5)
+        };
+        assert!(rule(&["*pillow*", "抱枕*"]).matches(&f));
+        assert!(
+            rule(&["silk pillow, grey"]).matches(&f),
+            "the name, without the count"
+        );
+        assert!(
+            !rule(&["pillow"]).matches(&f),
+            "a pattern without * is the whole name"
+        );
+        assert!(!rule(&["*cushion*"]).matches(&f));
+        let chinese: Vec<Text> = vec!["抱枕 真丝 × 1".into()];
+        assert!(rule(&["*pillow*", "抱枕*"]).matches(&Facts {
+            products: &chinese,
+            ..facts(BuyerType::New, 5)
+        }));
+        let french: Vec<Text> = vec!["Collection ÉTÉ × 1".into()];
+        assert!(
+            rule(&["*été*"]).matches(&Facts {
+                products: &french,
+                ..facts(BuyerType::New, 5)
+            }),
+            "Unicode case"
+        );
+        assert!(
+            !rule(&["*pillow*"]).matches(&facts(BuyerType::New, 5)),
+            "no products"
+        );
+        assert!(
+            Products::new(&["[abc".to_owned()])
+                .unwrap_err()
+                .contains("not a pattern")
+        );
+        assert!(Products::new(&[]).is_err());
+    }
+
+    #[test]
     fn a_rule_needs_exactly_one_action() {
         let empty = RuleConfig {
             buyer: None,
@@ -400,6 +512,7 @@ mod tests {
             returning_perk: None,
             bank_transfer: None,
             source: None,
+            product: None,
             template: None,
             skip: None,
             final_step: None,

@@ -67,6 +67,8 @@ use crate::error::Error;
 use crate::ingest::{self, Detail, ExportInfo, Grouping, Item, Source};
 use crate::ledger::{Memory, PaidBatch};
 use crate::order::Order;
+use crate::render::format::Formats;
+use crate::render::language::Chooser;
 use crate::render::{MessageContext, ShopContext, Templates};
 use crate::report::{Decision, Entry, Reason};
 use crate::units::normalize_label;
@@ -264,9 +266,13 @@ pub fn decide_each(
     emit: &mut dyn FnMut(Entry) -> Result<(), Error>,
 ) -> Result<ExportInfo, Error> {
     let changed = || changed(source);
+    let layout =
+        crate::config::Languages::of_layout(surveyed.info.mapping.as_ref().map(|m| m.layout));
     let mut decider = Decider {
         settings,
         templates,
+        chooser: Chooser::new(&settings.languages, layout),
+        formats: Formats::default(),
         shop: ShopContext::new(&settings.shop, now)?,
         now,
         options,
@@ -319,6 +325,9 @@ pub fn decide_each(
     if let Some(warning) = in_future_warning(&surveyed.verdicts, now) {
         info.warnings.push(warning);
     }
+    if let Some(warning) = decider.chooser.warning() {
+        info.warnings.push(warning);
+    }
     Ok(info)
 }
 
@@ -351,6 +360,10 @@ pub fn changed(source: &Source) -> Error {
 struct Decider<'a> {
     settings: &'a Settings,
     templates: &'a Templates,
+    /// Each order's language.
+    chooser: Chooser,
+    /// Amounts, dates and durations per language, each formatter made once.
+    formats: Formats,
     /// `shop` as templates see it, made once.
     shop: ShopContext<'a>,
     now: DateTime<Utc>,
@@ -408,6 +421,7 @@ impl Decider<'_> {
                 .find(&order.payment_method)
                 .is_some(),
             source: &normalize_label(&order.channel),
+            products: &order.products,
         };
         let template = match ladder::plan(&settings.rules, &facts) {
             Action::Skip(reason) => return Ok(entry.skipped(reason)),
@@ -435,12 +449,28 @@ impl Decider<'_> {
         }
         // An offer to a buyer who did not accept marketing: the plain wording, same step.
         let wording = self.offers.wording(&template, order.consent, settings);
+        let words = wording.unwrap_or(&template);
+        let default = self.chooser.default();
+        let language = self
+            .templates
+            .language_of(self.chooser.choose(order), default, words);
+        entry.language = Some(language);
         if self.options.render {
             let (sent, _, _) = memory.sent(&order.id);
-            let context = MessageContext::new(&self.shop, order, buyer_type, to.clone(), now, sent);
-            let words = wording.unwrap_or(&template);
-            let message = self.templates.render(words, &context)?;
-            entry.html = self.templates.render_html(words, &context)?;
+            let context = MessageContext::new(
+                &self.shop,
+                order,
+                buyer_type,
+                to.clone(),
+                now,
+                sent,
+                language,
+                &mut self.formats,
+            );
+            let message = self.templates.render(language, default, words, &context)?;
+            entry.html = self
+                .templates
+                .render_html(language, default, words, &context)?;
             entry.subject = Some(message.subject);
             entry.body = Some(message.body);
         }

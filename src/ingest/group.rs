@@ -254,6 +254,12 @@ impl Grouper {
             Field::BuyerZone,
             &mut soft,
         );
+        merge(
+            &mut first.language,
+            row.language,
+            Field::Language,
+            &mut soft,
+        );
         for (field, earlier, later) in soft {
             warnings.push(format!(
                 "line {}: order {} has {field} {later:?}, line {} has {earlier:?}; using line {}'s",
@@ -376,6 +382,7 @@ fn finish(
         country: row.country.unwrap_or_default(),
         region: row.region.unwrap_or_default(),
         buyer_zone: row.buyer_zone.unwrap_or_default(),
+        language: row.language.unwrap_or_default(),
         status_label,
         status,
         created_at,

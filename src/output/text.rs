@@ -64,10 +64,15 @@ impl<W: Write, E: Write> Sink for Text<W, E> {
         }
         let to = entry.to.as_deref().unwrap_or_default();
         let name = line(&entry.buyer_name);
+        // The language beside the recipient: who reads what.
+        let language = entry
+            .language
+            .map(|l| format!(" · {l}"))
+            .unwrap_or_default();
         if name.is_empty() {
-            writeln!(out, "To: {to}")?;
+            writeln!(out, "To: {to}{language}")?;
         } else {
-            writeln!(out, "To: {name} <{to}>")?;
+            writeln!(out, "To: {name} <{to}>{language}")?;
         }
         writeln!(
             out,

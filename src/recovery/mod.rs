@@ -34,13 +34,6 @@ pub mod interval;
 pub mod measure;
 pub mod render;
 
-/// The language a buyer is written to in: one place, so that a language column (issue 16)
-/// plugs in here. Today every message is written in English.
-#[must_use]
-pub fn language_of(_order: &Order, _settings: &Settings) -> String {
-    "en".to_owned()
-}
-
 /// A sending run's share of the report, before its first message: the reminders it is about
 /// to send and the orders it holds out are recorded as exposures at `now`, then the export is
 /// read for every order reminded or held out so far, these included.
@@ -124,7 +117,10 @@ pub fn observe(
     let (mut any_paid, mut any_unpaid) = (false, false);
     let mut oldest: Option<DateTime<Utc>> = None;
     let mut newest: Option<DateTime<Utc>> = None;
-    let (mut view, _) = ingest::visit(source, settings, Detail::Decisions, start, |view, item| {
+    // The orders reminded or held out, kept until the layout (which may imply the buyers'
+    // language) is known at the end of the read.
+    let mut exposed_orders: Vec<Order> = Vec::new();
+    let (mut view, info) = ingest::visit(source, settings, Detail::Decisions, start, |_, item| {
         if let Item::Order(order) = item {
             let created = order.created_at.with_timezone(&Utc);
             oldest = Some(oldest.map_or(created, |o| o.min(created)));
@@ -132,12 +128,17 @@ pub fn observe(
             any_paid |= order.status == StatusClass::Paid;
             any_unpaid |= order.status == StatusClass::Unpaid;
             if exposed.contains(order.id.as_str()) {
-                view.seen
-                    .push(Seen::new(order, &language_of(order, settings)));
+                exposed_orders.push(order.clone());
             }
         }
         Ok(())
     })?;
+    // Each order's language as the decisions choose it: the same chooser, the same layout.
+    let layout = crate::config::Languages::of_layout(info.mapping.as_ref().map(|m| m.layout));
+    let mut chooser = crate::render::language::Chooser::new(&settings.languages, layout);
+    for order in &exposed_orders {
+        view.seen.push(Seen::new(order, chooser.choose(order)));
+    }
     // A view of one status only is filtered: it says nothing of the orders it leaves out.
     if any_paid && any_unpaid {
         view.complete_since = oldest;

@@ -6,7 +6,7 @@
 //! (syntax, a variable that does not exist) are found before anything is rendered for real, by
 //! rendering each template once against a complete sample ([`Templates::check`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -18,43 +18,65 @@ use crate::decide::ladder::Action;
 use crate::error::Error;
 use crate::order::{BuyerType, Money, Order, StoreTime, Text};
 
-/// The built-in templates, one per playbook step: name and source.
-pub const BUILT_IN: &[(&str, &str)] = &[
-    ("gentle", include_str!("../../templates/en/gentle.txt")),
-    (
-        "bank_transfer",
-        include_str!("../../templates/en/bank_transfer.txt"),
-    ),
-    (
-        "payment_help",
-        include_str!("../../templates/en/payment_help.txt"),
-    ),
-    ("popular", include_str!("../../templates/en/popular.txt")),
-    ("discount", include_str!("../../templates/en/discount.txt")),
-    (
-        "low_stock",
-        include_str!("../../templates/en/low_stock.txt"),
-    ),
-    (
-        "promo_ending",
-        include_str!("../../templates/en/promo_ending.txt"),
-    ),
-    (
-        "missed_inquiry",
-        include_str!("../../templates/en/missed_inquiry.txt"),
-    ),
-    (
-        "closing_soon",
-        include_str!("../../templates/en/closing_soon.txt"),
-    ),
-    (
-        "returning_perk",
-        include_str!("../../templates/en/returning_perk.txt"),
-    ),
-    ("loyal", include_str!("../../templates/en/loyal.txt")),
-    // Not a ladder step: the words of an offer step for a buyer who did not accept marketing.
-    ("plain", include_str!("../../templates/en/plain.txt")),
-];
+pub mod format;
+pub mod language;
+
+use self::format::Formats;
+use crate::language::{self as languages, ENGLISH};
+
+// `BUILT_IN_TEMPLATES`: every `templates/<language>/<name>.txt`, written by build.rs.
+include!(concat!(env!("OUT_DIR"), "/built_in.rs"));
+
+/// Built-in templates that are not a step (no `Subject:` line): the unsubscribe line appended
+/// to every body.
+pub const NOT_STEPS: &[&str] = &["opt_out"];
+
+/// The built-in templates of `language`, name and source, every step `en` has: a step the
+/// language lacks is the English one.
+#[must_use]
+pub fn built_in(language: &str) -> Vec<(&'static str, &'static str)> {
+    let own = |lang: &str, name: &str| {
+        BUILT_IN_TEMPLATES
+            .iter()
+            .find(|(l, n, _)| *l == lang && *n == name)
+            .map(|(_, _, source)| *source)
+    };
+    let mut names: Vec<&'static str> = BUILT_IN_TEMPLATES
+        .iter()
+        .filter(|(l, _, _)| *l == ENGLISH || *l == language)
+        .map(|(_, name, _)| *name)
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+        .into_iter()
+        .filter_map(|name| Some((name, own(language, name).or_else(|| own(ENGLISH, name))?)))
+        .collect()
+}
+
+/// The languages a run's templates are rendered in before the first message, and the shop's
+/// own language: every language the shop could send, whatever layout the export turns out to
+/// have (`layout`, when known already; else every layout's marketplace language could be the
+/// shop's own).
+#[must_use]
+pub fn languages_to_check(
+    settings: &Settings,
+    layout: Option<crate::ingest::layout::Layout>,
+) -> (Vec<&'static str>, &'static str) {
+    let layout = layout.or(settings.layout.format);
+    let language = crate::config::Languages::of_layout(layout);
+    let default = settings.languages.default_for(language);
+    let mut languages = settings.languages.enabled_for(language);
+    if layout.is_none() {
+        for other in crate::ingest::layout::Layout::ALL {
+            let default = settings.languages.default_for(other.preset().language);
+            if !languages.contains(&default) {
+                languages.push(default);
+            }
+        }
+    }
+    (languages, default)
+}
 
 /// A rendered reminder.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,11 +87,31 @@ pub struct Message {
     pub body: String,
 }
 
-/// The loaded template set.
+/// The loaded template set: the built-in templates of every language, and the seller's folder
+/// on top.
+///
+/// Where the text of a step in a language comes from, first found wins: the seller's
+/// `<dir>/<language>/<step>.txt`; for the shop's own language (`[shop] language`) the seller's
+/// flat `<dir>/<step>.txt` (as before languages); the built-in `templates/<language>/<step>.txt`.
+/// A language without the step falls back to English, then to the shop's own language, and
+/// the message is in the language it was found in.
 pub struct Templates {
     tera: tera::Tera,
-    /// Template name -> where it came from (a file path, or `built-in`).
+    /// Template key -> where it came from (a file path, or a built-in one). Keys:
+    /// `<language>/<name>` (built-in), `own/<language>/<name>` and `own/<name>` (the seller's);
+    /// HTML alternatives end in `.html`.
     origins: BTreeMap<String, String>,
+    /// Every step name (built-in and the seller's), sorted.
+    steps: BTreeSet<String>,
+}
+
+/// Where a step's text in a language comes from (see [`Templates`]).
+fn keys(language: &str, default: &str, step: &str) -> [Option<String>; 3] {
+    [
+        Some(format!("own/{language}/{step}")),
+        (language == default).then(|| format!("own/{step}")),
+        Some(format!("{language}/{step}")),
+    ]
 }
 
 impl Templates {
@@ -78,85 +120,144 @@ impl Templates {
     /// # Errors
     /// The folder cannot be read, or a template does not parse or lacks its `Subject:` line.
     pub fn load(settings: &Settings) -> Result<Templates, Error> {
-        let mut sources: BTreeMap<String, (String, String)> = BUILT_IN
-            .iter()
-            .map(|(name, source)| {
-                (
-                    (*name).to_owned(),
-                    ((*source).to_owned(), format!("{name} (built-in)")),
-                )
-            })
-            .collect();
-        let mut html = BTreeMap::new();
-        if let Some(dir) = &settings.templates_dir {
-            for (name, path) in template_files(dir, "html", settings.path.as_deref())? {
-                let source = std::fs::read_to_string(&path).map_err(|source| Error::Read {
-                    path: path.clone(),
-                    source,
-                })?;
-                html.insert(name, (source, path.display().to_string()));
-            }
-            for (name, path) in template_files(dir, "txt", settings.path.as_deref())? {
-                let source = std::fs::read_to_string(&path).map_err(|source| Error::Read {
-                    path: path.clone(),
-                    source,
-                })?;
-                sources.insert(name, (source, path.display().to_string()));
-            }
-        }
-        let mut tera = tera::Tera::new();
-        // Plain text is never escaped; the HTML alternatives (named `<step>.html`) always are.
-        tera.autoescape_on(vec![".html"]);
-        let mut origins = BTreeMap::new();
-        for (name, (source, origin)) in html {
-            let key = format!("{name}.html");
-            tera.add_raw_template(&key, &source)
-                .map_err(|e| template_error(&origin, &e))?;
-            origins.insert(key, origin);
-        }
-        for (name, (source, origin)) in sources {
-            if name.ends_with(".html") {
-                continue;
-            }
-            if !source.trim_start().starts_with("Subject:") {
-                return Err(Error::Template {
-                    name: origin,
-                    line: 1,
-                    column: 1,
-                    message: "the first line must be `Subject: …`".into(),
-                });
-            }
-            tera.add_raw_template(&name, &source)
-                .map_err(|e| template_error(&origin, &e))?;
-            origins.insert(name, origin);
-        }
-        Ok(Templates { tera, origins })
+        // Only the languages a run can write in (English, the fallback, among them): parsing
+        // templates is most of what a small run costs.
+        let (mut languages, _) = languages_to_check(settings, None);
+        languages.push(ENGLISH);
+        Self::load_languages(settings, &languages)
     }
 
-    /// Whether a template of that name exists.
+    /// [`Templates::load`] with the built-in templates of `languages` only.
+    ///
+    /// # Errors
+    /// As [`Templates::load`].
+    pub fn load_languages(settings: &Settings, languages: &[&str]) -> Result<Templates, Error> {
+        // Key -> (source, origin).
+        let mut sources: BTreeMap<String, (String, String)> = BTreeMap::new();
+        for (language, name, source) in BUILT_IN_TEMPLATES
+            .iter()
+            .filter(|(l, _, _)| languages.contains(l))
+        {
+            sources.insert(
+                format!("{language}/{name}"),
+                (
+                    (*source).to_owned(),
+                    format!("templates/{language}/{name}.txt (built-in)"),
+                ),
+            );
+        }
+        if let Some(dir) = &settings.templates_dir {
+            let mut folders = vec![(String::from("own"), dir.clone())];
+            for (language, folder) in language_folders(dir, settings.path.as_deref())? {
+                folders.push((format!("own/{language}"), folder));
+            }
+            for (prefix, folder) in folders {
+                for extension in ["html", "txt"] {
+                    for (name, path) in
+                        template_files(&folder, extension, settings.path.as_deref())?
+                    {
+                        let source =
+                            std::fs::read_to_string(&path).map_err(|source| Error::Read {
+                                path: path.clone(),
+                                source,
+                            })?;
+                        let key = match extension {
+                            "html" => format!("{prefix}/{name}.html"),
+                            _ => format!("{prefix}/{name}"),
+                        };
+                        sources.insert(key, (source, path.display().to_string()));
+                    }
+                }
+            }
+        }
+        let mut origins = BTreeMap::new();
+        let mut steps = BTreeSet::new();
+        let mut raw = Vec::with_capacity(sources.len());
+        for (key, (source, origin)) in sources {
+            let name = key.rsplit('/').next().unwrap_or_default();
+            if !name.ends_with(".html") && !NOT_STEPS.contains(&name) {
+                if !source.trim_start().starts_with("Subject:") {
+                    return Err(Error::Template {
+                        name: origin,
+                        line: 1,
+                        column: 1,
+                        message: "the first line must be `Subject: …`".into(),
+                    });
+                }
+                steps.insert(name.to_owned());
+            }
+            origins.insert(key.clone(), origin);
+            raw.push((key, source));
+        }
+        let tera = compile(&raw, &origins)?;
+        Ok(Templates {
+            tera,
+            origins,
+            steps,
+        })
+    }
+
+    /// Whether a step of that name exists, in any language.
     #[must_use]
     pub fn contains(&self, name: &str) -> bool {
-        self.origins.contains_key(name)
+        self.steps.contains(name)
     }
 
-    /// Every template name, sorted (HTML alternatives are `<name>.html`).
+    /// Every step name, sorted.
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.origins.keys().map(String::as_str)
+        self.steps.iter().map(String::as_str)
     }
 
-    /// The HTML alternative of template `name`, when the seller wrote one.
+    /// The template key and language that step `name` in `language` is written from, the shop's
+    /// own language being `default`: the language's own text, else English, else the shop's.
+    fn pick(
+        &self,
+        language: &'static str,
+        default: &'static str,
+        name: &str,
+    ) -> Option<(String, &'static str)> {
+        [language, ENGLISH, default].into_iter().find_map(|l| {
+            keys(l, default, name)
+                .into_iter()
+                .flatten()
+                .find(|key| self.origins.contains_key(key))
+                .map(|key| (key, l))
+        })
+    }
+
+    /// The language the reminder `name` for a buyer of `language` is written in: `language`,
+    /// unless the step has no text in it (see [`Templates`]).
+    #[must_use]
+    pub fn language_of(
+        &self,
+        language: &'static str,
+        default: &'static str,
+        name: &str,
+    ) -> &'static str {
+        self.pick(language, default, name)
+            .map_or(language, |(_, l)| l)
+    }
+
+    /// The HTML alternative of template `name` in `language`, when the seller wrote one.
     ///
     /// # Errors
     /// It does not render.
     pub fn render_html(
         &self,
+        language: &'static str,
+        default: &'static str,
         name: &str,
         context: &MessageContext<'_>,
     ) -> Result<Option<String>, Error> {
-        let key = format!("{name}.html");
-        let Some(origin) = self.origins.get(&key) else {
+        let key = keys(language, default, &format!("{name}.html"))
+            .into_iter()
+            .take(2)
+            .flatten()
+            .find(|key| self.origins.contains_key(key));
+        let Some(key) = key else {
             return Ok(None);
         };
+        let origin = &self.origins[&key];
         let context = context.tera().map_err(|e| template_error(origin, &e))?;
         self.tera
             .render(&key, &context)
@@ -164,16 +265,22 @@ impl Templates {
             .map_err(|e| template_error(origin, &e))
     }
 
-    /// Checks that every rule's template exists, then renders `names` against sample orders of
-    /// every buyer type, with and without the optional values, so a typo in a variable is found
-    /// before any real message, whichever branch of the template it hides in.
+    /// Checks that every rule's template exists, then renders `names` in each of `languages`
+    /// against sample orders of every buyer type, with and without the optional values, so a
+    /// typo in a variable is found before any real message, whichever branch of the template
+    /// it hides in. With `complete`, a step some language has no text of its own for is an
+    /// error naming the file to write (`check`); without, it is the English text (a run).
     ///
     /// # Errors
-    /// The first rule naming a missing template, or the first template that does not render.
+    /// The first rule naming a missing template, the first missing text (with `complete`), or
+    /// the first template that does not render.
     pub fn check<'a>(
         &self,
         settings: &Settings,
+        languages: &[&'static str],
+        default: &'static str,
         names: impl IntoIterator<Item = &'a str>,
+        complete: bool,
     ) -> Result<(), Error> {
         for (i, rule) in settings.rules.iter().enumerate() {
             if let Action::Template(name) = &rule.action
@@ -192,33 +299,94 @@ impl Templates {
                 });
             }
         }
-        let samples = samples(&settings.shop)?;
-        for name in names {
-            for sample in &samples {
-                match name.strip_suffix(".html") {
-                    Some(step) => {
-                        self.render_html(step, sample)?;
+        let names: Vec<&str> = names.into_iter().collect();
+        let used: Vec<&str> = settings
+            .rules
+            .iter()
+            .filter_map(|rule| match &rule.action {
+                Action::Template(name) => Some(name.as_str()),
+                Action::Skip(_) => None,
+            })
+            // An offer step's words for a buyer without marketing consent.
+            .chain([crate::decide::consent::PLAIN])
+            .collect();
+        let mut formats = Formats::default();
+        for &language in languages {
+            let samples = samples(&settings.shop, language, &mut formats)?;
+            for name in &names {
+                let Some((_, found)) = self.pick(language, default, name) else {
+                    // A step only some languages have (the seller's own, written in one
+                    // language folder) matters when the ladder can pick it.
+                    if used.contains(name) {
+                        return Err(self.missing(settings, language, name));
                     }
-                    None => {
-                        self.render(name, sample)?;
-                        self.render_html(name, sample)?;
-                    }
+                    continue;
+                };
+                if complete && found != language {
+                    return Err(self.missing(settings, language, name));
+                }
+                for sample in &samples {
+                    self.render(found, default, name, sample)?;
+                    self.render_html(found, default, name, sample)?;
                 }
             }
         }
         Ok(())
     }
 
-    /// Renders template `name` for one order.
+    /// The error for step `name`, which has no text in `language`.
+    fn missing(&self, settings: &Settings, language: &str, name: &str) -> Error {
+        let built_in = self.origins.contains_key(&format!("{ENGLISH}/{name}"));
+        let own = settings
+            .templates_dir
+            .as_ref()
+            .map(|dir| dir.join(language).join(format!("{name}.txt")));
+        let message = match (built_in, &own) {
+            (true, Some(own)) => format!(
+                "templates/{language}/{name}.txt is missing: payremind has no {language} text of this step; write {}, or remove {language} from [shop] languages",
+                own.display()
+            ),
+            (true, None) => format!(
+                "templates/{language}/{name}.txt is missing: payremind has no {language} text of this step; write your own in a folder set as [templates] dir ({language}/{name}.txt), or remove {language} from [shop] languages"
+            ),
+            (false, Some(own)) => format!(
+                "{} is missing: your step {name:?} has no {language} text; write it, or remove {language} from [shop] languages",
+                own.display()
+            ),
+            (false, None) => format!("step {name:?} has no {language} text"),
+        };
+        Error::Template {
+            name: format!("language {language}"),
+            line: 1,
+            column: 1,
+            message,
+        }
+    }
+
+    /// Renders template `name` for one order, in `language` (see [`Templates::language_of`]).
     ///
     /// # Errors
     /// The template does not render (an unknown variable, a filter on the wrong type).
-    pub fn render(&self, name: &str, context: &MessageContext<'_>) -> Result<Message, Error> {
-        let origin = self.origins.get(name).map_or(name, String::as_str);
+    pub fn render(
+        &self,
+        language: &'static str,
+        default: &'static str,
+        name: &str,
+        context: &MessageContext<'_>,
+    ) -> Result<Message, Error> {
+        let Some((key, _)) = self.pick(language, default, name) else {
+            return Err(Error::Template {
+                name: name.to_owned(),
+                line: 1,
+                column: 1,
+                message: format!("template {name:?} does not exist"),
+            });
+        };
+        let origin = &self.origins[&key];
         let context = context.tera().map_err(|e| template_error(origin, &e))?;
         let text = self
             .tera
-            .render(name, &context)
+            .render(&key, &context)
             .map_err(|e| template_error(origin, &e))?;
         let text = text.trim_start();
         let (first, rest) = text.split_once('\n').unwrap_or((text, ""));
@@ -228,6 +396,73 @@ impl Templates {
             body: format!("{}\n", rest.trim_matches(|c| c == '\n' || c == '\r')),
         })
     }
+}
+
+/// Every template compiled at once: Tera checks the whole set each time one is added, so one
+/// by one would cost the square of their number (seven languages make a hundred templates).
+fn compile(
+    raw: &[(String, String)],
+    origins: &BTreeMap<String, String>,
+) -> Result<tera::Tera, Error> {
+    let new = || {
+        let mut tera = tera::Tera::new();
+        // Plain text is never escaped; the HTML alternatives (named `<step>.html`) always are.
+        tera.autoescape_on(vec![".html"]);
+        tera
+    };
+    let mut tera = new();
+    let Err(batch) = tera.add_raw_templates(raw.iter().map(|(k, s)| (k.as_str(), s.as_str())))
+    else {
+        return Ok(tera);
+    };
+    // Which one: each alone (only on this error path).
+    for (key, source) in raw {
+        if let Err(e) = new().add_raw_template(key, source) {
+            return Err(template_error(&origins[key], &e));
+        }
+    }
+    Err(template_error("templates", &batch))
+}
+
+/// The seller's language folders (`<dir>/de/`, `<dir>/pt_BR/`), by canonical tag.
+///
+/// # Errors
+/// The folder cannot be read, or a folder in it is not named for a language.
+fn language_folders(
+    dir: &Path,
+    config: Option<&Path>,
+) -> Result<Vec<(&'static str, PathBuf)>, Error> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        // Said by `template_files`, with the setting to fix.
+        return Ok(Vec::new());
+    };
+    let mut folders = Vec::new();
+    for entry in entries {
+        let path = entry
+            .map_err(|source| Error::Read {
+                path: dir.to_owned(),
+                source,
+            })?
+            .path();
+        if !path.is_dir() {
+            continue;
+        }
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        let language = languages::canonical(name).ok_or_else(|| Error::Setting {
+            path: config.map_or_else(|| PathBuf::from("<defaults>"), Path::to_owned),
+            setting: "[templates].dir".to_owned(),
+            message: format!(
+                "the folder {} is not named for a language; a folder in the templates folder holds one language's templates and is named by its tag, like de or pt-BR",
+                path.display()
+            ),
+        })?;
+        folders.push((language, path));
+    }
+    folders.sort();
+    Ok(folders)
 }
 
 fn template_files(
@@ -366,9 +601,15 @@ pub struct BuyerContext {
 pub struct OrderContext {
     /// Order number.
     pub id: Text,
-    /// `128.00 USD`; empty when the export has no total.
+    /// The total as the message's language writes it (`$128.00`, `1.234,50 €`, `¥128.00`);
+    /// empty when the export has no total.
     pub total: String,
-    /// The total less `[shop].discount_percent`; empty when no total or no discount.
+    /// The total as a plain decimal, as exported (`1234.50`); empty when no total.
+    pub total_amount: String,
+    /// The total's currency, its ISO code (`USD`); empty when no total.
+    pub currency: String,
+    /// The total less `[shop].discount_percent`, written like `total`; empty when no total or
+    /// no discount.
     pub discounted_total: String,
     /// Product lines.
     pub products: Vec<Text>,
@@ -376,9 +617,11 @@ pub struct OrderContext {
     pub created_at: String,
     /// Hours since it was placed, whole.
     pub age_hours: i64,
-    /// When it auto-closes, store time with zone; empty when it does not.
+    /// When it auto-closes, in the store's zone, as the message's language writes a date and
+    /// time (`Nov 23, 2026, 5:05 PM GMT+8`); empty when it does not.
     pub close_at: String,
-    /// Time left until it closes, like `1 h 30 min`; empty when it does not close.
+    /// Time left until it closes, as the language says it (`1 hr, 30 min`, `1小时30分钟`);
+    /// empty when it does not close.
     pub time_left: String,
     /// How the buyer chose to pay, as exported; may be empty.
     pub payment_method: Text,
@@ -428,8 +671,10 @@ impl<'a> MessageContext<'a> {
     }
 
     /// The context for `order`, sent to `email`, evaluated at `now`, after `reminders_sent`
-    /// earlier reminders about it.
+    /// earlier reminders about it, written in `language` (amounts, deadlines and durations as
+    /// it writes them, with the run's `formats`).
     #[must_use]
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         shop: &ShopContext<'a>,
         order: &Order,
@@ -437,9 +682,15 @@ impl<'a> MessageContext<'a> {
         email: String,
         now: DateTime<Utc>,
         reminders_sent: usize,
+        language: &'static str,
+        formats: &mut Formats,
     ) -> Self {
-        let money = |m: Option<&Money>| m.map(ToString::to_string).unwrap_or_default();
         let left = order.close_at.map(|c| c.signed_duration_since(now));
+        let discounted = order
+            .total
+            .as_ref()
+            .zip(shop.shop.discount_percent)
+            .map(|(t, percent)| t.discounted(percent));
         MessageContext {
             shop: shop.clone(),
             buyer: BuyerContext {
@@ -452,20 +703,35 @@ impl<'a> MessageContext<'a> {
             },
             order: OrderContext {
                 id: crate::line::header(&order.id, crate::line::MAX_HEADER_CHARS).into(),
-                total: money(order.total.as_ref()),
-                discounted_total: money(
-                    order
-                        .total
-                        .as_ref()
-                        .zip(shop.shop.discount_percent)
-                        .map(|(t, percent)| t.discounted(percent))
-                        .as_ref(),
-                ),
+                total: order
+                    .total
+                    .as_ref()
+                    .map(|t| formats.money(language, t))
+                    .unwrap_or_default(),
+                total_amount: order
+                    .total
+                    .as_ref()
+                    .map(|t| t.amount.to_string())
+                    .unwrap_or_default(),
+                currency: order
+                    .total
+                    .as_ref()
+                    .map(|t| t.currency.to_string())
+                    .unwrap_or_default(),
+                discounted_total: discounted
+                    .map(|t| formats.money(language, &t))
+                    .unwrap_or_default(),
                 products: order.products.clone(),
                 created_at: order.created_at.format("%Y-%m-%d %H:%M").to_string(),
                 age_hours: order.age(now).num_hours(),
-                close_at: order.close_at.as_ref().map(store_time).unwrap_or_default(),
-                time_left: left.map(time_left).unwrap_or_default(),
+                close_at: order
+                    .close_at
+                    .as_ref()
+                    .map(|c| formats.date_time(language, c))
+                    .unwrap_or_default(),
+                time_left: left
+                    .map(|l| formats.time_left(language, l))
+                    .unwrap_or_default(),
                 payment_method: order.payment_method.clone(),
                 reminders_sent,
                 ships_today_if_paid_by: ships_today_if_paid_by(shop.shop, now),
@@ -476,7 +742,11 @@ impl<'a> MessageContext<'a> {
 
 /// Sample contexts that walk every branch a template is likely to have: each buyer type, with
 /// every optional value filled, and with every optional value empty.
-fn samples(shop: &Shop) -> Result<Vec<MessageContext<'_>>, Error> {
+fn samples<'s>(
+    shop: &'s Shop,
+    language: &'static str,
+    formats: &mut Formats,
+) -> Result<Vec<MessageContext<'s>>, Error> {
     let now = DateTime::<Utc>::from_timestamp(1_795_000_000, 0).unwrap_or_default();
     let zone = chrono_tz::UTC;
     let full = Order {
@@ -488,6 +758,7 @@ fn samples(shop: &Shop) -> Result<Vec<MessageContext<'_>>, Error> {
         country: "US".into(),
         region: Text::default(),
         buyer_zone: Text::default(),
+        language: Text::default(),
         status_label: "pending".into(),
         status: crate::order::StatusClass::Unpaid,
         created_at: (now - TimeDelta::hours(5))
@@ -551,6 +822,8 @@ fn samples(shop: &Shop) -> Result<Vec<MessageContext<'_>>, Error> {
                 order.email.to_string(),
                 now,
                 sent,
+                language,
+                formats,
             ));
         }
     }
@@ -576,30 +849,103 @@ mod tests {
     fn every_built_in_message_names_shop_order_buyer_and_amount() {
         let settings = settings();
         let templates = Templates::load(&settings).unwrap();
-        let samples = samples(&settings.shop).unwrap();
+        let samples = samples(&settings.shop, ENGLISH, &mut Formats::default()).unwrap();
         let context = &samples[0];
-        for (name, _) in BUILT_IN {
-            let message = templates.render(name, context).unwrap();
+        for (name, _) in built_in(ENGLISH) {
+            let message = templates.render(ENGLISH, ENGLISH, name, context).unwrap();
             let text = format!("Subject: {}\n\n{}", message.subject, message.body);
-            for needle in [
-                "Lotus Leaf Tea",
-                "1001",
-                "Hello Sample Buyer,",
-                "128.00 USD",
-            ] {
+            for needle in ["Lotus Leaf Tea", "1001", "Hello Sample Buyer,", "$128.00"] {
                 assert!(text.contains(needle), "{name} lacks {needle:?}:\n{text}");
             }
-            insta::assert_snapshot!(*name, text);
+            insta::assert_snapshot!(name, text);
         }
+    }
+
+    #[test]
+    fn every_language_has_every_step_and_each_renders_for_every_sample() {
+        let settings = settings();
+        let templates = Templates::load_languages(&settings, languages::shipped()).unwrap();
+        let mut formats = Formats::default();
+        let english: Vec<&str> = built_in(ENGLISH).into_iter().map(|(n, _)| n).collect();
+        assert!(
+            languages::shipped().len() >= 7,
+            "{:?}",
+            languages::shipped()
+        );
+        for &language in languages::shipped() {
+            let samples = samples(&settings.shop, language, &mut formats).unwrap();
+            for name in &english {
+                assert!(
+                    BUILT_IN_TEMPLATES
+                        .iter()
+                        .any(|(l, n, _)| *l == language && n == name),
+                    "templates/{language}/{name}.txt is missing"
+                );
+            }
+            for (_, name, _) in BUILT_IN_TEMPLATES
+                .iter()
+                .filter(|(l, n, _)| *l == language && !NOT_STEPS.contains(n))
+            {
+                assert_eq!(templates.language_of(language, ENGLISH, name), language);
+                for sample in &samples {
+                    let message = templates
+                        .render(language, ENGLISH, name, sample)
+                        .unwrap_or_else(|e| panic!("{language}/{name}: {e}"));
+                    assert!(!message.subject.is_empty(), "{language}/{name}");
+                    assert!(
+                        !message.body.contains("{{") && !message.body.contains("{%"),
+                        "{language}/{name}: {}",
+                        message.body
+                    );
+                }
+                // The full sample names the order and its products in every language.
+                let body = templates
+                    .render(language, ENGLISH, name, &samples[0])
+                    .unwrap()
+                    .body;
+                for needle in ["1001", "Sample product"] {
+                    assert!(
+                        body.contains(needle),
+                        "{language}/{name} lacks {needle}:\n{body}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// The closing step in each language: the total, the deadline and the time left written
+    /// the language's way inside its own sentences.
+    #[test]
+    fn the_closing_step_in_each_language() {
+        let settings = settings();
+        let templates = Templates::load_languages(&settings, languages::shipped()).unwrap();
+        let mut formats = Formats::default();
+        let mut out = String::new();
+        for &language in languages::shipped() {
+            let samples = samples(&settings.shop, language, &mut formats).unwrap();
+            for name in ["closing_soon", "discount"] {
+                let message = templates
+                    .render(language, ENGLISH, name, &samples[0])
+                    .unwrap();
+                out.push_str(&format!(
+                    "=== {language}/{name}\nSubject: {}\n\n{}\n",
+                    message.subject, message.body
+                ));
+            }
+        }
+        insta::assert_snapshot!(out);
     }
 
     #[test]
     fn every_built_in_message_lists_the_orders_products() {
         let settings = settings();
         let templates = Templates::load(&settings).unwrap();
-        let samples = samples(&settings.shop).unwrap();
-        for (name, _) in BUILT_IN {
-            let body = templates.render(name, &samples[0]).unwrap().body;
+        let samples = samples(&settings.shop, ENGLISH, &mut Formats::default()).unwrap();
+        for (name, _) in built_in(ENGLISH) {
+            let body = templates
+                .render(ENGLISH, ENGLISH, name, &samples[0])
+                .unwrap()
+                .body;
             for product in ["Sample product", "Second product"] {
                 assert!(body.contains(product), "{name} lacks {product:?}:\n{body}");
             }
@@ -625,9 +971,9 @@ mod tests {
             "in stock",
             "at once",
         ];
-        for context in samples(&settings.shop).unwrap() {
-            for (name, _) in BUILT_IN {
-                let text = templates.render(name, &context).unwrap();
+        for context in samples(&settings.shop, ENGLISH, &mut Formats::default()).unwrap() {
+            for (name, _) in built_in(ENGLISH) {
+                let text = templates.render(ENGLISH, ENGLISH, name, &context).unwrap();
                 let text = format!("{}\n{}", text.subject, text.body).to_lowercase();
                 for promise in promises {
                     assert!(
@@ -641,8 +987,13 @@ mod tests {
         settings.shop.gift = "a tea sample".into();
         settings.shop.member_benefits = "free shipping".into();
         let templates = Templates::load(&settings).unwrap();
-        let samples = samples(&settings.shop).unwrap();
-        let render = |name: &str| templates.render(name, &samples[0]).unwrap().body;
+        let samples = samples(&settings.shop, ENGLISH, &mut Formats::default()).unwrap();
+        let render = |name: &str| {
+            templates
+                .render(ENGLISH, ENGLISH, name, &samples[0])
+                .unwrap()
+                .body
+        };
         assert!(render("popular").contains("ships within 2 working days"));
         assert!(render("promo_ending").contains("we will add a tea sample to your parcel"));
         assert!(render("loyal").contains("you get free shipping on this order"));
@@ -652,19 +1003,19 @@ mod tests {
     fn the_last_reminder_says_so_only_after_an_earlier_one() {
         let settings = settings();
         let templates = Templates::load(&settings).unwrap();
-        let samples = samples(&settings.shop).unwrap();
+        let samples = samples(&settings.shop, ENGLISH, &mut Formats::default()).unwrap();
         let last = "This is our last reminder";
         // samples[0] follows an earlier reminder, samples[1] does not.
         assert!(
             templates
-                .render("discount", &samples[0])
+                .render(ENGLISH, ENGLISH, "discount", &samples[0])
                 .unwrap()
                 .body
                 .contains(last)
         );
         assert!(
             !templates
-                .render("discount", &samples[1])
+                .render(ENGLISH, ENGLISH, "discount", &samples[1])
                 .unwrap()
                 .body
                 .contains(last)

@@ -76,4 +76,5 @@ pub static PRESET: Preset = Preset {
     zone_hint: Some(
         "Check which zone your AliExpress back office shows times in (often US Pacific, \"America/Los_Angeles\").",
     ),
+    language: None,
 };

@@ -34,6 +34,12 @@ pub static PRESET: Preset = Preset {
         (Field::Quantity, &["quantity"]),
         (Field::Region, &["region"]),
         (Field::BuyerZone, &["buyer_zone"]),
+        (Field::Language, &["language"]),
+        (Field::Language, &["locale"]),
+        (Field::Language, &["customer_language"]),
+        (Field::Language, &["customer_locale"]),
+        (Field::Language, &["buyer_language"]),
+        (Field::Language, &["lang"]),
         (Field::AcceptsMarketing, &["accepts_marketing"]),
     ],
     unpaid: &["unpaid", "pending"],
@@ -41,4 +47,5 @@ pub static PRESET: Preset = Preset {
     closed: &["closed", "cancelled", "canceled"],
     currency: None,
     zone_hint: None,
+    language: None,
 };

@@ -120,6 +120,10 @@ pub struct Preset {
     pub currency: Option<&'static str>,
     /// What to set `[source].timezone` to for this export (`init` writes it as a comment).
     pub zone_hint: Option<&'static str>,
+    /// The language its buyers read, when the marketplace implies one (Taobao/Tmall:
+    /// `zh-CN`): the default of `[shop] language`, and of a buyer whose column and country
+    /// say nothing.
+    pub language: Option<&'static str>,
 }
 
 /// The seller's corrections to the presets, from the config: `[source] format`, `[columns]`

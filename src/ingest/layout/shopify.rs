@@ -48,4 +48,5 @@ pub static PRESET: Preset = Preset {
     zone_hint: Some(
         "Shopify times carry their offset; set your store's zone (Settings > General) for the calendar day.",
     ),
+    language: None,
 };

@@ -38,4 +38,5 @@ pub static PRESET: Preset = Preset {
     // 卖家中心 amounts are yuan.
     currency: Some("CNY"),
     zone_hint: Some("Taobao/Tmall exports are in Beijing time: \"Asia/Shanghai\"."),
+    language: Some("zh-CN"),
 };

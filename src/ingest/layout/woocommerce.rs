@@ -65,4 +65,5 @@ pub static PRESET: Preset = Preset {
     ],
     currency: None,
     zone_hint: Some("WooCommerce writes the site's zone (Settings > General > Timezone)."),
+    language: None,
 };
