@@ -7,6 +7,7 @@
 
 mod delivery;
 mod guard;
+mod mail;
 mod select;
 mod shop;
 mod source;
@@ -22,6 +23,7 @@ pub use self::delivery::{
     Delivery, DeliveryConfig, PasswordSource, Security, Sendmail, Smtp, SmtpConfig,
 };
 pub use self::guard::{Guard, GuardConfig};
+pub use self::mail::{DkimConfig, MailSettings, Unsubscribe, free_mail, relay_is_provider};
 pub use self::select::{Select, SelectConfig};
 pub use self::shop::{Shop, ShopConfig};
 pub use self::source::{ColumnSpec, SourceConfig};
@@ -72,6 +74,11 @@ pub struct Config {
     /// `[guard]`: when `--send` stops instead of sending.
     #[serde(default)]
     pub guard: GuardConfig,
+    /// `[dkim]`: the signature receivers check the messages against.
+    pub dkim: Option<DkimConfig>,
+    /// `[headers]`: fixed extra headers on every message.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
 }
 
 /// `[ledger]`.
@@ -196,6 +203,8 @@ pub struct Settings {
     pub ledger_path: PathBuf,
     /// `[guard]`: the limits past which `--send` stops.
     pub guard: Guard,
+    /// `[dkim]` and `[headers]`: what every message carries beside the words.
+    pub mail: MailSettings,
 }
 
 impl Settings {
@@ -254,8 +263,13 @@ impl Settings {
         let delivery = delivery::resolve(&config.delivery, &config.smtp, &beside, &bad)?;
         let ledger_path = beside(ledger_file(config.ledger.path, &bad)?);
         let guard = guard::resolve(&config.guard, &bad)?;
+        let mail = MailSettings {
+            dkim: mail::dkim(config.dkim.as_ref(), &shop.sender, &beside, &bad)?,
+            headers: mail::headers(&config.headers, &bad)?,
+        };
 
         Ok(Settings {
+            mail,
             delivery,
             ledger_path,
             guard,

@@ -12,6 +12,7 @@
 //! in [`open`]; [`send`] (the workers, the pace, the ledger's writer, the signals) does not
 //! change. What the entries look like afterwards (a preview, JSON Lines) is [`crate::output`]'s.
 
+pub mod dkim;
 pub mod mail;
 pub mod outbox;
 pub mod send;
@@ -21,7 +22,6 @@ pub mod smtp;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize};
-use std::time::SystemTime;
 
 use lettre::message::Mailbox;
 
@@ -252,16 +252,21 @@ pub fn ready_to_send(settings: &Settings) -> Result<Mailbox, Error> {
 
 /// The messages for the reminders among `entries`, with what the ledger records first; and
 /// the reminders whose message could not be made, with why (each is left unsent, counted as
-/// failed, and the others go out: one buyer's data never stops the rest).
+/// failed, and the others go out: one buyer's data never stops the rest). `ledger` is the
+/// ledger's identity (its tag goes into every Message-ID). The messages are dated and signed
+/// when they leave ([`mail::Draft::finish`]).
 #[must_use]
 pub fn jobs(
     entries: &[Entry<'_>],
     settings: &Settings,
     sender: &Mailbox,
+    ledger: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> (Vec<send::Job>, Vec<(usize, String)>) {
     let reply_to: Option<Mailbox> = settings.shop.reply_to.parse().ok();
-    let date = SystemTime::from(crate::clock::wall_clock());
+    let tag = mail::ledger_tag(ledger);
+    let list_id = mail::list_id(&settings.shop.name, &sender.email);
+    let unsubscribe = &settings.shop.unsubscribe;
     let mut jobs = Vec::new();
     let mut unmade = Vec::new();
     for (index, entry) in entries.iter().enumerate() {
@@ -281,18 +286,26 @@ pub fn jobs(
                 continue;
             }
         };
-        let message_id = mail::message_id(&entry.order_id, template, &sender.email);
-        let html = entry.html.clone();
-        let built = mail::build(mail::Parts {
+        let message_id = mail::message_id(&entry.order_id, template, &tag, &sender.email);
+        // The seller's HTML for the step, else one derived from the text: the same words.
+        let html = entry
+            .html
+            .clone()
+            .unwrap_or_else(|| crate::render::html::from_text(body, crate::render::LANGUAGE));
+        let built = mail::draft(mail::Parts {
             sender,
             reply_to: reply_to.as_ref(),
             name: &entry.buyer_name,
             to: address.clone(),
             subject,
             text: body,
-            html,
+            html: Some(html),
             message_id: message_id.clone(),
-            date,
+            list_unsubscribe: unsubscribe.header(address.as_ref()),
+            one_click: !unsubscribe.url.is_empty(),
+            list_id: list_id.clone(),
+            extra: &settings.mail.headers,
+            dkim: settings.mail.dkim.clone(),
         });
         let built = match built {
             Ok(built) => built,
@@ -315,7 +328,7 @@ pub fn jobs(
                 recipient: address.to_string(),
                 evaluated_at: now,
             },
-            mail: built,
+            draft: std::sync::Arc::new(built),
         });
     }
     (jobs, unmade)

@@ -6,6 +6,9 @@
 //! (syntax, a variable that does not exist) are found before anything is rendered for real, by
 //! rendering each template once against a complete sample ([`Templates::check`]).
 
+pub mod html;
+pub mod opt_out;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -17,6 +20,9 @@ use crate::config::{Settings, Shop};
 use crate::decide::ladder::Action;
 use crate::error::Error;
 use crate::order::{BuyerType, Money, Order, StoreTime, Text};
+
+/// The language of the messages (every message is English until messages carry their own).
+pub const LANGUAGE: &str = "en";
 
 /// The built-in templates, one per playbook step: name and source.
 pub const BUILT_IN: &[(&str, &str)] = &[
@@ -106,6 +112,11 @@ impl Templates {
         // Plain text is never escaped; the HTML alternatives (named `<step>.html`) always are.
         tera.autoescape_on(vec![".html"]);
         let mut origins = BTreeMap::new();
+        // The opt-out line every body ends with (not a step: no Subject line).
+        for (language, source) in opt_out::BUILT_IN {
+            tera.add_raw_template(&opt_out::name(language), source)
+                .map_err(|e| template_error(&format!("{language}/opt_out.txt (built-in)"), &e))?;
+        }
         for (name, (source, origin)) in html {
             let key = format!("{name}.html");
             tera.add_raw_template(&key, &source)
@@ -221,9 +232,18 @@ impl Templates {
         let text = text.trim_start();
         let (first, rest) = text.split_once('\n').unwrap_or((text, ""));
         let subject = first.trim_start_matches("Subject:").trim();
+        // Every body ends with the way out, in the message's language.
+        let opt_out = self
+            .tera
+            .render(&opt_out::name(opt_out::language(LANGUAGE)), &context)
+            .map_err(|e| template_error("opt_out.txt (built-in)", &e))?;
         Ok(Message {
             subject: subject.split_whitespace().collect::<Vec<_>>().join(" "),
-            body: format!("{}\n", rest.trim_matches(|c| c == '\n' || c == '\r')),
+            body: format!(
+                "{}\n\n{}\n",
+                rest.trim_matches(|c| c == '\n' || c == '\r'),
+                opt_out.trim()
+            ),
         })
     }
 }
@@ -294,6 +314,17 @@ pub struct MessageContext<'a> {
     pub buyer: BuyerContext,
     /// The order.
     pub order: OrderContext,
+    /// How this buyer stops the reminders: `url` (https, or empty) and `mailto`.
+    pub unsubscribe: UnsubscribeContext,
+}
+
+/// `unsubscribe` in a template (the opt-out line).
+#[derive(Debug, Serialize)]
+pub struct UnsubscribeContext {
+    /// The shop's unsubscribe link for this buyer (`{token}` filled in); empty when none.
+    pub url: String,
+    /// The address that takes "unsubscribe" mails.
+    pub mailto: String,
 }
 
 /// `shop` in a template, made into a template value once: every message of a run shares it
@@ -422,6 +453,10 @@ impl<'a> MessageContext<'a> {
         context.insert_value("shop", self.shop.value.clone());
         context.insert_value("buyer", tera::Value::try_from_serializable(&self.buyer)?);
         context.insert_value("order", tera::Value::try_from_serializable(&self.order)?);
+        context.insert_value(
+            "unsubscribe",
+            tera::Value::try_from_serializable(&self.unsubscribe)?,
+        );
         Ok(context)
     }
 
@@ -438,7 +473,12 @@ impl<'a> MessageContext<'a> {
     ) -> Self {
         let money = |m: Option<&Money>| m.map(ToString::to_string).unwrap_or_default();
         let left = order.close_at.map(|c| c.signed_duration_since(now));
+        let unsubscribe = UnsubscribeContext {
+            url: shop.shop.unsubscribe.url_for(&email),
+            mailto: shop.shop.unsubscribe.mailto.clone(),
+        };
         MessageContext {
+            unsubscribe,
             shop: shop.clone(),
             buyer: BuyerContext {
                 // One line each, as they may end up in the subject (a line break there would
@@ -566,6 +606,7 @@ mod tests {
         settings.shop.returning_perk = "free express shipping".into();
         settings.shop.currency = "USD".into();
         settings.shop.discount_percent = Some(rust_decimal::Decimal::from(3));
+        settings.shop.unsubscribe.mailto = "orders@lotusleaf.example".into();
         settings
     }
 

@@ -184,7 +184,8 @@ class Handler:
         with open(base + ".json", "w") as f:
             json.dump({"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos,
                        "auth": bool(session.authenticated),
-                       "pipelined": getattr(envelope, "pipelined", False)}, f)
+                       "pipelined": getattr(envelope, "pipelined", False),
+                       "ehlo": session.host_name}, f)
         with open(base + ".eml.tmp", "wb") as f:
             f.write(envelope.original_content or envelope.content)
         os.rename(base + ".eml.tmp", base + ".eml")
