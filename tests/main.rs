@@ -9,6 +9,7 @@ mod check;
 mod config;
 mod dates;
 mod decisions;
+mod deliverability;
 mod dispatch;
 mod example;
 mod fuzz;

@@ -105,7 +105,11 @@ fn a_send_delivers_well_formed_messages_and_a_second_run_sends_nothing() {
     // The text, and an HTML alternative derived from it.
     assert_eq!(t1.parsed().ctype.mimetype, "multipart/alternative");
     let parts = t1.parsed();
-    let types: Vec<&str> = parts.subparts.iter().map(|p| p.ctype.mimetype.as_str()).collect();
+    let types: Vec<&str> = parts
+        .subparts
+        .iter()
+        .map(|p| p.ctype.mimetype.as_str())
+        .collect();
     assert_eq!(types, ["text/plain", "text/html"]);
     assert_eq!(parts.subparts[0].ctype.charset, "utf-8");
     assert_eq!(
@@ -404,7 +408,8 @@ fn lock_ledger(test: &Test, seconds: f64) -> std::process::Child {
 pub(crate) fn accepted(server: &SmtpServer) -> HashMap<String, usize> {
     let mut ids = HashMap::new();
     for message in server.received() {
-        *ids.entry(untagged(&message.header("Message-ID"))).or_default() += 1;
+        *ids.entry(untagged(&message.header("Message-ID")))
+            .or_default() += 1;
     }
     ids
 }
@@ -697,7 +702,10 @@ fn the_outbox_writes_one_file_per_message_once() {
         })
         .expect("O1's message, named by its Message-ID");
     let body = text_part(&std::fs::read(eml).unwrap());
-    assert!(body.contains("Order O1") || body.contains("order O1"), "{body}");
+    assert!(
+        body.contains("Order O1") || body.contains("order O1"),
+        "{body}"
+    );
     send(&test, &[]).success().stderr_has("sent 0");
     assert_eq!(count(), 2, "the second run wrote nothing");
 }

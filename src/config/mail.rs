@@ -213,7 +213,10 @@ pub(super) fn headers(
             ));
         }
         if value.trim().is_empty() {
-            return Err(bad(&setting, "is empty; give it a value or remove it".into()));
+            return Err(bad(
+                &setting,
+                "is empty; give it a value or remove it".into(),
+            ));
         }
         out.push((name.clone(), value.trim().to_owned()));
     }
@@ -395,7 +398,10 @@ mod tests {
     #[test]
     fn tokens_are_hmacs_of_the_lower_cased_address() {
         let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, b"secret");
-        assert_eq!(token(&key, " Fang@Example.CN "), token(&key, "fang@example.cn"));
+        assert_eq!(
+            token(&key, " Fang@Example.CN "),
+            token(&key, "fang@example.cn")
+        );
         assert_ne!(token(&key, "a@example.cn"), token(&key, "b@example.cn"));
         assert_eq!(token(&key, "a@example.cn").len(), 43);
     }

@@ -210,8 +210,13 @@ impl Signer {
         let signature = match &self.key {
             Key::Rsa(key) => {
                 let mut out = vec![0; key.public().modulus_len()];
-                key.sign(&ring::signature::RSA_PKCS1_SHA256, &self.rng, &data, &mut out)
-                    .map_err(|_| "the RSA key could not sign".to_owned())?;
+                key.sign(
+                    &ring::signature::RSA_PKCS1_SHA256,
+                    &self.rng,
+                    &data,
+                    &mut out,
+                )
+                .map_err(|_| "the RSA key could not sign".to_owned())?;
                 out
             }
             // RFC 8463: Ed25519 signs the SHA-256 of the canonicalized headers.
@@ -392,7 +397,10 @@ mod tests {
         canonical_header("A", b" X", &mut out);
         canonical_header("B ", b" Y\t\r\n\tZ  ", &mut out);
         assert_eq!(out, b"a:X\r\nb:Y Z\r\n");
-        assert_eq!(canonical_body(b" C \r\nD \t E\r\n\r\n\r\n"), b" C\r\nD E\r\n");
+        assert_eq!(
+            canonical_body(b" C \r\nD \t E\r\n\r\n\r\n"),
+            b" C\r\nD E\r\n"
+        );
         assert_eq!(canonical_body(b""), b"");
         assert_eq!(canonical_body(b"\r\n\r\n"), b"");
     }

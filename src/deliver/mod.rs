@@ -288,10 +288,11 @@ pub fn jobs(
         };
         let message_id = mail::message_id(&entry.order_id, template, &tag, &sender.email);
         // The seller's HTML for the step, else one derived from the text: the same words.
-        let html = entry
-            .html
-            .clone()
-            .unwrap_or_else(|| crate::render::html::from_text(body, crate::render::LANGUAGE));
+        // (the seller's ends with the text's opt-out line too).
+        let html = match &entry.html {
+            Some(html) => crate::render::html::with_last_line(html, body),
+            None => crate::render::html::from_text(body, crate::render::LANGUAGE),
+        };
         let built = mail::draft(mail::Parts {
             sender,
             reply_to: reply_to.as_ref(),

@@ -689,7 +689,9 @@ async fn worker(
                 };
                 transport.deliver(mail, hand_over).await
             }
-            Err(why) => Delivered::Failed(format!("not sent: the message could not be signed: {why}")),
+            Err(why) => {
+                Delivered::Failed(format!("not sent: the message could not be signed: {why}"))
+            }
         };
         let Some(id) = recorded.id().await else {
             // The ledger could not record the intent, so nothing was handed over: send

@@ -86,7 +86,9 @@ fn fqdn_in_hosts(hosts: &str, short: &str) -> Option<String> {
         let names: Vec<&str> = line.split_whitespace().skip(1).collect();
         let lists = names.iter().any(|n| {
             n.eq_ignore_ascii_case(short)
-                || n.split('.').next().is_some_and(|l| l.eq_ignore_ascii_case(short))
+                || n.split('.')
+                    .next()
+                    .is_some_and(|l| l.eq_ignore_ascii_case(short))
         });
         lists
             .then(|| names.iter().find(|n| n.contains('.') && !n.ends_with('.')))

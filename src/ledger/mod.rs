@@ -980,7 +980,9 @@ impl Ledger {
     /// tag of it in their Message-IDs. Empty for a ledger opened only to read.
     #[must_use]
     pub fn identity(&self) -> &str {
-        self.sidecar.as_ref().map_or("", |(_, identity)| identity.as_str())
+        self.sidecar
+            .as_ref()
+            .map_or("", |(_, identity)| identity.as_str())
     }
 
     /// Sets the ledger's mark, in the ledger first, then in its sidecar (a ledger ahead of its

@@ -108,6 +108,22 @@ pub fn from_text(text: &str, language: &str) -> String {
     out
 }
 
+/// A seller's HTML with the text body's last line (the opt-out line every message ends with)
+/// added as a last paragraph, before `</body>` when there is one.
+#[must_use]
+pub fn with_last_line(html: &str, text: &str) -> String {
+    let Some(line) = text.lines().rev().find(|l| !l.trim().is_empty()) else {
+        return html.to_owned();
+    };
+    let mut paragraph = String::from("<p style=\"margin: 1em 0 0 0;\">");
+    inline(line.trim(), &mut paragraph);
+    paragraph.push_str("</p>\n");
+    match html.to_ascii_lowercase().rfind("</body") {
+        Some(at) => format!("{}{paragraph}{}", &html[..at], &html[at..]),
+        None => format!("{html}\n{paragraph}"),
+    }
+}
+
 /// The words a reader sees in `html`: tags, comments, `<head>`, `<style>` and `<script>`
 /// dropped, entities decoded, split on whitespace and lower-cased (punctuation trimmed).
 #[must_use]
@@ -209,7 +225,10 @@ mod tests {
             html.contains("<a href=\"https://shop.example/pay?a=1&amp;b=2\""),
             "{html}"
         );
-        assert!(html.contains("Kind regards,<br>\nLotus Leaf Tea</p>"), "{html}");
+        assert!(
+            html.contains("Kind regards,<br>\nLotus Leaf Tea</p>"),
+            "{html}"
+        );
         assert!(!html.contains("<img"), "{html}");
     }
 
@@ -217,6 +236,18 @@ mod tests {
     fn the_html_says_the_words_of_the_text() {
         let html = from_text(TEXT, "en");
         assert_eq!(visible_words(&html), words(TEXT));
+    }
+
+    #[test]
+    fn a_sellers_html_gets_the_opt_out_line() {
+        let text = "Hi\n\nTo stop these reminders, open https://shop.example/u?t=a&b.\n";
+        let html = with_last_line("<html><body><p>Hi</p></BODY></html>", text);
+        assert!(
+            html.starts_with("<html><body><p>Hi</p><p style=\"margin: 1em 0 0 0;\">To stop these reminders, open <a href=\"https://shop.example/u?t=a&amp;b\""),
+            "{html}"
+        );
+        assert!(html.ends_with("</p>\n</BODY></html>"), "{html}");
+        assert_eq!(visible_words(&html), words(text));
     }
 
     #[test]

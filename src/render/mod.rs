@@ -148,6 +148,12 @@ impl Templates {
         self.origins.contains_key(name)
     }
 
+    /// Where template `name` came from: a file path, or `<name> (built-in)`.
+    #[must_use]
+    pub fn origin(&self, name: &str) -> Option<&str> {
+        self.origins.get(name).map(String::as_str)
+    }
+
     /// Every template name, sorted (HTML alternatives are `<name>.html`).
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.origins.keys().map(String::as_str)
@@ -514,7 +520,7 @@ impl<'a> MessageContext<'a> {
 
 /// Sample contexts that walk every branch a template is likely to have: each buyer type, with
 /// every optional value filled, and with every optional value empty.
-fn samples(shop: &Shop) -> Result<Vec<MessageContext<'_>>, Error> {
+pub(crate) fn samples(shop: &Shop) -> Result<Vec<MessageContext<'_>>, Error> {
     let now = DateTime::<Utc>::from_timestamp(1_795_000_000, 0).unwrap_or_default();
     let zone = chrono_tz::UTC;
     let full = Order {
@@ -628,6 +634,20 @@ mod tests {
                 assert!(text.contains(needle), "{name} lacks {needle:?}:\n{text}");
             }
             insta::assert_snapshot!(*name, text);
+        }
+    }
+
+    #[test]
+    fn every_built_in_step_has_an_html_alternative_with_the_same_words() {
+        let settings = settings();
+        let templates = Templates::load(&settings).unwrap();
+        for sample in &samples(&settings.shop).unwrap() {
+            for (name, _) in BUILT_IN {
+                let body = templates.render(name, sample).unwrap().body;
+                let html = html::from_text(&body, LANGUAGE);
+                assert_eq!(html::visible_words(&html), html::words(&body), "{name}");
+                assert!(html.contains("<html lang=\"en\""), "{name}");
+            }
         }
     }
 

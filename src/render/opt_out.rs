@@ -19,7 +19,11 @@ pub fn language(language: &str) -> &'static str {
     BUILT_IN
         .iter()
         .find(|(code, _)| code.eq_ignore_ascii_case(language))
-        .or_else(|| BUILT_IN.iter().find(|(code, _)| code.eq_ignore_ascii_case(base)))
+        .or_else(|| {
+            BUILT_IN
+                .iter()
+                .find(|(code, _)| code.eq_ignore_ascii_case(base))
+        })
         .map_or("en", |(code, _)| code)
 }
 

@@ -50,6 +50,8 @@ pub struct Received {
     pub pipelined: bool,
     /// The name the client gave in EHLO (or HELO).
     pub ehlo: String,
+    /// When the server took the message (seconds since 1970).
+    pub received_at: f64,
 }
 
 /// A Message-ID without its ledger tag, `<payremind.ORDER.STEP@domain>`, after checking that
@@ -212,6 +214,7 @@ impl SmtpServer {
                     authenticated: envelope["auth"].as_bool().unwrap_or(false),
                     pipelined: envelope["pipelined"].as_bool().unwrap_or(false),
                     ehlo: envelope["ehlo"].as_str().unwrap_or_default().to_owned(),
+                    received_at: envelope["received_at"].as_f64().unwrap_or_default(),
                 }
             })
             .collect()
