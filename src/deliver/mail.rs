@@ -33,10 +33,13 @@ pub struct Mail {
     pub bytes: Vec<u8>,
 }
 
-/// A message made but not dated nor signed yet.
+/// A message made but not dated nor signed yet: its bytes, with a `Date:` line to fill in.
 #[derive(Debug, Clone)]
 pub struct Draft {
-    message: Message,
+    /// The formatted message; its `Date:` value is at `date`.
+    bytes: Vec<u8>,
+    /// Where the `Date:` value is in `bytes`.
+    date: std::ops::Range<usize>,
     /// `<…@domain>`.
     pub message_id: String,
     from: Address,
@@ -56,11 +59,12 @@ impl Draft {
     /// # Errors
     /// The key could not sign (should not happen with a key that loaded).
     pub fn finish(&self, date: DateTime<Utc>) -> Result<Mail, String> {
-        let mut message = self.message.clone();
-        message
-            .headers_mut()
-            .set(lettre::message::header::Date::new(SystemTime::from(date)));
-        let mut bytes = message.formatted();
+        // RFC 5322 3.3, in UTC.
+        let value = date.format("%a, %d %b %Y %H:%M:%S +0000").to_string();
+        let mut bytes = Vec::with_capacity(self.bytes.len() + 8);
+        bytes.extend_from_slice(&self.bytes[..self.date.start]);
+        bytes.extend_from_slice(value.as_bytes());
+        bytes.extend_from_slice(&self.bytes[self.date.end..]);
         if let Some(signer) = &self.dkim {
             bytes = signer.sign(&bytes, date.timestamp())?;
         }
@@ -208,8 +212,22 @@ pub fn draft(parts: Parts<'_>) -> Result<Draft, String> {
     for (name, value) in parts.extra {
         raw(name, value.clone())?;
     }
+    let bytes = message.formatted();
+    // The Date line lettre wrote (a placeholder): where `finish` puts the real one.
+    let head = memchr::memmem::find(&bytes, b"\r\n\r\n").unwrap_or(bytes.len());
+    let date = if bytes.starts_with(b"Date: ") {
+        Some(b"Date: ".len())
+    } else {
+        memchr::memmem::find(&bytes[..head], b"\r\nDate: ").map(|at| at + b"\r\nDate: ".len())
+    };
+    let date = date
+        .and_then(|start| {
+            memchr::memmem::find(&bytes[start..], b"\r\n").map(|len| start..start + len)
+        })
+        .ok_or_else(|| "the message has no Date line".to_owned())?;
     Ok(Draft {
-        message,
+        bytes,
+        date,
         message_id: parts.message_id,
         from: parts.sender.email.clone(),
         to: parts.to,
