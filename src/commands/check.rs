@@ -103,6 +103,9 @@ fn mail_lines(settings: &Settings, templates: &Templates) -> Result<Vec<String>,
             signer.dns_name().split_once("._domainkey.").map_or("", |(s, _)| s),
         ));
         lines.push(format!("  {}", crate::deliver::dkim::dns_lines(signer)));
+        if signer.dns_record().len() > 255 {
+            lines.push("  (longer than 255 characters: most DNS panels take it whole; a zone file needs it as quoted pieces of at most 255 characters, side by side)".into());
+        }
     } else {
         lines.push("dkim: off (set [dkim] to sign the messages: Gmail, Yahoo and Microsoft expect it of bulk senders)".into());
     }
@@ -124,7 +127,9 @@ fn mail_lines(settings: &Settings, templates: &Templates) -> Result<Vec<String>,
             ));
         }
     }
-    if let Delivery::Smtp(smtp) = &settings.delivery {
+    if let Delivery::Smtp(smtp) = &settings.delivery
+        && !smtp.host.is_empty()
+    {
         let helo = crate::deliver::smtp::helo_name(smtp);
         if !helo.contains('.') {
             lines.push(format!(

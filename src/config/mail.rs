@@ -348,9 +348,12 @@ const FREE_MAIL: &[&str] = &[
 pub fn free_mail(domain: &str) -> bool {
     let domain = domain.trim().to_ascii_lowercase();
     FREE_MAIL.contains(&domain.as_str())
-        || ["gmx.", "yahoo.", "hotmail.", "outlook.", "live."]
-            .iter()
-            .any(|p| domain.starts_with(p) && domain[p.len()..].split('.').count() <= 2)
+        || ["gmx.", "yahoo.", "hotmail."].iter().any(|p| {
+            // The provider's country domains: gmx.net, gmx.de, yahoo.co.uk, hotmail.fr.
+            domain.strip_prefix(p).is_some_and(|rest| {
+                rest.split('.').count() <= 2 && rest.split('.').all(|l| (2..=3).contains(&l.len()))
+            })
+        })
 }
 
 /// Whether a relay host belongs to the free-mail provider of `domain` (then DMARC passes:
@@ -389,6 +392,8 @@ mod tests {
         assert!(free_mail("yahoo.co.uk"));
         assert!(free_mail("qq.com"));
         assert!(!free_mail("lotusleaf.example"));
+        assert!(!free_mail("yahoo.example"));
+        assert!(free_mail("gmx.net"));
         assert!(relay_is_provider("gmail.com", "smtp.gmail.com"));
         assert!(relay_is_provider("qq.com", "smtp.qq.com"));
         assert!(relay_is_provider("gmx.de", "mail.gmx.net"));
