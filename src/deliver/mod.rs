@@ -338,7 +338,8 @@ fn jobs_of(
             text: body,
             html: Some(html),
             message_id: message_id.clone(),
-            list_unsubscribe: unsubscribe.header(address.as_ref()),
+            // The same address the body's link was made for (its token must match).
+            list_unsubscribe: unsubscribe.header(to),
             one_click: !unsubscribe.url.is_empty(),
             list_id: list_id.clone(),
             extra: &settings.mail.headers,
