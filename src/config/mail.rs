@@ -401,6 +401,45 @@ mod tests {
     }
 
     #[test]
+    fn the_way_out_is_a_mail_and_the_page_when_there_is_one() {
+        let bad = |setting: &str, message: String| Error::Setting {
+            path: "p".into(),
+            setting: setting.into(),
+            message,
+        };
+        let plain = unsubscribe(None, None, None, "", "Shop <orders@shop.example>", &bad).unwrap();
+        assert_eq!(
+            plain.header("a@example.com"),
+            "<mailto:orders@shop.example?subject=unsubscribe>"
+        );
+        assert_eq!(plain.url_for("a@example.com"), "");
+        let fixed = unsubscribe(
+            None,
+            Some("https://shop.example/u"),
+            None,
+            "Help <help@shop.example>",
+            "Shop <orders@shop.example>",
+            &bad,
+        )
+        .unwrap();
+        assert_eq!(
+            fixed.header("a@example.com"),
+            "<mailto:help@shop.example?subject=unsubscribe>, <https://shop.example/u>"
+        );
+        for url in [
+            "http://shop.example/u",
+            "https://",
+            "https://shop.example/a b",
+            "ftp://x",
+        ] {
+            assert!(
+                unsubscribe(None, Some(url), None, "", "", &bad).is_err(),
+                "{url}"
+            );
+        }
+    }
+
+    #[test]
     fn tokens_are_hmacs_of_the_lower_cased_address() {
         let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, b"secret");
         assert_eq!(

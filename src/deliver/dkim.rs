@@ -414,6 +414,24 @@ mod tests {
     }
 
     #[test]
+    fn the_published_key_is_what_openssl_says() {
+        // `openssl pkey -in KEY -pubout -outform DER | base64` (the last 32 bytes for Ed25519).
+        let rsa = include_str!("../../tests/fixtures/dkim/rsa-pkcs1.pem");
+        let signer = Signer::from_pem(rsa, Algorithm::RsaSha256, "shop.example", "s1").unwrap();
+        assert_eq!(
+            signer.dns_record(),
+            "v=DKIM1; k=rsa; p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEArEpUVER7i+XSFvXhTVIevUIK83z5m08smkPJgqrK/4MpWdl8JnWKfCXqcpIKMxBVCPO0cK+y2KVbkSSoSQJvd2r6AJUXj0FT2SIFEB2rRJpj54C2Tb8Giuvf18WOJrsC6lfOKeJIJiQtpa2CjpMMi7+CJI9PAHQKQR3f9vrjinq0IScRxlBRrsduoQdoPoZaydlVb+N7kdBAy0/G/PLH2igIjOdBQjGDX4yzfby4dTNJv65sTI+P8D4B6wrBvXskDPN+huPWk2wr+oq9lw+9eYyBMgjcDjar1ajfGUBpjNAo72j1q9Fr9CsYDD4a8QevAFUBiC0iZ70irohGJQB8ywIDAQAB"
+        );
+        assert_eq!(signer.dns_name(), "s1._domainkey.shop.example");
+        let ed = include_str!("../../tests/fixtures/dkim/ed25519.pem");
+        let signer = Signer::from_pem(ed, Algorithm::Ed25519Sha256, "shop.example", "s1").unwrap();
+        assert_eq!(
+            signer.dns_record(),
+            "v=DKIM1; k=ed25519; p=KO5Wah+RxM6IdcPK+pwxsWVtFmjVp0Z6Nw+wq8hB800="
+        );
+    }
+
+    #[test]
     fn keys_that_are_not_keys_are_refused() {
         let e = Signer::from_pem("hello", Algorithm::RsaSha256, "a.example", "s").unwrap_err();
         assert!(e.contains("not a PEM key file"), "{e}");
