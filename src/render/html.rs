@@ -1,8 +1,8 @@
 //! The HTML alternative of a message, derived from its rendered text, so that it says the same
 //! words in every language: blocks between blank lines become paragraphs (their lines kept
-//! apart with `<br>`), lines starting with `- ` become a list, links become links. Inline
-//! styles only, no colours of its own (the mail client's light or dark scheme stays readable),
-//! no images, `lang` set to the message's language.
+//! apart with `<br>`), lines starting with `- ` become a list, links become links. One inline
+//! style (the font and the width, on a wrapper), no colours of its own (the mail client's
+//! light or dark scheme stays readable), no images, `lang` set to the message's language.
 //!
 //! A seller's own `<step>.html` in `[templates].dir` takes its place; [`visible_words`] is what
 //! `check` compares it with the text by (SpamAssassin's MPART_ALT_DIFF scores an alternative
@@ -49,10 +49,7 @@ fn inline(line: &str, out: &mut String) {
         let link = &rest[start..];
         let end = link_end(link);
         let url = escape(&link[..end]);
-        let _ = write!(
-            out,
-            "<a href=\"{url}\" style=\"color: inherit; text-decoration: underline;\">{url}</a>"
-        );
+        let _ = write!(out, "<a href=\"{url}\">{url}</a>");
         rest = &link[end..];
     }
     out.push_str(&escape(rest));
@@ -68,9 +65,11 @@ fn item(line: &str) -> Option<&str> {
 pub fn from_text(text: &str, language: &str) -> String {
     let language = escape(language);
     let mut out = String::with_capacity(text.len() * 2 + 600);
+    // One style, on the wrapper: the paragraphs, the list and the links keep the mail client's
+    // own (its colours too, light or dark), so the part stays small.
     let _ = write!(
         out,
-        "<!DOCTYPE html>\n<html lang=\"{language}\" style=\"color-scheme: light dark;\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<meta name=\"color-scheme\" content=\"light dark\">\n<meta name=\"supported-color-schemes\" content=\"light dark\">\n</head>\n<body style=\"margin: 0; padding: 16px;\">\n<div style=\"max-width: 600px; font-family: -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif; font-size: 16px; line-height: 1.5;\">\n"
+        "<!DOCTYPE html>\n<html lang=\"{language}\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<meta name=\"color-scheme\" content=\"light dark\">\n<meta name=\"supported-color-schemes\" content=\"light dark\">\n</head>\n<body>\n<div style=\"max-width: 600px; font-family: sans-serif; font-size: 16px; line-height: 1.5; color-scheme: light dark;\">\n"
     );
     let text = text.replace("\r\n", "\n");
     for block in text.split("\n\n").map(|b| b.trim_matches('\n')) {
@@ -81,7 +80,7 @@ pub fn from_text(text: &str, language: &str) -> String {
         let mut i = 0;
         while i < lines.len() {
             if item(lines[i]).is_some() {
-                out.push_str("<ul style=\"margin: 0 0 1em 0; padding-left: 1.5em;\">\n");
+                out.push_str("<ul>\n");
                 while let Some(text) = lines.get(i).and_then(|l| item(l)) {
                     out.push_str("<li>");
                     inline(text, &mut out);
@@ -90,7 +89,7 @@ pub fn from_text(text: &str, language: &str) -> String {
                 }
                 out.push_str("</ul>\n");
             } else {
-                out.push_str("<p style=\"margin: 0 0 1em 0;\">");
+                out.push_str("<p>");
                 let mut first = true;
                 while let Some(line) = lines.get(i).filter(|l| item(l).is_none()) {
                     if !first {
@@ -115,7 +114,7 @@ pub fn with_last_line(html: &str, text: &str) -> String {
     let Some(line) = text.lines().rev().find(|l| !l.trim().is_empty()) else {
         return html.to_owned();
     };
-    let mut paragraph = String::from("<p style=\"margin: 1em 0 0 0;\">");
+    let mut paragraph = String::from("<p>");
     inline(line.trim(), &mut paragraph);
     paragraph.push_str("</p>\n");
     match html.to_ascii_lowercase().rfind("</body") {
@@ -243,7 +242,7 @@ mod tests {
         let text = "Hi\n\nTo stop these reminders, open https://shop.example/u?t=a&b.\n";
         let html = with_last_line("<html><body><p>Hi</p></BODY></html>", text);
         assert!(
-            html.starts_with("<html><body><p>Hi</p><p style=\"margin: 1em 0 0 0;\">To stop these reminders, open <a href=\"https://shop.example/u?t=a&amp;b\""),
+            html.starts_with("<html><body><p>Hi</p><p>To stop these reminders, open <a href=\"https://shop.example/u?t=a&amp;b\">"),
             "{html}"
         );
         assert!(html.ends_with("</p>\n</BODY></html>"), "{html}");
