@@ -177,9 +177,23 @@ impl Signer {
     /// # Errors
     /// The key refuses to sign (should not happen with a key that loaded).
     pub fn sign(&self, message: &[u8], timestamp: i64) -> Result<Vec<u8>, String> {
-        let (head, body) = split(message);
+        let (_, body) = split(message);
+        self.sign_with_body_hash(message, &body_hash(body), timestamp)
+    }
+
+    /// [`Signer::sign`] with the body's hash ([`body_hash`]) made beforehand: the body does
+    /// not change when the message is dated, so its hash is made once, ahead.
+    ///
+    /// # Errors
+    /// The key refuses to sign (should not happen with a key that loaded).
+    pub fn sign_with_body_hash(
+        &self,
+        message: &[u8],
+        body_hash: &str,
+        timestamp: i64,
+    ) -> Result<Vec<u8>, String> {
+        let (head, _) = split(message);
         let fields = fields(head);
-        let body_hash = BASE64.encode(Sha256::digest(canonical_body(body)));
         let mut signed = Vec::new();
         let mut names = Vec::new();
         for name in SIGNED {
@@ -278,6 +292,18 @@ fn spki_rsa(rsa_public_key: &[u8]) -> Vec<u8> {
     out.extend_from_slice(ALGORITHM);
     out.extend(bits);
     out
+}
+
+/// The `bh=` of a message: SHA-256 of its relaxed-canonical body, base64.
+#[must_use]
+pub fn body_hash(body: &[u8]) -> String {
+    BASE64.encode(Sha256::digest(canonical_body(body)))
+}
+
+/// The body of a formatted message (after the blank line).
+#[must_use]
+pub fn body_of(message: &[u8]) -> &[u8] {
+    split(message).1
 }
 
 /// The header block (with its last CRLF) and the body.

@@ -44,11 +44,12 @@ pub struct Draft {
     pub message_id: String,
     from: Address,
     to: Address,
-    dkim: Option<Arc<Signer>>,
+    /// The signer, and the body's hash (`bh=`), made once when the draft is.
+    dkim: Option<(Arc<Signer>, String)>,
 }
 
 impl Draft {
-    /// Whether finishing it signs it (costly enough to be done off the runtime's thread).
+    /// Whether finishing it signs it (then it is done off the runtime's thread).
     #[must_use]
     pub fn signs(&self) -> bool {
         self.dkim.is_some()
@@ -65,8 +66,8 @@ impl Draft {
         bytes.extend_from_slice(&self.bytes[..self.date.start]);
         bytes.extend_from_slice(value.as_bytes());
         bytes.extend_from_slice(&self.bytes[self.date.end..]);
-        if let Some(signer) = &self.dkim {
-            bytes = signer.sign(&bytes, date.timestamp())?;
+        if let Some((signer, body_hash)) = &self.dkim {
+            bytes = signer.sign_with_body_hash(&bytes, body_hash, date.timestamp())?;
         }
         Ok(Mail {
             message_id: self.message_id.clone(),
@@ -225,13 +226,17 @@ pub fn draft(parts: Parts<'_>) -> Result<Draft, String> {
             memchr::memmem::find(&bytes[start..], b"\r\n").map(|len| start..start + len)
         })
         .ok_or_else(|| "the message has no Date line".to_owned())?;
+    let dkim = parts.dkim.map(|signer| {
+        let body_hash = super::dkim::body_hash(super::dkim::body_of(&bytes));
+        (signer, body_hash)
+    });
     Ok(Draft {
         bytes,
         date,
         message_id: parts.message_id,
         from: parts.sender.email.clone(),
         to: parts.to,
-        dkim: parts.dkim,
+        dkim,
     })
 }
 
