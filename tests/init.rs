@@ -10,7 +10,7 @@ fn init_writes_a_config_and_templates_that_check_and_run() {
     );
     test.exec(&["init", "shop"])
         .success()
-        .stderr_has("wrote shop/payremind.toml and 12 templates in shop/templates");
+        .stderr_has("wrote shop/payremind.toml and 13 templates in shop/templates");
     assert!(test.path("shop/templates/payment_help.txt").exists());
     let config = ["--config", "shop/payremind.toml", "--now", NOW];
     // Untouched, the starter names what the seller must still set.

@@ -93,11 +93,17 @@ fn the_language_column_then_the_country_then_the_shop_s_language() {
     );
     // Each language's own text, amounts written its way; the raw values stay there.
     // CLDR writes no-break spaces (U+00A0, and U+202F in French) inside amounts.
+    // Each body ends with the opt-out line in its own language, after a blank line.
+    let full = |id: &str| d.get(id)["body"].as_str().unwrap().to_owned();
+    assert!(
+        full("C1").ends_with("\n\nЧтобы больше не получать эти напоминания, отправьте письмо со словом «unsubscribe» на адрес orders@shop.example.\n"),
+        "{}",
+        full("C1")
+    );
     let body = |id: &str| {
-        d.get(id)["body"]
-            .as_str()
-            .unwrap()
-            .replace(['\u{a0}', '\u{202f}'], " ")
+        let full = full(id);
+        let (words, _) = full.rsplit_once("\n\n").unwrap();
+        format!("{words}\n").replace(['\u{a0}', '\u{202f}'], " ")
     };
     assert_eq!(body("C1"), "RU 1 234,50 $ / 1234.50 USD\n");
     assert_eq!(body("C5"), "PT US$ 1.234,50\n");
@@ -144,11 +150,18 @@ fn a_seller_s_text_of_one_language_and_the_flat_folder_of_the_shop_s_own() {
         )
         .orders(HEADER, &[row("E1", "RU", ""), row("E2", "US", "")])
         .decide();
-    assert_eq!(
-        d.get("E1")["body"],
-        "RU 1\u{a0}234,50\u{a0}$ / 1234.50 USD\n"
+    assert!(
+        d.get("E1")["body"]
+            .as_str()
+            .unwrap()
+            .starts_with("RU 1\u{a0}234,50\u{a0}$ / 1234.50 USD\n\nЧтобы"),
+        "{}",
+        d.get("E1")["body"]
     );
-    assert_eq!(d.get("E2")["body"], "EN mine\n");
+    assert_eq!(
+        d.get("E2")["body"],
+        "EN mine\n\nTo stop these reminders, write \"unsubscribe\" to orders@shop.example.\n"
+    );
     assert_eq!(d.get("E2")["language"], "en");
 }
 

@@ -10,6 +10,7 @@ mod config;
 mod consent;
 mod dates;
 mod decisions;
+mod deliverability;
 mod dispatch;
 mod example;
 mod fuzz;

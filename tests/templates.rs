@@ -22,8 +22,11 @@ fn a_seller_template_overrides_the_built_in_one() {
     .decide();
     let x1 = d.get("X1");
     assert_eq!(x1["subject"], "Test Shop: order X1");
-    // The total as English writes it (the raw values are `order.total_amount`, `order.currency`).
-    assert_eq!(x1["body"], "Hi Xia, $10.00 please.\n");
+    // The seller's words, then the way out every message ends with.
+    assert_eq!(
+        x1["body"],
+        "Hi Xia, $10.00 please.\n\nTo stop these reminders, write \"unsubscribe\" to orders@shop.example.\n"
+    );
 }
 
 #[test]

@@ -67,6 +67,9 @@ pub fn check(args: &CheckArgs) -> Result<u8, Error> {
         names.join(", ")
     )
     .ok();
+    for line in mail_lines(&settings, &templates)? {
+        writeln!(w, "{line}").ok();
+    }
     let unset = settings.shop.unset_promises();
     if !unset.is_empty() {
         writeln!(
@@ -97,6 +100,117 @@ pub fn check(args: &CheckArgs) -> Result<u8, Error> {
     }
     super::print_stdout(&out)?;
     Ok(if problems == 0 { 0 } else { 2 })
+}
+
+/// What the messages carry beside the words, and what would hurt their delivery: the DKIM
+/// record to publish, a free-mail sender relayed through another server (DMARC fails), an
+/// EHLO name without a dot, a seller's HTML that says what the text does not. Warnings only:
+/// none stops a run.
+///
+/// # Errors
+/// A template does not render against the sample.
+fn mail_lines(settings: &Settings, templates: &Templates) -> Result<Vec<String>, Error> {
+    use crate::config::Delivery;
+    let mut lines = Vec::new();
+    if let Some(signer) = &settings.mail.dkim {
+        lines.push(format!(
+            "dkim: signing {} for {} with selector {}; publish this DNS record (TXT) before sending:",
+            signer.algorithm().as_str(),
+            signer.dns_name().split_once("._domainkey.").map_or("", |(_, d)| d),
+            signer.dns_name().split_once("._domainkey.").map_or("", |(s, _)| s),
+        ));
+        lines.push(format!("  {}", crate::deliver::dkim::dns_lines(signer)));
+        if signer.dns_record().len() > 255 {
+            lines.push("  (longer than 255 characters: most DNS panels take it whole; a zone file needs it as quoted pieces of at most 255 characters, side by side)".into());
+        }
+    } else {
+        lines.push("dkim: off (set [dkim] to sign the messages: Gmail, Yahoo and Microsoft expect it of bulk senders)".into());
+    }
+    let from = settings
+        .shop
+        .sender
+        .parse::<lettre::message::Mailbox>()
+        .ok()
+        .map(|m| m.email.domain().to_ascii_lowercase());
+    if let Some(domain) = from.as_deref().filter(|d| crate::config::free_mail(d)) {
+        let relay = match &settings.delivery {
+            Delivery::Smtp(smtp) => Some(smtp.host.as_str()),
+            Delivery::Sendmail(_) => Some("this computer's mail server"),
+            Delivery::Outbox(_) => None,
+        };
+        if let Some(relay) = relay.filter(|r| !crate::config::relay_is_provider(domain, r)) {
+            lines.push(format!(
+                "warning: [shop].sender is at {domain}, a free-mail provider, but the messages leave through {relay}: receivers check {domain}'s DMARC policy and will refuse them or file them as spam; send through {domain}'s own server, or from an address at your shop's own domain"
+            ));
+        }
+    }
+    if let Delivery::Smtp(smtp) = &settings.delivery
+        && !smtp.host.is_empty()
+    {
+        let helo = crate::deliver::smtp::helo_name(smtp);
+        if !helo.contains('.') {
+            lines.push(format!(
+                "warning: payremind introduces itself (EHLO) as {helo:?}, a name without a domain, which some servers score as spam; set [smtp].helo_name to this computer's full name, like \"mail.myshop.example\""
+            ));
+        }
+    }
+    // A seller's HTML that says what the text does not (MPART_ALT_DIFF in SpamAssassin).
+    let (_, default) = crate::render::languages_to_check(settings, None);
+    let mut formats = crate::render::format::Formats::default();
+    for (language, step) in templates.seller_html() {
+        let Some(language) = crate::language::shipped()
+            .iter()
+            .copied()
+            .find(|l| *l == language.unwrap_or(default))
+        else {
+            continue;
+        };
+        if !templates.contains(step) {
+            continue;
+        }
+        let samples = crate::render::samples(&settings.shop, language, &mut formats)?;
+        let Some(sample) = samples.first() else {
+            continue;
+        };
+        {
+            let text = templates.render(language, default, step, sample)?;
+            let Some(html) = templates.render_html(language, default, step, sample)? else {
+                continue;
+            };
+            let said: std::collections::HashSet<String> =
+                crate::render::html::words(&format!("{}\n{}", text.subject, text.body))
+                    .into_iter()
+                    .collect();
+            let mut extra: Vec<String> = crate::render::html::visible_words(&html)
+                .into_iter()
+                .filter(|w| !said.contains(w))
+                .collect();
+            extra.dedup();
+            let count = extra.len();
+            extra.sort_unstable();
+            extra.dedup();
+            if !extra.is_empty() {
+                let key = if language == default
+                    && templates
+                        .origin(&format!("own/{language}/{step}.html"))
+                        .is_none()
+                {
+                    format!("own/{step}.html")
+                } else {
+                    format!("own/{language}/{step}.html")
+                };
+                let origin = templates.origin(&key).unwrap_or(step);
+                let shown: Vec<String> = extra.iter().take(5).map(|w| format!("{w:?}")).collect();
+                lines.push(format!(
+                    "warning: {origin} says what {step}.txt does not ({count} word{}: {}{}): spam filters score an HTML part that differs from the text; say the same in both, or remove the .html (payremind then makes one from the text)",
+                    if count == 1 { "" } else { "s" },
+                    shown.join(", "),
+                    if extra.len() > 5 { ", …" } else { "" }
+                ));
+            }
+        }
+    }
+    Ok(lines)
 }
 
 /// The guard's breakers as they stand today, one line each: the earlier sending runs are read

@@ -188,7 +188,7 @@ fn send(
         }
         return Err(last);
     }
-    let (mut jobs, unmade) = deliver::jobs(&reminders, settings, &sender, now);
+    let (mut jobs, unmade) = deliver::jobs(&reminders, settings, &sender, ledger.identity(), now);
     if gate.is_none() && !args.yes && !confirmed(&reminders, &jobs)? {
         eprintln!("payremind: nothing sent");
         return Ok(0);

@@ -53,6 +53,8 @@ pub struct SmtpConfig {
     pub attempts: Option<u32>,
     /// The wait before the first retry, doubled each time (default 2s).
     pub retry_delay: Option<String>,
+    /// The name payremind gives in EHLO (default: this machine's fully qualified name).
+    pub helo_name: Option<String>,
 }
 
 /// How `--send` hands messages over.
@@ -122,6 +124,8 @@ pub struct Smtp {
     pub attempts: u32,
     /// First wait before a retry.
     pub retry_delay: std::time::Duration,
+    /// `[smtp] helo_name`; `None`: the machine's fully qualified name (`deliver::smtp`).
+    pub helo_name: Option<String>,
 }
 
 pub(super) fn resolve(
@@ -249,5 +253,23 @@ fn resolve_smtp(
         rate_limit,
         attempts: smtp.attempts.unwrap_or(3).max(1),
         retry_delay: duration("retry_delay", smtp.retry_delay.as_deref(), "2s")?,
+        helo_name: match smtp.helo_name.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(name)
+                if name.split('.').all(|l| {
+                    !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                }) || (name.starts_with('[') && name.ends_with(']')) =>
+            {
+                Some(name.to_owned())
+            }
+            Some(name) => {
+                return Err(bad(
+                    "[smtp].helo_name",
+                    format!(
+                        "{name:?} is not a host name; write this machine's name as the world knows it, like \"mail.myshop.example\""
+                    ),
+                ));
+            }
+        },
     })
 }

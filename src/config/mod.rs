@@ -9,6 +9,7 @@ mod delivery;
 mod experiment;
 mod guard;
 mod languages;
+mod mail;
 mod select;
 mod shop;
 mod source;
@@ -26,6 +27,7 @@ pub use self::delivery::{
 pub use self::experiment::{Experiment, ExperimentConfig};
 pub use self::guard::{Guard, GuardConfig};
 pub use self::languages::{Languages, LanguagesConfig};
+pub use self::mail::{DkimConfig, MailSettings, Unsubscribe, free_mail, relay_is_provider};
 pub use self::select::{Select, SelectConfig};
 pub use self::shop::{Shop, ShopConfig};
 pub use self::source::{ColumnSpec, SourceConfig};
@@ -82,6 +84,11 @@ pub struct Config {
     /// `[experiment]`: the control group `payremind report` measures the reminders against.
     #[serde(default)]
     pub experiment: ExperimentConfig,
+    /// `[dkim]`: the signature receivers check the messages against.
+    pub dkim: Option<DkimConfig>,
+    /// `[headers]`: fixed extra headers on every message.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
 }
 
 /// `[ledger]`.
@@ -211,6 +218,8 @@ pub struct Settings {
     pub languages: Languages,
     /// `[experiment]`: the share of buyers held out as a control group, and the hash's salt.
     pub experiment: Experiment,
+    /// `[dkim]` and `[headers]`: what every message carries beside the words.
+    pub mail: MailSettings,
 }
 
 impl Settings {
@@ -277,8 +286,14 @@ impl Settings {
         let guard = guard::resolve(&config.guard, &bad)?;
         let experiment = experiment::resolve(&config.experiment, &shop.name, &bad)?;
 
+        let mail = MailSettings {
+            dkim: mail::dkim(config.dkim.as_ref(), &shop.sender, &beside, &bad)?,
+            headers: mail::headers(&config.headers, &bad)?,
+        };
+
         Ok(Settings {
             languages,
+            mail,
             delivery,
             ledger_path,
             guard,

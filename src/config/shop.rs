@@ -59,6 +59,13 @@ pub struct ShopConfig {
     /// The languages the shop sends, like `["en", "es", "pt-BR"]`: a buyer who reads one of
     /// them gets it, anybody else `language`. Absent: every reminder in `language`.
     pub languages: Option<Vec<String>>,
+    /// The address that takes "unsubscribe" mails (`List-Unsubscribe: <mailto:…>`); default:
+    /// the Reply-To, else the sender.
+    pub unsubscribe_mailto: Option<String>,
+    /// The shop's unsubscribe page (https); `{token}` in it is filled in per recipient.
+    pub unsubscribe_url: Option<String>,
+    /// The environment variable holding the secret the `{token}` is made with.
+    pub unsubscribe_secret_env: Option<String>,
 }
 
 /// `[shop]`, resolved.
@@ -98,6 +105,10 @@ pub struct Shop {
     /// The shop's country (ISO code), when known.
     #[serde(skip)]
     pub country: Option<&'static str>,
+    /// The way out every reminder offers (never shown to templates whole: it holds the
+    /// token's key).
+    #[serde(skip)]
+    pub unsubscribe: super::mail::Unsubscribe,
 }
 
 /// The shop's dispatch cutoffs (`[shop] dispatch_times`, `dispatch_days`), in its zone.
@@ -226,18 +237,29 @@ pub(super) fn resolve(shop: ShopConfig, timezone: Tz, bad: Bad<'_>) -> Result<Sh
             )
         })?),
     };
+    let reply_to = shop.reply_to.unwrap_or_default().trim().to_owned();
+    let sender = shop.sender.unwrap_or_default().trim().to_owned();
+    let unsubscribe = super::mail::unsubscribe(
+        shop.unsubscribe_mailto.as_deref(),
+        shop.unsubscribe_url.as_deref(),
+        shop.unsubscribe_secret_env.as_deref(),
+        &reply_to,
+        &sender,
+        bad,
+    )?;
     Ok(Shop {
         dispatch,
         country,
+        unsubscribe,
         name,
-        sender: shop.sender.unwrap_or_default().trim().to_owned(),
+        sender,
         payment_help_url: shop.payment_help_url.unwrap_or_default().trim().to_owned(),
         discount_percent,
         returning_perk: shop.returning_perk.unwrap_or_default().trim().to_owned(),
         currency,
         low_stock_products: shop.low_stock_products,
         promo_ends,
-        reply_to: shop.reply_to.unwrap_or_default().trim().to_owned(),
+        reply_to,
         bank_details: shop.bank_details.unwrap_or_default().trim().to_owned(),
         ships_within: shop.ships_within.unwrap_or_default().trim().to_owned(),
         gift: shop.gift.unwrap_or_default().trim().to_owned(),

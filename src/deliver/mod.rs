@@ -12,6 +12,7 @@
 //! in [`open`]; [`send`] (the workers, the pace, the ledger's writer, the signals) does not
 //! change. What the entries look like afterwards (a preview, JSON Lines) is [`crate::output`]'s.
 
+pub mod dkim;
 pub mod mail;
 pub mod outbox;
 pub mod send;
@@ -21,7 +22,6 @@ pub mod smtp;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize};
-use std::time::SystemTime;
 
 use lettre::message::Mailbox;
 
@@ -252,19 +252,60 @@ pub fn ready_to_send(settings: &Settings) -> Result<Mailbox, Error> {
 
 /// The messages for the reminders among `entries`, with what the ledger records first; and
 /// the reminders whose message could not be made, with why (each is left unsent, counted as
-/// failed, and the others go out: one buyer's data never stops the rest).
+/// failed, and the others go out: one buyer's data never stops the rest). `ledger` is the
+/// ledger's identity (its tag goes into every Message-ID). The messages are dated and signed
+/// when they leave ([`mail::Draft::finish`]).
 #[must_use]
 pub fn jobs(
     entries: &[Entry<'_>],
     settings: &Settings,
     sender: &Mailbox,
+    ledger: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> (Vec<send::Job>, Vec<(usize, String)>) {
+    // Made on every core, in slices of the entries, then put back in order (each message's
+    // HTML and MIME encoding cost about as much as its hand-over).
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let size = entries.len().div_ceil(threads).max(256);
+    let mut jobs = Vec::new();
+    let mut unmade = Vec::new();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = entries
+            .chunks(size)
+            .enumerate()
+            .map(|(i, slice)| {
+                scope.spawn(move || jobs_of(slice, i * size, settings, sender, ledger, now))
+            })
+            .collect();
+        for handle in handles {
+            match handle.join() {
+                Ok((j, u)) => {
+                    jobs.extend(j);
+                    unmade.extend(u);
+                }
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+    });
+    (jobs, unmade)
+}
+
+/// [`jobs`] for `entries`, the first of which is entry `first` of the run.
+fn jobs_of(
+    entries: &[Entry<'_>],
+    first: usize,
+    settings: &Settings,
+    sender: &Mailbox,
+    ledger: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> (Vec<send::Job>, Vec<(usize, String)>) {
     let reply_to: Option<Mailbox> = settings.shop.reply_to.parse().ok();
-    let date = SystemTime::from(crate::clock::wall_clock());
+    let tag = mail::ledger_tag(ledger);
+    let list_id = mail::list_id(&settings.shop.name, &sender.email);
+    let unsubscribe = &settings.shop.unsubscribe;
     let mut jobs = Vec::new();
     let mut unmade = Vec::new();
-    for (index, entry) in entries.iter().enumerate() {
+    for (index, entry) in (first..).zip(entries) {
         if entry.decision != Decision::Remind {
             continue;
         }
@@ -281,18 +322,31 @@ pub fn jobs(
                 continue;
             }
         };
-        let message_id = mail::message_id(&entry.order_id, template, &sender.email);
-        let html = entry.html.clone();
-        let built = mail::build(mail::Parts {
+        let message_id = mail::message_id(&entry.order_id, template, &tag, &sender.email);
+        // The seller's HTML for the step, else one derived from the text: the same words.
+        // (the seller's ends with the text's opt-out line too).
+        let html = match &entry.html {
+            Some(html) => crate::render::html::with_last_line(html, body),
+            None => crate::render::html::from_text(
+                body,
+                entry.language.unwrap_or(crate::language::ENGLISH),
+            ),
+        };
+        let built = mail::draft(mail::Parts {
             sender,
             reply_to: reply_to.as_ref(),
             name: &entry.buyer_name,
             to: address.clone(),
             subject,
             text: body,
-            html,
+            html: Some(html),
             message_id: message_id.clone(),
-            date,
+            // The same address the body's link was made for (its token must match).
+            list_unsubscribe: unsubscribe.header(to),
+            one_click: !unsubscribe.url.is_empty(),
+            list_id: list_id.clone(),
+            extra: &settings.mail.headers,
+            dkim: settings.mail.dkim.clone(),
         });
         let built = match built {
             Ok(built) => built,
@@ -315,7 +369,7 @@ pub fn jobs(
                 recipient: address.to_string(),
                 evaluated_at: now,
             },
-            mail: built,
+            draft: std::sync::Arc::new(built),
         });
     }
     (jobs, unmade)

@@ -39,12 +39,62 @@ use crate::error::Error;
 /// A login is configured and the password is not there.
 pub fn transports(settings: &Smtp) -> Result<Transports, Error> {
     let password = password(settings)?.map(Arc::new);
-    let shared = Arc::new(settings.clone());
+    let mut shared = settings.clone();
+    // Found once per run: the name is the machine's, not the connection's.
+    shared.helo_name = Some(helo_name(settings));
+    let shared = Arc::new(shared);
     Ok(Transports::new(
         settings.max_connections,
         settings.rate_limit,
         move || Box::new(Connection::new(Arc::clone(&shared), password.clone())),
     ))
+}
+
+/// The name payremind gives in EHLO: `[smtp] helo_name`, else this machine's fully qualified
+/// name ([`fqdn`]). Servers that check it want a name with a dot.
+#[must_use]
+pub fn helo_name(settings: &Smtp) -> String {
+    settings.helo_name.clone().unwrap_or_else(fqdn)
+}
+
+/// This machine's fully qualified name, found without asking DNS: the host name when it has a
+/// dot; else the name `/etc/hosts` gives it (the first name on the line that lists the host
+/// name, when that one has a dot: what `hostname --fqdn` finds on most systems); else the bare
+/// host name (then `check` suggests `[smtp] helo_name`), else `localhost`.
+#[must_use]
+pub fn fqdn() -> String {
+    let short = hostname::get()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned());
+    if short.contains('.') {
+        return short;
+    }
+    std::fs::read_to_string("/etc/hosts")
+        .ok()
+        .and_then(|hosts| fqdn_in_hosts(&hosts, &short))
+        .unwrap_or(short)
+}
+
+/// The fully qualified name `/etc/hosts` gives `short`: the first name with a dot on a line
+/// that lists `short` (as the canonical name or an alias).
+fn fqdn_in_hosts(hosts: &str, short: &str) -> Option<String> {
+    hosts.lines().find_map(|line| {
+        let line = line.split('#').next().unwrap_or_default();
+        let names: Vec<&str> = line.split_whitespace().skip(1).collect();
+        let lists = names.iter().any(|n| {
+            n.eq_ignore_ascii_case(short)
+                || n.split('.')
+                    .next()
+                    .is_some_and(|l| l.eq_ignore_ascii_case(short))
+        });
+        lists
+            .then(|| names.iter().find(|n| n.contains('.') && !n.ends_with('.')))
+            .flatten()
+            .map(|n| (*n).to_owned())
+    })
 }
 
 /// A password file other users of the computer can read is a password they can read: say so
@@ -244,7 +294,7 @@ impl Connection {
     /// PIPELINING.
     async fn open(&self) -> Result<(AsyncSmtpConnection, bool), Opening> {
         let s = &self.settings;
-        let hello = ClientId::default();
+        let hello = ClientId::Domain(s.helo_name.clone().unwrap_or_else(|| helo_name(s)));
         let wait = s.timeout;
         let mut conn = match s.security {
             Security::Tls => {
@@ -887,6 +937,17 @@ async fn timed<F: std::future::Future>(wait: Duration, future: F) -> Result<F::O
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_fully_qualified_name_comes_from_etc_hosts() {
+        let hosts = "127.0.0.1 localhost\n# 10.0.0.9 shop.old.example shop\n10.0.0.5 shop.lotusleaf.example shop\n";
+        assert_eq!(
+            fqdn_in_hosts(hosts, "shop").as_deref(),
+            Some("shop.lotusleaf.example")
+        );
+        assert_eq!(fqdn_in_hosts("127.0.1.1 shop\n", "shop"), None);
+        assert_eq!(fqdn_in_hosts(hosts, "other"), None);
+    }
 
     #[test]
     fn the_data_block_doubles_leading_dots_and_ends_with_the_dot() {

@@ -1071,6 +1071,15 @@ impl Ledger {
         Ok(ledger)
     }
 
+    /// The ledger's identity (random, made with the ledger): a sending run's messages carry a
+    /// tag of it in their Message-IDs. Empty for a ledger opened only to read.
+    #[must_use]
+    pub fn identity(&self) -> &str {
+        self.sidecar
+            .as_ref()
+            .map_or("", |(_, identity)| identity.as_str())
+    }
+
     /// Sets the ledger's mark, in the ledger first, then in its sidecar (a ledger ahead of its
     /// sidecar is fine; one behind it is an older copy).
     fn set_mark(&mut self, mark: u64) -> Result<(), Error> {

@@ -19,6 +19,7 @@ use crate::error::Error;
 use crate::order::{BuyerType, Money, Order, StoreTime, Text};
 
 pub mod format;
+pub mod html;
 pub mod language;
 
 use self::format::Formats;
@@ -29,7 +30,12 @@ include!(concat!(env!("OUT_DIR"), "/built_in.rs"));
 
 /// Built-in templates that are not a step (no `Subject:` line): the unsubscribe line appended
 /// to every body.
-pub const NOT_STEPS: &[&str] = &["opt_out"];
+pub const NOT_STEPS: &[&str] = &[OPT_OUT];
+
+/// The one line every message ends with: how to stop these reminders
+/// (`templates/<language>/opt_out.txt`). It sees `unsubscribe.url` (the https link for this
+/// buyer, or empty) and `unsubscribe.mailto`.
+pub const OPT_OUT: &str = "opt_out";
 
 /// The built-in templates of `language`, name and source, every step `en` has: a step the
 /// language lacks is the English one.
@@ -203,6 +209,25 @@ impl Templates {
         self.steps.contains(name)
     }
 
+    /// Where template `key` came from (a file path, or `templates/<language>/<name>.txt
+    /// (built-in)`); keys are `<language>/<name>`, `own/<name>`, `own/<language>/<name>`.
+    #[must_use]
+    pub fn origin(&self, key: &str) -> Option<&str> {
+        self.origins.get(key).map(String::as_str)
+    }
+
+    /// The seller's HTML alternatives, as (language, step): `None` for the flat folder (the
+    /// shop's own language).
+    pub fn seller_html(&self) -> impl Iterator<Item = (Option<&str>, &str)> {
+        self.origins.keys().filter_map(|key| {
+            let rest = key.strip_prefix("own/")?.strip_suffix(".html")?;
+            Some(match rest.split_once('/') {
+                Some((language, step)) => (Some(language), step),
+                None => (None, rest),
+            })
+        })
+    }
+
     /// Every step name, sorted.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.steps.iter().map(String::as_str)
@@ -374,7 +399,7 @@ impl Templates {
         name: &str,
         context: &MessageContext<'_>,
     ) -> Result<Message, Error> {
-        let Some((key, _)) = self.pick(language, default, name) else {
+        let Some((key, written)) = self.pick(language, default, name) else {
             return Err(Error::Template {
                 name: name.to_owned(),
                 line: 1,
@@ -391,9 +416,24 @@ impl Templates {
         let text = text.trim_start();
         let (first, rest) = text.split_once('\n').unwrap_or((text, ""));
         let subject = first.trim_start_matches("Subject:").trim();
+        // Every body ends with the way out, in the language the message is written in (the
+        // seller's own `opt_out.txt` first, as for any template).
+        let opt_out = match self.pick(written, default, OPT_OUT) {
+            Some((key, _)) => self
+                .tera
+                .render(&key, &context)
+                .map_err(|e| template_error(&self.origins[&key], &e))?,
+            None => String::new(),
+        };
+        let rest = rest.trim_matches(|c| c == '\n' || c == '\r');
+        let opt_out = opt_out.trim();
         Ok(Message {
             subject: subject.split_whitespace().collect::<Vec<_>>().join(" "),
-            body: format!("{}\n", rest.trim_matches(|c| c == '\n' || c == '\r')),
+            body: if opt_out.is_empty() {
+                format!("{rest}\n")
+            } else {
+                format!("{rest}\n\n{opt_out}\n")
+            },
         })
     }
 }
@@ -531,6 +571,17 @@ pub struct MessageContext<'a> {
     pub buyer: BuyerContext,
     /// The order.
     pub order: OrderContext,
+    /// How this buyer stops the reminders: `url` (https, or empty) and `mailto`.
+    pub unsubscribe: UnsubscribeContext,
+}
+
+/// `unsubscribe` in a template (the opt-out line).
+#[derive(Debug, Serialize)]
+pub struct UnsubscribeContext {
+    /// The shop's unsubscribe link for this buyer (`{token}` filled in); empty when none.
+    pub url: String,
+    /// The address that takes "unsubscribe" mails.
+    pub mailto: String,
 }
 
 /// `shop` in a template, made into a template value once: every message of a run shares it
@@ -667,6 +718,10 @@ impl<'a> MessageContext<'a> {
         context.insert_value("shop", self.shop.value.clone());
         context.insert_value("buyer", tera::Value::try_from_serializable(&self.buyer)?);
         context.insert_value("order", tera::Value::try_from_serializable(&self.order)?);
+        context.insert_value(
+            "unsubscribe",
+            tera::Value::try_from_serializable(&self.unsubscribe)?,
+        );
         Ok(context)
     }
 
@@ -691,7 +746,12 @@ impl<'a> MessageContext<'a> {
             .as_ref()
             .zip(shop.shop.discount_percent)
             .map(|(t, percent)| t.discounted(percent));
+        let unsubscribe = UnsubscribeContext {
+            url: shop.shop.unsubscribe.url_for(&email),
+            mailto: shop.shop.unsubscribe.mailto.clone(),
+        };
         MessageContext {
+            unsubscribe,
             shop: shop.clone(),
             buyer: BuyerContext {
                 // One line each, as they may end up in the subject (a line break there would
@@ -742,7 +802,7 @@ impl<'a> MessageContext<'a> {
 
 /// Sample contexts that walk every branch a template is likely to have: each buyer type, with
 /// every optional value filled, and with every optional value empty.
-fn samples<'s>(
+pub(crate) fn samples<'s>(
     shop: &'s Shop,
     language: &'static str,
     formats: &mut Formats,
@@ -842,6 +902,7 @@ mod tests {
         settings.shop.returning_perk = "free express shipping".into();
         settings.shop.currency = "USD".into();
         settings.shop.discount_percent = Some(rust_decimal::Decimal::from(3));
+        settings.shop.unsubscribe.mailto = "orders@lotusleaf.example".into();
         settings
     }
 
@@ -851,7 +912,7 @@ mod tests {
         let templates = Templates::load(&settings).unwrap();
         let samples = samples(&settings.shop, ENGLISH, &mut Formats::default()).unwrap();
         let context = &samples[0];
-        for (name, _) in built_in(ENGLISH) {
+        for name in templates.names() {
             let message = templates.render(ENGLISH, ENGLISH, name, context).unwrap();
             let text = format!("Subject: {}\n\n{}", message.subject, message.body);
             for needle in ["Lotus Leaf Tea", "1001", "Hello Sample Buyer,", "$128.00"] {
@@ -913,6 +974,64 @@ mod tests {
         }
     }
 
+    #[test]
+    fn every_built_in_step_has_an_html_alternative_with_the_same_words() {
+        let settings = settings();
+        let templates = Templates::load_languages(&settings, languages::shipped()).unwrap();
+        let mut formats = Formats::default();
+        for &language in languages::shipped() {
+            for sample in &samples(&settings.shop, language, &mut formats).unwrap() {
+                for name in templates.names() {
+                    let body = templates
+                        .render(language, ENGLISH, name, sample)
+                        .unwrap()
+                        .body;
+                    let html = html::from_text(&body, language);
+                    assert_eq!(
+                        html::visible_words(&html),
+                        html::words(&body),
+                        "{language}/{name}"
+                    );
+                    assert!(
+                        html.contains(&format!("<html lang=\"{language}\"")),
+                        "{language}/{name}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// Every message ends with the opt-out line of its own language.
+    #[test]
+    fn every_language_ends_with_its_own_opt_out_line() {
+        let settings = settings();
+        let templates = Templates::load_languages(&settings, languages::shipped()).unwrap();
+        let mut formats = Formats::default();
+        for &language in languages::shipped() {
+            let samples = samples(&settings.shop, language, &mut formats).unwrap();
+            let line = templates
+                .tera
+                .render(
+                    &format!("{language}/{OPT_OUT}"),
+                    &samples[0].tera().unwrap(),
+                )
+                .unwrap();
+            let body = templates
+                .render(language, ENGLISH, "gentle", &samples[0])
+                .unwrap()
+                .body;
+            assert!(!line.trim().is_empty(), "{language}");
+            assert!(
+                body.ends_with(&format!("\n\n{}\n", line.trim())),
+                "{language}: {body}"
+            );
+            assert!(
+                body.contains(&settings.shop.unsubscribe.mailto),
+                "{language}: {body}"
+            );
+        }
+    }
+
     /// The closing step in each language: the total, the deadline and the time left written
     /// the language's way inside its own sentences.
     #[test]
@@ -941,7 +1060,7 @@ mod tests {
         let settings = settings();
         let templates = Templates::load(&settings).unwrap();
         let samples = samples(&settings.shop, ENGLISH, &mut Formats::default()).unwrap();
-        for (name, _) in built_in(ENGLISH) {
+        for name in templates.names() {
             let body = templates
                 .render(ENGLISH, ENGLISH, name, &samples[0])
                 .unwrap()
@@ -972,7 +1091,7 @@ mod tests {
             "at once",
         ];
         for context in samples(&settings.shop, ENGLISH, &mut Formats::default()).unwrap() {
-            for (name, _) in built_in(ENGLISH) {
+            for name in templates.names() {
                 let text = templates.render(ENGLISH, ENGLISH, name, &context).unwrap();
                 let text = format!("{}\n{}", text.subject, text.body).to_lowercase();
                 for promise in promises {

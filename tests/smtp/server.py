@@ -48,6 +48,7 @@ refused AUTH answer with the client's own AUTH line in its reply (base64 credent
 careless server may.
 """
 import base64
+import time
 
 import argparse
 import asyncio
@@ -184,7 +185,8 @@ class Handler:
         with open(base + ".json", "w") as f:
             json.dump({"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos,
                        "auth": bool(session.authenticated),
-                       "pipelined": getattr(envelope, "pipelined", False)}, f)
+                       "pipelined": getattr(envelope, "pipelined", False),
+                       "ehlo": session.host_name, "received_at": time.time()}, f)
         with open(base + ".eml.tmp", "wb") as f:
             f.write(envelope.original_content or envelope.content)
         os.rename(base + ".eml.tmp", base + ".eml")

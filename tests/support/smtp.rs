@@ -48,6 +48,36 @@ pub struct Received {
     pub authenticated: bool,
     /// The client sent DATA before the server answered RCPT (PIPELINING).
     pub pipelined: bool,
+    /// The name the client gave in EHLO (or HELO).
+    pub ehlo: String,
+    /// When the server took the message (seconds since 1970).
+    pub received_at: f64,
+}
+
+/// A Message-ID without its ledger tag, `<payremind.ORDER.STEP@domain>`, after checking that
+/// the tag is there (12 hex digits before the `@`).
+pub fn untagged(id: &str) -> String {
+    let (left, domain) = id.rsplit_once('@').expect("an @ in the Message-ID");
+    let (rest, tag) = left.rsplit_once('.').expect("a ledger tag");
+    assert!(
+        tag.len() == 12 && tag.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{id} has no ledger tag"
+    );
+    format!("{rest}@{domain}")
+}
+
+/// The text/plain part of a message, decoded (the message itself when it has no parts).
+pub fn text_part(raw: &[u8]) -> String {
+    let mail = mailparse::parse_mail(raw).expect("a well-formed message");
+    let part = if mail.subparts.is_empty() {
+        &mail
+    } else {
+        mail.subparts
+            .iter()
+            .find(|p| p.ctype.mimetype == "text/plain")
+            .expect("a text/plain part")
+    };
+    part.get_body().expect("a decodable body")
 }
 
 impl Received {
@@ -65,16 +95,7 @@ impl Received {
 
     /// The text/plain part, decoded.
     pub fn text(&self) -> String {
-        let mail = self.parsed();
-        let part = if mail.subparts.is_empty() {
-            &mail
-        } else {
-            mail.subparts
-                .iter()
-                .find(|p| p.ctype.mimetype == "text/plain")
-                .expect("a text/plain part")
-        };
-        part.get_body().expect("a decodable body")
+        text_part(&self.raw)
     }
 }
 
@@ -192,6 +213,8 @@ impl SmtpServer {
                         .collect(),
                     authenticated: envelope["auth"].as_bool().unwrap_or(false),
                     pipelined: envelope["pipelined"].as_bool().unwrap_or(false),
+                    ehlo: envelope["ehlo"].as_str().unwrap_or_default().to_owned(),
+                    received_at: envelope["received_at"].as_f64().unwrap_or_default(),
                 }
             })
             .collect()
