@@ -293,3 +293,24 @@ fn a_taobao_order_s_amount_is_written_in_yuan_without_shop_currency() {
         .success()
         .stdout_has("金额：¥256.00");
 }
+
+#[test]
+fn a_country_the_zones_list_leaves_out_is_still_read_by_its_name() {
+    // AliExpress writes English names, some as ISO 3166 spells them; Angola and Mozambique
+    // read Portuguese.
+    let d = shop("")
+        .orders(
+            HEADER,
+            &[
+                row("A1", "Angola", ""),
+                row("A2", "\"Mozambique\"", ""),
+                row("A4", "\"Bolivia, Plurinational State of\"", ""),
+            ],
+        )
+        .decide();
+    let language = |id: &str| d.get(id)["language"].as_str().unwrap().to_owned();
+    assert_eq!(language("A1"), "pt-BR");
+    assert_eq!(language("A2"), "pt-BR");
+    // Spanish is not among this shop's languages: its own.
+    assert_eq!(language("A4"), "en");
+}
