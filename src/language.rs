@@ -12,7 +12,8 @@
 use std::sync::OnceLock;
 
 use icu_experimental::displaynames::DisplayNamesOptions;
-use icu_experimental::displaynames::multi::LanguageDisplayNames;
+use icu_experimental::displaynames::multi::{LanguageDisplayNames, RegionDisplayNames};
+use icu_locale::subtags::Region;
 use icu_locale::{LanguageIdentifier, LocaleExpander, TransformResult};
 
 use crate::order::Text;
@@ -147,8 +148,54 @@ pub fn country_code(text: &str) -> Option<Text> {
         None if text.len() == 2 && text.chars().all(|c| c.is_ascii_alphabetic()) => {
             Some(Text::from(text.to_ascii_uppercase()))
         }
-        None => None,
+        None => named_country(text).map(Text::from),
     }
+}
+
+/// The ISO code of a country's name in any shipped language, from CLDR's territory names
+/// (`Bolivia`, `Uruguay`, `Costa Rica`, `Brasil`, `Österreich`), also as ISO 3166 writes the
+/// long ones (`Bolivia, Plurinational State of`, `Venezuela (Bolivarian Republic of)`): the
+/// countries [`crate::zones::country_code`]'s own list (made for time zones) leaves out. The
+/// names are gathered once, on the first country that needs them.
+fn named_country(text: &str) -> Option<String> {
+    static NAMES: OnceLock<rustc_hash::FxHashMap<String, String>> = OnceLock::new();
+    let names = NAMES.get_or_init(|| {
+        let mut names = rustc_hash::FxHashMap::default();
+        for language in shipped() {
+            let Some(id) = maximized(language) else {
+                continue;
+            };
+            let Ok(formatter) =
+                RegionDisplayNames::try_new((&id).into(), DisplayNamesOptions::default())
+            else {
+                continue;
+            };
+            for a in b'A'..=b'Z' {
+                for b in b'A'..=b'Z' {
+                    let code = [a, b];
+                    let Ok(region) = Region::try_from_utf8(&code) else {
+                        continue;
+                    };
+                    if let Some(name) = formatter.of(region) {
+                        names
+                            .entry(name.to_lowercase())
+                            .or_insert_with(|| String::from_utf8_lossy(&code).into_owned());
+                    }
+                }
+            }
+        }
+        names
+    });
+    let lower = text.to_lowercase();
+    let short = lower
+        .split([',', '(', '（'])
+        .next()
+        .unwrap_or_default()
+        .trim();
+    names
+        .get(lower.as_str())
+        .or_else(|| names.get(short))
+        .cloned()
 }
 
 #[cfg(test)]
@@ -214,6 +261,25 @@ mod tests {
         ] {
             assert_eq!(of_country(code, SEVEN), expected, "{code}");
         }
+    }
+
+    #[test]
+    fn a_country_name_beyond_the_zones_list_is_read_with_cldr_s_names() {
+        for (text, code) in [
+            ("Bolivia", "BO"),
+            ("Bolivia, Plurinational State of", "BO"),
+            ("Uruguay", "UY"),
+            ("Costa Rica", "CR"),
+            ("Dominican Republic", "DO"),
+            ("Angola", "AO"),
+            ("Österreich", "AT"),
+            ("乌拉圭", "UY"),
+            ("Brazil", "BR"),
+        ] {
+            assert_eq!(country_code(text).as_deref(), Some(code), "{text}");
+        }
+        assert_eq!(country_code("Atlantis"), None);
+        assert_eq!(of_country("UY", SEVEN), Some("es"));
     }
 
     #[test]

@@ -279,3 +279,38 @@ fn the_plain_wording_for_a_buyer_without_marketing_consent_is_in_the_buyer_s_lan
     assert!(d.get("M2")["wording"].is_null());
     assert_ne!(d.get("M2")["body"], m1["body"]);
 }
+
+#[test]
+fn a_taobao_order_s_amount_is_written_in_yuan_without_shop_currency() {
+    // Taobao/Tmall amounts are yuan: the layout says so, so `[shop] currency` is not asked for
+    // (and `init` leaves it out of a hand-written config); the Chinese message still needs ¥.
+    let fixture = "taobao_ExportOrderList202611230900.csv";
+    Test::new()
+        .config("[shop]\nname = \"莲叶茶庄\"\nsender = \"莲叶茶庄 <shop@lianye.example>\"\n\n[source]\ntimezone = \"Asia/Shanghai\"\n")
+        .fixture(fixture)
+        .args(&["run", "--orders", fixture, "--now", "2026-11-23T09:00:00+08:00"])
+        .run()
+        .success()
+        .stdout_has("金额：¥256.00");
+}
+
+#[test]
+fn a_country_the_zones_list_leaves_out_is_still_read_by_its_name() {
+    // AliExpress writes English names, some as ISO 3166 spells them; Angola and Mozambique
+    // read Portuguese.
+    let d = shop("")
+        .orders(
+            HEADER,
+            &[
+                row("A1", "Angola", ""),
+                row("A2", "\"Mozambique\"", ""),
+                row("A4", "\"Bolivia, Plurinational State of\"", ""),
+            ],
+        )
+        .decide();
+    let language = |id: &str| d.get(id)["language"].as_str().unwrap().to_owned();
+    assert_eq!(language("A1"), "pt-BR");
+    assert_eq!(language("A2"), "pt-BR");
+    // Spanish is not among this shop's languages: its own.
+    assert_eq!(language("A4"), "en");
+}

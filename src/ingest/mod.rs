@@ -37,7 +37,7 @@ use self::layout::Mapping;
 use self::watch::{Watch, Watched};
 use crate::config::Settings;
 use crate::error::Error;
-use crate::order::{Field, InvalidRow, Order};
+use crate::order::{Field, InvalidRow, Order, Text};
 
 /// Where the export comes from: a file, standard input for `-`, or bytes already in memory.
 #[derive(Debug, Clone)]
@@ -840,7 +840,12 @@ impl<'s> Stream<'s> {
             )
         };
         match result {
-            Ok(row) => {
+            Ok(mut row) => {
+                // A marketplace with one currency (Taobao/Tmall: yuan) needs no
+                // `[shop] currency`; its amounts still carry it, so `¥256.00` is written.
+                if row.currency.is_none() && self.settings.shop.currency.is_empty() {
+                    row.currency = mapping.layout.preset().currency.map(Text::from);
+                }
                 self.grouper
                     .add(row, self.settings, columns, &mut info.warnings);
                 if info.warnings.len() > WARNINGS_KEPT {
