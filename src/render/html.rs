@@ -107,15 +107,26 @@ pub fn from_text(text: &str, language: &str) -> String {
     out
 }
 
-/// A seller's HTML with the text body's last line (the opt-out line every message ends with)
-/// added as a last paragraph, before `</body>` when there is one.
+/// A seller's HTML with the text body's last paragraph (the opt-out every message ends with,
+/// one line or, from a seller's `opt_out.txt`, several) added as a last paragraph, its lines
+/// apart with `<br>` as in [`from_text`], before `</body>` when there is one.
 #[must_use]
 pub fn with_last_line(html: &str, text: &str) -> String {
-    let Some(line) = text.lines().rev().find(|l| !l.trim().is_empty()) else {
+    let lines: Vec<&str> = text.lines().map(str::trim).collect();
+    let Some(end) = lines.iter().rposition(|l| !l.is_empty()) else {
         return html.to_owned();
     };
+    let start = lines[..end]
+        .iter()
+        .rposition(|l| l.is_empty())
+        .map_or(0, |i| i + 1);
     let mut paragraph = String::from("<p>");
-    inline(line.trim(), &mut paragraph);
+    for (i, line) in lines[start..=end].iter().enumerate() {
+        if i > 0 {
+            paragraph.push_str("<br>\n");
+        }
+        inline(line, &mut paragraph);
+    }
     paragraph.push_str("</p>\n");
     match html.to_ascii_lowercase().rfind("</body") {
         Some(at) => format!("{}{paragraph}{}", &html[..at], &html[at..]),
@@ -257,6 +268,17 @@ mod tests {
             "{html}"
         );
         assert!(html.ends_with("</p>\n</BODY></html>"), "{html}");
+        assert_eq!(visible_words(&html), words(text));
+    }
+
+    #[test]
+    fn a_sellers_html_gets_every_line_of_a_two_line_opt_out() {
+        let text = "Hi\n\nNo more of these?\nOpen https://shop.example/u/t.\n";
+        let html = with_last_line("<html><body><p>Hi</p></body></html>", text);
+        assert!(
+            html.contains("<p>No more of these?<br>\nOpen <a href="),
+            "{html}"
+        );
         assert_eq!(visible_words(&html), words(text));
     }
 
