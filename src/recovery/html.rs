@@ -14,22 +14,7 @@ use rust_decimal::prelude::ToPrimitive;
 use super::measure::{Group, Report, Row};
 use super::render::{amounts, lift_text, percent};
 
-/// Text made safe inside HTML elements and attribute values.
-#[must_use]
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::render::html::escape;
 
 const STYLE: &str = "
 body { font: 15px/1.45 system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 2em auto; max-width: 60em; padding: 0 1em; color: #222; }
