@@ -152,6 +152,22 @@ pub fn country_code(text: &str) -> Option<Text> {
     }
 }
 
+/// Whether `code` (two capital letters) is a country or territory CLDR has a name for: `BR`
+/// is, `XX` and `ZZ` are not.
+#[must_use]
+pub fn known_region(code: &str) -> bool {
+    let Ok(region) = Region::try_from_str(code) else {
+        return false;
+    };
+    let Some(id) = maximized(ENGLISH) else {
+        return false;
+    };
+    RegionDisplayNames::try_new((&id).into(), DisplayNamesOptions::default())
+        .ok()
+        .and_then(|formatter| formatter.of(region).map(|_| ()))
+        .is_some()
+}
+
 /// The ISO code of a country's name in any shipped language, from CLDR's territory names
 /// (`Bolivia`, `Uruguay`, `Costa Rica`, `Brasil`, `Österreich`), also as ISO 3166 writes the
 /// long ones (`Bolivia, Plurinational State of`, `Venezuela (Bolivarian Republic of)`): the

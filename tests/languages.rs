@@ -214,6 +214,13 @@ fn a_language_setting_that_is_no_language_names_the_key_and_the_shipped_ones() {
         .stderr_has(
             "[languages].by_country.Atlantis: \"Atlantis\" is not a country payremind knows",
         );
+    // Two letters that name no country (a typo for a code) are refused too.
+    let test = Test::new()
+        .config("[shop]\nname = \"S\"\n[languages]\nby_country = { XX = \"en\" }\n[source]\ntimezone = \"Asia/Shanghai\"\n")
+        .orders(HEADER, &[row("K1", "", "")]);
+    test.exec(&["run", "--orders", "orders.csv", "--now", NOW])
+        .failure(2)
+        .stderr_has("[languages].by_country.XX: \"XX\" is no country's ISO code");
 }
 
 #[test]

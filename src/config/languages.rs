@@ -106,6 +106,12 @@ pub(super) fn resolve(
                 ),
             )
         })?;
+        if !language::known_region(&code) {
+            return Err(bad(
+                &setting,
+                format!("{country:?} is no country's ISO code; write one like \"BR\" or \"DE\""),
+            ));
+        }
         by_country.insert(code, tag(&setting, text, bad)?);
     }
     Ok(Languages {
