@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use crate::support::{NOW, Test};
+use crate::support::Test;
 
 /// Half the buyers held out, with a salt of the test's own. Which buyer falls where is pinned
 /// by the hash (SHA-256 of the salt and the buyer id): the ids below were picked for it, and
@@ -483,8 +483,9 @@ fn the_report_counts_what_later_exports_say_against_the_control_group() {
     csv.success()
         .stdout_has("total,all,reminded,9,8,6,3,3,1,2,0.5,");
     // A report without --orders reads only: the ledger is not changed.
+    let ledger = std::fs::read(test.path("payremind.db")).unwrap();
     assert_eq!(report(&test, &[]), r);
-    let _ = NOW;
+    assert_eq!(std::fs::read(test.path("payremind.db")).unwrap(), ledger);
 }
 
 #[test]
@@ -997,8 +998,8 @@ fn the_report_never_overwrites_the_ledger_or_the_export() {
     let ledger = std::fs::read(test.path("payremind.db")).unwrap();
     let orders = std::fs::read(test.path("orders.csv")).unwrap();
     for (out, what) in [
-        ("payremind.db", "is the ledger"),
-        ("./payremind.db.id", "is a file of the ledger"),
+        ("payremind.db", "is the ledger or a file of it"),
+        ("./payremind.db.id", "is the ledger or a file of it"),
         ("payremind.toml", "is the config"),
         ("orders.csv", "is the export --orders reads"),
     ] {
@@ -1017,4 +1018,25 @@ fn the_report_never_overwrites_the_ledger_or_the_export() {
     assert_eq!(std::fs::read(test.path("payremind.db")).unwrap(), ledger);
     assert_eq!(std::fs::read(test.path("orders.csv")).unwrap(), orders);
     assert_eq!(report(&test, &[])["total"]["reminded"]["sent"], 1);
+}
+
+/// A ledger reached through a symbolic link keeps its files where the link leads: `--out`
+/// naming one of those is refused too (a replaced identity sidecar stops every later send).
+#[cfg(unix)]
+#[test]
+fn the_report_never_overwrites_the_files_of_a_symlinked_ledger() {
+    let test = Test::new().config(&format!("{CONFIG}\n[ledger]\npath = \"link.db\"\n"));
+    std::fs::create_dir(test.path("data")).unwrap();
+    std::os::unix::fs::symlink(test.path("data/real.db"), test.path("link.db")).unwrap();
+    send(&test, &[pending("R1", A, "10.00", "USD", "card")], T0);
+    let sidecar = std::fs::read(test.path("data/real.db.id")).unwrap();
+    for out in ["data/real.db", "data/real.db.id"] {
+        test.exec(&["report", "--out", out])
+            .failure(2)
+            .stderr_has("is the ledger or a file of it");
+    }
+    assert_eq!(
+        std::fs::read(test.path("data/real.db.id")).unwrap(),
+        sidecar
+    );
 }

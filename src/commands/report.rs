@@ -2,7 +2,6 @@
 //! orders reminded or held out is recorded first (under the sending runs' lock, as `forget`
 //! writes); without it, the ledger is only read, as `history` reads it.
 
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
@@ -156,15 +155,10 @@ fn refuse_to_overwrite(
     let Some(target) = resolved(out) else {
         return Ok(());
     };
-    let beside = |suffix: &str| {
-        let mut name = OsString::from(settings.ledger_path.as_os_str());
-        name.push(suffix);
-        PathBuf::from(name)
-    };
-    let mut kept: Vec<(&str, PathBuf)> = vec![("the ledger", settings.ledger_path.clone())];
-    for suffix in [".id", ".lock", "-wal", "-shm", "-journal"] {
-        kept.push(("a file of the ledger", beside(suffix)));
-    }
+    let mut kept: Vec<(&str, PathBuf)> = crate::ledger::files(&settings.ledger_path)
+        .into_iter()
+        .map(|file| ("the ledger or a file of it", file))
+        .collect();
     if let Some(config) = &settings.path {
         kept.push(("the config", config.clone()));
     }

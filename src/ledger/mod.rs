@@ -230,9 +230,7 @@ impl Forget<'_> {
 
 /// An address as bounces are keyed: what it was sent to, lower-cased.
 fn bounce_key(address: &str) -> String {
-    crate::address::recipient(address)
-        .map_or_else(|_| address.trim().to_owned(), |a| a.to_string())
-        .to_lowercase()
+    crate::address::key(address).unwrap_or_else(|_| address.trim().to_lowercase())
 }
 
 /// One address on the suppression list, or one change of it (for `history`).
@@ -681,6 +679,22 @@ fn single_name(file: &File, path: &Path) -> Result<(), Error> {
         });
     }
     Ok(())
+}
+
+/// Every file that is part of the ledger `path` names, as written and where symbolic links
+/// lead: the database, its identity sidecar, the lock file, SQLite's WAL, shared memory and
+/// journal. Nothing may be written over them (`report --out`).
+#[must_use]
+pub fn files(path: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for base in [path.to_path_buf(), resolve(path)] {
+        for suffix in ["", ".id", ".lock", "-wal", "-shm", "-journal"] {
+            let mut name = base.clone().into_os_string();
+            name.push(suffix);
+            files.push(PathBuf::from(name));
+        }
+    }
+    files
 }
 
 /// The sidecar beside the ledger that remembers its identity.
@@ -1248,7 +1262,7 @@ impl Ledger {
             .collect();
         for attempt in self.attempts(None, None)? {
             let address = attempt.to.to_lowercase();
-            if memory.suppressed(&address) {
+            if !memory.suppressed.is_empty() && memory.suppressed(&address) {
                 memory.suppressed_buyers.insert(attempt.buyer_id.clone());
             }
             if attempt.status == Status::Bounced && !covered("bounce", &address, attempt.id) {
