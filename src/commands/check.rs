@@ -67,7 +67,7 @@ pub fn check(args: &CheckArgs) -> Result<u8, Error> {
         names.join(", ")
     )
     .ok();
-    for line in mail_lines(&settings, &templates)? {
+    for line in mail_lines(&settings, &templates, default, &enabled)? {
         writeln!(w, "{line}").ok();
     }
     let unset = settings.shop.unset_promises();
@@ -109,7 +109,12 @@ pub fn check(args: &CheckArgs) -> Result<u8, Error> {
 ///
 /// # Errors
 /// A template does not render against the sample.
-fn mail_lines(settings: &Settings, templates: &Templates) -> Result<Vec<String>, Error> {
+fn mail_lines(
+    settings: &Settings,
+    templates: &Templates,
+    default: &'static str,
+    enabled: &[&'static str],
+) -> Result<Vec<String>, Error> {
     use crate::config::Delivery;
     let mut lines = Vec::new();
     if let Some(signer) = &settings.mail.dkim {
@@ -154,14 +159,14 @@ fn mail_lines(settings: &Settings, templates: &Templates) -> Result<Vec<String>,
             ));
         }
     }
-    // A seller's HTML that says what the text does not (MPART_ALT_DIFF in SpamAssassin).
-    let (_, default) = crate::render::languages_to_check(settings, None);
+    // A seller's HTML that says what the text does not (MPART_ALT_DIFF in SpamAssassin), in
+    // each language the shop sends: its flat folder's in the shop's own.
     let mut formats = crate::render::format::Formats::default();
-    for (language, step) in templates.seller_html() {
-        let Some(language) = crate::language::shipped()
+    for (own, step) in templates.seller_html() {
+        let Some(language) = enabled
             .iter()
             .copied()
-            .find(|l| *l == language.unwrap_or(default))
+            .find(|l| *l == own.unwrap_or(default))
         else {
             continue;
         };
@@ -172,42 +177,33 @@ fn mail_lines(settings: &Settings, templates: &Templates) -> Result<Vec<String>,
         let Some(sample) = samples.first() else {
             continue;
         };
-        {
-            let text = templates.render(language, default, step, sample)?;
-            let Some(html) = templates.render_html(language, default, step, sample)? else {
-                continue;
-            };
-            let said: std::collections::HashSet<String> =
-                crate::render::html::words(&format!("{}\n{}", text.subject, text.body))
-                    .into_iter()
-                    .collect();
-            let mut extra: Vec<String> = crate::render::html::visible_words(&html)
+        let text = templates.render(language, default, step, sample)?;
+        let Some(html) = templates.render_html(language, default, step, sample)? else {
+            continue;
+        };
+        let said: std::collections::HashSet<String> =
+            crate::render::html::words(&format!("{}\n{}", text.subject, text.body))
                 .into_iter()
-                .filter(|w| !said.contains(w))
                 .collect();
-            extra.dedup();
-            let count = extra.len();
-            extra.sort_unstable();
-            extra.dedup();
-            if !extra.is_empty() {
-                let key = if language == default
-                    && templates
-                        .origin(&format!("own/{language}/{step}.html"))
-                        .is_none()
-                {
-                    format!("own/{step}.html")
-                } else {
-                    format!("own/{language}/{step}.html")
-                };
-                let origin = templates.origin(&key).unwrap_or(step);
-                let shown: Vec<String> = extra.iter().take(5).map(|w| format!("{w:?}")).collect();
-                lines.push(format!(
-                    "warning: {origin} says what {step}.txt does not ({count} word{}: {}{}): spam filters score an HTML part that differs from the text; say the same in both, or remove the .html (payremind then makes one from the text)",
-                    if count == 1 { "" } else { "s" },
-                    shown.join(", "),
-                    if extra.len() > 5 { ", …" } else { "" }
-                ));
-            }
+        let mut extra: Vec<String> = crate::render::html::visible_words(&html)
+            .into_iter()
+            .filter(|w| !said.contains(w))
+            .collect();
+        extra.sort_unstable();
+        extra.dedup();
+        if !extra.is_empty() {
+            let key = own.map_or(format!("own/{step}.html"), |l| {
+                format!("own/{l}/{step}.html")
+            });
+            let origin = templates.origin(&key).unwrap_or(step);
+            let shown: Vec<String> = extra.iter().take(5).map(|w| format!("{w:?}")).collect();
+            lines.push(format!(
+                "warning: {origin} says what {step}.txt does not ({} word{}: {}{}): spam filters score an HTML part that differs from the text; say the same in both, or remove the .html (payremind then makes one from the text)",
+                extra.len(),
+                if extra.len() == 1 { "" } else { "s" },
+                shown.join(", "),
+                if extra.len() > 5 { ", …" } else { "" }
+            ));
         }
     }
     Ok(lines)
