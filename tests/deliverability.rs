@@ -466,7 +466,7 @@ fn settings_that_would_hurt_delivery_are_refused_by_name() {
         (
             "",
             "[dkim]\ndomain = \"shop.example\"\nselector = \"s1\"\nkey_file = \"broken.pem\"\n",
-            "[dkim].key_file: ",
+            "[dkim].key_file: broken.pem is not an RSA private key payremind can use",
         ),
         (
             "",
@@ -476,12 +476,12 @@ fn settings_that_would_hurt_delivery_are_refused_by_name() {
         (
             "",
             "[dkim]\ndomain = \"shop.example\"\nselector = \"s1\"\nkey_file = \"rsa.pem\"\nalgorithm = \"ed25519-sha256\"\n",
-            "[dkim].key_file: ",
+            "[dkim].key_file: rsa.pem is an RSA key but [dkim].algorithm is \"ed25519-sha256\"",
         ),
         (
             "",
             "[dkim]\ndomain = \"shop.example\"\nselector = \"s1\"\nkey_file = \"missing.pem\"\n",
-            "[dkim].key_file: ",
+            "[dkim].key_file: missing.pem cannot be read",
         ),
         (
             "",

@@ -206,7 +206,7 @@ pub(super) fn headers(
                 "is a header payremind writes itself (From, To, Subject, Date, Message-ID, MIME, Content-*, List-*); remove it from [headers] (the [shop] and [dkim] settings shape those)".into(),
             ));
         }
-        if value.contains(['\r', '\n']) || value.chars().any(char::is_control) {
+        if value.chars().any(char::is_control) {
             return Err(bad(
                 &setting,
                 "holds a line break or a control character; a header value is one line".into(),

@@ -41,7 +41,6 @@ mod tests {
     #[test]
     fn the_bucket_is_stable_across_runs_and_releases() {
         // Pinned: a change here moves buyers between the groups of a running experiment.
-        assert_eq!(bucket("Test Shop", "b01"), bucket("Test Shop", "b01"));
         let pinned: Vec<u32> = ["a@example.com", "b@example.com", "12345"]
             .iter()
             .map(|b| bucket("Tea House", b))

@@ -294,7 +294,7 @@ impl Connection {
     /// PIPELINING.
     async fn open(&self) -> Result<(AsyncSmtpConnection, bool), Opening> {
         let s = &self.settings;
-        let hello = ClientId::Domain(s.helo_name.clone().unwrap_or_else(|| helo_name(s)));
+        let hello = ClientId::Domain(helo_name(s));
         let wait = s.timeout;
         let mut conn = match s.security {
             Security::Tls => {

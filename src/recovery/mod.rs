@@ -86,8 +86,8 @@ pub fn record_send(
     if !exposures.is_empty() {
         ledger.record_exposures(&exposures)?;
     }
-    let mut exposed = ledger.exposed_orders()?;
-    exposed.extend(exposures.into_iter().map(|e| e.order_id));
+    // The exposures just recorded among them.
+    let exposed = ledger.exposed_orders()?;
     if exposed.is_empty() {
         return Ok(());
     }

@@ -233,6 +233,14 @@ fn decode_entities(text: &str) -> String {
 mod tests {
     use super::*;
 
+    #[test]
+    fn export_text_cannot_become_markup() {
+        assert_eq!(
+            escape("<script>alert('x')</script> & \"co\""),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;co&quot;"
+        );
+    }
+
     const TEXT: &str = "Hello Ann & <Bob>,\n\nYour order 1001 is open:\n  - Tea × 2\n  - Cup\n\nPay here: https://shop.example/pay?a=1&b=2.\n\nKind regards,\nLotus Leaf Tea\n";
 
     #[test]
