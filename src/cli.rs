@@ -27,8 +27,8 @@ Exit status: 0 all good; 1 some reminders that were due could not be sent (when 
 /// Every morning, export your shop's orders as CSV and run payremind on the file. It finds the
 /// unpaid orders worth a reminder, leaves alone the ones where a reminder would hurt (cash on
 /// delivery or payment terms, already shipped, cancelled, another order paid that day or a
-/// newer one paid since, a reseller channel, too early, too late), and picks the right
-/// message for each buyer. It shows them to you, or with --send e-mails them and remembers
+/// newer one paid since, a reseller channel, too early, too late, a buyer who asked for no more
+/// reminders), and picks the right message for each buyer, in the buyer's language. It shows them to you, or with --send e-mails them and remembers
 /// what it sent.
 #[derive(Debug, Parser)]
 #[command(name = "payremind", version, after_help = EXAMPLES)]
